@@ -1,0 +1,621 @@
+//! Typed settings, layered: built-in defaults → TOML file → `PORTTIVAHTI__…`
+//! environment variables (double underscore = nesting). Parsed and checked
+//! once at start-up, then passed explicitly.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::domain::{AuthMethod, BusinessId, LoA, Network, OrgKind, OrgOid, Role};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path} is not valid TOML: {message}")]
+    Toml { path: PathBuf, message: String },
+    #[error("configuration is not valid: {0}")]
+    Invalid(String),
+}
+
+/// A secret value: never printed, never logged.
+#[derive(Clone, Deserialize, Default, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub server: ServerSettings,
+    #[serde(default)]
+    pub store: StoreSettings,
+    pub secrets: SecretSettings,
+    #[serde(default)]
+    pub tokens: TokenSettings,
+    #[serde(default)]
+    pub password: PasswordSettings,
+    #[serde(default)]
+    pub rate_limit: RateLimitSettings,
+    pub service_desk: ServiceDesk,
+    #[serde(default)]
+    pub portals: Vec<PortalSettings>,
+    #[serde(default)]
+    pub clients: Vec<ClientSettings>,
+    #[serde(default)]
+    pub seed: SeedSettings,
+    #[serde(default)]
+    pub demo: DemoSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Plain HTTP listener.
+    pub listen: SocketAddr,
+    /// The issuer and base of every URL the gateway publishes.
+    pub public_url: String,
+    /// Log format: "text" or "json".
+    pub log_format: String,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".into(),
+            log_format: "text".into(),
+        }
+    }
+}
+
+impl ServerSettings {
+    /// The public URL without a trailing slash: the issuer.
+    pub fn issuer(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSettings {
+    /// `sqlite://path` (created when missing).
+    pub database_url: String,
+    /// Redis for ephemeral state; absent means in memory (one node).
+    pub redis_url: Option<String>,
+    pub max_connections: u32,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://data/porttivahti.db".into(),
+            redis_url: None,
+            max_connections: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretSettings {
+    /// Base64 of 32 random bytes: encrypts signing keys in the directory.
+    pub key_encryption_key: Secret,
+    /// Base64 of at least 32 random bytes: keys CSRF tokens and hashes of
+    /// session ids.
+    pub cookie_key: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenSettings {
+    pub id_token_ttl_secs: u64,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub code_ttl_secs: u64,
+    /// Lifetime of a single sign-on session.
+    pub session_ttl_secs: u64,
+    /// How long a started login may wait for the person.
+    pub login_ttl_secs: u64,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            id_token_ttl_secs: 300,
+            access_token_ttl_secs: 300,
+            refresh_token_ttl_secs: 8 * 3600,
+            code_ttl_secs: 60,
+            session_ttl_secs: 10 * 3600,
+            login_ttl_secs: 1800,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordSettings {
+    /// Argon2id memory in KiB (OWASP: 19456).
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Consecutive failures after which the account locks.
+    pub lock_after_failures: u32,
+    pub min_length: usize,
+    /// Extra file of forbidden passwords, one a line, beside the built-in list.
+    pub blocklist_file: Option<PathBuf>,
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        Self {
+            argon2_memory_kib: 19456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            lock_after_failures: 5,
+            min_length: 12,
+            blocklist_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitSettings {
+    /// Login attempts one address may make in `window_secs`.
+    pub login_per_ip: u64,
+    /// Login attempts against one username in `window_secs`.
+    pub login_per_account: u64,
+    pub window_secs: u64,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            login_per_ip: 30,
+            login_per_account: 10,
+            window_secs: 300,
+        }
+    }
+}
+
+/// The regional service desk: the fallback contact on every page that
+/// tells a person whom to ask.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDesk {
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// A portal: something a person may or may not reach.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSettings {
+    pub id: String,
+    pub name: String,
+    /// Any one rule that holds grants access.
+    #[serde(default)]
+    pub access: Vec<AccessRule>,
+}
+
+/// One access rule; every condition it names must hold.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRule {
+    /// The account has a membership in one of these networks.
+    #[serde(default)]
+    pub networks: Vec<Network>,
+    /// The session was authenticated by one of these sources.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// The session used one of these methods.
+    #[serde(default)]
+    pub methods: Vec<AuthMethod>,
+    /// The session's level of assurance is at least this.
+    #[serde(default)]
+    pub min_loa: Option<LoA>,
+    /// The account belongs to an organisation of one of these kinds.
+    #[serde(default)]
+    pub org_kinds: Vec<OrgKind>,
+    /// The person reaches one of these other portals.
+    #[serde(default)]
+    pub via_portals: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSettings {
+    pub client_id: String,
+    /// The portal this client is; decides who gets a code and the audience.
+    pub portal: String,
+    pub name: Option<String>,
+    /// Plain secret (development); hashed at start-up.
+    pub secret: Option<Secret>,
+    /// Hex SHA-256 of a generated high-entropy secret (production).
+    pub secret_sha256: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default = "default_grants")]
+    pub grant_types: Vec<GrantType>,
+    /// Audience of client-credentials access tokens (default: the portal).
+    pub service_audience: Option<String>,
+}
+
+fn default_grants() -> Vec<GrantType> {
+    vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+/// Data written into the directory at start-up when missing (development
+/// and first installation). Existing rows are never overwritten.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedSettings {
+    #[serde(default)]
+    pub organisations: Vec<SeedOrganisation>,
+    #[serde(default)]
+    pub accounts: Vec<SeedAccount>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedOrganisation {
+    pub id: String,
+    pub name_fi: String,
+    pub name_sv: String,
+    pub business_id: BusinessId,
+    pub oid: OrgOid,
+    pub kind: OrgKind,
+    #[serde(default)]
+    pub municipality: Option<String>,
+    #[serde(default)]
+    pub networks: Vec<Network>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedAccount {
+    pub username: String,
+    pub password: Secret,
+    pub given_name: String,
+    pub family_name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    pub organisation: String,
+    pub network: Network,
+    #[serde(default = "default_role")]
+    pub role: Role,
+    #[serde(default)]
+    pub must_change_password: bool,
+    /// For a liaison person: contact details they agreed to publish.
+    #[serde(default)]
+    pub published_email: Option<String>,
+    #[serde(default)]
+    pub published_phone: Option<String>,
+}
+
+fn default_role() -> Role {
+    Role::Member
+}
+
+/// The demo portal page: a real OIDC client of the gateway, served under
+/// `/demo/` only when enabled (development configuration).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    #[serde(default)]
+    pub enabled: bool,
+    /// The registered client the demo page uses.
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: Secret,
+}
+
+impl Settings {
+    /// Loads `path` (when given) over the built-in defaults, then applies
+    /// `PORTTIVAHTI__…` overrides from `env`, then checks the whole.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut table = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.to_path_buf(),
+                    source,
+                })?;
+                text.parse::<toml::Table>().map_err(|e| ConfigError::Toml {
+                    path: p.to_path_buf(),
+                    message: e.to_string(),
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        apply_env(&mut table, env)?;
+        let settings: Settings = Settings::deserialize(toml::Value::Table(table))
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Cross-checks that serde cannot: references between sections.
+    fn check(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if !(self.server.public_url.starts_with("http://")
+            || self.server.public_url.starts_with("https://"))
+        {
+            return bad(format!(
+                "server.public_url must be an http(s) URL, got {:?}",
+                self.server.public_url
+            ));
+        }
+        for (key, secret) in [
+            (
+                "secrets.key_encryption_key",
+                &self.secrets.key_encryption_key,
+            ),
+            ("secrets.cookie_key", &self.secrets.cookie_key),
+        ] {
+            match crate::tokens::b64_std_decode(secret.expose()) {
+                Ok(bytes) if bytes.len() >= 32 => {}
+                _ => return bad(format!("{key} must be base64 of at least 32 random bytes")),
+            }
+        }
+        let mut portal_ids = HashSet::new();
+        for p in &self.portals {
+            if !portal_ids.insert(p.id.as_str()) {
+                return bad(format!("portal {:?} is defined twice", p.id));
+            }
+        }
+        for p in &self.portals {
+            for rule in &p.access {
+                for via in &rule.via_portals {
+                    if !portal_ids.contains(via.as_str()) || via == &p.id {
+                        return bad(format!(
+                            "portal {:?}: access.via_portals names {:?}, which is not another portal",
+                            p.id, via
+                        ));
+                    }
+                }
+            }
+        }
+        crate::policy::check_acyclic(&self.portals).map_err(ConfigError::Invalid)?;
+        let mut client_ids = HashSet::new();
+        for c in &self.clients {
+            if !client_ids.insert(c.client_id.as_str()) {
+                return bad(format!("client {:?} is defined twice", c.client_id));
+            }
+            if !portal_ids.contains(c.portal.as_str()) {
+                return bad(format!(
+                    "client {:?} names portal {:?}, which is not configured",
+                    c.client_id, c.portal
+                ));
+            }
+            if c.secret.is_some() && c.secret_sha256.is_some() {
+                return bad(format!(
+                    "client {:?}: give either secret or secret_sha256, not both",
+                    c.client_id
+                ));
+            }
+            if let Some(h) = &c.secret_sha256
+                && (h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                return bad(format!(
+                    "client {:?}: secret_sha256 must be 64 hex digits",
+                    c.client_id
+                ));
+            }
+            let public = c.secret.is_none() && c.secret_sha256.is_none();
+            if public && c.grant_types.contains(&GrantType::ClientCredentials) {
+                return bad(format!(
+                    "client {:?}: the client_credentials grant needs a secret",
+                    c.client_id
+                ));
+            }
+            for uri in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
+                if url::Url::parse(uri).is_err() || uri.contains('#') {
+                    return bad(format!(
+                        "client {:?}: {uri:?} is not an absolute URL without a fragment",
+                        c.client_id
+                    ));
+                }
+            }
+        }
+        let org_ids: HashSet<&str> = self
+            .seed
+            .organisations
+            .iter()
+            .map(|o| o.id.as_str())
+            .collect();
+        for a in &self.seed.accounts {
+            if !org_ids.contains(a.organisation.as_str()) {
+                return bad(format!(
+                    "seed account {:?} names organisation {:?}, which is not seeded",
+                    a.username, a.organisation
+                ));
+            }
+        }
+        if self.demo.enabled && !client_ids.contains(self.demo.client_id.as_str()) {
+            return bad(format!(
+                "demo.client_id {:?} is not a configured client",
+                self.demo.client_id
+            ));
+        }
+        if self.password.lock_after_failures == 0 {
+            return bad("password.lock_after_failures must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// Writes `PORTTIVAHTI__A__B=value` into `table` as `a.b = value`. A value
+/// that reads as a TOML literal (number, boolean, array) is taken as one;
+/// anything else is a string.
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    let mut overrides: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in env {
+        if let Some(rest) = k.strip_prefix("PORTTIVAHTI__") {
+            overrides.insert(rest.to_ascii_lowercase(), v);
+        }
+    }
+    for (path, raw) in overrides {
+        let parts: Vec<&str> = path.split("__").collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(ConfigError::Invalid(format!(
+                "environment variable PORTTIVAHTI__{} has an empty section",
+                path.to_ascii_uppercase()
+            )));
+        }
+        let value = format!("v = {raw}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(raw));
+        let mut cur = &mut *table;
+        for part in &parts[..parts.len() - 1] {
+            let entry = cur
+                .entry(part.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            cur = match entry {
+                toml::Value::Table(t) => t,
+                _ => {
+                    return Err(ConfigError::Invalid(format!(
+                        "environment variable PORTTIVAHTI__{}: {part} is not a section",
+                        path.to_ascii_uppercase()
+                    )));
+                }
+            };
+        }
+        cur.insert(parts[parts.len() - 1].to_string(), value);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> String {
+        r#"
+[secrets]
+key_encryption_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+cookie_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+[service_desk]
+name = "Palvelupiste"
+email = "palvelupiste@example.fi"
+"#
+        .into()
+    }
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, text).unwrap();
+        Settings::load(
+            Some(&p),
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
+    #[test]
+    fn env_overrides_nested_keys() {
+        let s = load(
+            &minimal(),
+            &[
+                ("PORTTIVAHTI__SERVER__LISTEN", "127.0.0.1:9999"),
+                ("PORTTIVAHTI__SERVER__PUBLIC_URL", "https://sso.example.fi"),
+                ("PORTTIVAHTI__PASSWORD__LOCK_AFTER_FAILURES", "3"),
+                ("PORTTIVAHTI__STORE__REDIS_URL", "redis://127.0.0.1:6379"),
+                ("OTHER", "x"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.server.listen.port(), 9999);
+        assert_eq!(s.server.issuer(), "https://sso.example.fi");
+        assert_eq!(s.password.lock_after_failures, 3);
+        assert_eq!(s.store.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+    }
+
+    #[test]
+    fn unknown_key_is_refused_with_its_name() {
+        let err = load(&format!("{}\n[server]\nlisten_port = 1\n", minimal()), &[]).unwrap_err();
+        assert!(err.to_string().contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn short_secret_is_refused() {
+        let err = load(
+            &minimal(),
+            &[("PORTTIVAHTI__SECRETS__COOKIE_KEY", "c2hvcnQ=")],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("secrets.cookie_key"), "{err}");
+    }
+
+    #[test]
+    fn client_must_name_a_portal() {
+        let text = format!(
+            "{}\n[[clients]]\nclient_id = \"a\"\nportal = \"nope\"\nredirect_uris = [\"https://a/cb\"]\n",
+            minimal()
+        );
+        let err = load(&text, &[]).unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn secret_does_not_print() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+    }
+
+    #[test]
+    fn shipped_configuration_loads() {
+        let s = Settings::load(Some(Path::new("config/porttivahti.toml")), Vec::new()).unwrap();
+        assert!(s.demo.enabled);
+        assert!(!s.seed.accounts.is_empty());
+    }
+}

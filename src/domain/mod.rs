@@ -1,0 +1,9 @@
+//! Domain newtypes: values that can only hold valid data.
+//!
+//! Untrusted input becomes one of these at the edge (parse, don't validate).
+
+mod ids;
+mod kinds;
+
+pub use ids::{BusinessId, IdError, OrgOid};
+pub use kinds::{AccountStatus, AuthMethod, Lang, LoA, Network, OrgKind, Role};

@@ -1,0 +1,200 @@
+//! The `porttivahti` command: serve the gateway, and the few operations an
+//! operator needs before the admin UI exists.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use porttivahti::clock::{Clock, SystemClock};
+use porttivahti::config::Settings;
+use porttivahti::domain::AccountStatus;
+use porttivahti::identity::password::{Hasher, PasswordPolicy};
+use porttivahti::startup::{Application, open_directory, shutdown_signal};
+use porttivahti::store::AuditEvent;
+
+#[derive(Parser)]
+#[command(
+    name = "porttivahti",
+    version,
+    about = "Identity and access broker for social- and health-care professionals"
+)]
+struct Cli {
+    /// Configuration file (TOML). Every key can be overridden by an
+    /// environment variable PORTTIVAHTI__SECTION__KEY.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTTIVAHTI_CONFIG",
+        default_value = "config/porttivahti.toml"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the gateway (the default).
+    Serve,
+    /// Check the configuration and exit.
+    CheckConfig,
+    /// Account operations for the service desk.
+    Account {
+        #[command(subcommand)]
+        op: AccountOp,
+    },
+    /// Generate a client secret and print it with the SHA-256 digest to put
+    /// in the configuration (`secret_sha256`).
+    ClientSecret,
+}
+
+#[derive(Subcommand)]
+enum AccountOp {
+    /// Lift a lock (after too many failed logins).
+    Unlock {
+        username: String,
+        /// Why, e.g. a ticket number: goes into the audit trail.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Set a one-time password read from standard input; it must be
+    /// changed at the next login.
+    ResetPassword {
+        username: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Show an account's status.
+    Show { username: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(Some(&cli.config), std::env::vars()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("porttivahti: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    porttivahti::telemetry::init(&settings.server.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("porttivahti: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(settings).await,
+            Command::CheckConfig => {
+                println!("configuration {} is valid", cli.config.display());
+                Ok(())
+            }
+            Command::Account { op } => account(settings, op).await,
+            Command::ClientSecret => {
+                let secret = porttivahti::tokens::random_token(32);
+                let digest = porttivahti::tokens::hex(&porttivahti::tokens::sha256(&secret));
+                println!("client secret (give to the portal): {secret}");
+                println!("secret_sha256 (put in configuration): {digest}");
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("porttivahti: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let app = Application::build(settings, Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
+    app.run_until(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn account(settings: Settings, op: AccountOp) -> Result<(), String> {
+    let dir = open_directory(&settings).await.map_err(|e| e.to_string())?;
+    let now = SystemClock.now();
+    let find = |u: String| {
+        let dir = dir.clone();
+        async move {
+            dir.credentials(&u)
+                .await
+                .map_err(|e| e.to_string())?
+                .map(|(a, _)| a)
+                .ok_or_else(|| format!("no account with username {u:?}"))
+        }
+    };
+    match op {
+        AccountOp::Unlock { username, reason } => {
+            let a = find(username).await?;
+            let audit = AuditEvent::new(now, "cli", "account.unlocked")
+                .subject(a.id.clone())
+                .reason(reason);
+            dir.set_status(&a.id, AccountStatus::Active, None, &audit)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{} is active again", a.username);
+        }
+        AccountOp::ResetPassword { username, reason } => {
+            let a = find(username).await?;
+            let mut pw = String::new();
+            std::io::stdin()
+                .read_to_string(&mut pw)
+                .map_err(|e| e.to_string())?;
+            let pw = pw.trim_end_matches(['\r', '\n']);
+            let policy = PasswordPolicy::new(
+                settings.password.min_length,
+                settings.password.blocklist_file.as_deref(),
+            )
+            .map_err(|e| e.to_string())?;
+            policy
+                .check(&a.username, pw, pw)
+                .map_err(|v| format!("the password is not acceptable: {v:?}"))?;
+            let hash = Hasher::new(&settings.password)
+                .map_err(|e| e.to_string())?
+                .hash(pw)
+                .await
+                .map_err(|e| e.to_string())?;
+            let audit = AuditEvent::new(now, "cli", "account.password.reset")
+                .subject(a.id.clone())
+                .reason(reason);
+            dir.set_password(&a.id, &hash, true, &audit)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{}: one-time password set; it must be changed at the next login",
+                a.username
+            );
+        }
+        AccountOp::Show { username } => {
+            let a = find(username).await?;
+            println!(
+                "{} ({}): status {}{}, failed logins {}, must change password: {}",
+                a.username,
+                a.display_name(),
+                a.status,
+                a.status_reason
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default(),
+                a.failed_logins,
+                a.must_change_password
+            );
+        }
+    }
+    Ok(())
+}

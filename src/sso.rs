@@ -1,0 +1,567 @@
+//! Single sign-on flows between the web layer and the stores: who may
+//! reach which portal, codes, token grants with rotation and reuse
+//! detection, and logout. Handlers call these; nothing here knows HTTP.
+
+use serde::Serialize;
+
+use crate::app::{AppState, Client};
+use crate::domain::{AccountStatus, LoA};
+use crate::policy::{Decision, Facts};
+use crate::store::ephemeral::{
+    AuthRequest, CodeGrant, Grant, Redemption, RefreshFamily, Rotation, Session,
+};
+use crate::store::{StoreError, StoreResult};
+use crate::telemetry::Metrics;
+use crate::tokens::claims::{AccessTokenClaims, IdTokenClaims, Person, acr, amr, person_claims};
+use crate::tokens::jwt::{self, Audience, TokenType};
+use crate::tokens::{KeyError, b64url, hash_secret, random_token, sha256};
+
+/// Loads the account, its memberships and their organisations.
+pub async fn load_person(app: &AppState, account_id: &str) -> StoreResult<Option<Person>> {
+    let Some(account) = app.dir.account(account_id).await? else {
+        return Ok(None);
+    };
+    let memberships = app.dir.memberships(account_id).await?;
+    let mut organisations = Vec::new();
+    for m in &memberships {
+        if organisations
+            .iter()
+            .all(|o: &crate::store::Organisation| o.id != m.org_id)
+            && let Some(o) = app.dir.organisation(&m.org_id).await?
+        {
+            organisations.push(o);
+        }
+    }
+    Ok(Some(Person {
+        account,
+        memberships,
+        organisations,
+    }))
+}
+
+pub fn facts(person: &Person, grant: &Grant) -> Facts {
+    Facts {
+        networks: person.memberships.iter().map(|m| m.network).collect(),
+        org_kinds: person.organisations.iter().map(|o| o.kind).collect(),
+        source: grant.source.clone(),
+        loa: grant.loa,
+        methods: grant.methods.clone(),
+    }
+}
+
+pub fn grant_of(session: &Session, scope: Vec<String>) -> Grant {
+    Grant {
+        account_id: session.account_id.clone(),
+        sid: session.sid.clone(),
+        scope,
+        auth_time: session.auth_time,
+        loa: session.loa,
+        methods: session.methods.clone(),
+        source: session.source.clone(),
+    }
+}
+
+/// What may happen when a session asks for a code for a client.
+pub enum Access {
+    /// Issue a code; redirect here.
+    Code { redirect: String },
+    /// The person may not reach the portal.
+    Denied {
+        person: Box<Person>,
+        step_up: Option<LoA>,
+    },
+    /// The account is no longer active: the session is ended.
+    AccountGone,
+    /// A new password is needed before anything else.
+    MustChangePassword,
+}
+
+/// Decides and, when allowed, issues an authorization code for `req`.
+pub async fn authorize(
+    app: &AppState,
+    client: &Client,
+    req: &AuthRequest,
+    session: &Session,
+) -> StoreResult<Access> {
+    let Some(person) = load_person(app, &session.account_id).await? else {
+        return Ok(Access::AccountGone);
+    };
+    if person.account.status != AccountStatus::Active {
+        return Ok(Access::AccountGone);
+    }
+    if person.account.must_change_password {
+        return Ok(Access::MustChangePassword);
+    }
+    let grant = grant_of(session, req.scope.clone());
+    match app
+        .policy
+        .decide(&client.settings.portal, &facts(&person, &grant))
+    {
+        Decision::Allow => {}
+        Decision::StepUp(l) => {
+            Metrics::inc(&app.metrics.counters.access_denied_total);
+            return Ok(Access::Denied {
+                person: Box::new(person),
+                step_up: Some(l),
+            });
+        }
+        Decision::Deny(reason) => {
+            Metrics::inc(&app.metrics.counters.access_denied_total);
+            tracing::info!(
+                account = %person.account.id,
+                portal = %client.settings.portal,
+                ?reason,
+                "portal access denied by policy"
+            );
+            return Ok(Access::Denied {
+                person: Box::new(person),
+                step_up: None,
+            });
+        }
+    }
+    let now = app.now();
+    let code = random_token(32);
+    let c = CodeGrant {
+        client_id: client.id().to_string(),
+        redirect_uri: req.redirect_uri.clone(),
+        code_challenge: req.code_challenge.clone(),
+        grant,
+        nonce: req.nonce.clone(),
+        expires_at: now + app.settings.tokens.code_ttl_secs as i64,
+    };
+    app.eph.put_code(&hash_secret(&code), &c, now).await?;
+    app.eph
+        .add_session_client(&session.sid, client.id(), session.expires_at - now)
+        .await?;
+    Metrics::inc(&app.metrics.counters.codes_issued_total);
+    Ok(Access::Code {
+        redirect: redirect_with(
+            &req.redirect_uri,
+            &[
+                ("code", Some(code.as_str())),
+                ("state", req.state.as_deref()),
+                ("iss", Some(app.issuer())),
+            ],
+        ),
+    })
+}
+
+/// Appends query parameters to a registered redirect URI.
+pub fn redirect_with(base: &str, params: &[(&str, Option<&str>)]) -> String {
+    match url::Url::parse(base) {
+        Ok(mut u) => {
+            {
+                let mut q = u.query_pairs_mut();
+                for (k, v) in params {
+                    if let Some(v) = v {
+                        q.append_pair(k, v);
+                    }
+                }
+            }
+            u.to_string()
+        }
+        Err(_) => base.to_string(),
+    }
+}
+
+/// OAuth token endpoint errors (RFC 6749 §5.2).
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("invalid_request: {0}")]
+    InvalidRequest(&'static str),
+    #[error("invalid_client")]
+    InvalidClient,
+    #[error("invalid_grant: {0}")]
+    InvalidGrant(&'static str),
+    #[error("unauthorized_client")]
+    UnauthorizedClient,
+    #[error("unsupported_grant_type")]
+    UnsupportedGrantType,
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("keys: {0}")]
+    Key(#[from] KeyError),
+}
+
+impl TokenError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            TokenError::InvalidRequest(_) => "invalid_request",
+            TokenError::InvalidClient => "invalid_client",
+            TokenError::InvalidGrant(_) => "invalid_grant",
+            TokenError::UnauthorizedClient => "unauthorized_client",
+            TokenError::UnsupportedGrantType => "unsupported_grant_type",
+            TokenError::Store(StoreError::Unavailable(_)) => "temporarily_unavailable",
+            TokenError::Store(_) | TokenError::Key(_) => "server_error",
+        }
+    }
+
+    /// A description safe to send to the client.
+    pub fn description(&self) -> &'static str {
+        match self {
+            TokenError::InvalidRequest(m) | TokenError::InvalidGrant(m) => m,
+            TokenError::InvalidClient => "client authentication failed",
+            TokenError::UnauthorizedClient => "the client may not use this grant",
+            TokenError::UnsupportedGrantType => "grant_type is not supported",
+            TokenError::Store(StoreError::Unavailable(_)) => "try again shortly",
+            TokenError::Store(_) | TokenError::Key(_) => "internal error",
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub scope: String,
+}
+
+/// Verifies a PKCE S256 verifier against the stored challenge.
+fn pkce_ok(challenge: &str, verifier: &str) -> bool {
+    let len_ok = (43..=128).contains(&verifier.len());
+    let chars_ok = verifier
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    len_ok
+        && chars_ok
+        && crate::tokens::constant_time_eq(
+            b64url(sha256(verifier)).as_bytes(),
+            challenge.as_bytes(),
+        )
+}
+
+/// The authorization_code grant.
+pub async fn exchange_code(
+    app: &AppState,
+    client: &Client,
+    code: &str,
+    redirect_uri: Option<&str>,
+    verifier: Option<&str>,
+) -> Result<TokenResponse, TokenError> {
+    let now = app.now();
+    let code_hash = hash_secret(code);
+    let c = match app.eph.redeem_code(&code_hash, now).await? {
+        Redemption::Fresh(c) => c,
+        Redemption::AlreadyUsed { family_id } => {
+            Metrics::inc(&app.metrics.counters.code_reuse_detected_total);
+            tracing::warn!(
+                client = client.id(),
+                "authorization code used twice: revoking what it issued"
+            );
+            if let Some(f) = family_id {
+                app.eph
+                    .revoke_family(&f, app.settings.tokens.access_token_ttl_secs as i64)
+                    .await?;
+            }
+            return Err(TokenError::InvalidGrant("the code has already been used"));
+        }
+        Redemption::Unknown => return Err(TokenError::InvalidGrant("unknown or expired code")),
+    };
+    if c.client_id != client.id() {
+        return Err(TokenError::InvalidGrant(
+            "the code was issued to another client",
+        ));
+    }
+    if redirect_uri != Some(c.redirect_uri.as_str()) {
+        return Err(TokenError::InvalidGrant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    match (&c.code_challenge, verifier) {
+        (Some(ch), Some(v)) if pkce_ok(ch, v) => {}
+        (Some(_), Some(_)) => return Err(TokenError::InvalidGrant("code_verifier does not match")),
+        (Some(_), None) => return Err(TokenError::InvalidGrant("code_verifier is required")),
+        (None, Some(_)) => {
+            return Err(TokenError::InvalidGrant(
+                "code_verifier given but no challenge was",
+            ));
+        }
+        (None, None) => {}
+    }
+    let resp = issue(app, client, &c.grant, c.nonce.as_deref(), None, now).await?;
+    if let Some(fam) = &resp.1 {
+        app.eph.link_code_family(&code_hash, fam).await?;
+    }
+    Metrics::inc(&app.metrics.counters.tokens_authorization_code_total);
+    Ok(resp.0)
+}
+
+/// The refresh_token grant: rotates, and ends the family on reuse.
+pub async fn refresh(
+    app: &AppState,
+    client: &Client,
+    token: &str,
+) -> Result<TokenResponse, TokenError> {
+    let now = app.now();
+    let Some((family_id, secret)) = token.split_once('.') else {
+        return Err(TokenError::InvalidGrant("unknown refresh token"));
+    };
+    let next_secret = random_token(32);
+    let rotation = app
+        .eph
+        .rotate(
+            family_id,
+            &hash_secret(secret),
+            hash_secret(&next_secret),
+            now,
+        )
+        .await?;
+    let fam = match rotation {
+        Rotation::Rotated(f) => f,
+        Rotation::Reused { family } => {
+            Metrics::inc(&app.metrics.counters.refresh_reuse_detected_total);
+            tracing::warn!(
+                client = %family.client_id,
+                account = %family.grant.account_id,
+                generation = family.generation,
+                "refresh token replayed: family ended"
+            );
+            return Err(TokenError::InvalidGrant(
+                "refresh token has been used already",
+            ));
+        }
+        Rotation::Unknown => {
+            return Err(TokenError::InvalidGrant("unknown or expired refresh token"));
+        }
+    };
+    if fam.client_id != client.id() {
+        app.eph
+            .revoke_family(family_id, app.settings.tokens.access_token_ttl_secs as i64)
+            .await?;
+        return Err(TokenError::InvalidGrant(
+            "refresh token was issued to another client",
+        ));
+    }
+    let refresh = format!("{family_id}.{next_secret}");
+    let (resp, _) = issue(
+        app,
+        client,
+        &fam.grant,
+        None,
+        Some((family_id, refresh)),
+        now,
+    )
+    .await?;
+    Metrics::inc(&app.metrics.counters.tokens_refresh_total);
+    Ok(resp)
+}
+
+/// Signs tokens for a grant. With `rotated`, the refresh token is that one
+/// (family already stored); otherwise a new family starts when the client
+/// may refresh.
+async fn issue(
+    app: &AppState,
+    client: &Client,
+    grant: &Grant,
+    nonce: Option<&str>,
+    rotated: Option<(&str, String)>,
+    now: i64,
+) -> Result<(TokenResponse, Option<String>), TokenError> {
+    let person = load_person(app, &grant.account_id)
+        .await?
+        .filter(|p| p.account.status == AccountStatus::Active)
+        .ok_or(TokenError::InvalidGrant("the account is not active"))?;
+    let portals = app.policy.reachable(&facts(&person, grant));
+    if !portals.iter().any(|p| p == &client.settings.portal) {
+        return Err(TokenError::InvalidGrant(
+            "the person may no longer reach this portal",
+        ));
+    }
+    let t = &app.settings.tokens;
+    let (family_id, refresh_token, new_family) = match rotated {
+        Some((f, tok)) => (Some(f.to_string()), Some(tok), None),
+        None if client.allows(crate::config::GrantType::RefreshToken) => {
+            let fid = random_token(16);
+            let secret = random_token(32);
+            let fam = RefreshFamily {
+                family_id: fid.clone(),
+                client_id: client.id().to_string(),
+                grant: grant.clone(),
+                current: hash_secret(&secret),
+                generation: 0,
+                expires_at: now + t.refresh_token_ttl_secs as i64,
+            };
+            (
+                Some(fid.clone()),
+                Some(format!("{fid}.{secret}")),
+                Some(fam),
+            )
+        }
+        None => (None, None, None),
+    };
+    if let Some(fam) = &new_family {
+        app.eph.create_family(fam, now).await?;
+    }
+    let keys = app.keys.current();
+    let claims = person_claims(&person, &grant.scope, portals);
+    let id = IdTokenClaims {
+        iss: app.issuer().to_string(),
+        sub: person.account.id.clone(),
+        aud: Audience::One(client.id().to_string()),
+        azp: client.id().to_string(),
+        exp: now + t.id_token_ttl_secs as i64,
+        iat: now,
+        auth_time: grant.auth_time,
+        nonce: nonce.map(str::to_string),
+        acr: acr(grant.loa),
+        amr: amr(&grant.methods),
+        sid: grant.sid.clone(),
+        person: claims.clone(),
+    };
+    let jti = match &family_id {
+        Some(f) => format!("{f}.{}", random_token(9)),
+        None => random_token(16),
+    };
+    let at = AccessTokenClaims {
+        iss: app.issuer().to_string(),
+        sub: person.account.id.clone(),
+        aud: Audience::One(client.settings.portal.clone()),
+        exp: now + t.access_token_ttl_secs as i64,
+        iat: now,
+        jti,
+        client_id: client.id().to_string(),
+        scope: grant.scope.join(" "),
+        auth_time: Some(grant.auth_time),
+        acr: Some(acr(grant.loa)),
+        amr: Some(amr(&grant.methods)),
+        sid: Some(grant.sid.clone()),
+        portals: claims.portals,
+        organisations: claims.organisations,
+    };
+    let resp = TokenResponse {
+        access_token: jwt::encode(&keys.signing, TokenType::AccessToken, &at)?,
+        token_type: "Bearer",
+        expires_in: t.access_token_ttl_secs,
+        id_token: Some(jwt::encode(&keys.signing, TokenType::Jwt, &id)?),
+        refresh_token,
+        scope: grant.scope.join(" "),
+    };
+    Ok((resp, family_id))
+}
+
+/// The client_credentials grant: a service's own access token.
+pub fn client_credentials(
+    app: &AppState,
+    client: &Client,
+    scope: Option<&str>,
+) -> Result<TokenResponse, TokenError> {
+    if !client.allows(crate::config::GrantType::ClientCredentials) {
+        return Err(TokenError::UnauthorizedClient);
+    }
+    let now = app.now();
+    let t = &app.settings.tokens;
+    let scope = scope.unwrap_or("").to_string();
+    let at = AccessTokenClaims {
+        iss: app.issuer().to_string(),
+        sub: client.id().to_string(),
+        aud: Audience::One(
+            client
+                .settings
+                .service_audience
+                .clone()
+                .unwrap_or_else(|| client.settings.portal.clone()),
+        ),
+        exp: now + t.access_token_ttl_secs as i64,
+        iat: now,
+        jti: random_token(16),
+        client_id: client.id().to_string(),
+        scope: scope.clone(),
+        auth_time: None,
+        acr: None,
+        amr: None,
+        sid: None,
+        portals: Vec::new(),
+        organisations: Vec::new(),
+    };
+    let keys = app.keys.current();
+    Metrics::inc(&app.metrics.counters.tokens_client_credentials_total);
+    Ok(TokenResponse {
+        access_token: jwt::encode(&keys.signing, TokenType::AccessToken, &at)?,
+        token_type: "Bearer",
+        expires_in: t.access_token_ttl_secs,
+        id_token: None,
+        refresh_token: None,
+        scope,
+    })
+}
+
+/// Checks a bearer access token for userinfo: signature, issuer, expiry,
+/// and that neither its session nor its refresh family has ended.
+pub async fn check_access_token(
+    app: &AppState,
+    token: &str,
+) -> Result<Option<AccessTokenClaims>, StoreError> {
+    let keys = app.keys.current();
+    let expect = jwt::Expect {
+        issuer: app.issuer(),
+        audience: None,
+        typ: TokenType::AccessToken,
+        now: app.now(),
+        allow_expired: false,
+        leeway: 0,
+    };
+    let Ok(v) = jwt::verify::<AccessTokenClaims>(token, &*keys, &expect) else {
+        return Ok(None);
+    };
+    let c = v.claims;
+    let Some(sid) = &c.sid else {
+        return Ok(None);
+    };
+    if app.eph.session_ended(sid).await? {
+        return Ok(None);
+    }
+    if let Some((fam, _)) = c.jti.split_once('.')
+        && app.eph.family_revoked(fam).await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(c))
+}
+
+/// Ends a session everywhere: the session, its refresh families, and (by
+/// the ended marker) the access tokens issued in it.
+pub async fn logout(app: &AppState, session_key: Option<&str>, sid: &str) -> StoreResult<()> {
+    if let Some(k) = session_key {
+        app.eph.delete_session(k).await?;
+    }
+    let ttl = app
+        .settings
+        .tokens
+        .access_token_ttl_secs
+        .max(app.settings.tokens.id_token_ttl_secs) as i64;
+    app.eph.revoke_session_families(sid, ttl).await?;
+    Metrics::inc(&app.metrics.counters.logouts_total);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_known_vector() {
+        // RFC 7636 appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_ok(challenge, verifier));
+        assert!(!pkce_ok(
+            challenge,
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj"
+        ));
+        assert!(!pkce_ok(challenge, "short"));
+    }
+
+    #[test]
+    fn redirect_keeps_existing_query() {
+        let u = redirect_with(
+            "https://p.example/cb?x=1",
+            &[("code", Some("a b")), ("state", None)],
+        );
+        assert_eq!(u, "https://p.example/cb?x=1&code=a+b");
+    }
+}

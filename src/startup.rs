@@ -1,0 +1,280 @@
+//! Building the application from settings, and serving it.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::net::TcpListener;
+
+use crate::app::{AppState, Clients, SharedState};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::Role;
+use crate::identity::password::{PasswordPolicy, PasswordSource};
+use crate::policy::Policy;
+use crate::store::memory::MemoryEphemeral;
+use crate::store::sql::SqliteDirectory;
+use crate::store::{
+    AuditEvent, Directory, EphemeralState, LiaisonContact, Membership, NewAccount, Organisation,
+    StoreError,
+};
+use crate::telemetry::Metrics;
+use crate::tokens::{Keyring, b64_std_decode, random_token};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("directory: {0}")]
+    Directory(StoreError),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("signing keys: {0}")]
+    Keys(#[from] crate::tokens::KeyError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Opens the directory named by `database_url`.
+pub async fn open_directory(settings: &Settings) -> Result<Arc<dyn Directory>, StartupError> {
+    let url = &settings.store.database_url;
+    if url.starts_with("sqlite:") {
+        let d = SqliteDirectory::connect(url, settings.store.max_connections)
+            .await
+            .map_err(StartupError::Directory)?;
+        Ok(Arc::new(d))
+    } else {
+        Err(StartupError::Unsupported(format!(
+            "store.database_url {url:?}: only sqlite:// is supported by this build"
+        )))
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: SharedState,
+}
+
+impl Application {
+    /// Binds the listener and builds everything the server needs.
+    pub async fn build(
+        mut settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
+        let started = Instant::now();
+        let addr = settings.server.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        // With port 0 (tests) the public URL follows the bound port.
+        if addr.port() == 0 {
+            settings.server.public_url = format!("http://{local}");
+        }
+        if let Some(r) = &settings.store.redis_url {
+            return Err(StartupError::Unsupported(format!(
+                "store.redis_url {r:?}: Redis is not supported by this build; leave it unset for in-memory state"
+            )));
+        }
+        let dir = open_directory(&settings).await?;
+        seed(&*dir, &settings, clock.now()).await?;
+        let kek = b64_std_decode(settings.secrets.key_encryption_key.expose())
+            .map_err(|e| StartupError::Other(format!("secrets.key_encryption_key: {e}")))?;
+        let keys = Keyring::load_or_create(&*dir, &kek, clock.now()).await?;
+        let cookie_key_bytes = b64_std_decode(settings.secrets.cookie_key.expose())
+            .map_err(|e| StartupError::Other(format!("secrets.cookie_key: {e}")))?;
+        let cookie_key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &cookie_key_bytes);
+        if settings.demo.enabled {
+            add_demo_uris(&mut settings);
+        }
+        let passwords = PasswordSource::new(dir.clone(), &settings.password)
+            .map_err(|e| StartupError::Other(e.to_string()))?;
+        let password_policy = PasswordPolicy::new(
+            settings.password.min_length,
+            settings.password.blocklist_file.as_deref(),
+        )
+        .map_err(|e| StartupError::Other(format!("password.blocklist_file: {e}")))?;
+        let self_ip = if local.ip().is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            local.ip()
+        };
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| StartupError::Other(e.to_string()))?;
+        let state = Arc::new(AppState {
+            policy: Policy::new(settings.portals.clone()),
+            clients: Clients::new(&settings.clients),
+            eph: EphemeralState::new(Arc::new(MemoryEphemeral::new())),
+            self_url: format!("http://{}", SocketAddr::new(self_ip, local.port())),
+            settings,
+            dir,
+            keys,
+            passwords,
+            password_policy,
+            clock,
+            metrics: Metrics::default(),
+            cookie_key,
+            http,
+        });
+        tracing::info!(
+            listen = %local,
+            issuer = state.issuer(),
+            startup_ms = started.elapsed().as_millis() as u64,
+            "Porttivahti ready"
+        );
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> SharedState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let app = crate::web::router(self.state);
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+/// The demo portal's own callback and landing page follow the public URL.
+fn add_demo_uris(settings: &mut Settings) {
+    let issuer = settings.server.issuer().to_string();
+    let id = settings.demo.client_id.clone();
+    if let Some(c) = settings.clients.iter_mut().find(|c| c.client_id == id) {
+        let cb = format!("{issuer}/demo/callback");
+        let back = format!("{issuer}/demo/");
+        if !c.redirect_uris.contains(&cb) {
+            c.redirect_uris.push(cb);
+        }
+        if !c.post_logout_redirect_uris.contains(&back) {
+            c.post_logout_redirect_uris.push(back);
+        }
+    }
+}
+
+/// Writes the configured seed organisations and accounts that are missing.
+pub async fn seed(dir: &dyn Directory, settings: &Settings, now: i64) -> Result<(), StartupError> {
+    let store = StartupError::Directory;
+    for o in &settings.seed.organisations {
+        if dir.organisation(&o.id).await.map_err(store)?.is_some() {
+            continue;
+        }
+        let org = Organisation {
+            id: o.id.clone(),
+            oid: o.oid.clone(),
+            business_id: o.business_id.clone(),
+            name_fi: o.name_fi.clone(),
+            name_sv: o.name_sv.clone(),
+            kind: o.kind,
+            municipality: o.municipality.clone(),
+            networks: o.networks.clone(),
+        };
+        let audit = AuditEvent::new(now, "seed", "organisation.created")
+            .detail(serde_json::json!({ "org": o.id }));
+        dir.insert_organisation(&org, &audit).await.map_err(store)?;
+    }
+    let hasher = crate::identity::password::Hasher::new(&settings.password)
+        .map_err(|e| StartupError::Other(e.to_string()))?;
+    for a in &settings.seed.accounts {
+        if dir.credentials(&a.username).await.map_err(store)?.is_some() {
+            continue;
+        }
+        let hash = hasher
+            .hash(a.password.expose())
+            .await
+            .map_err(|e| StartupError::Other(e.to_string()))?;
+        let id = random_token(12);
+        let new = NewAccount {
+            id: id.clone(),
+            username: a.username.clone(),
+            given_name: a.given_name.clone(),
+            family_name: a.family_name.clone(),
+            email: a.email.clone(),
+            phone: a.phone.clone(),
+            title: a.title.clone(),
+            password_hash: Some(hash),
+            must_change_password: a.must_change_password,
+            created_at: now,
+        };
+        let mut memberships = vec![Membership {
+            account_id: id.clone(),
+            org_id: a.organisation.clone(),
+            network: a.network,
+            role: Role::Member,
+        }];
+        if a.role == Role::Liaison {
+            memberships.push(Membership {
+                role: Role::Liaison,
+                ..memberships[0].clone()
+            });
+        }
+        let audit = AuditEvent::new(now, "seed", "account.created")
+            .subject(id.clone())
+            .detail(serde_json::json!({ "username": a.username, "org": a.organisation }));
+        dir.create_account(&new, &memberships, &audit)
+            .await
+            .map_err(store)?;
+        if a.role == Role::Liaison {
+            let contact = LiaisonContact {
+                account_id: id.clone(),
+                org_id: a.organisation.clone(),
+                network: a.network,
+                name: format!("{} {}", a.given_name, a.family_name),
+                email: a.published_email.clone(),
+                phone: a.published_phone.clone(),
+            };
+            let audit =
+                AuditEvent::new(now, "seed", "liaison.contact_published").subject(id.clone());
+            dir.publish_liaison_contact(&contact, &audit)
+                .await
+                .map_err(store)?;
+        }
+        tracing::info!(username = %a.username, "seeded account");
+    }
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

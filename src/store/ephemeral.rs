@@ -1,0 +1,372 @@
+//! The typed layer over [`Ephemeral`]: sessions, pending logins,
+//! authorization codes, refresh-token families and counters. All key names
+//! live here. Logical expiry is checked against the injected clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use super::{Ephemeral, StoreError, StoreResult};
+use crate::domain::{AuthMethod, LoA};
+
+/// A single sign-on session: who logged in, when and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Published as `sid`; not the cookie secret.
+    pub sid: String,
+    pub account_id: String,
+    pub auth_time: i64,
+    pub expires_at: i64,
+    pub loa: LoA,
+    pub methods: Vec<AuthMethod>,
+    /// Which identity source vouched for the person, e.g. `password`.
+    pub source: String,
+}
+
+/// An authorization request waiting for the person to log in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub login_hint: Option<String>,
+    pub max_age: Option<i64>,
+    pub created_at: i64,
+}
+
+/// What an authorization code stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub grant: Grant,
+    pub nonce: Option<String>,
+    pub expires_at: i64,
+}
+
+/// What a person granted a client: carried from code to refresh family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub account_id: String,
+    pub sid: String,
+    pub scope: Vec<String>,
+    pub auth_time: i64,
+    pub loa: LoA,
+    pub methods: Vec<AuthMethod>,
+    pub source: String,
+}
+
+/// A refresh-token family: every rotation replaces `current`; a token that
+/// is not current ends the family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshFamily {
+    pub family_id: String,
+    pub client_id: String,
+    pub grant: Grant,
+    /// Hash of the one refresh token that is valid now.
+    pub current: String,
+    pub generation: u32,
+    pub expires_at: i64,
+}
+
+/// The outcome of presenting a refresh token.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// Valid: the family now expects `new_hash`.
+    Rotated(RefreshFamily),
+    /// Not the current token: the family has been ended.
+    Reused { family: RefreshFamily },
+    /// No such family (never, expired, or already ended).
+    Unknown,
+}
+
+/// The outcome of redeeming an authorization code.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Redemption {
+    Fresh(CodeGrant),
+    /// Redeemed before: whatever it issued is to be revoked.
+    AlreadyUsed {
+        family_id: Option<String>,
+    },
+    Unknown,
+}
+
+#[derive(Clone)]
+pub struct EphemeralState {
+    store: Arc<dyn Ephemeral>,
+}
+
+fn encode<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn decode<T: DeserializeOwned>(b: &[u8]) -> StoreResult<T> {
+    serde_json::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn secs(n: i64) -> Duration {
+    Duration::from_secs(n.max(1) as u64)
+}
+
+/// Time-to-live from `now` until `expires_at`, at least one second.
+fn ttl_until(expires_at: i64, now: i64) -> Duration {
+    secs(expires_at - now)
+}
+
+impl EphemeralState {
+    pub fn new(store: Arc<dyn Ephemeral>) -> Self {
+        Self { store }
+    }
+
+    pub fn raw(&self) -> &Arc<dyn Ephemeral> {
+        &self.store
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.store.ping().await
+    }
+
+    // Sessions are keyed by a hash of the cookie secret.
+
+    pub async fn put_session(&self, key: &str, s: &Session, now: i64) -> StoreResult<()> {
+        self.store
+            .put(
+                &format!("sess:{key}"),
+                encode(s)?,
+                ttl_until(s.expires_at, now),
+            )
+            .await
+    }
+
+    pub async fn session(&self, key: &str, now: i64) -> StoreResult<Option<Session>> {
+        match self.store.get(&format!("sess:{key}")).await? {
+            Some(b) => {
+                let s: Session = decode(&b)?;
+                Ok((s.expires_at > now).then_some(s))
+            }
+            None => Ok(None),
+        }
+    }
+
+    pub async fn delete_session(&self, key: &str) -> StoreResult<()> {
+        self.store.delete(&format!("sess:{key}")).await
+    }
+
+    /// Remembers that `client_id` got tokens in session `sid`.
+    pub async fn add_session_client(
+        &self,
+        sid: &str,
+        client_id: &str,
+        ttl: i64,
+    ) -> StoreResult<()> {
+        self.store
+            .set_add(&format!("sid:{{{sid}}}:clients"), client_id, secs(ttl))
+            .await
+    }
+
+    pub async fn session_clients(&self, sid: &str) -> StoreResult<Vec<String>> {
+        self.store
+            .set_members(&format!("sid:{{{sid}}}:clients"))
+            .await
+    }
+
+    async fn add_session_family(&self, sid: &str, family_id: &str, ttl: i64) -> StoreResult<()> {
+        self.store
+            .set_add(&format!("sid:{{{sid}}}:families"), family_id, secs(ttl))
+            .await
+    }
+
+    /// Ends every refresh family issued in session `sid`.
+    pub async fn revoke_session_families(&self, sid: &str, revoke_ttl: i64) -> StoreResult<()> {
+        for fam in self
+            .store
+            .set_members(&format!("sid:{{{sid}}}:families"))
+            .await?
+        {
+            self.revoke_family(&fam, revoke_ttl).await?;
+        }
+        self.store
+            .delete(&format!("sid:{{{sid}}}:families"))
+            .await?;
+        self.store
+            .put(
+                &format!("sid:{{{sid}}}:ended"),
+                b"1".to_vec(),
+                secs(revoke_ttl),
+            )
+            .await
+    }
+
+    /// True when session `sid` was ended by logout (access tokens issued in
+    /// it are no longer honoured by userinfo).
+    pub async fn session_ended(&self, sid: &str) -> StoreResult<bool> {
+        Ok(self
+            .store
+            .get(&format!("sid:{{{sid}}}:ended"))
+            .await?
+            .is_some())
+    }
+
+    // Pending authorization requests.
+
+    pub async fn put_auth_request(&self, id: &str, r: &AuthRequest, ttl: i64) -> StoreResult<()> {
+        self.store
+            .put(&format!("ar:{id}"), encode(r)?, secs(ttl))
+            .await
+    }
+
+    pub async fn auth_request(&self, id: &str) -> StoreResult<Option<AuthRequest>> {
+        match self.store.get(&format!("ar:{id}")).await? {
+            Some(b) => decode(&b).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn delete_auth_request(&self, id: &str) -> StoreResult<()> {
+        self.store.delete(&format!("ar:{id}")).await
+    }
+
+    // Authorization codes, keyed by a hash of the code.
+
+    pub async fn put_code(&self, code_hash: &str, c: &CodeGrant, now: i64) -> StoreResult<()> {
+        self.store
+            .put(
+                &format!("code:{{{code_hash}}}"),
+                encode(c)?,
+                ttl_until(c.expires_at, now),
+            )
+            .await
+    }
+
+    /// Redeems a code once. The first redemption leaves a marker so a
+    /// second one can be told apart from a code that never existed.
+    pub async fn redeem_code(&self, code_hash: &str, now: i64) -> StoreResult<Redemption> {
+        let used_key = format!("code:{{{code_hash}}}:used");
+        match self.store.take(&format!("code:{{{code_hash}}}")).await? {
+            Some(b) => {
+                let c: CodeGrant = decode(&b)?;
+                // Marker outlives the code so late replays are caught.
+                self.store.put(&used_key, Vec::new(), secs(600)).await?;
+                if c.expires_at <= now {
+                    return Ok(Redemption::Unknown);
+                }
+                Ok(Redemption::Fresh(c))
+            }
+            None => match self.store.get(&used_key).await? {
+                Some(fam) => Ok(Redemption::AlreadyUsed {
+                    family_id: (!fam.is_empty())
+                        .then(|| String::from_utf8_lossy(&fam).into_owned()),
+                }),
+                None => Ok(Redemption::Unknown),
+            },
+        }
+    }
+
+    /// Records which refresh family a redeemed code started.
+    pub async fn link_code_family(&self, code_hash: &str, family_id: &str) -> StoreResult<()> {
+        self.store
+            .put(
+                &format!("code:{{{code_hash}}}:used"),
+                family_id.as_bytes().to_vec(),
+                secs(600),
+            )
+            .await
+    }
+
+    // Refresh families.
+
+    pub async fn create_family(&self, f: &RefreshFamily, now: i64) -> StoreResult<()> {
+        self.add_session_family(&f.grant.sid, &f.family_id, f.expires_at - now)
+            .await?;
+        self.store
+            .put(
+                &format!("rt:{{{}}}", f.family_id),
+                encode(f)?,
+                ttl_until(f.expires_at, now),
+            )
+            .await
+    }
+
+    /// Presents a refresh token (by family and hash). Exactly one of any
+    /// concurrent presentations of the same token rotates; the others are
+    /// reuse and end the family.
+    pub async fn rotate(
+        &self,
+        family_id: &str,
+        presented_hash: &str,
+        new_hash: String,
+        now: i64,
+    ) -> StoreResult<Rotation> {
+        let key = format!("rt:{{{family_id}}}");
+        let Some(raw) = self.store.get(&key).await? else {
+            return Ok(Rotation::Unknown);
+        };
+        let fam: RefreshFamily = decode(&raw)?;
+        if fam.expires_at <= now {
+            self.store.delete(&key).await?;
+            return Ok(Rotation::Unknown);
+        }
+        if !crate::tokens::constant_time_eq(fam.current.as_bytes(), presented_hash.as_bytes()) {
+            self.revoke_family(family_id, 3600).await?;
+            return Ok(Rotation::Reused { family: fam });
+        }
+        let mut next = fam.clone();
+        next.current = new_hash;
+        next.generation += 1;
+        let swapped = self
+            .store
+            .compare_and_swap(&key, &raw, encode(&next)?, ttl_until(next.expires_at, now))
+            .await?;
+        if swapped {
+            Ok(Rotation::Rotated(next))
+        } else {
+            self.revoke_family(family_id, 3600).await?;
+            Ok(Rotation::Reused { family: fam })
+        }
+    }
+
+    pub async fn family(&self, family_id: &str) -> StoreResult<Option<RefreshFamily>> {
+        match self.store.get(&format!("rt:{{{family_id}}}")).await? {
+            Some(b) => decode(&b).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Ends a family; access tokens it issued are refused by userinfo for
+    /// `revoke_ttl` seconds (their longest life).
+    pub async fn revoke_family(&self, family_id: &str, revoke_ttl: i64) -> StoreResult<()> {
+        self.store.delete(&format!("rt:{{{family_id}}}")).await?;
+        self.store
+            .put(
+                &format!("rt:{{{family_id}}}:revoked"),
+                b"1".to_vec(),
+                secs(revoke_ttl),
+            )
+            .await
+    }
+
+    pub async fn family_revoked(&self, family_id: &str) -> StoreResult<bool> {
+        Ok(self
+            .store
+            .get(&format!("rt:{{{family_id}}}:revoked"))
+            .await?
+            .is_some())
+    }
+
+    // Counters for rate limits.
+
+    /// Counts one event against `name` in a window; returns the count.
+    pub async fn count(&self, name: &str, window_secs: u64) -> StoreResult<u64> {
+        self.store
+            .incr(
+                &format!("rl:{name}"),
+                Duration::from_secs(window_secs.max(1)),
+            )
+            .await
+    }
+}

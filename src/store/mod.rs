@@ -1,0 +1,269 @@
+//! Storage behind narrow traits. The directory is durable (SQL); ephemeral
+//! state (sessions, codes, refresh families, counters) lives in memory or
+//! Redis. Every engine runs the same conformance suite (`conformance`).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{AccountStatus, BusinessId, Network, OrgKind, OrgOid, Role};
+
+pub mod conformance;
+pub mod ephemeral;
+pub mod memory;
+pub mod sql;
+
+pub use ephemeral::EphemeralState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("{0} was not found")]
+    NotFound(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    /// Short stable id used in URLs and configuration, e.g. `ksshp`.
+    pub id: String,
+    pub oid: OrgOid,
+    pub business_id: BusinessId,
+    pub name_fi: String,
+    pub name_sv: String,
+    pub kind: OrgKind,
+    pub municipality: Option<String>,
+    pub networks: Vec<Network>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Stable random id: the `sub` of every token.
+    pub id: String,
+    pub username: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    pub status: AccountStatus,
+    /// Why the account is locked or disabled, for the people who lift it.
+    pub status_reason: Option<String>,
+    pub must_change_password: bool,
+    pub failed_logins: u32,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+impl Account {
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.given_name, self.family_name)
+    }
+}
+
+/// What is needed to create an account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub id: String,
+    pub username: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    pub password_hash: Option<String>,
+    pub must_change_password: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Membership {
+    pub account_id: String,
+    pub org_id: String,
+    pub network: Network,
+    pub role: Role,
+}
+
+/// A liaison person's contact as they agreed to publish it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiaisonContact {
+    pub account_id: String,
+    pub org_id: String,
+    pub network: Network,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// One audit record, written in the same transaction as the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: i64,
+    /// Who acted: an account id, `system`, or `cli`.
+    pub actor: String,
+    /// What happened, e.g. `login.password.success`.
+    pub action: String,
+    /// On whom: an account id, when there is one.
+    pub subject: Option<String>,
+    pub org_id: Option<String>,
+    /// From where: the client address.
+    pub source_ip: Option<String>,
+    pub reason: Option<String>,
+    /// Further detail as JSON text.
+    pub detail: Option<String>,
+}
+
+impl AuditEvent {
+    pub fn new(at: i64, actor: impl Into<String>, action: impl Into<String>) -> Self {
+        Self {
+            at,
+            actor: actor.into(),
+            action: action.into(),
+            subject: None,
+            org_id: None,
+            source_ip: None,
+            reason: None,
+            detail: None,
+        }
+    }
+    pub fn subject(mut self, s: impl Into<String>) -> Self {
+        self.subject = Some(s.into());
+        self
+    }
+    pub fn ip(mut self, ip: Option<String>) -> Self {
+        self.source_ip = ip;
+        self
+    }
+    pub fn reason(mut self, r: impl Into<String>) -> Self {
+        self.reason = Some(r.into());
+        self
+    }
+    pub fn detail(mut self, d: serde_json::Value) -> Self {
+        self.detail = Some(d.to_string());
+        self
+    }
+}
+
+/// A signing key as stored: the private half encrypted with the
+/// key-encryption key, the public half as a JWK.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub kid: String,
+    pub alg: String,
+    pub encrypted_private: Vec<u8>,
+    pub public_jwk: String,
+    pub created_at: i64,
+    /// Not used for signing before this time (published first).
+    pub activate_at: i64,
+    /// Dropped from the JWKS after this time.
+    pub retire_at: Option<i64>,
+}
+
+/// What a failed password attempt did to the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureOutcome {
+    pub failed_logins: u32,
+    pub locked_now: bool,
+}
+
+/// The durable directory of organisations, accounts and keys.
+#[async_trait]
+pub trait Directory: Send + Sync {
+    /// Cheap round trip for readiness checks.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // Organisations
+    async fn insert_organisation(&self, org: &Organisation, audit: &AuditEvent) -> StoreResult<()>;
+    async fn organisation(&self, id: &str) -> StoreResult<Option<Organisation>>;
+    async fn organisations(&self) -> StoreResult<Vec<Organisation>>;
+
+    // Accounts
+    /// Creates the account and its memberships at once, or nothing.
+    async fn create_account(
+        &self,
+        account: &NewAccount,
+        memberships: &[Membership],
+        audit: &AuditEvent,
+    ) -> StoreResult<Account>;
+    async fn account(&self, id: &str) -> StoreResult<Option<Account>>;
+    /// The account and its password hash, by username (case-insensitive).
+    async fn credentials(&self, username: &str) -> StoreResult<Option<(Account, Option<String>)>>;
+    async fn memberships(&self, account_id: &str) -> StoreResult<Vec<Membership>>;
+    /// Counts a failed password; locks the account at `lock_after`.
+    async fn record_login_failure(
+        &self,
+        account_id: &str,
+        lock_after: u32,
+        audit: &AuditEvent,
+    ) -> StoreResult<FailureOutcome>;
+    /// Resets the failure count and records the login time.
+    async fn record_login_success(&self, account_id: &str, audit: &AuditEvent) -> StoreResult<()>;
+    async fn set_password(
+        &self,
+        account_id: &str,
+        password_hash: &str,
+        must_change: bool,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// Sets the status (and its reason); unlocking also clears failures.
+    async fn set_status(
+        &self,
+        account_id: &str,
+        status: AccountStatus,
+        reason: Option<&str>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+
+    // Liaison persons
+    async fn publish_liaison_contact(
+        &self,
+        contact: &LiaisonContact,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    async fn liaison_contacts(&self, org_id: &str) -> StoreResult<Vec<LiaisonContact>>;
+
+    // Audit
+    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Newest first, about one subject (or all when `None`).
+    async fn audit_events(&self, subject: Option<&str>, limit: u32)
+    -> StoreResult<Vec<AuditEvent>>;
+
+    // Signing keys
+    async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
+    async fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()>;
+}
+
+/// Short-lived state shared by the nodes. Values are opaque bytes; the
+/// typed layer is [`EphemeralState`]. Expiry is by TTL; logical expiry
+/// (against the injected clock) is checked by the typed layer.
+#[async_trait]
+pub trait Ephemeral: Send + Sync {
+    async fn ping(&self) -> StoreResult<()>;
+    async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> StoreResult<()>;
+    /// Stores only when the key is absent; true when it stored.
+    async fn put_if_absent(&self, key: &str, value: Vec<u8>, ttl: Duration) -> StoreResult<bool>;
+    async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Atomically reads and deletes: of many concurrent takers one wins.
+    async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+    async fn delete(&self, key: &str) -> StoreResult<()>;
+    /// Replaces the value only when it still equals `expected`.
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &[u8],
+        new: Vec<u8>,
+        ttl: Duration,
+    ) -> StoreResult<bool>;
+    /// Adds one; the first increment starts a window of `window`.
+    async fn incr(&self, key: &str, window: Duration) -> StoreResult<u64>;
+    /// Adds a member to a set, extending the set's life to `ttl`.
+    async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()>;
+    async fn set_members(&self, key: &str) -> StoreResult<Vec<String>>;
+}

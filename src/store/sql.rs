@@ -1,0 +1,546 @@
+//! The directory on SQL. SQLite is the embedded default; queries use `$N`
+//! parameters in order of first appearance so the same text serves
+//! PostgreSQL.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool, sqlite::SqliteRow};
+
+use super::{
+    Account, AuditEvent, Directory, FailureOutcome, LiaisonContact, Membership, NewAccount,
+    Organisation, StoreError, StoreResult, StoredKey,
+};
+use crate::domain::{AccountStatus, Network};
+
+pub struct SqliteDirectory {
+    pool: SqlitePool,
+}
+
+fn map_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.message().to_string())
+        }
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::NotFound(format!("a referenced row ({})", db.message()))
+        }
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+            StoreError::Corrupt(e.to_string())
+        }
+        _ => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+fn parse<T: FromStr<Err = E>, E: std::fmt::Display>(s: &str) -> StoreResult<T> {
+    s.parse().map_err(|e: E| StoreError::Corrupt(e.to_string()))
+}
+
+macro_rules! account_columns {
+    () => {
+        "id, username, given_name, family_name, email, phone, title, status, status_reason, \
+         must_change_password, failed_logins, created_at, last_login_at"
+    };
+}
+
+fn account_from_row(r: &SqliteRow) -> StoreResult<Account> {
+    Ok(Account {
+        id: r.try_get("id").map_err(map_err)?,
+        username: r.try_get("username").map_err(map_err)?,
+        given_name: r.try_get("given_name").map_err(map_err)?,
+        family_name: r.try_get("family_name").map_err(map_err)?,
+        email: r.try_get("email").map_err(map_err)?,
+        phone: r.try_get("phone").map_err(map_err)?,
+        title: r.try_get("title").map_err(map_err)?,
+        status: parse(&r.try_get::<String, _>("status").map_err(map_err)?)?,
+        status_reason: r.try_get("status_reason").map_err(map_err)?,
+        must_change_password: r
+            .try_get::<i64, _>("must_change_password")
+            .map_err(map_err)?
+            != 0,
+        failed_logins: r.try_get::<i64, _>("failed_logins").map_err(map_err)? as u32,
+        created_at: r.try_get("created_at").map_err(map_err)?,
+        last_login_at: r.try_get("last_login_at").map_err(map_err)?,
+    })
+}
+
+fn org_from_row(r: &SqliteRow) -> StoreResult<Organisation> {
+    let networks: String = r.try_get("networks").map_err(map_err)?;
+    Ok(Organisation {
+        id: r.try_get("id").map_err(map_err)?,
+        oid: parse(&r.try_get::<String, _>("oid").map_err(map_err)?)?,
+        business_id: parse(&r.try_get::<String, _>("business_id").map_err(map_err)?)?,
+        name_fi: r.try_get("name_fi").map_err(map_err)?,
+        name_sv: r.try_get("name_sv").map_err(map_err)?,
+        kind: parse(&r.try_get::<String, _>("kind").map_err(map_err)?)?,
+        municipality: r.try_get("municipality").map_err(map_err)?,
+        networks: networks
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(parse::<Network, _>)
+            .collect::<StoreResult<_>>()?,
+    })
+}
+
+fn audit_from_row(r: &SqliteRow) -> StoreResult<AuditEvent> {
+    Ok(AuditEvent {
+        at: r.try_get("at").map_err(map_err)?,
+        actor: r.try_get("actor").map_err(map_err)?,
+        action: r.try_get("action").map_err(map_err)?,
+        subject: r.try_get("subject").map_err(map_err)?,
+        org_id: r.try_get("org_id").map_err(map_err)?,
+        source_ip: r.try_get("source_ip").map_err(map_err)?,
+        reason: r.try_get("reason").map_err(map_err)?,
+        detail: r.try_get("detail").map_err(map_err)?,
+    })
+}
+
+const INSERT_AUDIT: &str = "INSERT INTO audit_events \
+     (at, actor, action, subject, org_id, source_ip, reason, detail) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+async fn insert_audit<'c, E>(exec: E, a: &AuditEvent) -> StoreResult<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+{
+    sqlx::query(INSERT_AUDIT)
+        .bind(a.at)
+        .bind(&a.actor)
+        .bind(&a.action)
+        .bind(&a.subject)
+        .bind(&a.org_id)
+        .bind(&a.source_ip)
+        .bind(&a.reason)
+        .bind(&a.detail)
+        .execute(exec)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+impl SqliteDirectory {
+    /// Opens (creating when missing) the database at `url` and runs the
+    /// migrations.
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad database_url {url:?}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        if let Some(parent) = Path::new(opts.get_filename()).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(opts)
+            .await
+            .map_err(map_err)?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    /// A fresh in-memory database (tests).
+    pub async fn in_memory() -> StoreResult<Self> {
+        // One connection: every in-memory connection is its own database.
+        Self::connect("sqlite::memory:", 1).await
+    }
+
+    async fn update_account_with_audit(
+        &self,
+        sql: &'static str,
+        binds: impl FnOnce(
+            sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+        )
+            -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+        account_id: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let done = binds(sqlx::query(sql))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("account {account_id}")));
+        }
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl Directory for SqliteDirectory {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn insert_organisation(&self, o: &Organisation, audit: &AuditEvent) -> StoreResult<()> {
+        let networks: Vec<&str> = o.networks.iter().map(|n| n.as_str()).collect();
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO organisations \
+             (id, oid, business_id, name_fi, name_sv, kind, municipality, networks) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&o.id)
+        .bind(o.oid.as_str())
+        .bind(o.business_id.as_str())
+        .bind(&o.name_fi)
+        .bind(&o.name_sv)
+        .bind(o.kind.as_str())
+        .bind(&o.municipality)
+        .bind(networks.join(","))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn organisation(&self, id: &str) -> StoreResult<Option<Organisation>> {
+        sqlx::query("SELECT * FROM organisations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .as_ref()
+            .map(org_from_row)
+            .transpose()
+    }
+
+    async fn organisations(&self) -> StoreResult<Vec<Organisation>> {
+        sqlx::query("SELECT * FROM organisations ORDER BY name_fi")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(org_from_row)
+            .collect()
+    }
+
+    async fn create_account(
+        &self,
+        a: &NewAccount,
+        memberships: &[Membership],
+        audit: &AuditEvent,
+    ) -> StoreResult<Account> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO accounts (id, username, username_key, given_name, family_name, \
+             email, phone, title, password_hash, must_change_password, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&a.id)
+        .bind(&a.username)
+        .bind(a.username.to_lowercase())
+        .bind(&a.given_name)
+        .bind(&a.family_name)
+        .bind(&a.email)
+        .bind(&a.phone)
+        .bind(&a.title)
+        .bind(&a.password_hash)
+        .bind(i64::from(a.must_change_password))
+        .bind(a.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match map_err(e) {
+            StoreError::Conflict(_) => StoreError::Conflict(format!("username {}", a.username)),
+            other => other,
+        })?;
+        for m in memberships {
+            sqlx::query(
+                "INSERT INTO memberships (account_id, org_id, network, role) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&a.id)
+            .bind(&m.org_id)
+            .bind(m.network.as_str())
+            .bind(m.role.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        insert_audit(&mut *tx, audit).await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE id = $1"
+        ))
+        .bind(&a.id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let account = account_from_row(&row)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(account)
+    }
+
+    async fn account(&self, id: &str) -> StoreResult<Option<Account>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?
+        .as_ref()
+        .map(account_from_row)
+        .transpose()
+    }
+
+    async fn credentials(&self, username: &str) -> StoreResult<Option<(Account, Option<String>)>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            ", password_hash FROM accounts WHERE username_key = $1"
+        ))
+        .bind(username.to_lowercase())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        match row {
+            Some(r) => {
+                let hash: Option<String> = r.try_get("password_hash").map_err(map_err)?;
+                Ok(Some((account_from_row(&r)?, hash)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn memberships(&self, account_id: &str) -> StoreResult<Vec<Membership>> {
+        let rows = sqlx::query(
+            "SELECT account_id, org_id, network, role FROM memberships \
+             WHERE account_id = $1 ORDER BY org_id, network, role",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Membership {
+                    account_id: r.try_get("account_id").map_err(map_err)?,
+                    org_id: r.try_get("org_id").map_err(map_err)?,
+                    network: parse(&r.try_get::<String, _>("network").map_err(map_err)?)?,
+                    role: parse(&r.try_get::<String, _>("role").map_err(map_err)?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_login_failure(
+        &self,
+        account_id: &str,
+        lock_after: u32,
+        audit: &AuditEvent,
+    ) -> StoreResult<FailureOutcome> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // One statement: concurrent failures each count, and exactly the one
+        // that reaches the limit locks.
+        let row = sqlx::query(
+            "UPDATE accounts SET failed_logins = failed_logins + 1, \
+               status = CASE WHEN status = 'active' AND failed_logins + 1 >= $1 \
+                             THEN 'locked' ELSE status END, \
+               status_reason = CASE WHEN status = 'active' AND failed_logins + 1 >= $1 \
+                             THEN 'too_many_failed_logins' ELSE status_reason END \
+             WHERE id = $2 RETURNING failed_logins, status",
+        )
+        .bind(i64::from(lock_after))
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("account {account_id}")))?;
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(map_err)?;
+        let failed = row.try_get::<i64, _>("failed_logins").map_err(map_err)? as u32;
+        let status: AccountStatus = parse(&row.try_get::<String, _>("status").map_err(map_err)?)?;
+        Ok(FailureOutcome {
+            failed_logins: failed,
+            locked_now: status == AccountStatus::Locked && failed == lock_after,
+        })
+    }
+
+    async fn record_login_success(&self, account_id: &str, audit: &AuditEvent) -> StoreResult<()> {
+        self.update_account_with_audit(
+            "UPDATE accounts SET failed_logins = 0, last_login_at = $1 WHERE id = $2",
+            |q| q.bind(audit.at).bind(account_id),
+            account_id,
+            audit,
+        )
+        .await
+    }
+
+    async fn set_password(
+        &self,
+        account_id: &str,
+        password_hash: &str,
+        must_change: bool,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        self.update_account_with_audit(
+            "UPDATE accounts SET password_hash = $1, must_change_password = $2 WHERE id = $3",
+            |q| {
+                q.bind(password_hash)
+                    .bind(i64::from(must_change))
+                    .bind(account_id)
+            },
+            account_id,
+            audit,
+        )
+        .await
+    }
+
+    async fn set_status(
+        &self,
+        account_id: &str,
+        status: AccountStatus,
+        reason: Option<&str>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        self.update_account_with_audit(
+            "UPDATE accounts SET status = $1, status_reason = $2, \
+               failed_logins = CASE WHEN $1 = 'active' THEN 0 ELSE failed_logins END \
+             WHERE id = $3",
+            |q| q.bind(status.as_str()).bind(reason).bind(account_id),
+            account_id,
+            audit,
+        )
+        .await
+    }
+
+    async fn publish_liaison_contact(
+        &self,
+        c: &LiaisonContact,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO liaison_contacts (account_id, org_id, network, name, email, phone) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (account_id, org_id, network) DO UPDATE \
+             SET name = excluded.name, email = excluded.email, phone = excluded.phone",
+        )
+        .bind(&c.account_id)
+        .bind(&c.org_id)
+        .bind(c.network.as_str())
+        .bind(&c.name)
+        .bind(&c.email)
+        .bind(&c.phone)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn liaison_contacts(&self, org_id: &str) -> StoreResult<Vec<LiaisonContact>> {
+        let rows = sqlx::query(
+            "SELECT c.account_id, c.org_id, c.network, c.name, c.email, c.phone \
+             FROM liaison_contacts c JOIN accounts a ON a.id = c.account_id \
+             WHERE c.org_id = $1 AND a.status <> 'disabled' \
+             ORDER BY c.network, c.name",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(LiaisonContact {
+                    account_id: r.try_get("account_id").map_err(map_err)?,
+                    org_id: r.try_get("org_id").map_err(map_err)?,
+                    network: parse(&r.try_get::<String, _>("network").map_err(map_err)?)?,
+                    name: r.try_get("name").map_err(map_err)?,
+                    email: r.try_get("email").map_err(map_err)?,
+                    phone: r.try_get("phone").map_err(map_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
+        insert_audit(&self.pool, event).await
+    }
+
+    async fn audit_events(
+        &self,
+        subject: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        let rows = match subject {
+            Some(s) => sqlx::query(
+                "SELECT * FROM audit_events WHERE subject = $1 ORDER BY id DESC LIMIT $2",
+            )
+            .bind(s)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?,
+            None => sqlx::query("SELECT * FROM audit_events ORDER BY id DESC LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?,
+        };
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>> {
+        let rows = sqlx::query("SELECT * FROM signing_keys ORDER BY activate_at, kid")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredKey {
+                    kid: r.try_get("kid").map_err(map_err)?,
+                    alg: r.try_get("alg").map_err(map_err)?,
+                    encrypted_private: r.try_get("encrypted_private").map_err(map_err)?,
+                    public_jwk: r.try_get("public_jwk").map_err(map_err)?,
+                    created_at: r.try_get("created_at").map_err(map_err)?,
+                    activate_at: r.try_get("activate_at").map_err(map_err)?,
+                    retire_at: r.try_get("retire_at").map_err(map_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_signing_key(&self, k: &StoredKey) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO signing_keys \
+             (kid, alg, encrypted_private, public_jwk, created_at, activate_at, retire_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&k.kid)
+        .bind(&k.alg)
+        .bind(&k.encrypted_private)
+        .bind(&k.public_jwk)
+        .bind(k.created_at)
+        .bind(k.activate_at)
+        .bind(k.retire_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+}

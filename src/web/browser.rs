@@ -1,0 +1,199 @@
+//! What a request from a browser carries: language, cookies, address,
+//! session, and the CSRF token of its forms.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::{HeaderMap, HeaderValue, header, request::Parts};
+use axum::response::Response;
+
+use crate::app::{AppState, SharedState};
+use crate::domain::Lang;
+use crate::store::ephemeral::Session;
+use crate::tokens::{b64url, constant_time_eq, hash_secret, random_token};
+
+pub struct Browser {
+    pub lang: Lang,
+    /// The language was picked on the page (`?lang=`): remember it.
+    pub lang_chosen: bool,
+    cookies: HashMap<String, String>,
+    pub ip: Option<IpAddr>,
+}
+
+fn parse_cookies(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            Some((k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+impl FromRequestParts<SharedState> for Browser {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _s: &SharedState) -> Result<Self, Infallible> {
+        let cookies = parse_cookies(&parts.headers);
+        let from_query = parts.uri.query().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "lang" || k == "ui_locales")
+                .and_then(|(_, v)| {
+                    v.split(' ')
+                        .find_map(|l| l.split('-').next()?.parse::<Lang>().ok())
+                })
+        });
+        let lang = from_query
+            .or_else(|| cookies.get("pv_lang").and_then(|l| l.parse().ok()))
+            .unwrap_or_else(|| {
+                Lang::from_accept_language(
+                    parts
+                        .headers
+                        .get(header::ACCEPT_LANGUAGE)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or(""),
+                )
+            });
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(Browser {
+            lang,
+            lang_chosen: from_query.is_some(),
+            cookies,
+            ip,
+        })
+    }
+}
+
+/// Cookie attributes by where the gateway is served.
+pub fn cookie_name(state: &AppState, base: &str) -> String {
+    if state.settings.server.is_https() {
+        format!("__Host-{base}")
+    } else {
+        base.to_string()
+    }
+}
+
+pub fn set_cookie(
+    state: &AppState,
+    base: &str,
+    value: &str,
+    max_age: Option<i64>,
+    same_site: &str,
+) -> String {
+    let secure = if state.settings.server.is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let age = max_age
+        .map(|a| format!("; Max-Age={a}"))
+        .unwrap_or_default();
+    format!(
+        "{}={value}; Path=/; HttpOnly; SameSite={same_site}{secure}{age}",
+        cookie_name(state, base)
+    )
+}
+
+pub fn clear_cookie(state: &AppState, base: &str) -> String {
+    set_cookie(state, base, "", Some(0), "Lax")
+}
+
+/// Adds `Set-Cookie` headers to a response.
+pub fn with_cookies(mut resp: Response, cookies: impl IntoIterator<Item = String>) -> Response {
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+impl Browser {
+    pub fn cookie(&self, state: &AppState, base: &str) -> Option<&str> {
+        self.cookies
+            .get(&cookie_name(state, base))
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn ip_string(&self) -> Option<String> {
+        self.ip.map(|i| i.to_string())
+    }
+
+    /// The language cookie to set when the person picked a language.
+    pub fn lang_cookie(&self, state: &AppState) -> Option<String> {
+        self.lang_chosen.then(|| {
+            set_cookie(
+                state,
+                "pv_lang",
+                self.lang.as_str(),
+                Some(365 * 86400),
+                "Lax",
+            )
+        })
+    }
+
+    /// The session this browser holds, if it is valid now, with its store
+    /// key.
+    pub async fn session(
+        &self,
+        state: &AppState,
+    ) -> Result<Option<(String, Session)>, crate::store::StoreError> {
+        let Some(raw) = self.cookie(state, "pv_sid") else {
+            return Ok(None);
+        };
+        let key = hash_secret(raw);
+        Ok(state
+            .eph
+            .session(&key, state.now())
+            .await?
+            .map(|s| (key, s)))
+    }
+
+    /// The CSRF token for a form, and the cookie to set when the browser
+    /// has none yet.
+    pub fn csrf(&self, state: &AppState) -> (String, Option<String>) {
+        match self.cookie(state, "pv_csrf") {
+            Some(seed) => (csrf_token(state, seed), None),
+            None => {
+                let seed = random_token(24);
+                (
+                    csrf_token(state, &seed),
+                    Some(set_cookie(state, "pv_csrf", &seed, None, "Strict")),
+                )
+            }
+        }
+    }
+
+    pub fn csrf_ok(&self, state: &AppState, presented: &str) -> bool {
+        self.cookie(state, "pv_csrf").is_some_and(|seed| {
+            constant_time_eq(csrf_token(state, seed).as_bytes(), presented.as_bytes())
+        })
+    }
+}
+
+fn csrf_token(state: &AppState, seed: &str) -> String {
+    b64url(aws_lc_rs::hmac::sign(&state.cookie_key, seed.as_bytes()))
+}
+
+/// Starts a new session: a fresh cookie secret (never reused across
+/// logins), stored under its hash.
+pub async fn start_session(
+    state: &AppState,
+    session: &Session,
+) -> Result<String, crate::store::StoreError> {
+    let secret = random_token(32);
+    state
+        .eph
+        .put_session(&hash_secret(&secret), session, state.now())
+        .await?;
+    Ok(set_cookie(state, "pv_sid", &secret, None, "Lax"))
+}

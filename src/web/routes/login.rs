@@ -1,0 +1,649 @@
+//! The login page, password login, forced password change, and what a
+//! person sees when they may not go on (locked, denied).
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::app::{AppState, Client, SharedState};
+use crate::domain::AccountStatus;
+use crate::identity::password::{PasswordOutcome, PolicyViolation};
+use crate::sso::{self, Access, redirect_with};
+use crate::store::ephemeral::{AuthRequest, Session};
+use crate::store::{Account, AuditEvent};
+use crate::telemetry::Metrics;
+use crate::tokens::claims::Person;
+use crate::tokens::random_token;
+use crate::web::browser::{Browser, start_session, with_cookies};
+use crate::web::error::{Localized, WebError};
+use crate::web::i18n::{Texts, texts};
+use crate::web::pages::{
+    HomePage, LiaisonView, LoginPage, MessagePage, OrgContacts, PasswordChangePage, lang_links,
+    render,
+};
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ArQuery {
+    #[serde(default)]
+    ar: String,
+}
+
+/// Loads the pending authorization request `ar` refers to, if any.
+async fn pending(app: &AppState, ar: &str) -> Result<Option<AuthRequest>, WebError> {
+    if ar.is_empty() {
+        return Ok(None);
+    }
+    Ok(app.eph.auth_request(ar).await?)
+}
+
+fn portal_name(app: &AppState, req: &AuthRequest) -> Option<String> {
+    let client = app.clients.get(&req.client_id)?;
+    app.policy
+        .portal(&client.settings.portal)
+        .map(|p| p.name.clone())
+}
+
+struct LoginForm<'a> {
+    ar: &'a str,
+    username: String,
+    form_error: Option<&'static str>,
+    username_error: Option<&'static str>,
+    password_error: Option<&'static str>,
+}
+
+fn login_page(
+    app: &AppState,
+    browser: &Browser,
+    uri: &Uri,
+    portal: Option<String>,
+    f: LoginForm<'_>,
+    status: StatusCode,
+) -> Response {
+    let t = texts(browser.lang);
+    let (csrf, set) = browser.csrf(app);
+    let page = LoginPage {
+        t,
+        langs: lang_links(uri, browser.lang),
+        portal,
+        csrf,
+        ar: f.ar.to_string(),
+        focus_username: f.username.is_empty() || f.username_error.is_some(),
+        username: f.username,
+        form_error: f.form_error,
+        username_error: f.username_error,
+        password_error: f.password_error,
+        desk: &app.settings.service_desk,
+    };
+    with_cookies(
+        render(&page, status),
+        set.into_iter().chain(browser.lang_cookie(app)),
+    )
+}
+
+fn message(
+    app: &AppState,
+    browser: &Browser,
+    uri: &Uri,
+    title: &str,
+    body: &str,
+    contacts: Vec<OrgContacts>,
+    status: StatusCode,
+) -> Response {
+    let t = texts(browser.lang);
+    let show_desk = !contacts.is_empty();
+    let page = MessagePage {
+        t,
+        langs: lang_links(uri, browser.lang),
+        title,
+        body,
+        error_code: None,
+        request_id: None,
+        contacts,
+        show_desk: show_desk || status == StatusCode::FORBIDDEN,
+        desk: Some(&app.settings.service_desk),
+        link: None,
+    };
+    with_cookies(render(&page, status), browser.lang_cookie(app))
+}
+
+/// Liaison persons of each of the person's organisations.
+async fn contacts_for(app: &AppState, person: &Person) -> Result<Vec<OrgContacts>, WebError> {
+    let mut out = Vec::new();
+    for org in &person.organisations {
+        let liaisons = app
+            .dir
+            .liaison_contacts(&org.id)
+            .await?
+            .into_iter()
+            .map(|l| LiaisonView {
+                name: l.name,
+                network: l.network.to_string(),
+                email: l.email,
+                phone: l.phone,
+            })
+            .collect();
+        out.push(OrgContacts {
+            name: org.name_fi.clone(),
+            liaisons,
+        });
+    }
+    Ok(out)
+}
+
+/// `GET /login`.
+pub async fn login_get(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Query(q): Query<ArQuery>,
+) -> Response {
+    let lang = browser.lang;
+    let inner = async {
+        let req = pending(&app, &q.ar).await?;
+        if !q.ar.is_empty() && req.is_none() {
+            let t = texts(lang);
+            return Ok(message(
+                &app,
+                &browser,
+                &uri,
+                t.error_title,
+                t.err_login_expired,
+                vec![],
+                StatusCode::BAD_REQUEST,
+            ));
+        }
+        if req.is_none() && browser.session(&app).await?.is_some() {
+            return Ok(Redirect::to("/").into_response());
+        }
+        let hint = req
+            .as_ref()
+            .and_then(|r| r.login_hint.clone())
+            .unwrap_or_default();
+        let portal = req.as_ref().and_then(|r| portal_name(&app, r));
+        Ok::<_, WebError>(login_page(
+            &app,
+            &browser,
+            &uri,
+            portal,
+            LoginForm {
+                ar: &q.ar,
+                username: hint,
+                form_error: None,
+                username_error: None,
+                password_error: None,
+            },
+            StatusCode::OK,
+        ))
+    };
+    inner
+        .await
+        .unwrap_or_else(|e| Localized(e, lang).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ar: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /login/password`.
+pub async fn login_password(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    let lang = browser.lang;
+    password_inner(&app, &browser, &uri, f)
+        .await
+        .unwrap_or_else(|e| Localized(e, lang).into_response())
+}
+
+async fn password_inner(
+    app: &AppState,
+    browser: &Browser,
+    uri: &Uri,
+    f: PasswordForm,
+) -> Result<Response, WebError> {
+    let t = texts(browser.lang);
+    let req = pending(app, &f.ar).await?;
+    let portal = req.as_ref().and_then(|r| portal_name(app, r));
+    let form = |form_error, username_error, password_error| LoginForm {
+        ar: &f.ar,
+        username: f.username.trim().to_string(),
+        form_error,
+        username_error,
+        password_error,
+    };
+    if !browser.csrf_ok(app, &f.csrf) {
+        tracing::warn!(ip = ?browser.ip, "login form without a valid CSRF token");
+        return Ok(login_page(
+            app,
+            browser,
+            uri,
+            portal,
+            form(Some(t.err_csrf), None, None),
+            StatusCode::FORBIDDEN,
+        ));
+    }
+    if !f.ar.is_empty() && req.is_none() {
+        return Ok(message(
+            app,
+            browser,
+            uri,
+            t.error_title,
+            t.err_login_expired,
+            vec![],
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    let username = f.username.trim();
+    if username.is_empty() || f.password.is_empty() {
+        return Ok(login_page(
+            app,
+            browser,
+            uri,
+            portal,
+            form(
+                None,
+                username.is_empty().then_some(t.err_username_required),
+                f.password.is_empty().then_some(t.err_password_required),
+            ),
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    // Rate limits: per address and per username, before any hashing.
+    let rl = &app.settings.rate_limit;
+    let ip_key = format!("ip:{}", browser.ip_string().unwrap_or_default());
+    let user_key = format!("user:{}", username.to_lowercase());
+    let by_ip = app.eph.count(&ip_key, rl.window_secs).await?;
+    let by_user = app.eph.count(&user_key, rl.window_secs).await?;
+    if by_ip > rl.login_per_ip || by_user > rl.login_per_account {
+        Metrics::inc(&app.metrics.counters.logins_rate_limited_total);
+        tracing::warn!(ip = ?browser.ip, by_ip, by_user, "login rate limit reached");
+        return Ok(login_page(
+            app,
+            browser,
+            uri,
+            portal,
+            form(Some(t.err_rate_limited), None, None),
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
+    let outcome = app
+        .passwords
+        .authenticate(username, &f.password, browser.ip_string(), app.now())
+        .await
+        .map_err(|e| match e {
+            crate::identity::password::PasswordError::Store(s) => WebError::from(s),
+            other => WebError::internal(other),
+        })?;
+    match outcome {
+        PasswordOutcome::Invalid => {
+            Metrics::inc(&app.metrics.counters.logins_failed_total);
+            Ok(login_page(
+                app,
+                browser,
+                uri,
+                portal,
+                form(
+                    Some(t.err_invalid_credentials),
+                    None,
+                    Some(t.err_invalid_credentials),
+                ),
+                StatusCode::UNAUTHORIZED,
+            ))
+        }
+        PasswordOutcome::NotActive(account) => {
+            Metrics::inc(&app.metrics.counters.logins_failed_total);
+            not_active_page(app, browser, uri, &account).await
+        }
+        PasswordOutcome::Verified { identity, account } => {
+            Metrics::inc(&app.metrics.counters.logins_succeeded_total);
+            let now = app.now();
+            let session = Session {
+                sid: random_token(16),
+                account_id: account.id.clone(),
+                auth_time: identity.authenticated_at,
+                expires_at: now + app.settings.tokens.session_ttl_secs as i64,
+                loa: identity.loa,
+                methods: identity.methods,
+                source: identity.source,
+            };
+            // A new login replaces whatever session the browser had.
+            if let Some((old_key, _)) = browser.session(app).await? {
+                app.eph.delete_session(&old_key).await?;
+            }
+            let cookie = start_session(app, &session).await?;
+            tracing::info!(account = %account.id, sid = %session.sid, "password login");
+            let next = after_login(app, browser, req, &f.ar, &session).await?;
+            Ok(with_cookies(next, [cookie]))
+        }
+    }
+}
+
+async fn not_active_page(
+    app: &AppState,
+    browser: &Browser,
+    uri: &Uri,
+    account: &Account,
+) -> Result<Response, WebError> {
+    let t = texts(browser.lang);
+    let person = sso::load_person(app, &account.id).await?;
+    let contacts = match &person {
+        Some(p) => contacts_for(app, p).await?,
+        None => Vec::new(),
+    };
+    let (title, body) = if account.status == AccountStatus::Disabled {
+        (t.disabled_title, t.disabled_body)
+    } else {
+        (t.locked_title, t.locked_body)
+    };
+    Ok(message(
+        app,
+        browser,
+        uri,
+        title,
+        body,
+        contacts,
+        StatusCode::FORBIDDEN,
+    ))
+}
+
+/// Where a fresh login goes next: a password change, the portal, or home.
+async fn after_login(
+    app: &AppState,
+    browser: &Browser,
+    req: Option<AuthRequest>,
+    ar: &str,
+    session: &Session,
+) -> Result<Response, WebError> {
+    match req {
+        Some(r) => {
+            let Some(client) = app.clients.get(&r.client_id) else {
+                return Err(WebError::UnknownClient(r.client_id));
+            };
+            let resp = continue_authorization(app, browser, client, &r, session, false).await?;
+            if resp.status().is_redirection() {
+                app.eph.delete_auth_request(ar).await?;
+            }
+            Ok(resp)
+        }
+        None => {
+            let must_change = app
+                .dir
+                .account(&session.account_id)
+                .await?
+                .is_some_and(|a| a.must_change_password);
+            Ok(Redirect::to(if must_change { "/password/change" } else { "/" }).into_response())
+        }
+    }
+}
+
+/// A session exists: decide and send the person back to the portal, or
+/// show why not.
+pub async fn continue_authorization(
+    app: &AppState,
+    browser: &Browser,
+    client: &Client,
+    req: &AuthRequest,
+    session: &Session,
+    prompt_none: bool,
+) -> Result<Response, WebError> {
+    let t = texts(browser.lang);
+    let back_with_error = |error: &str| {
+        Redirect::to(&redirect_with(
+            &req.redirect_uri,
+            &[
+                ("error", Some(error)),
+                ("state", req.state.as_deref()),
+                ("iss", Some(app.issuer())),
+            ],
+        ))
+        .into_response()
+    };
+    match sso::authorize(app, client, req, session).await? {
+        Access::Code { redirect } => Ok(Redirect::to(&redirect).into_response()),
+        Access::Denied { .. } if prompt_none => Ok(back_with_error("access_denied")),
+        Access::Denied { person, step_up } => {
+            let contacts = contacts_for(app, &person).await?;
+            let portal = app
+                .policy
+                .portal(&client.settings.portal)
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            let title = format!("{}: {portal}", t.denied_title);
+            let body = if step_up.is_some() {
+                t.step_up_body
+            } else {
+                t.denied_body
+            };
+            let uri: Uri = "/login".parse().unwrap_or_default();
+            Ok(message(
+                app,
+                browser,
+                &uri,
+                &title,
+                body,
+                contacts,
+                StatusCode::FORBIDDEN,
+            ))
+        }
+        Access::AccountGone => {
+            sso::logout(app, None, &session.sid).await?;
+            if prompt_none {
+                return Ok(back_with_error("login_required"));
+            }
+            let uri: Uri = "/login".parse().unwrap_or_default();
+            Ok(message(
+                app,
+                browser,
+                &uri,
+                t.disabled_title,
+                t.disabled_body,
+                vec![],
+                StatusCode::FORBIDDEN,
+            ))
+        }
+        Access::MustChangePassword if prompt_none => Ok(back_with_error("interaction_required")),
+        Access::MustChangePassword => {
+            let ar = random_token(18);
+            app.eph
+                .put_auth_request(&ar, req, app.settings.tokens.login_ttl_secs as i64)
+                .await?;
+            Ok(Redirect::to(&format!("/password/change?ar={ar}")).into_response())
+        }
+    }
+}
+
+fn violation_text(t: &'static Texts, v: PolicyViolation) -> &'static str {
+    match v {
+        PolicyViolation::TooShort(_) => t.pw_too_short,
+        PolicyViolation::TooLong => t.pw_too_long,
+        PolicyViolation::ContainsUsername => t.pw_contains_username,
+        PolicyViolation::Common => t.pw_common,
+        PolicyViolation::Mismatch => t.pw_mismatch,
+    }
+}
+
+/// A password may be changed this long after logging in without asking
+/// for the old one again.
+const CHANGE_WINDOW_SECS: i64 = 600;
+
+#[derive(Debug, Deserialize)]
+pub struct ChangeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ar: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    new_password_repeat: String,
+}
+
+async fn change_page(
+    app: &AppState,
+    browser: &Browser,
+    uri: &Uri,
+    ar: &str,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let t = texts(browser.lang);
+    let Some((_, s)) = browser.session(app).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let username = app
+        .dir
+        .account(&s.account_id)
+        .await?
+        .map(|a| a.username)
+        .unwrap_or_default();
+    let (csrf, set) = browser.csrf(app);
+    let page = PasswordChangePage {
+        t,
+        langs: lang_links(uri, browser.lang),
+        csrf,
+        ar: ar.to_string(),
+        username,
+        hint: t
+            .new_password_hint
+            .replace("{min}", &app.password_policy.min_length().to_string()),
+        error,
+    };
+    Ok(with_cookies(
+        render(&page, status),
+        set.into_iter().chain(browser.lang_cookie(app)),
+    ))
+}
+
+/// `GET /password/change`.
+pub async fn change_get(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Query(q): Query<ArQuery>,
+) -> Response {
+    let lang = browser.lang;
+    change_page(&app, &browser, &uri, &q.ar, None, StatusCode::OK)
+        .await
+        .unwrap_or_else(|e| Localized(e, lang).into_response())
+}
+
+/// `POST /password/change`.
+pub async fn change_post(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Form(f): Form<ChangeForm>,
+) -> Response {
+    let lang = browser.lang;
+    change_inner(&app, &browser, &uri, f)
+        .await
+        .unwrap_or_else(|e| Localized(e, lang).into_response())
+}
+
+async fn change_inner(
+    app: &AppState,
+    browser: &Browser,
+    uri: &Uri,
+    f: ChangeForm,
+) -> Result<Response, WebError> {
+    let t = texts(browser.lang);
+    if !browser.csrf_ok(app, &f.csrf) {
+        return change_page(
+            app,
+            browser,
+            uri,
+            &f.ar,
+            Some(t.err_csrf),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let Some((_, session)) = browser.session(app).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let now = app.now();
+    if now - session.auth_time > CHANGE_WINDOW_SECS {
+        // Too long since the password was typed: log in again first.
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let Some(account) = app.dir.account(&session.account_id).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if let Err(v) =
+        app.password_policy
+            .check(&account.username, &f.new_password, &f.new_password_repeat)
+    {
+        return change_page(
+            app,
+            browser,
+            uri,
+            &f.ar,
+            Some(violation_text(t, v)),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let hash = app
+        .passwords
+        .hasher()
+        .hash(&f.new_password)
+        .await
+        .map_err(WebError::internal)?;
+    let audit = AuditEvent::new(now, account.id.clone(), "account.password.changed")
+        .subject(account.id.clone())
+        .ip(browser.ip_string());
+    app.dir
+        .set_password(&account.id, &hash, false, &audit)
+        .await?;
+    tracing::info!(account = %account.id, "password changed");
+    let req = pending(app, &f.ar).await?;
+    after_login(app, browser, req, &f.ar, &session).await
+}
+
+/// `GET /`: who is logged in and which portals they reach.
+pub async fn home(State(app): State<SharedState>, browser: Browser, uri: Uri) -> Response {
+    let lang = browser.lang;
+    let inner = async {
+        let Some((_, s)) = browser.session(&app).await? else {
+            return Ok(Redirect::to("/login").into_response());
+        };
+        let Some(person) = sso::load_person(&app, &s.account_id).await? else {
+            return Ok(Redirect::to("/login").into_response());
+        };
+        let grant = sso::grant_of(&s, vec![]);
+        let portals = app
+            .policy
+            .reachable(&sso::facts(&person, &grant))
+            .iter()
+            .filter_map(|id| app.policy.portal(id).map(|p| p.name.clone()))
+            .collect();
+        let (csrf, set) = browser.csrf(&app);
+        let page = HomePage {
+            t: texts(lang),
+            langs: lang_links(&uri, lang),
+            name: person.account.display_name(),
+            username: person.account.username.clone(),
+            portals,
+            csrf,
+        };
+        Ok::<_, WebError>(with_cookies(
+            render(&page, StatusCode::OK),
+            set.into_iter().chain(browser.lang_cookie(&app)),
+        ))
+    };
+    inner
+        .await
+        .unwrap_or_else(|e| Localized(e, lang).into_response())
+}

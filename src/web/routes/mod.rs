@@ -1,0 +1,4 @@
+pub mod demo;
+pub mod login;
+pub mod oidc;
+pub mod ops;

@@ -1,0 +1,559 @@
+//! OpenID Connect provider endpoints: discovery, JWKS, authorization,
+//! token, userinfo and RP-initiated logout.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::login;
+use crate::app::{AppState, SharedState};
+use crate::sso::{self, TokenError, redirect_with};
+use crate::store::ephemeral::AuthRequest;
+use crate::telemetry::Metrics;
+use crate::tokens::claims::{IdTokenClaims, person_claims};
+use crate::tokens::jwt::{self, TokenType};
+use crate::tokens::{b64_std_decode, random_token};
+use crate::web::browser::{Browser, clear_cookie, with_cookies};
+use crate::web::error::{Localized, WebError};
+use crate::web::i18n::texts;
+use crate::web::pages::{LogoutConfirmPage, MessagePage, lang_links, render};
+
+pub async fn discovery(State(app): State<SharedState>) -> Response {
+    let u = |p: &str| app.url(p);
+    let doc = json!({
+        "issuer": app.issuer(),
+        "authorization_endpoint": u("/authorize"),
+        "token_endpoint": u("/token"),
+        "userinfo_endpoint": u("/userinfo"),
+        "jwks_uri": u("/jwks"),
+        "end_session_endpoint": u("/logout"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "userinfo_signing_alg_values_supported": ["none"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "azp",
+            "name", "given_name", "family_name", "preferred_username", "title", "email",
+            "organisations", "networks", "portals"
+        ],
+        "acr_values_supported": [
+            crate::domain::LoA::Low.acr(),
+            crate::domain::LoA::Substantial.acr(),
+            crate::domain::LoA::High.acr()
+        ],
+        "prompt_values_supported": ["none", "login"],
+        "ui_locales_supported": ["fi", "sv", "en"],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "authorization_response_iss_parameter_supported": true,
+        "frontchannel_logout_supported": false,
+        "backchannel_logout_supported": false,
+    });
+    (
+        [(header::CACHE_CONTROL, "public, max-age=3600")],
+        axum::Json(doc),
+    )
+        .into_response()
+}
+
+pub async fn jwks(State(app): State<SharedState>) -> Response {
+    let keys = app.keys.current();
+    (
+        [
+            (header::CONTENT_TYPE, "application/jwk-set+json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        keys.jwks_json.clone(),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuthorizeParams {
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    response_type: Option<String>,
+    scope: Option<String>,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    prompt: Option<String>,
+    max_age: Option<String>,
+    login_hint: Option<String>,
+    #[serde(rename = "request")]
+    request_object: Option<String>,
+}
+
+/// `GET /authorize`: checks the client and redirect URI first (errors
+/// before that are pages, never redirects), then everything else.
+pub async fn authorize(
+    State(app): State<SharedState>,
+    browser: Browser,
+    Query(p): Query<AuthorizeParams>,
+) -> Response {
+    Metrics::inc(&app.metrics.counters.authorize_requests_total);
+    let lang = browser.lang;
+    match authorize_inner(&app, &browser, p).await {
+        Ok(r) => with_cookies(r, browser.lang_cookie(&app)),
+        Err(e) => Localized(e, lang).into_response(),
+    }
+}
+
+async fn authorize_inner(
+    app: &AppState,
+    browser: &Browser,
+    p: AuthorizeParams,
+) -> Result<Response, WebError> {
+    let client_id = p.client_id.as_deref().unwrap_or("");
+    let client = app
+        .clients
+        .get(client_id)
+        .ok_or_else(|| WebError::UnknownClient(client_id.to_string()))?;
+    let redirect_uri = p.redirect_uri.clone().unwrap_or_default();
+    if !client
+        .settings
+        .redirect_uris
+        .iter()
+        .any(|u| u == &redirect_uri)
+    {
+        return Err(WebError::BadRedirect(redirect_uri));
+    }
+    // From here on errors go back to the client.
+    let fail = |error: &str, desc: &str| -> Result<Response, WebError> {
+        Ok(Redirect::to(&redirect_with(
+            &redirect_uri,
+            &[
+                ("error", Some(error)),
+                ("error_description", Some(desc)),
+                ("state", p.state.as_deref()),
+                ("iss", Some(app.issuer())),
+            ],
+        ))
+        .into_response())
+    };
+    if p.request_object.is_some() {
+        return fail("request_not_supported", "request objects are not supported");
+    }
+    if p.response_type.as_deref() != Some("code") {
+        return fail(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        );
+    }
+    let scope: Vec<String> = p
+        .scope
+        .as_deref()
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if !scope.iter().any(|s| s == "openid") {
+        return fail("invalid_scope", "the openid scope is required");
+    }
+    match (
+        p.code_challenge.as_deref(),
+        p.code_challenge_method.as_deref(),
+    ) {
+        (None, _) if client.is_public() => {
+            return fail(
+                "invalid_request",
+                "PKCE (code_challenge with S256) is required",
+            );
+        }
+        (None, Some(_)) => return fail("invalid_request", "code_challenge is missing"),
+        (Some(_), m) if m != Some("S256") => {
+            return fail("invalid_request", "code_challenge_method must be S256");
+        }
+        (Some(c), _) if c.len() != 43 || crate::tokens::b64url_decode(c).is_none() => {
+            return fail(
+                "invalid_request",
+                "code_challenge is not a base64url SHA-256",
+            );
+        }
+        _ => {}
+    }
+    let prompts: Vec<&str> = p.prompt.as_deref().unwrap_or("").split(' ').collect();
+    let prompt_none = prompts.contains(&"none");
+    let prompt_login = prompts.contains(&"login");
+    if prompt_none && prompts.iter().any(|x| !x.is_empty() && *x != "none") {
+        return fail("invalid_request", "prompt=none cannot be combined");
+    }
+    let max_age = match p.max_age.as_deref() {
+        None | Some("") => None,
+        Some(m) => match m.parse::<i64>() {
+            Ok(v) if v >= 0 => Some(v),
+            _ => return fail("invalid_request", "max_age must be a non-negative integer"),
+        },
+    };
+    let req = AuthRequest {
+        client_id: client.id().to_string(),
+        redirect_uri: redirect_uri.clone(),
+        scope,
+        state: p.state.clone(),
+        nonce: p.nonce.clone(),
+        code_challenge: p.code_challenge.clone(),
+        login_hint: p.login_hint.clone(),
+        max_age,
+        created_at: app.now(),
+    };
+    let session = browser.session(app).await?;
+    let fresh_enough = |auth_time: i64| max_age.is_none_or(|m| app.now() - auth_time <= m);
+    if let Some((_, s)) = &session
+        && !prompt_login
+        && fresh_enough(s.auth_time)
+    {
+        return login::continue_authorization(app, browser, client, &req, s, prompt_none).await;
+    }
+    if prompt_none {
+        return fail("login_required", "the person is not logged in");
+    }
+    let ar = random_token(18);
+    app.eph
+        .put_auth_request(&ar, &req, app.settings.tokens.login_ttl_secs as i64)
+        .await?;
+    Ok(Redirect::to(&format!("/login?ar={ar}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    grant_type: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+    scope: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+fn token_error(e: &TokenError, basic: bool) -> Response {
+    let status = match e {
+        TokenError::InvalidClient => StatusCode::UNAUTHORIZED,
+        TokenError::Store(crate::store::StoreError::Unavailable(_)) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        TokenError::Store(_) | TokenError::Key(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    if status.is_server_error() {
+        tracing::error!(error = %e, "token request failed");
+    } else {
+        tracing::info!(error = %e, "token request refused");
+    }
+    let mut resp = (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(json!({ "error": e.code(), "error_description": e.description() })),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED && basic {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"porttivahti\""),
+        );
+    }
+    resp
+}
+
+/// Client id and secret from HTTP Basic (RFC 6749 §2.3.1: each
+/// form-urlencoded) or from the form.
+fn client_credentials_of(
+    headers: &HeaderMap,
+    f: &TokenForm,
+) -> Result<(String, Option<String>, bool), TokenError> {
+    if let Some(h) = headers.get(header::AUTHORIZATION) {
+        let h = h.to_str().map_err(|_| TokenError::InvalidClient)?;
+        let b64 = h
+            .strip_prefix("Basic ")
+            .or_else(|| h.strip_prefix("basic "))
+            .ok_or(TokenError::InvalidClient)?;
+        let raw = b64_std_decode(b64).map_err(|_| TokenError::InvalidClient)?;
+        let raw = String::from_utf8(raw).map_err(|_| TokenError::InvalidClient)?;
+        let (id, secret) = raw.split_once(':').ok_or(TokenError::InvalidClient)?;
+        let dec = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        if f.client_secret.is_some() {
+            return Err(TokenError::InvalidRequest(
+                "use one client authentication method",
+            ));
+        }
+        return Ok((dec(id), Some(dec(secret)), true));
+    }
+    let id = f.client_id.clone().ok_or(TokenError::InvalidClient)?;
+    Ok((id, f.client_secret.clone(), false))
+}
+
+/// `POST /token`.
+pub async fn token(
+    State(app): State<SharedState>,
+    headers: HeaderMap,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let (client_id, secret, basic) = match client_credentials_of(&headers, &f) {
+        Ok(c) => c,
+        Err(e) => {
+            Metrics::inc(&app.metrics.counters.token_errors_total);
+            return token_error(&e, true);
+        }
+    };
+    let result = async {
+        let client = app
+            .clients
+            .get(&client_id)
+            .ok_or(TokenError::InvalidClient)?;
+        match (&secret, client.is_public()) {
+            (Some(s), false) if client.secret_matches(s) => {}
+            (None, true) => {}
+            _ => return Err(TokenError::InvalidClient),
+        }
+        match f.grant_type.as_deref() {
+            Some("authorization_code") => {
+                let code = f
+                    .code
+                    .as_deref()
+                    .ok_or(TokenError::InvalidRequest("code is missing"))?;
+                sso::exchange_code(
+                    &app,
+                    client,
+                    code,
+                    f.redirect_uri.as_deref(),
+                    f.code_verifier.as_deref(),
+                )
+                .await
+            }
+            Some("refresh_token") => {
+                if !client.allows(crate::config::GrantType::RefreshToken) {
+                    return Err(TokenError::UnauthorizedClient);
+                }
+                let t = f
+                    .refresh_token
+                    .as_deref()
+                    .ok_or(TokenError::InvalidRequest("refresh_token is missing"))?;
+                sso::refresh(&app, client, t).await
+            }
+            Some("client_credentials") => sso::client_credentials(&app, client, f.scope.as_deref()),
+            Some(_) => Err(TokenError::UnsupportedGrantType),
+            None => Err(TokenError::InvalidRequest("grant_type is missing")),
+        }
+    }
+    .await;
+    match result {
+        Ok(t) => (
+            [
+                (header::CACHE_CONTROL, "no-store"),
+                (header::PRAGMA, "no-cache"),
+            ],
+            axum::Json(t),
+        )
+            .into_response(),
+        Err(e) => {
+            Metrics::inc(&app.metrics.counters.token_errors_total);
+            token_error(&e, basic)
+        }
+    }
+}
+
+fn bearer_error(status: StatusCode, error: &str) -> Response {
+    let mut r = (status, axum::Json(json!({ "error": error }))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("Bearer error=\"{error}\"")) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r
+}
+
+/// `GET|POST /userinfo`.
+pub async fn userinfo(State(app): State<SharedState>, headers: HeaderMap) -> Response {
+    let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+    else {
+        return bearer_error(StatusCode::UNAUTHORIZED, "invalid_request");
+    };
+    let claims = match sso::check_access_token(&app, token.trim()).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token"),
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let person = match sso::load_person(&app, &claims.sub).await {
+        Ok(Some(p)) if p.account.status == crate::domain::AccountStatus::Active => p,
+        Ok(_) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token"),
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let scope: Vec<String> = claims.scope.split(' ').map(str::to_string).collect();
+    let pc = person_claims(&person, &scope, claims.portals.clone());
+    let mut body = serde_json::to_value(&pc).unwrap_or_else(|_| json!({}));
+    if let Some(o) = body.as_object_mut() {
+        o.insert("sub".into(), json!(claims.sub));
+    }
+    ([(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct LogoutParams {
+    id_token_hint: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+    client_id: Option<String>,
+    csrf: Option<String>,
+}
+
+/// `GET /logout` (end_session_endpoint). With a valid `id_token_hint` for
+/// this browser's session the person is logged out at once; without one,
+/// they confirm (so another site cannot log them out).
+pub async fn logout_get(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Query(p): Query<LogoutParams>,
+) -> Response {
+    let lang = browser.lang;
+    match logout_inner(&app, &browser, &uri, p, false).await {
+        Ok(r) => r,
+        Err(e) => Localized(e, lang).into_response(),
+    }
+}
+
+pub async fn logout_post(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Form(p): Form<LogoutParams>,
+) -> Response {
+    let lang = browser.lang;
+    match logout_inner(&app, &browser, &uri, p, true).await {
+        Ok(r) => r,
+        Err(e) => Localized(e, lang).into_response(),
+    }
+}
+
+async fn logout_inner(
+    app: &AppState,
+    browser: &Browser,
+    uri: &Uri,
+    p: LogoutParams,
+    posted: bool,
+) -> Result<Response, WebError> {
+    let t = texts(browser.lang);
+    let hint: Option<IdTokenClaims> = match &p.id_token_hint {
+        Some(h) => {
+            let keys = app.keys.current();
+            let expect = jwt::Expect {
+                issuer: app.issuer(),
+                audience: None,
+                typ: TokenType::Jwt,
+                now: app.now(),
+                allow_expired: true,
+                leeway: 0,
+            };
+            Some(
+                jwt::verify::<IdTokenClaims>(h, &*keys, &expect)
+                    .map_err(|e| WebError::BadRequest(format!("id_token_hint: {e}")))?
+                    .claims,
+            )
+        }
+        None => None,
+    };
+    // Which client the redirect belongs to: client_id, or the hint's audience.
+    let client_id = p
+        .client_id
+        .clone()
+        .or_else(|| hint.as_ref().map(|h| h.azp.clone()));
+    if let (Some(c), Some(h)) = (&p.client_id, &hint)
+        && &h.azp != c
+    {
+        return Err(WebError::BadRequest(
+            "client_id does not match id_token_hint".into(),
+        ));
+    }
+    let redirect = match &p.post_logout_redirect_uri {
+        Some(u) => {
+            let client = client_id
+                .as_deref()
+                .and_then(|c| app.clients.get(c))
+                .ok_or_else(|| {
+                    WebError::BadRequest(
+                        "post_logout_redirect_uri needs client_id or id_token_hint".into(),
+                    )
+                })?;
+            if !client
+                .settings
+                .post_logout_redirect_uris
+                .iter()
+                .any(|r| r == u)
+            {
+                return Err(WebError::BadRedirect(u.clone()));
+            }
+            Some(redirect_with(u, &[("state", p.state.as_deref())]))
+        }
+        None => None,
+    };
+    let session = browser.session(app).await?;
+    let confirmed = if posted {
+        browser.csrf_ok(app, p.csrf.as_deref().unwrap_or(""))
+    } else {
+        // A hint naming this very session is proof enough.
+        match (&hint, &session) {
+            (Some(h), Some((_, s))) => h.sid == s.sid,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    };
+    if !confirmed && session.is_some() {
+        let (csrf, set) = browser.csrf(app);
+        let page = LogoutConfirmPage {
+            t,
+            langs: lang_links(uri, browser.lang),
+            csrf,
+            post_logout_redirect_uri: p.post_logout_redirect_uri.clone(),
+            state: p.state.clone(),
+            client_id,
+        };
+        return Ok(with_cookies(render(&page, StatusCode::OK), set));
+    }
+    if let Some((key, s)) = &session {
+        sso::logout(app, Some(key), &s.sid).await?;
+        tracing::info!(account = %s.account_id, sid = %s.sid, "logged out");
+    } else if let Some(h) = &hint {
+        // The browser lost its cookie; still end the session the hint names.
+        sso::logout(app, None, &h.sid).await?;
+    }
+    let clear = clear_cookie(app, "pv_sid");
+    let resp = match redirect {
+        Some(r) => Redirect::to(&r).into_response(),
+        None => render(
+            &MessagePage {
+                t,
+                langs: lang_links(uri, browser.lang),
+                title: t.logged_out_title,
+                body: t.logged_out_body,
+                error_code: None,
+                request_id: None,
+                contacts: Vec::new(),
+                show_desk: false,
+                desk: None,
+                link: None,
+            },
+            StatusCode::OK,
+        ),
+    };
+    Ok(with_cookies(resp, [clear]))
+}
