@@ -359,19 +359,28 @@ impl Settings {
         path: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut table = match path {
+        match path {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
                     path: p.to_path_buf(),
                     source,
                 })?;
-                text.parse::<toml::Table>().map_err(|e| ConfigError::Toml {
-                    path: p.to_path_buf(),
-                    message: e.to_string(),
-                })?
+                Self::parse(&text, p, env)
             }
-            None => toml::Table::new(),
-        };
+            None => Self::parse("", Path::new("(built-in defaults)"), env),
+        }
+    }
+
+    /// Parses TOML `text` (named `origin` in errors) with `env` overrides.
+    pub fn parse(
+        text: &str,
+        origin: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut table = text.parse::<toml::Table>().map_err(|e| ConfigError::Toml {
+            path: origin.to_path_buf(),
+            message: e.to_string(),
+        })?;
         apply_env(&mut table, env)?;
         let settings: Settings = Settings::deserialize(toml::Value::Table(table))
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;

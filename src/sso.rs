@@ -150,7 +150,7 @@ pub async fn authorize(
 pub fn redirect_with(base: &str, params: &[(&str, Option<&str>)]) -> String {
     match url::Url::parse(base) {
         Ok(mut u) => {
-            {
+            if params.iter().any(|(_, v)| v.is_some()) {
                 let mut q = u.query_pairs_mut();
                 for (k, v) in params {
                     if let Some(v) = v {
@@ -563,5 +563,9 @@ mod tests {
             &[("code", Some("a b")), ("state", None)],
         );
         assert_eq!(u, "https://p.example/cb?x=1&code=a+b");
+        assert_eq!(
+            redirect_with("https://p.example/bye", &[("state", None)]),
+            "https://p.example/bye"
+        );
     }
 }

@@ -1,0 +1,363 @@
+//! Test harness: the real application on port 0 with a fresh database, a
+//! browser with a cookie jar, and a real OpenID Connect client.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use porttivahti::app::SharedState;
+use porttivahti::clock::ManualClock;
+use porttivahti::config::Settings;
+use porttivahti::startup::Application;
+
+pub const TEST_CONFIG: &str = r#"
+[server]
+listen = "127.0.0.1:0"
+public_url = "http://127.0.0.1:0"
+
+[secrets]
+key_encryption_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+cookie_key = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="
+
+[password]
+argon2_memory_kib = 256
+argon2_iterations = 1
+lock_after_failures = 5
+min_length = 12
+
+[rate_limit]
+login_per_ip = 1000
+login_per_account = 10
+window_secs = 300
+
+[service_desk]
+name = "Testin palvelupiste"
+email = "desk@example.fi"
+phone = "014 000 0000"
+
+[[portals]]
+id = "intermetso"
+name = "Intermetso"
+[[portals.access]]
+networks = ["intermetso"]
+
+[[portals]]
+id = "sonette"
+name = "Sonette"
+[[portals.access]]
+networks = ["sonette"]
+
+[[portals]]
+id = "hopo"
+name = "Hopo"
+[[portals.access]]
+via_portals = ["intermetso", "sonette"]
+
+[[clients]]
+client_id = "portal-a"
+portal = "hopo"
+secret = "secret-a-0123456789"
+redirect_uris = ["https://a.example/cb"]
+post_logout_redirect_uris = ["https://a.example/bye"]
+
+[[clients]]
+client_id = "portal-b"
+portal = "hopo"
+redirect_uris = ["https://b.example/cb"]
+
+[[clients]]
+client_id = "intermetso-portal"
+portal = "intermetso"
+secret = "secret-i-0123456789"
+redirect_uris = ["https://intermetso.example/cb"]
+
+[[clients]]
+client_id = "svc"
+portal = "hopo"
+secret_sha256 = "SVC_DIGEST"
+grant_types = ["client_credentials"]
+service_audience = "hopo-api"
+
+[demo]
+enabled = true
+client_id = "portal-a"
+client_secret = "secret-a-0123456789"
+
+[[seed.organisations]]
+id = "jkl"
+name_fi = "Jyväskylän terveyskeskus"
+name_sv = "Jyväskylä hälsocentral"
+business_id = "0208153-7"
+oid = "1.2.246.10.208153.10.0"
+kind = "health_centre"
+networks = ["intermetso"]
+
+[[seed.organisations]]
+id = "sos"
+name_fi = "Sosiaalipalvelut"
+name_sv = "Socialtjänster"
+business_id = "1943231-3"
+oid = "1.2.246.10.1943231.10.0"
+kind = "social_services"
+networks = ["sonette"]
+
+[[seed.accounts]]
+username = "anna.hoitaja"
+password = "Intermetso-demo-2026"
+given_name = "Anna"
+family_name = "Hoitaja"
+email = "anna@example.fi"
+organisation = "jkl"
+network = "intermetso"
+
+[[seed.accounts]]
+username = "sami.sosiaali"
+password = "Sonette-demo-2026"
+given_name = "Sami"
+family_name = "Sosiaali"
+organisation = "sos"
+network = "sonette"
+
+[[seed.accounts]]
+username = "sonja.liaison"
+password = "Sonette-yhteys-2026"
+given_name = "Sonja"
+family_name = "Sosionomi"
+organisation = "sos"
+network = "sonette"
+role = "liaison"
+published_email = "sonette-tunnukset@example.fi"
+published_phone = "014 266 1111"
+
+[[seed.accounts]]
+username = "ville.vaihto"
+password = "Vaihda-heti-2026"
+given_name = "Ville"
+family_name = "Vaihtaja"
+organisation = "jkl"
+network = "intermetso"
+must_change_password = true
+"#;
+
+pub const SVC_SECRET: &str = "svc-secret-abcdefghijklmnopqrstuvwxyz";
+
+pub struct TestApp {
+    pub base: String,
+    pub state: SharedState,
+    pub clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    porttivahti::telemetry::init("text");
+    let dir = tempfile::tempdir().unwrap();
+    let digest = porttivahti::tokens::hex(&porttivahti::tokens::sha256(SVC_SECRET));
+    let text = TEST_CONFIG.replace("SVC_DIGEST", &digest);
+    let db = format!("sqlite://{}/pv.db", dir.path().display());
+    let mut settings = Settings::parse(
+        &text,
+        Path::new("test"),
+        [("PORTTIVAHTI__STORE__DATABASE_URL".to_string(), db)],
+    )
+    .unwrap();
+    tweak(&mut settings);
+    let clock = Arc::new(ManualClock::starting_now());
+    let app = Application::build(settings, clock.clone()).await.unwrap();
+    let base = format!("http://{}", app.local_addr());
+    let state = app.state();
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        base,
+        state,
+        clock,
+        _dir: dir,
+    }
+}
+
+/// A browser: keeps cookies, does not follow redirects.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("no Location header; status {}", r.status()))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let u = url::Url::parse(url).unwrap();
+    u.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The value of a hidden input in a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no input {name} in page"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_string()
+}
+
+impl Browser {
+    pub fn new(app: &TestApp) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: app.base.clone(),
+        }
+    }
+
+    pub async fn get(&self, path_or_url: &str) -> reqwest::Response {
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_string()
+        } else {
+            format!("{}{}", self.base, path_or_url)
+        };
+        self.http.get(url).send().await.unwrap()
+    }
+
+    /// Opens the login page at `login_url` and submits the password form.
+    pub async fn submit_login(
+        &self,
+        login_url: &str,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = self.get(login_url).await.text().await.unwrap();
+        let csrf = hidden(&page, "csrf");
+        let ar = hidden(&page, "ar");
+        self.http
+            .post(format!("{}/login/password", self.base))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("ar", &ar),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Follows an authorization URL through the login page to the
+    /// redirect back to the portal; returns that redirect URL.
+    pub async fn authorize_with_login(
+        &self,
+        auth_url: &str,
+        username: &str,
+        password: &str,
+    ) -> String {
+        let r = self.get(auth_url).await;
+        assert_eq!(r.status(), 303, "authorize should redirect to login");
+        let login = location(&r);
+        assert!(login.starts_with("/login?ar="), "{login}");
+        let r = self.submit_login(&login, username, password).await;
+        assert_eq!(
+            r.status(),
+            303,
+            "login should redirect: {}",
+            r.text().await.unwrap()
+        );
+        location(&r)
+    }
+}
+
+/// A PKCE pair (verifier, S256 challenge).
+pub fn pkce() -> (String, String) {
+    let verifier = porttivahti::tokens::random_token(48);
+    let challenge = porttivahti::tokens::b64url(porttivahti::tokens::sha256(&verifier));
+    (verifier, challenge)
+}
+
+pub fn auth_url(
+    app: &TestApp,
+    client: &str,
+    redirect: &str,
+    challenge: Option<&str>,
+    extra: &[(&str, &str)],
+) -> String {
+    let mut u = url::Url::parse(&format!("{}/authorize", app.base)).unwrap();
+    {
+        let mut q = u.query_pairs_mut();
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", client)
+            .append_pair("redirect_uri", redirect)
+            .append_pair("scope", "openid profile email")
+            .append_pair("state", "st-123")
+            .append_pair("nonce", "n-456");
+        if let Some(c) = challenge {
+            q.append_pair("code_challenge", c)
+                .append_pair("code_challenge_method", "S256");
+        }
+        for (k, v) in extra {
+            q.append_pair(k, v);
+        }
+    }
+    u.to_string()
+}
+
+/// Exchanges a code at the token endpoint with HTTP Basic.
+pub async fn exchange(
+    app: &TestApp,
+    client: &str,
+    secret: Option<&str>,
+    code: &str,
+    redirect: &str,
+    verifier: Option<&str>,
+) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect),
+    ];
+    if let Some(v) = verifier {
+        form.push(("code_verifier", v));
+    }
+    let req = reqwest::Client::new().post(format!("{}/token", app.base));
+    let req = match secret {
+        Some(s) => req.basic_auth(client, Some(s)),
+        None => {
+            form.push(("client_id", client));
+            req
+        }
+    };
+    req.form(&form).send().await.unwrap()
+}
+
+pub async fn refresh(app: &TestApp, client: &str, secret: &str, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/token", app.base))
+        .basic_auth(client, Some(secret))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The JSON payload of a JWT, unverified (for reading claims a test has
+/// verified another way).
+pub fn jwt_payload(token: &str) -> serde_json::Value {
+    let p = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&porttivahti::tokens::b64url_decode(p).unwrap()).unwrap()
+}
+
+pub fn jwt_header(token: &str) -> serde_json::Value {
+    let p = token.split('.').next().unwrap();
+    serde_json::from_slice(&porttivahti::tokens::b64url_decode(p).unwrap()).unwrap()
+}
