@@ -73,8 +73,8 @@ impl Application {
         let local = listener
             .local_addr()
             .map_err(|source| StartupError::Bind { addr, source })?;
-        // With port 0 (tests) the public URL follows the bound port.
-        if addr.port() == 0 {
+        // A public URL on port 0 (tests) follows the bound port.
+        if settings.server.public_url.trim_end_matches('/').ends_with(":0") {
             settings.server.public_url = format!("http://{local}");
         }
         if let Some(r) = &settings.store.redis_url {

@@ -529,7 +529,7 @@ async fn codes(st: &EphemeralState) {
     st.put_code("h1", &c, 1000).await.unwrap();
     assert_eq!(
         st.redeem_code("h1", 1010).await.unwrap(),
-        Redemption::Fresh(c.clone())
+        Redemption::Fresh(Box::new(c.clone()))
     );
     st.link_code_family("h1", "fam1").await.unwrap();
     assert_eq!(

@@ -88,7 +88,7 @@ pub enum Rotation {
 /// The outcome of redeeming an authorization code.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Redemption {
-    Fresh(CodeGrant),
+    Fresh(Box<CodeGrant>),
     /// Redeemed before: whatever it issued is to be revoked.
     AlreadyUsed {
         family_id: Option<String>,
@@ -255,7 +255,7 @@ impl EphemeralState {
                 if c.expires_at <= now {
                     return Ok(Redemption::Unknown);
                 }
-                Ok(Redemption::Fresh(c))
+                Ok(Redemption::Fresh(Box::new(c)))
             }
             None => match self.store.get(&used_key).await? {
                 Some(fam) => Ok(Redemption::AlreadyUsed {

@@ -361,3 +361,10 @@ pub fn jwt_header(token: &str) -> serde_json::Value {
     let p = token.split('.').next().unwrap();
     serde_json::from_slice(&porttivahti::tokens::b64url_decode(p).unwrap()).unwrap()
 }
+
+impl TestApp {
+    pub fn clock_now(&self) -> i64 {
+        use porttivahti::clock::Clock;
+        self.clock.now()
+    }
+}
