@@ -103,10 +103,12 @@ impl ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSettings {
-    /// `sqlite://path` (created when missing).
+    /// `sqlite://path` (created when missing) or `postgres://…`.
     pub database_url: String,
     /// Redis for ephemeral state; absent means in memory (one node).
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key, so several deployments can share a server.
+    pub redis_prefix: String,
     pub max_connections: u32,
 }
 
@@ -115,6 +117,7 @@ impl Default for StoreSettings {
         Self {
             database_url: "sqlite://data/porttivahti.db".into(),
             redis_url: None,
+            redis_prefix: "pv:".into(),
             max_connections: 8,
         }
     }
@@ -125,8 +128,7 @@ impl Default for StoreSettings {
 pub struct SecretSettings {
     /// Base64 of 32 random bytes: encrypts signing keys in the directory.
     pub key_encryption_key: Secret,
-    /// Base64 of at least 32 random bytes: keys CSRF tokens and hashes of
-    /// session ids.
+    /// Base64 of at least 32 random bytes: keys the CSRF tokens of forms.
     pub cookie_key: Secret,
 }
 
@@ -141,6 +143,9 @@ pub struct TokenSettings {
     pub session_ttl_secs: u64,
     /// How long a started login may wait for the person.
     pub login_ttl_secs: u64,
+    /// How often each node re-reads the signing keys from the directory
+    /// (another node may have rotated them).
+    pub key_reload_secs: u64,
 }
 
 impl Default for TokenSettings {
@@ -152,6 +157,7 @@ impl Default for TokenSettings {
             code_ttl_secs: 60,
             session_ttl_secs: 10 * 3600,
             login_ttl_secs: 1800,
+            key_reload_secs: 60,
         }
     }
 }
@@ -399,17 +405,34 @@ impl Settings {
                 self.server.public_url
             ));
         }
-        for (key, secret) in [
-            (
-                "secrets.key_encryption_key",
-                &self.secrets.key_encryption_key,
-            ),
-            ("secrets.cookie_key", &self.secrets.cookie_key),
-        ] {
-            match crate::tokens::b64_std_decode(secret.expose()) {
-                Ok(bytes) if bytes.len() >= 32 => {}
-                _ => return bad(format!("{key} must be base64 of at least 32 random bytes")),
+        match crate::tokens::b64_std_decode(self.secrets.key_encryption_key.expose()) {
+            Ok(bytes) if bytes.len() == 32 => {}
+            _ => {
+                return bad(
+                    "secrets.key_encryption_key must be base64 of exactly 32 random bytes \
+                     (head -c 32 /dev/urandom | base64)"
+                        .into(),
+                );
             }
+        }
+        match crate::tokens::b64_std_decode(self.secrets.cookie_key.expose()) {
+            Ok(bytes) if bytes.len() >= 32 => {}
+            _ => {
+                return bad(
+                    "secrets.cookie_key must be base64 of at least 32 random bytes \
+                     (head -c 32 /dev/urandom | base64)"
+                        .into(),
+                );
+            }
+        }
+        if !matches!(self.server.log_format.as_str(), "text" | "json") {
+            return bad(format!(
+                "server.log_format must be \"text\" or \"json\", got {:?}",
+                self.server.log_format
+            ));
+        }
+        if !(8..=256).contains(&self.password.min_length) {
+            return bad("password.min_length must be between 8 and 256".into());
         }
         let mut portal_ids = HashSet::new();
         for p in &self.portals {
@@ -485,11 +508,47 @@ impl Settings {
                 ));
             }
         }
-        if self.demo.enabled && !client_ids.contains(self.demo.client_id.as_str()) {
-            return bad(format!(
-                "demo.client_id {:?} is not a configured client",
-                self.demo.client_id
-            ));
+        if self.demo.enabled {
+            let Some(c) = self
+                .clients
+                .iter()
+                .find(|c| c.client_id == self.demo.client_id)
+            else {
+                return bad(format!(
+                    "demo.client_id {:?} is not a configured client",
+                    self.demo.client_id
+                ));
+            };
+            let secret_ok = match (&c.secret, &c.secret_sha256) {
+                (Some(s), _) => s == &self.demo.client_secret,
+                (None, Some(h)) => {
+                    crate::tokens::hex(&crate::tokens::sha256(self.demo.client_secret.expose()))
+                        == h.to_ascii_lowercase()
+                }
+                (None, None) => false,
+            };
+            if !secret_ok || !c.grant_types.contains(&GrantType::AuthorizationCode) {
+                return bad(format!(
+                    "demo: client {:?} must be confidential, allow authorization_code, and \
+                     demo.client_secret must be its secret",
+                    c.client_id
+                ));
+            }
+        }
+        for p in &self.portals {
+            for rule in &p.access {
+                if let Some(s) = rule
+                    .sources
+                    .iter()
+                    .find(|s| !crate::identity::SOURCES.contains(&s.as_str()))
+                {
+                    return bad(format!(
+                        "portal {:?}: access.sources names {s:?}; known sources: {}",
+                        p.id,
+                        crate::identity::SOURCES.join(", ")
+                    ));
+                }
+            }
         }
         if self.password.lock_after_failures == 0 {
             return bad("password.lock_after_failures must be at least 1".into());
@@ -613,6 +672,38 @@ email = "palvelupiste@example.fi"
         );
         let err = load(&text, &[]).unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn key_encryption_key_must_be_exactly_32_bytes() {
+        let long = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5";
+        let err = load(
+            &minimal(),
+            &[("PORTTIVAHTI__SECRETS__KEY_ENCRYPTION_KEY", long)],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("exactly 32"), "{err}");
+    }
+
+    #[test]
+    fn demo_secret_must_match_its_client() {
+        let text = format!(
+            "{}\n[[portals]]\nid = \"p\"\nname = \"P\"\n[[clients]]\nclient_id = \"d\"\nportal = \"p\"\nsecret = \"right\"\n[demo]\nenabled = true\nclient_id = \"d\"\nclient_secret = \"wrong\"\n",
+            minimal()
+        );
+        let err = load(&text, &[]).unwrap_err();
+        assert!(err.to_string().contains("demo"), "{err}");
+        assert!(load(&text.replace("\"wrong\"", "\"right\""), &[]).is_ok());
+    }
+
+    #[test]
+    fn unknown_source_in_a_rule_is_refused() {
+        let text = format!(
+            "{}\n[[portals]]\nid = \"p\"\nname = \"P\"\n[[portals.access]]\nsources = [\"pasword\"]\n",
+            minimal()
+        );
+        let err = load(&text, &[]).unwrap_err();
+        assert!(err.to_string().contains("pasword"), "{err}");
     }
 
     #[test]

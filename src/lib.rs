@@ -1,6 +1,9 @@
 //! Porttivahti: an identity and access broker for Finnish social- and
 //! health-care professionals. See docs/architecture.md.
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod app;
 pub mod clock;

@@ -46,9 +46,26 @@ enum Command {
         #[command(subcommand)]
         op: AccountOp,
     },
+    /// Signing keys.
+    Keys {
+        #[command(subcommand)]
+        op: KeysOp,
+    },
     /// Generate a client secret and print it with the SHA-256 digest to put
     /// in the configuration (`secret_sha256`).
     ClientSecret,
+}
+
+#[derive(Subcommand)]
+enum KeysOp {
+    /// List the keys with their activation and retirement times.
+    List,
+    /// Add a new signing key. It is published at once and signs after
+    /// `--activate-in` seconds (give relying parties time to fetch it).
+    Rotate {
+        #[arg(long, default_value_t = 0)]
+        activate_in: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -99,6 +116,7 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Account { op } => account(settings, op).await,
+            Command::Keys { op } => keys(settings, op).await,
             Command::ClientSecret => {
                 let secret = porttivahti::tokens::random_token(32);
                 let digest = porttivahti::tokens::hex(&porttivahti::tokens::sha256(&secret));
@@ -126,6 +144,49 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+async fn keys(settings: Settings, op: KeysOp) -> Result<(), String> {
+    let dir = open_directory(&settings).await.map_err(|e| e.to_string())?;
+    let now = SystemClock.now();
+    match op {
+        KeysOp::List => {
+            for k in dir.signing_keys().await.map_err(|e| e.to_string())? {
+                println!(
+                    "{}  {}  created {}  signs from {}  retires {}",
+                    k.kid,
+                    k.alg,
+                    k.created_at,
+                    k.activate_at,
+                    k.retire_at.map_or("never".to_string(), |r| r.to_string())
+                );
+            }
+        }
+        KeysOp::Rotate { activate_in } => {
+            let kek =
+                porttivahti::tokens::b64_std_decode(settings.secrets.key_encryption_key.expose())
+                    .map_err(|e| format!("secrets.key_encryption_key: {e}"))?;
+            let ring = porttivahti::tokens::Keyring::load_or_create(&*dir, &kek, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            let kid = ring
+                .rotate(&*dir, now, now + activate_in.max(0))
+                .await
+                .map_err(|e| e.to_string())?;
+            let activates = dir
+                .signing_keys()
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .find(|k| k.kid == kid)
+                .map_or(now, |k| k.activate_at);
+            let audit = AuditEvent::new(now, "cli", "keys.rotated")
+                .detail(serde_json::json!({ "kid": kid }));
+            dir.append_audit(&audit).await.map_err(|e| e.to_string())?;
+            println!("new signing key {kid}: published now, signs from {activates} (unix time)");
+        }
+    }
+    Ok(())
+}
+
 async fn account(settings: Settings, op: AccountOp) -> Result<(), String> {
     let dir = open_directory(&settings).await.map_err(|e| e.to_string())?;
     let now = SystemClock.now();
@@ -142,6 +203,12 @@ async fn account(settings: Settings, op: AccountOp) -> Result<(), String> {
     match op {
         AccountOp::Unlock { username, reason } => {
             let a = find(username).await?;
+            if a.status != AccountStatus::Locked {
+                return Err(format!(
+                    "{} is not locked (status: {}); a disabled account is re-enabled by its liaison person",
+                    a.username, a.status
+                ));
+            }
             let audit = AuditEvent::new(now, "cli", "account.unlocked")
                 .subject(a.id.clone())
                 .reason(reason);

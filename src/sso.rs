@@ -309,6 +309,7 @@ pub async fn refresh(
             &hash_secret(secret),
             hash_secret(&next_secret),
             now,
+            app.settings.tokens.access_token_ttl_secs as i64,
         )
         .await?;
     let fam = match rotation {
@@ -496,7 +497,6 @@ pub async fn check_access_token(
     app: &AppState,
     token: &str,
 ) -> Result<Option<AccessTokenClaims>, StoreError> {
-    let keys = app.keys.current();
     let expect = jwt::Expect {
         issuer: app.issuer(),
         audience: None,
@@ -505,7 +505,7 @@ pub async fn check_access_token(
         allow_expired: false,
         leeway: 0,
     };
-    let Ok(v) = jwt::verify::<AccessTokenClaims>(token, &*keys, &expect) else {
+    let Ok(v) = verify_own::<AccessTokenClaims>(app, token, &expect).await else {
         return Ok(None);
     };
     let c = v.claims;
@@ -523,11 +523,32 @@ pub async fn check_access_token(
     Ok(Some(c))
 }
 
+/// Verifies a token this gateway issued. A key id we do not know may be
+/// another node's new key: re-read the keys (throttled) and try once more.
+pub async fn verify_own<T: serde::de::DeserializeOwned>(
+    app: &AppState,
+    token: &str,
+    expect: &jwt::Expect<'_>,
+) -> Result<jwt::Verified<T>, jwt::JwtError> {
+    match jwt::verify::<T>(token, &*app.keys.current(), expect) {
+        Err(jwt::JwtError::UnknownKey)
+            if app
+                .keys
+                .reload_for_unknown_kid(&*app.dir, app.now(), 5)
+                .await =>
+        {
+            jwt::verify::<T>(token, &*app.keys.current(), expect)
+        }
+        other => other,
+    }
+}
+
 /// Ends a session everywhere: the session, its refresh families, and (by
 /// the ended marker) the access tokens issued in it.
 pub async fn logout(app: &AppState, session_key: Option<&str>, sid: &str) -> StoreResult<()> {
-    if let Some(k) = session_key {
-        app.eph.delete_session(k).await?;
+    match session_key {
+        Some(k) => app.eph.delete_session(k).await?,
+        None => app.eph.delete_session_by_sid(sid).await?,
     }
     let ttl = app
         .settings

@@ -14,10 +14,11 @@ use crate::domain::Role;
 use crate::identity::password::{PasswordPolicy, PasswordSource};
 use crate::policy::Policy;
 use crate::store::memory::MemoryEphemeral;
-use crate::store::sql::SqliteDirectory;
+use crate::store::redis::RedisEphemeral;
+use crate::store::sql::{PgDirectory, SqliteDirectory};
 use crate::store::{
-    AuditEvent, Directory, EphemeralState, LiaisonContact, Membership, NewAccount, Organisation,
-    StoreError,
+    AuditEvent, Directory, Ephemeral, EphemeralState, LiaisonContact, Membership, NewAccount,
+    Organisation, StoreError,
 };
 use crate::telemetry::Metrics;
 use crate::tokens::{Keyring, b64_std_decode, random_token};
@@ -42,15 +43,32 @@ pub enum StartupError {
 /// Opens the directory named by `database_url`.
 pub async fn open_directory(settings: &Settings) -> Result<Arc<dyn Directory>, StartupError> {
     let url = &settings.store.database_url;
+    let max = settings.store.max_connections;
     if url.starts_with("sqlite:") {
-        let d = SqliteDirectory::connect(url, settings.store.max_connections)
+        let d = SqliteDirectory::connect(url, max)
+            .await
+            .map_err(StartupError::Directory)?;
+        Ok(Arc::new(d))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let d = PgDirectory::connect(url, max)
             .await
             .map_err(StartupError::Directory)?;
         Ok(Arc::new(d))
     } else {
         Err(StartupError::Unsupported(format!(
-            "store.database_url {url:?}: only sqlite:// is supported by this build"
+            "store.database_url {url:?}: use sqlite://… or postgres://…"
         )))
+    }
+}
+
+/// Opens the ephemeral store: Redis when `redis_url` is set, else memory.
+pub fn open_ephemeral(settings: &Settings) -> Result<Arc<dyn Ephemeral>, StartupError> {
+    match &settings.store.redis_url {
+        Some(url) => Ok(Arc::new(
+            RedisEphemeral::connect(url, &settings.store.redis_prefix)
+                .map_err(StartupError::Directory)?,
+        )),
+        None => Ok(Arc::new(MemoryEphemeral::new())),
     }
 }
 
@@ -74,14 +92,15 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Bind { addr, source })?;
         // A public URL on port 0 (tests) follows the bound port.
-        if settings.server.public_url.trim_end_matches('/').ends_with(":0") {
+        if settings
+            .server
+            .public_url
+            .trim_end_matches('/')
+            .ends_with(":0")
+        {
             settings.server.public_url = format!("http://{local}");
         }
-        if let Some(r) = &settings.store.redis_url {
-            return Err(StartupError::Unsupported(format!(
-                "store.redis_url {r:?}: Redis is not supported by this build; leave it unset for in-memory state"
-            )));
-        }
+        let eph = open_ephemeral(&settings)?;
         let dir = open_directory(&settings).await?;
         seed(&*dir, &settings, clock.now()).await?;
         let kek = b64_std_decode(settings.secrets.key_encryption_key.expose())
@@ -112,7 +131,7 @@ impl Application {
         let state = Arc::new(AppState {
             policy: Policy::new(settings.portals.clone()),
             clients: Clients::new(&settings.clients),
-            eph: EphemeralState::new(Arc::new(MemoryEphemeral::new())),
+            eph: EphemeralState::new(eph),
             self_url: format!("http://{}", SocketAddr::new(self_ip, local.port())),
             settings,
             dir,
@@ -130,6 +149,7 @@ impl Application {
             startup_ms = started.elapsed().as_millis() as u64,
             "Porttivahti ready"
         );
+        spawn_key_reloader(&state);
         Ok(Self { listener, state })
     }
 
@@ -156,6 +176,24 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await
     }
+}
+
+/// Re-reads the signing keys now and then: another node may have added or
+/// rotated one.
+fn spawn_key_reloader(state: &SharedState) {
+    let every = std::time::Duration::from_secs(state.settings.tokens.key_reload_secs.max(1));
+    let weak = Arc::downgrade(state);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(state) = weak.upgrade() else { break };
+            if let Err(e) = state.keys.reload(&*state.dir, state.now()).await {
+                tracing::warn!(error = %e, "could not reload signing keys; keeping the current ones");
+            }
+        }
+    });
 }
 
 /// The demo portal's own callback and landing page follow the public URL.

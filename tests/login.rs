@@ -9,7 +9,9 @@ use porttivahti::store::AuditEvent;
 
 async fn login_page(b: &Browser, app: &TestApp, client: &str, redirect: &str) -> String {
     let (_, ch) = pkce();
-    let r = b.get(&auth_url(app, client, redirect, Some(&ch), &[])).await;
+    let r = b
+        .get(&auth_url(app, client, redirect, Some(&ch), &[]))
+        .await;
     location(&r)
 }
 
@@ -19,28 +21,67 @@ async fn five_wrong_passwords_lock_the_account_until_someone_unlocks_it() {
     let b = Browser::new(&app);
     let login = login_page(&b, &app, "portal-a", "https://a.example/cb").await;
     for _ in 0..5 {
-        let r = b.submit_login(&login, "sami.sosiaali", "wrong-password-here").await;
+        let r = b
+            .submit_login(&login, "sami.sosiaali", "wrong-password-here")
+            .await;
         assert_eq!(r.status(), 401);
     }
-    let (account, _) = app.state.dir.credentials("sami.sosiaali").await.unwrap().unwrap();
+    let (account, _) = app
+        .state
+        .dir
+        .credentials("sami.sosiaali")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(account.status, AccountStatus::Locked);
     // The right password now shows whom to contact, by name.
-    let r = b.submit_login(&login, "sami.sosiaali", "Sonette-demo-2026").await;
+    let r = b
+        .submit_login(&login, "sami.sosiaali", "Sonette-demo-2026")
+        .await;
     assert_eq!(r.status(), 403);
     let page = r.text().await.unwrap();
     assert!(page.contains("Tunnus on lukittu"), "{page}");
-    assert!(page.contains("Sonja Sosionomi"), "the liaison person is named");
+    assert!(
+        page.contains("Sonja Sosionomi"),
+        "the liaison person is named"
+    );
     assert!(page.contains("sonette-tunnukset@example.fi"));
-    assert!(page.contains("desk@example.fi"), "the service desk is the fallback");
+    assert!(
+        page.contains("desk@example.fi"),
+        "the service desk is the fallback"
+    );
     // Failures and the refusal are in the audit trail.
-    let audit = app.state.dir.audit_events(Some(&account.id), 20).await.unwrap();
-    assert_eq!(audit.iter().filter(|e| e.action == "login.password.failure").count(), 5);
-    assert!(audit.iter().any(|e| e.action == "login.password.refused_not_active"));
+    let audit = app
+        .state
+        .dir
+        .audit_events(Some(&account.id), 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "login.password.failure")
+            .count(),
+        5
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "login.password.refused_not_active")
+    );
     // The service desk unlocks; the person logs in.
-    let unlock = AuditEvent::new(app.clock_now(), "desk", "account.unlocked").subject(account.id.clone()).reason("ticket 42");
-    app.state.dir.set_status(&account.id, AccountStatus::Active, None, &unlock).await.unwrap();
+    let unlock = AuditEvent::new(app.clock_now(), "desk", "account.unlocked")
+        .subject(account.id.clone())
+        .reason("ticket 42");
+    app.state
+        .dir
+        .set_status(&account.id, AccountStatus::Active, None, &unlock)
+        .await
+        .unwrap();
     let login = login_page(&b, &app, "portal-a", "https://a.example/cb").await;
-    let r = b.submit_login(&login, "sami.sosiaali", "Sonette-demo-2026").await;
+    let r = b
+        .submit_login(&login, "sami.sosiaali", "Sonette-demo-2026")
+        .await;
     assert_eq!(r.status(), 303);
 }
 
@@ -51,12 +92,20 @@ async fn unknown_username_and_wrong_password_look_the_same() {
     let login = login_page(&b, &app, "portal-a", "https://a.example/cb").await;
     let strip = |s: String| {
         // The pages differ only in the echoed username.
-        s.replace("no.such.person", "X").replace("anna.hoitaja", "X")
+        s.replace("no.such.person", "X")
+            .replace("anna.hoitaja", "X")
     };
-    let r1 = b.submit_login(&login, "no.such.person", "whatever-password").await;
-    let r2 = b.submit_login(&login, "anna.hoitaja", "whatever-password").await;
+    let r1 = b
+        .submit_login(&login, "no.such.person", "whatever-password")
+        .await;
+    let r2 = b
+        .submit_login(&login, "anna.hoitaja", "whatever-password")
+        .await;
     assert_eq!(r1.status(), r2.status());
-    assert_eq!(strip(r1.text().await.unwrap()), strip(r2.text().await.unwrap()));
+    assert_eq!(
+        strip(r1.text().await.unwrap()),
+        strip(r2.text().await.unwrap())
+    );
 }
 
 #[tokio::test]
@@ -70,7 +119,12 @@ async fn a_form_without_the_csrf_token_logs_nobody_in() {
         let r = b
             .http
             .post(format!("{}/login/password", app.base))
-            .form(&[("csrf", csrf), ("ar", &ar), ("username", "anna.hoitaja"), ("password", "Intermetso-demo-2026")])
+            .form(&[
+                ("csrf", csrf),
+                ("ar", &ar),
+                ("username", "anna.hoitaja"),
+                ("password", "Intermetso-demo-2026"),
+            ])
             .send()
             .await
             .unwrap();
@@ -78,8 +132,19 @@ async fn a_form_without_the_csrf_token_logs_nobody_in() {
     }
     // Still not logged in.
     let (_, ch) = pkce();
-    let r = b.get(&auth_url(&app, "portal-a", "https://a.example/cb", Some(&ch), &[("prompt", "none")])).await;
-    assert_eq!(query_param(&location(&r), "error").as_deref(), Some("login_required"));
+    let r = b
+        .get(&auth_url(
+            &app,
+            "portal-a",
+            "https://a.example/cb",
+            Some(&ch),
+            &[("prompt", "none")],
+        ))
+        .await;
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("login_required")
+    );
 }
 
 #[tokio::test]
@@ -87,21 +152,51 @@ async fn a_portal_the_person_may_not_reach_gets_no_code() {
     let app = spawn_app().await;
     let b = Browser::new(&app);
     // A Sonette account asks for the Intermetso portal.
-    let login = login_page(&b, &app, "intermetso-portal", "https://intermetso.example/cb").await;
-    let r = b.submit_login(&login, "sami.sosiaali", "Sonette-demo-2026").await;
+    let login = login_page(
+        &b,
+        &app,
+        "intermetso-portal",
+        "https://intermetso.example/cb",
+    )
+    .await;
+    let r = b
+        .submit_login(&login, "sami.sosiaali", "Sonette-demo-2026")
+        .await;
     assert_eq!(r.status(), 403);
     assert!(r.headers().get("location").is_none());
     let page = r.text().await.unwrap();
-    assert!(page.contains("Ei käyttöoikeutta palveluun: Intermetso"), "{page}");
+    assert!(
+        page.contains("Ei käyttöoikeutta palveluun: Intermetso"),
+        "{page}"
+    );
     assert!(page.contains("Sonja Sosionomi"));
     assert!(page.contains("014 266 1111"));
     // The same person reaches Hopo.
     let (_, ch) = pkce();
-    let r = b.get(&auth_url(&app, "portal-a", "https://a.example/cb", Some(&ch), &[])).await;
+    let r = b
+        .get(&auth_url(
+            &app,
+            "portal-a",
+            "https://a.example/cb",
+            Some(&ch),
+            &[],
+        ))
+        .await;
     assert!(query_param(&location(&r), "code").is_some());
     // With prompt=none a denial goes back to the portal as access_denied.
-    let r = b.get(&auth_url(&app, "intermetso-portal", "https://intermetso.example/cb", Some(&ch), &[("prompt", "none")])).await;
-    assert_eq!(query_param(&location(&r), "error").as_deref(), Some("access_denied"));
+    let r = b
+        .get(&auth_url(
+            &app,
+            "intermetso-portal",
+            "https://intermetso.example/cb",
+            Some(&ch),
+            &[("prompt", "none")],
+        ))
+        .await;
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("access_denied")
+    );
 }
 
 #[tokio::test]
@@ -109,7 +204,9 @@ async fn a_flagged_account_changes_its_password_before_going_on() {
     let app = spawn_app().await;
     let b = Browser::new(&app);
     let login = login_page(&b, &app, "portal-a", "https://a.example/cb").await;
-    let r = b.submit_login(&login, "ville.vaihto", "Vaihda-heti-2026").await;
+    let r = b
+        .submit_login(&login, "ville.vaihto", "Vaihda-heti-2026")
+        .await;
     assert_eq!(r.status(), 303);
     let change = location(&r);
     assert!(change.starts_with("/password/change?ar="), "{change}");
@@ -122,7 +219,12 @@ async fn a_flagged_account_changes_its_password_before_going_on() {
         let base = app.base.clone();
         async move {
             http.post(format!("{base}/password/change"))
-                .form(&[("csrf", csrf.as_str()), ("ar", &ar), ("new_password", pw), ("new_password_repeat", again)])
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("ar", &ar),
+                    ("new_password", pw),
+                    ("new_password_repeat", again),
+                ])
                 .send()
                 .await
                 .unwrap()
@@ -131,8 +233,16 @@ async fn a_flagged_account_changes_its_password_before_going_on() {
     for (pw, again, msg) in [
         ("short", "short", "Salasana on liian lyhyt"),
         ("salasana123456", "salasana123456", "liian yleinen"),
-        ("minä olen ville.vaihto", "minä olen ville.vaihto", "käyttäjätunnusta"),
-        ("kolme iloista kissaa", "kolme iloista kisaa", "eivät ole samat"),
+        (
+            "minä olen ville.vaihto",
+            "minä olen ville.vaihto",
+            "käyttäjätunnusta",
+        ),
+        (
+            "kolme iloista kissaa",
+            "kolme iloista kisaa",
+            "eivät ole samat",
+        ),
     ] {
         let r = post(pw, again).await;
         assert_eq!(r.status(), 400);
@@ -141,13 +251,29 @@ async fn a_flagged_account_changes_its_password_before_going_on() {
     let r = post("kolme iloista kissaa", "kolme iloista kissaa").await;
     assert_eq!(r.status(), 303);
     assert!(location(&r).starts_with("https://a.example/cb?code="));
-    let (account, _) = app.state.dir.credentials("ville.vaihto").await.unwrap().unwrap();
+    let (account, _) = app
+        .state
+        .dir
+        .credentials("ville.vaihto")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!account.must_change_password);
     // The new password works; the old one does not.
     let b2 = Browser::new(&app);
     let login = login_page(&b2, &app, "portal-a", "https://a.example/cb").await;
-    assert_eq!(b2.submit_login(&login, "ville.vaihto", "Vaihda-heti-2026").await.status(), 401);
-    assert_eq!(b2.submit_login(&login, "ville.vaihto", "kolme iloista kissaa").await.status(), 303);
+    assert_eq!(
+        b2.submit_login(&login, "ville.vaihto", "Vaihda-heti-2026")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        b2.submit_login(&login, "ville.vaihto", "kolme iloista kissaa")
+            .await
+            .status(),
+        303
+    );
 }
 
 #[tokio::test]
@@ -157,15 +283,32 @@ async fn too_many_attempts_on_one_username_are_slowed_down() {
     let login = login_page(&b, &app, "portal-a", "https://a.example/cb").await;
     let mut statuses = Vec::new();
     for _ in 0..11 {
-        statuses.push(b.submit_login(&login, "no.such.user", "wrong-password-x").await.status().as_u16());
+        statuses.push(
+            b.submit_login(&login, "no.such.user", "wrong-password-x")
+                .await
+                .status()
+                .as_u16(),
+        );
     }
     assert_eq!(&statuses[..10], &[401; 10]);
     assert_eq!(statuses[10], 429);
-    let r = b.submit_login(&login, "no.such.user", "wrong-password-x").await;
-    assert!(r.text().await.unwrap().contains("Liian monta kirjautumisyritystä"));
+    let r = b
+        .submit_login(&login, "no.such.user", "wrong-password-x")
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Liian monta kirjautumisyritystä")
+    );
     // The window passes (the counter lives in the store with a TTL; a new
     // window is simulated by a fresh name here) and another user is fine.
-    assert_eq!(b.submit_login(&login, "anna.hoitaja", "Intermetso-demo-2026").await.status(), 303);
+    assert_eq!(
+        b.submit_login(&login, "anna.hoitaja", "Intermetso-demo-2026")
+            .await
+            .status(),
+        303
+    );
 }
 
 #[tokio::test]
@@ -191,12 +334,20 @@ async fn login_page_speaks_finnish_swedish_and_english() {
     assert!(sv.contains("<html lang=\"sv\">") && sv.contains("Logga in"));
     // The switch on the page keeps the login going and is remembered.
     let r = b.get(&format!("{login}&lang=en")).await;
-    let set_cookie: Vec<_> = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let set_cookie: Vec<_> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
     assert!(set_cookie.iter().any(|c| c.starts_with("pv_lang=en")));
     let en = r.text().await.unwrap();
     assert!(en.contains("<html lang=\"en\">") && en.contains("Log in"));
     let again = b.get(&login).await.text().await.unwrap();
-    assert!(again.contains("<html lang=\"en\">"), "the choice is remembered");
+    assert!(
+        again.contains("<html lang=\"en\">"),
+        "the choice is remembered"
+    );
     // Errors are beside the field, in the language of the page.
     let r = b.submit_login(&login, "", "").await;
     let page = r.text().await.unwrap();
@@ -211,16 +362,38 @@ async fn pages_carry_security_headers_and_safe_cookies() {
     let login = login_page(&b, &app, "portal-a", "https://a.example/cb").await;
     let r = b.get(&login).await;
     let h = r.headers();
-    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "no-referrer");
     assert!(h.get("x-request-id").is_some());
-    let csrf_cookie = h.get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|c| c.starts_with("pv_csrf=")).unwrap();
+    let csrf_cookie = h
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("pv_csrf="))
+        .unwrap();
     assert!(csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Strict"));
-    let r = b.submit_login(&login, "anna.hoitaja", "Intermetso-demo-2026").await;
-    let sid = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|c| c.starts_with("pv_sid=")).unwrap().to_string();
-    assert!(sid.contains("HttpOnly") && sid.contains("SameSite=Lax"), "{sid}");
+    let r = b
+        .submit_login(&login, "anna.hoitaja", "Intermetso-demo-2026")
+        .await;
+    let sid = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("pv_sid="))
+        .unwrap()
+        .to_string();
+    assert!(
+        sid.contains("HttpOnly") && sid.contains("SameSite=Lax"),
+        "{sid}"
+    );
 }
 
 #[tokio::test]
@@ -228,10 +401,29 @@ async fn https_deployment_uses_host_cookies_and_hsts() {
     let app = spawn_app_with(|s| s.server.public_url = "https://sso.example.fi".into()).await;
     // The public URL is https, but the test talks plain HTTP to the node
     // (as a TLS-terminating proxy would).
-    let r = reqwest::Client::new().get(format!("{}/login", app.base)).send().await.unwrap();
-    assert!(r.headers()["strict-transport-security"].to_str().unwrap().contains("max-age="));
-    let c = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|c| c.contains("pv_csrf")).unwrap().to_string();
-    assert!(c.starts_with("__Host-pv_csrf=") && c.contains("; Secure"), "{c}");
+    let r = reqwest::Client::new()
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
+    let c = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.contains("pv_csrf"))
+        .unwrap()
+        .to_string();
+    assert!(
+        c.starts_with("__Host-pv_csrf=") && c.contains("; Secure"),
+        "{c}"
+    );
 }
 
 #[tokio::test]
@@ -243,7 +435,8 @@ async fn operators_see_health_readiness_and_metrics() {
     assert_eq!(ready["status"], "ready");
     let b = Browser::new(&app);
     let login = login_page(&b, &app, "portal-a", "https://a.example/cb").await;
-    b.submit_login(&login, "anna.hoitaja", "wrong-password-x").await;
+    b.submit_login(&login, "anna.hoitaja", "wrong-password-x")
+        .await;
     let m = get("/metrics").await.unwrap().text().await.unwrap();
     assert!(m.contains("# TYPE porttivahti_logins_failed_total counter"));
     assert!(m.contains("porttivahti_logins_failed_total 1"));

@@ -319,6 +319,59 @@ async fn logout_ends_the_session_for_every_portal() {
 }
 
 #[tokio::test]
+async fn logout_by_hint_from_elsewhere_ends_the_browser_session_too() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    let (v, ch) = pkce();
+    let back = b
+        .authorize_with_login(
+            &auth_url(&app, "portal-a", "https://a.example/cb", Some(&ch), &[]),
+            "anna.hoitaja",
+            "Intermetso-demo-2026",
+        )
+        .await;
+    let t: serde_json::Value = exchange(
+        &app,
+        "portal-a",
+        Some("secret-a-0123456789"),
+        &query_param(&back, "code").unwrap(),
+        "https://a.example/cb",
+        Some(&v),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    // The portal's back end (no browser cookie) ends the session.
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!(
+            "{}/logout?id_token_hint={}",
+            app.base,
+            t["id_token"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = b
+        .get(&auth_url(
+            &app,
+            "portal-a",
+            "https://a.example/cb",
+            Some(&ch),
+            &[("prompt", "none")],
+        ))
+        .await;
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("login_required")
+    );
+}
+
+#[tokio::test]
 async fn logout_without_hint_asks_for_confirmation() {
     let app = spawn_app().await;
     let b = Browser::new(&app);
@@ -723,6 +776,22 @@ async fn service_clients_get_access_tokens_by_client_credentials() {
     assert_eq!(
         r.json::<serde_json::Value>().await.unwrap()["error"],
         "unsupported_grant_type"
+    );
+    // A service client cannot redeem codes.
+    let r = reqwest::Client::new()
+        .post(format!("{}/token", app.base))
+        .basic_auth("svc", Some(SVC_SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "x"),
+            ("redirect_uri", "https://a.example/cb"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "unauthorized_client"
     );
 }
 

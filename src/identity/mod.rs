@@ -3,6 +3,9 @@
 
 pub mod password;
 
+/// The identity sources this build knows; portal rules may name them.
+pub const SOURCES: &[&str] = &[password::SOURCE];
+
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AuthMethod, LoA};

@@ -560,17 +560,18 @@ async fn refresh_families(st: &EphemeralState) {
         expires_at: 5000,
     };
     st.create_family(&f, 1000).await.unwrap();
-    let Rotation::Rotated(next) = st.rotate("f1", "t0", "t1".into(), 1001).await.unwrap() else {
+    let Rotation::Rotated(next) = st.rotate("f1", "t0", "t1".into(), 1001, 60).await.unwrap()
+    else {
         panic!("first presentation rotates");
     };
     assert_eq!((next.current.as_str(), next.generation), ("t1", 1));
     // The old token again: reuse, and the family is gone.
     assert!(matches!(
-        st.rotate("f1", "t0", "t2".into(), 1002).await.unwrap(),
+        st.rotate("f1", "t0", "t2".into(), 1002, 60).await.unwrap(),
         Rotation::Reused { .. }
     ));
     assert_eq!(
-        st.rotate("f1", "t1", "t3".into(), 1003).await.unwrap(),
+        st.rotate("f1", "t1", "t3".into(), 1003, 60).await.unwrap(),
         Rotation::Unknown
     );
     assert!(st.family_revoked("f1").await.unwrap());
@@ -583,7 +584,7 @@ async fn refresh_families(st: &EphemeralState) {
     st.create_family(&g, 1000).await.unwrap();
     st.revoke_session_families("sid1", 60).await.unwrap();
     assert_eq!(
-        st.rotate("f2", "u0", "u1".into(), 1001).await.unwrap(),
+        st.rotate("f2", "u0", "u1".into(), 1001, 60).await.unwrap(),
         Rotation::Unknown
     );
     assert!(st.session_ended("sid1").await.unwrap());
@@ -595,7 +596,7 @@ async fn refresh_families(st: &EphemeralState) {
     };
     st.create_family(&h, 1000).await.unwrap();
     assert_eq!(
-        st.rotate("f3", "v0", "v1".into(), 5000).await.unwrap(),
+        st.rotate("f3", "v0", "v1".into(), 5000, 60).await.unwrap(),
         Rotation::Unknown
     );
 }
@@ -617,7 +618,7 @@ async fn concurrent_rotation_rotates_once(st: &EphemeralState) {
         .map(|i| {
             let st = st.clone();
             tokio::spawn(async move {
-                st.rotate("race", "r0", format!("r1-{i}"), 1001)
+                st.rotate("race", "r0", format!("r1-{i}"), 1001, 60)
                     .await
                     .unwrap()
             })

@@ -134,6 +134,14 @@ impl EphemeralState {
     // Sessions are keyed by a hash of the cookie secret.
 
     pub async fn put_session(&self, key: &str, s: &Session, now: i64) -> StoreResult<()> {
+        // The index first: a session is never stored without it.
+        self.store
+            .put(
+                &format!("sid:{{{}}}:session", s.sid),
+                key.as_bytes().to_vec(),
+                ttl_until(s.expires_at, now),
+            )
+            .await?;
         self.store
             .put(
                 &format!("sess:{key}"),
@@ -141,6 +149,14 @@ impl EphemeralState {
                 ttl_until(s.expires_at, now),
             )
             .await
+    }
+
+    /// Ends the session known by its `sid` (logout without its cookie).
+    pub async fn delete_session_by_sid(&self, sid: &str) -> StoreResult<()> {
+        if let Some(key) = self.store.take(&format!("sid:{{{sid}}}:session")).await? {
+            self.delete_session(&String::from_utf8_lossy(&key)).await?;
+        }
+        Ok(())
     }
 
     pub async fn session(&self, key: &str, now: i64) -> StoreResult<Option<Session>> {
@@ -301,6 +317,7 @@ impl EphemeralState {
         presented_hash: &str,
         new_hash: String,
         now: i64,
+        revoke_ttl: i64,
     ) -> StoreResult<Rotation> {
         let key = format!("rt:{{{family_id}}}");
         let Some(raw) = self.store.get(&key).await? else {
@@ -312,7 +329,7 @@ impl EphemeralState {
             return Ok(Rotation::Unknown);
         }
         if !crate::tokens::constant_time_eq(fam.current.as_bytes(), presented_hash.as_bytes()) {
-            self.revoke_family(family_id, 3600).await?;
+            self.revoke_family(family_id, revoke_ttl).await?;
             return Ok(Rotation::Reused { family: fam });
         }
         let mut next = fam.clone();
@@ -325,7 +342,7 @@ impl EphemeralState {
         if swapped {
             Ok(Rotation::Rotated(next))
         } else {
-            self.revoke_family(family_id, 3600).await?;
+            self.revoke_family(family_id, revoke_ttl).await?;
             Ok(Rotation::Reused { family: fam })
         }
     }

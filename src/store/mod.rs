@@ -12,6 +12,7 @@ use crate::domain::{AccountStatus, BusinessId, Network, OrgKind, OrgOid, Role};
 pub mod conformance;
 pub mod ephemeral;
 pub mod memory;
+pub mod redis;
 pub mod sql;
 
 pub use ephemeral::EphemeralState;

@@ -151,6 +151,8 @@ pub fn verifying_keys_from_jwks(jwks: &JwkSet) -> Vec<VerifyingKey> {
 pub struct Keyring {
     kek: LessSafeKey,
     current: RwLock<Arc<KeySet>>,
+    /// When a token with an unknown key id last made us re-read the keys.
+    last_forced_reload: std::sync::atomic::AtomicI64,
 }
 
 fn aead_key(kek: &[u8]) -> Result<LessSafeKey, KeyError> {
@@ -172,18 +174,45 @@ impl Keyring {
             .iter()
             .any(|k| k.activate_at <= now && k.retire_at.is_none_or(|r| r > now))
         {
-            let fresh = Self::generate(&kek, now)?;
-            dir.insert_signing_key(&fresh).await?;
-            stored.push(fresh);
+            dir.insert_signing_key(&Self::generate(&kek, now, now)?)
+                .await?;
+            // Re-read: another node may have created one at the same moment.
+            stored = dir.signing_keys().await?;
         }
         let set = Self::build(&kek, &stored, now)?;
         Ok(Self {
             kek,
             current: RwLock::new(Arc::new(set)),
+            last_forced_reload: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
-    fn generate(kek: &LessSafeKey, now: i64) -> Result<StoredKey, KeyError> {
+    /// Adds a new signing key to the directory. It is published in the JWKS
+    /// at once and signs from `activate_at` on, so relying parties fetch it
+    /// before they meet it. Every node picks it up at its next reload.
+    pub async fn rotate(
+        &self,
+        dir: &dyn Directory,
+        now: i64,
+        activate_at: i64,
+    ) -> Result<String, KeyError> {
+        // Strictly after every existing key, so every node orders the new
+        // key last even when both were made within one second.
+        let latest = dir
+            .signing_keys()
+            .await?
+            .iter()
+            .map(|k| k.activate_at)
+            .max()
+            .unwrap_or(i64::MIN);
+        let activate_at = activate_at.max(latest.saturating_add(1));
+        let k = Self::generate(&self.kek, now, activate_at)?;
+        dir.insert_signing_key(&k).await?;
+        self.reload(dir, now).await?;
+        Ok(k.kid)
+    }
+
+    fn generate(kek: &LessSafeKey, now: i64, activate_at: i64) -> Result<StoredKey, KeyError> {
         let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
             .map_err(|_| KeyError::Invalid("new".into(), "generation failed".into()))?;
         let jwk = Jwk::from_point(pair.public_key().as_ref())
@@ -209,7 +238,7 @@ impl Keyring {
             public_jwk: serde_json::to_string(&jwk)
                 .map_err(|e| KeyError::Invalid(jwk.kid.clone(), e.to_string()))?,
             created_at: now,
-            activate_at: now,
+            activate_at,
             retire_at: None,
         })
     }
@@ -238,7 +267,9 @@ impl Keyring {
         let active = published
             .iter()
             .filter(|k| k.activate_at <= now)
-            .max_by_key(|k| (k.activate_at, k.created_at))
+            // Deterministic, so nodes that each created a key at the same
+            // first start converge on one.
+            .max_by_key(|k| (k.activate_at, k.created_at, k.kid.as_str()))
             .ok_or(KeyError::NoActiveKey)?;
         let signing = Arc::new(SigningKey::new(
             active.kid.clone(),
@@ -268,6 +299,35 @@ impl Keyring {
             *cur = Arc::new(set);
         }
         Ok(())
+    }
+
+    /// Re-reads the keys because a token named a key we do not know (it
+    /// may be another node's new key), at most once per `min_interval`
+    /// seconds so forged key ids cannot flood the directory. True when it
+    /// re-read.
+    pub async fn reload_for_unknown_kid(
+        &self,
+        dir: &dyn Directory,
+        now: i64,
+        min_interval: i64,
+    ) -> bool {
+        use std::sync::atomic::Ordering;
+        let last = self.last_forced_reload.load(Ordering::Relaxed);
+        if now - last < min_interval
+            || self
+                .last_forced_reload
+                .compare_exchange(last, now, Ordering::SeqCst, Ordering::Relaxed)
+                .is_err()
+        {
+            return false;
+        }
+        match self.reload(dir, now).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not reload signing keys");
+                false
+            }
+        }
     }
 
     pub fn current(&self) -> Arc<KeySet> {

@@ -368,3 +368,44 @@ impl TestApp {
         self.clock.now()
     }
 }
+
+/// PostgreSQL for the scale-out tests: `PORTTIVAHTI_TEST_POSTGRES_URL`
+/// (e.g. `postgres://postgres@127.0.0.1:5432/postgres`), `None` when unset.
+/// CI sets it, so an unreachable server fails there rather than skipping.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("PORTTIVAHTI_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+pub fn redis_url() -> Option<String> {
+    std::env::var("PORTTIVAHTI_TEST_REDIS_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// Creates a fresh database on the test server and returns its URL.
+pub async fn fresh_postgres_db(admin_url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!(
+        "pv_test_{}",
+        porttivahti::tokens::random_token(9)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    );
+    let mut conn = sqlx::PgConnection::connect(admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is not reachable: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut u = url::Url::parse(admin_url).unwrap();
+    u.set_path(&format!("/{name}"));
+    u.to_string()
+}
+
+/// A fresh key prefix on the test Redis.
+pub fn fresh_redis_prefix() -> String {
+    format!("pvtest:{}:", porttivahti::tokens::random_token(9))
+}

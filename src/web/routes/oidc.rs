@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::login;
 use crate::app::{AppState, SharedState};
+use crate::config::GrantType;
 use crate::sso::{self, TokenError, redirect_with};
 use crate::store::ephemeral::AuthRequest;
 use crate::telemetry::Metrics;
@@ -141,6 +142,12 @@ async fn authorize_inner(
         ))
         .into_response())
     };
+    if !client.allows(GrantType::AuthorizationCode) {
+        return fail(
+            "unauthorized_client",
+            "the client may not use the authorization code flow",
+        );
+    }
     if p.request_object.is_some() {
         return fail("request_not_supported", "request objects are not supported");
     }
@@ -323,6 +330,9 @@ pub async fn token(
         }
         match f.grant_type.as_deref() {
             Some("authorization_code") => {
+                if !client.allows(GrantType::AuthorizationCode) {
+                    return Err(TokenError::UnauthorizedClient);
+                }
                 let code = f
                     .code
                     .as_deref()
@@ -337,7 +347,7 @@ pub async fn token(
                 .await
             }
             Some("refresh_token") => {
-                if !client.allows(crate::config::GrantType::RefreshToken) {
+                if !client.allows(GrantType::RefreshToken) {
                     return Err(TokenError::UnauthorizedClient);
                 }
                 let t = f
@@ -455,7 +465,6 @@ async fn logout_inner(
     let t = texts(browser.lang);
     let hint: Option<IdTokenClaims> = match &p.id_token_hint {
         Some(h) => {
-            let keys = app.keys.current();
             let expect = jwt::Expect {
                 issuer: app.issuer(),
                 audience: None,
@@ -465,7 +474,8 @@ async fn logout_inner(
                 leeway: 0,
             };
             Some(
-                jwt::verify::<IdTokenClaims>(h, &*keys, &expect)
+                sso::verify_own::<IdTokenClaims>(app, h, &expect)
+                    .await
                     .map_err(|e| WebError::BadRequest(format!("id_token_hint: {e}")))?
                     .claims,
             )

@@ -1,26 +1,12 @@
-//! The directory on SQL. SQLite is the embedded default; queries use `$N`
-//! parameters in order of first appearance so the same text serves
-//! PostgreSQL.
+//! The directory on SQL, one body of queries for both engines: SQLite
+//! (embedded default) and PostgreSQL (several nodes). Queries use `$N`
+//! parameters in order of first appearance, which both engines accept.
 
-use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
 
-use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool, sqlite::SqliteRow};
+use crate::store::StoreError;
 
-use super::{
-    Account, AuditEvent, Directory, FailureOutcome, LiaisonContact, Membership, NewAccount,
-    Organisation, StoreError, StoreResult, StoredKey,
-};
-use crate::domain::{AccountStatus, Network};
-
-pub struct SqliteDirectory {
-    pool: SqlitePool,
-}
-
-fn map_err(e: sqlx::Error) -> StoreError {
+pub(super) fn map_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict(db.message().to_string())
@@ -35,10 +21,14 @@ fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-fn parse<T: FromStr<Err = E>, E: std::fmt::Display>(s: &str) -> StoreResult<T> {
+pub(super) fn parse<T: FromStr<Err = E>, E: std::fmt::Display>(s: &str) -> Result<T, StoreError> {
     s.parse().map_err(|e: E| StoreError::Corrupt(e.to_string()))
 }
 
+/// Implements [`Directory`](crate::store::Directory) for `$name` (which
+/// has a `pool` field) on database `$db` with row type `$row`.
+macro_rules! sql_directory {
+    ($name:ident, $db:ty, $row:ty) => {
 macro_rules! account_columns {
     () => {
         "id, username, given_name, family_name, email, phone, title, status, status_reason, \
@@ -46,7 +36,7 @@ macro_rules! account_columns {
     };
 }
 
-fn account_from_row(r: &SqliteRow) -> StoreResult<Account> {
+fn account_from_row(r: &$row) -> StoreResult<Account> {
     Ok(Account {
         id: r.try_get("id").map_err(map_err)?,
         username: r.try_get("username").map_err(map_err)?,
@@ -67,7 +57,7 @@ fn account_from_row(r: &SqliteRow) -> StoreResult<Account> {
     })
 }
 
-fn org_from_row(r: &SqliteRow) -> StoreResult<Organisation> {
+fn org_from_row(r: &$row) -> StoreResult<Organisation> {
     let networks: String = r.try_get("networks").map_err(map_err)?;
     Ok(Organisation {
         id: r.try_get("id").map_err(map_err)?,
@@ -85,7 +75,7 @@ fn org_from_row(r: &SqliteRow) -> StoreResult<Organisation> {
     })
 }
 
-fn audit_from_row(r: &SqliteRow) -> StoreResult<AuditEvent> {
+fn audit_from_row(r: &$row) -> StoreResult<AuditEvent> {
     Ok(AuditEvent {
         at: r.try_get("at").map_err(map_err)?,
         actor: r.try_get("actor").map_err(map_err)?,
@@ -104,7 +94,7 @@ const INSERT_AUDIT: &str = "INSERT INTO audit_events \
 
 async fn insert_audit<'c, E>(exec: E, a: &AuditEvent) -> StoreResult<()>
 where
-    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'c, Database = $db>,
 {
     sqlx::query(INSERT_AUDIT)
         .bind(a.at)
@@ -121,50 +111,14 @@ where
     Ok(())
 }
 
-impl SqliteDirectory {
-    /// Opens (creating when missing) the database at `url` and runs the
-    /// migrations.
-    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
-        let opts = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Unavailable(format!("bad database_url {url:?}: {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        if let Some(parent) = Path::new(opts.get_filename()).parent()
-            && !parent.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
-            })?;
-        }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(opts)
-            .await
-            .map_err(map_err)?;
-        sqlx::migrate!("migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
-        Ok(Self { pool })
-    }
-
-    /// A fresh in-memory database (tests).
-    pub async fn in_memory() -> StoreResult<Self> {
-        // One connection: every in-memory connection is its own database.
-        Self::connect("sqlite::memory:", 1).await
-    }
-
+impl $name {
     async fn update_account_with_audit(
         &self,
         sql: &'static str,
         binds: impl FnOnce(
-            sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+            sqlx::query::Query<'_, $db, <$db as sqlx::Database>::Arguments>,
         )
-            -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+            -> sqlx::query::Query<'_, $db, <$db as sqlx::Database>::Arguments>,
         account_id: &str,
         audit: &AuditEvent,
     ) -> StoreResult<()> {
@@ -182,7 +136,7 @@ impl SqliteDirectory {
 }
 
 #[async_trait]
-impl Directory for SqliteDirectory {
+impl Directory for $name {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
@@ -544,3 +498,7 @@ impl Directory for SqliteDirectory {
         Ok(())
     }
 }
+    };
+}
+
+pub(crate) use sql_directory;

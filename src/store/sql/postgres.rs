@@ -1,0 +1,41 @@
+//! PostgreSQL: the directory shared by several gateway nodes.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Row};
+
+use super::engine::{map_err, parse, sql_directory};
+use crate::domain::{AccountStatus, Network};
+use crate::store::{
+    Account, AuditEvent, Directory, FailureOutcome, LiaisonContact, Membership, NewAccount,
+    Organisation, StoreError, StoreResult, StoredKey,
+};
+
+pub struct PgDirectory {
+    pool: PgPool,
+}
+
+impl PgDirectory {
+    /// Connects to `url` and runs the migrations (several nodes may start
+    /// at once: the migrator takes an advisory lock).
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let opts: PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::Unavailable(format!("bad database_url: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_with(opts)
+            .await
+            .map_err(map_err)?;
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+        Ok(Self { pool })
+    }
+}
+
+sql_directory!(PgDirectory, sqlx::Postgres, PgRow);
