@@ -78,6 +78,70 @@ pub struct ServerSettings {
     pub public_url: String,
     /// Log format: "text" or "json".
     pub log_format: String,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For`
+    /// tells the client's address. Requests from anywhere else are taken at
+    /// their peer address.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// An address block such as `10.0.0.0/8` or a single address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(i)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(n) & mask == u32::from(i) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(i)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(n) & mask == u128::from(i) & mask
+            }
+            (IpAddr::V6(_), IpAddr::V4(i)) => {
+                self.contains(std::net::IpAddr::V6(i.to_ipv6_mapped()))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpNet {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (a, p) = s.split_once('/').unwrap_or((s, ""));
+        let addr: std::net::IpAddr = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not an address or CIDR block"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = if p.is_empty() {
+            max
+        } else {
+            p.parse().map_err(|_| format!("{s:?}: bad prefix length"))?
+        };
+        if prefix > max {
+            return Err(format!("{s:?}: prefix longer than {max}"));
+        }
+        Ok(Self { addr, prefix })
+    }
+}
+
+impl<'de> Deserialize<'de> for IpNet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 impl Default for ServerSettings {
@@ -86,6 +150,7 @@ impl Default for ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: "http://127.0.0.1:8080".into(),
             log_format: "text".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -704,6 +769,22 @@ email = "palvelupiste@example.fi"
         );
         let err = load(&text, &[]).unwrap_err();
         assert!(err.to_string().contains("pasword"), "{err}");
+    }
+
+    #[test]
+    fn address_blocks() {
+        let n: IpNet = "10.1.0.0/16".parse().unwrap();
+        assert!(n.contains("10.1.200.3".parse().unwrap()));
+        assert!(!n.contains("10.2.0.1".parse().unwrap()));
+        let one: IpNet = "127.0.0.1".parse().unwrap();
+        assert!(
+            one.contains("127.0.0.1".parse().unwrap())
+                && !one.contains("127.0.0.2".parse().unwrap())
+        );
+        let v6: IpNet = "::ffff:0:0/96".parse().unwrap();
+        assert!(v6.contains("192.0.2.1".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<IpNet>().is_err());
+        assert!("nonsense".parse::<IpNet>().is_err());
     }
 
     #[test]

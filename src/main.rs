@@ -41,6 +41,9 @@ enum Command {
     Serve,
     /// Check the configuration and exit.
     CheckConfig,
+    /// Create or upgrade the directory's schema (also done at every start)
+    /// and exit.
+    Migrate,
     /// Account operations for the service desk.
     Account {
         #[command(subcommand)]
@@ -111,6 +114,11 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings).await,
+            Command::Migrate => {
+                open_directory(&settings).await.map_err(|e| e.to_string())?;
+                println!("the directory at store.database_url is up to date");
+                Ok(())
+            }
             Command::CheckConfig => {
                 println!("configuration {} is valid", cli.config.display());
                 Ok(())

@@ -445,3 +445,64 @@ async fn operators_see_health_readiness_and_metrics() {
     assert_eq!(nf.status(), 404);
     assert!(nf.text().await.unwrap().contains("Sivua ei löydy"));
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_counts() {
+    let app =
+        spawn_app_with(|s| s.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let b = Browser::new(&app);
+    let login = login_page(&b, &app, "portal-a", "https://a.example/cb").await;
+    let page = b.get(&login).await.text().await.unwrap();
+    let r = b
+        .http
+        .post(format!("{}/login/password", app.base))
+        .header("x-forwarded-for", "198.51.100.7, 127.0.0.1")
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("ar", &hidden(&page, "ar")),
+            ("username", "anna.hoitaja"),
+            ("password", "wrong-password-x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let (a, _) = app
+        .state
+        .dir
+        .credentials("anna.hoitaja")
+        .await
+        .unwrap()
+        .unwrap();
+    let ev = app.state.dir.audit_events(Some(&a.id), 1).await.unwrap();
+    assert_eq!(ev[0].source_ip.as_deref(), Some("198.51.100.7"));
+}
+
+#[tokio::test]
+async fn forwarded_headers_from_untrusted_peers_are_ignored() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    let login = login_page(&b, &app, "portal-a", "https://a.example/cb").await;
+    let page = b.get(&login).await.text().await.unwrap();
+    b.http
+        .post(format!("{}/login/password", app.base))
+        .header("x-forwarded-for", "198.51.100.7")
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("ar", &hidden(&page, "ar")),
+            ("username", "anna.hoitaja"),
+            ("password", "wrong-password-x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (a, _) = app
+        .state
+        .dir
+        .credentials("anna.hoitaja")
+        .await
+        .unwrap()
+        .unwrap();
+    let ev = app.state.dir.audit_events(Some(&a.id), 1).await.unwrap();
+    assert_eq!(ev[0].source_ip.as_deref(), Some("127.0.0.1"));
+}

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, header, request::Parts};
 use axum::response::Response;
 
 use crate::app::{AppState, SharedState};
+use crate::config::IpNet;
 use crate::domain::Lang;
 use crate::store::ephemeral::Session;
 use crate::tokens::{b64url, constant_time_eq, hash_secret, random_token};
@@ -38,7 +39,7 @@ fn parse_cookies(headers: &HeaderMap) -> HashMap<String, String> {
 impl FromRequestParts<SharedState> for Browser {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _s: &SharedState) -> Result<Self, Infallible> {
+    async fn from_request_parts(parts: &mut Parts, s: &SharedState) -> Result<Self, Infallible> {
         let cookies = parse_cookies(&parts.headers);
         let from_query = parts.uri.query().and_then(|q| {
             url::form_urlencoded::parse(q.as_bytes())
@@ -59,10 +60,11 @@ impl FromRequestParts<SharedState> for Browser {
                         .unwrap_or(""),
                 )
             });
-        let ip = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
+        let ip = peer.map(|p| client_ip(p, &parts.headers, &s.settings.server.trusted_proxies));
         Ok(Browser {
             lang,
             lang_chosen: from_query.is_some(),
@@ -70,6 +72,28 @@ impl FromRequestParts<SharedState> for Browser {
             ip,
         })
     }
+}
+
+/// The client's address: the peer, or — when the peer is a trusted proxy —
+/// the nearest address in `X-Forwarded-For` that is not one of ours.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let mut hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    while let Some(hop) = hops.pop() {
+        if !is_trusted(hop) {
+            return hop;
+        }
+    }
+    peer
 }
 
 /// Cookie attributes by where the gateway is served.
