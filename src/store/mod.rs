@@ -167,6 +167,44 @@ pub struct StoredKey {
     pub retire_at: Option<i64>,
 }
 
+/// Contact data a liaison person or the service desk may edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountUpdate {
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+}
+
+/// Which accounts to list. Empty strings and slices mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct AccountQuery<'a> {
+    /// Only accounts with a membership in this organisation...
+    pub org_id: &'a str,
+    /// ...in one of these networks.
+    pub networks: &'a [Network],
+    /// Words found in the username, name or e-mail.
+    pub text: &'a str,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+/// Which audit events to read, newest first. Empty strings mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery<'a> {
+    /// About this account.
+    pub subject: &'a str,
+    /// Recorded for this organisation, or about one of its accounts.
+    pub org_id: &'a str,
+    /// By this actor.
+    pub actor: &'a str,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub offset: u32,
+    pub limit: u32,
+}
+
 /// What a failed password attempt did to the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailureOutcome {
@@ -222,6 +260,46 @@ pub trait Directory: Send + Sync {
         audit: &AuditEvent,
     ) -> StoreResult<()>;
 
+    /// Replaces an organisation's register data (the id stays).
+    async fn update_organisation(&self, org: &Organisation, audit: &AuditEvent) -> StoreResult<()>;
+    /// Organisations whose name (fi/sv), business id or municipality
+    /// contains `text`, by Finnish name.
+    async fn search_organisations(&self, text: &str, limit: u32) -> StoreResult<Vec<Organisation>>;
+
+    /// A page of accounts and how many match in all.
+    async fn find_accounts(&self, q: &AccountQuery<'_>) -> StoreResult<(Vec<Account>, u64)>;
+    async fn update_account(
+        &self,
+        account_id: &str,
+        update: &AccountUpdate,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    async fn add_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()>;
+    /// Removes a membership (and, for a liaison role, its published contact).
+    async fn remove_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()>;
+    /// Moves every membership of the account in `org_id` from one network
+    /// to another.
+    async fn move_network(
+        &self,
+        account_id: &str,
+        org_id: &str,
+        from: Network,
+        to: Network,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+
+    // Operators (the regional service desk) and second factors
+    async fn is_operator(&self, account_id: &str) -> StoreResult<bool>;
+    async fn add_operator(&self, account_id: &str, audit: &AuditEvent) -> StoreResult<()>;
+    /// The account's TOTP secret, encrypted with the key-encryption key.
+    async fn totp_secret(&self, account_id: &str) -> StoreResult<Option<Vec<u8>>>;
+    async fn set_totp_secret(
+        &self,
+        account_id: &str,
+        encrypted: Option<&[u8]>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+
     // Liaison persons
     async fn publish_liaison_contact(
         &self,
@@ -235,6 +313,9 @@ pub trait Directory: Send + Sync {
     /// Newest first, about one subject (or all when `None`).
     async fn audit_events(&self, subject: Option<&str>, limit: u32)
     -> StoreResult<Vec<AuditEvent>>;
+    async fn query_audit(&self, q: &AuditQuery<'_>) -> StoreResult<Vec<AuditEvent>>;
+    /// Deletes events older than `before`; returns how many.
+    async fn purge_audit(&self, before: i64) -> StoreResult<u64>;
 
     // Signing keys
     async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;

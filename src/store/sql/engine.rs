@@ -21,6 +21,18 @@ pub(super) fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// A case-insensitive `LIKE` pattern that matches `text` anywhere
+/// (`\` escapes the wildcards).
+pub(super) fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 pub(super) fn parse<T: FromStr<Err = E>, E: std::fmt::Display>(s: &str) -> Result<T, StoreError> {
     s.parse().map_err(|e: E| StoreError::Corrupt(e.to_string()))
 }
@@ -382,6 +394,249 @@ impl Directory for $name {
         .await
     }
 
+    async fn update_organisation(&self, o: &Organisation, audit: &AuditEvent) -> StoreResult<()> {
+        let networks: Vec<&str> = o.networks.iter().map(|n| n.as_str()).collect();
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let done = sqlx::query(
+            "UPDATE organisations SET oid = $1, business_id = $2, name_fi = $3, name_sv = $4, \
+             kind = $5, municipality = $6, networks = $7 WHERE id = $8",
+        )
+        .bind(o.oid.as_str())
+        .bind(o.business_id.as_str())
+        .bind(&o.name_fi)
+        .bind(&o.name_sv)
+        .bind(o.kind.as_str())
+        .bind(&o.municipality)
+        .bind(networks.join(","))
+        .bind(&o.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("organisation {}", o.id)));
+        }
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn search_organisations(&self, text: &str, limit: u32) -> StoreResult<Vec<Organisation>> {
+        sqlx::query(
+            "SELECT * FROM organisations WHERE $1 = '%%' \
+             OR LOWER(name_fi) LIKE $1 ESCAPE '\\' OR LOWER(name_sv) LIKE $1 ESCAPE '\\' \
+             OR business_id LIKE $1 ESCAPE '\\' \
+             OR LOWER(COALESCE(municipality, '')) LIKE $1 ESCAPE '\\' \
+             ORDER BY name_fi, id LIMIT $2",
+        )
+        .bind(like_pattern(text))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(org_from_row)
+        .collect()
+    }
+
+    async fn find_accounts(&self, q: &AccountQuery<'_>) -> StoreResult<(Vec<Account>, u64)> {
+        let networks: Vec<&str> = q.networks.iter().map(|n| n.as_str()).collect();
+        let networks = networks.join(",");
+        let pattern = like_pattern(q.text);
+        macro_rules! matching {
+            () => {
+                " FROM accounts a WHERE ($1 = '' OR EXISTS (SELECT 1 FROM memberships m \
+                 WHERE m.account_id = a.id AND m.org_id = $1 \
+                 AND ($2 = '' OR (',' || $2 || ',') LIKE ('%,' || m.network || ',%')))) \
+                 AND ($3 = '%%' OR LOWER(a.username) LIKE $3 ESCAPE '\\' \
+                 OR LOWER(a.given_name || ' ' || a.family_name) LIKE $3 ESCAPE '\\' \
+                 OR LOWER(a.family_name || ' ' || a.given_name) LIKE $3 ESCAPE '\\' \
+                 OR LOWER(COALESCE(a.email, '')) LIKE $3 ESCAPE '\\')"
+            };
+        }
+        let total: i64 = sqlx::query(concat!("SELECT COUNT(*) AS n", matching!()))
+            .bind(q.org_id)
+            .bind(&networks)
+            .bind(&pattern)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?
+            .try_get("n")
+            .map_err(map_err)?;
+        let rows = sqlx::query(concat!(
+            "SELECT a.id, a.username, a.given_name, a.family_name, a.email, a.phone, a.title, \
+             a.status, a.status_reason, a.must_change_password, a.failed_logins, a.created_at, \
+             a.last_login_at",
+            matching!(),
+            " ORDER BY a.family_name, a.given_name, a.id LIMIT $4 OFFSET $5"
+        ))
+        .bind(q.org_id)
+        .bind(&networks)
+        .bind(&pattern)
+        .bind(i64::from(q.limit))
+        .bind(i64::from(q.offset))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let accounts = rows.iter().map(account_from_row).collect::<StoreResult<Vec<_>>>()?;
+        Ok((accounts, total.max(0) as u64))
+    }
+
+    async fn update_account(
+        &self,
+        account_id: &str,
+        u: &AccountUpdate,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        self.update_account_with_audit(
+            "UPDATE accounts SET given_name = $1, family_name = $2, email = $3, phone = $4, \
+             title = $5 WHERE id = $6",
+            |q| {
+                q.bind(u.given_name.clone())
+                    .bind(u.family_name.clone())
+                    .bind(u.email.clone())
+                    .bind(u.phone.clone())
+                    .bind(u.title.clone())
+                    .bind(account_id.to_string())
+            },
+            account_id,
+            audit,
+        )
+        .await
+    }
+
+    async fn add_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO memberships (account_id, org_id, network, role) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&m.account_id)
+        .bind(&m.org_id)
+        .bind(m.network.as_str())
+        .bind(m.role.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn remove_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let done = sqlx::query(
+            "DELETE FROM memberships \
+             WHERE account_id = $1 AND org_id = $2 AND network = $3 AND role = $4",
+        )
+        .bind(&m.account_id)
+        .bind(&m.org_id)
+        .bind(m.network.as_str())
+        .bind(m.role.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("membership".into()));
+        }
+        if m.role == crate::domain::Role::Liaison {
+            sqlx::query(
+                "DELETE FROM liaison_contacts \
+                 WHERE account_id = $1 AND org_id = $2 AND network = $3",
+            )
+            .bind(&m.account_id)
+            .bind(&m.org_id)
+            .bind(m.network.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn move_network(
+        &self,
+        account_id: &str,
+        org_id: &str,
+        from: Network,
+        to: Network,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let done = sqlx::query(
+            "UPDATE memberships SET network = $1 \
+             WHERE account_id = $2 AND org_id = $3 AND network = $4",
+        )
+        .bind(to.as_str())
+        .bind(account_id)
+        .bind(org_id)
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("membership".into()));
+        }
+        sqlx::query(
+            "UPDATE liaison_contacts SET network = $1 \
+             WHERE account_id = $2 AND org_id = $3 AND network = $4",
+        )
+        .bind(to.as_str())
+        .bind(account_id)
+        .bind(org_id)
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn is_operator(&self, account_id: &str) -> StoreResult<bool> {
+        Ok(sqlx::query("SELECT 1 AS one FROM operators WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .is_some())
+    }
+
+    async fn add_operator(&self, account_id: &str, audit: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        sqlx::query("INSERT INTO operators (account_id, created_at) VALUES ($1, $2)")
+            .bind(account_id)
+            .bind(audit.at)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn totp_secret(&self, account_id: &str) -> StoreResult<Option<Vec<u8>>> {
+        match sqlx::query("SELECT totp_secret FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+        {
+            Some(r) => r.try_get("totp_secret").map_err(map_err),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_totp_secret(
+        &self,
+        account_id: &str,
+        encrypted: Option<&[u8]>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        self.update_account_with_audit(
+            "UPDATE accounts SET totp_secret = $1 WHERE id = $2",
+            |q| q.bind(encrypted.map(|e| e.to_vec())).bind(account_id.to_string()),
+            account_id,
+            audit,
+        )
+        .await
+    }
+
     async fn publish_liaison_contact(
         &self,
         c: &LiaisonContact,
@@ -457,6 +712,38 @@ impl Directory for $name {
                 .map_err(map_err)?,
         };
         rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn query_audit(&self, q: &AuditQuery<'_>) -> StoreResult<Vec<AuditEvent>> {
+        sqlx::query(
+            "SELECT * FROM audit_events WHERE ($1 = '' OR subject = $1) \
+             AND ($2 = '' OR org_id = $2 OR subject IN \
+                  (SELECT account_id FROM memberships WHERE org_id = $2)) \
+             AND ($3 = '' OR actor = $3) AND at >= $4 AND at < $5 \
+             ORDER BY id DESC LIMIT $6 OFFSET $7",
+        )
+        .bind(q.subject)
+        .bind(q.org_id)
+        .bind(q.actor)
+        .bind(q.since.unwrap_or(i64::MIN))
+        .bind(q.until.unwrap_or(i64::MAX))
+        .bind(i64::from(q.limit))
+        .bind(i64::from(q.offset))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(audit_from_row)
+        .collect()
+    }
+
+    async fn purge_audit(&self, before: i64) -> StoreResult<u64> {
+        Ok(sqlx::query("DELETE FROM audit_events WHERE at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?
+            .rows_affected())
     }
 
     async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>> {

@@ -6,11 +6,11 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 
-use super::engine::{map_err, parse, sql_directory};
+use super::engine::{like_pattern, map_err, parse, sql_directory};
 use crate::domain::{AccountStatus, Network};
 use crate::store::{
-    Account, AuditEvent, Directory, FailureOutcome, LiaisonContact, Membership, NewAccount,
-    Organisation, StoreError, StoreResult, StoredKey,
+    Account, AccountQuery, AccountUpdate, AuditEvent, AuditQuery, Directory, FailureOutcome,
+    LiaisonContact, Membership, NewAccount, Organisation, StoreError, StoreResult, StoredKey,
 };
 
 pub struct PgDirectory {

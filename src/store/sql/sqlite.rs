@@ -10,11 +10,11 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, SqlitePool};
 
-use super::engine::{map_err, parse, sql_directory};
+use super::engine::{like_pattern, map_err, parse, sql_directory};
 use crate::domain::{AccountStatus, Network};
 use crate::store::{
-    Account, AuditEvent, Directory, FailureOutcome, LiaisonContact, Membership, NewAccount,
-    Organisation, StoreError, StoreResult, StoredKey,
+    Account, AccountQuery, AccountUpdate, AuditEvent, AuditQuery, Directory, FailureOutcome,
+    LiaisonContact, Membership, NewAccount, Organisation, StoreError, StoreResult, StoredKey,
 };
 
 pub struct SqliteDirectory {
