@@ -49,6 +49,11 @@ enum Command {
         #[command(subcommand)]
         op: AccountOp,
     },
+    /// The regional service desk's operators.
+    Operator {
+        #[command(subcommand)]
+        op: OperatorOp,
+    },
     /// Signing keys.
     Keys {
         #[command(subcommand)]
@@ -57,6 +62,18 @@ enum Command {
     /// Generate a client secret and print it with the SHA-256 digest to put
     /// in the configuration (`secret_sha256`).
     ClientSecret,
+}
+
+#[derive(Subcommand)]
+enum OperatorOp {
+    /// Make an existing account an operator of the service desk (the first
+    /// one is bootstrapped this way; the account needs a second factor or
+    /// strong identification to use the admin UI).
+    Add {
+        username: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -125,6 +142,28 @@ fn main() -> ExitCode {
             }
             Command::Account { op } => account(settings, op).await,
             Command::Keys { op } => keys(settings, op).await,
+            Command::Operator {
+                op: OperatorOp::Add { username, reason },
+            } => {
+                let dir = open_directory(&settings).await.map_err(|e| e.to_string())?;
+                let (a, _) = dir
+                    .credentials(&username)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("no account with username {username:?}"))?;
+                if dir.is_operator(&a.id).await.map_err(|e| e.to_string())? {
+                    println!("{} is already an operator", a.username);
+                    return Ok(());
+                }
+                let audit = AuditEvent::new(SystemClock.now(), "cli", "admin.operator.added")
+                    .subject(a.id.clone())
+                    .reason(reason);
+                dir.add_operator(&a.id, &audit)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("{} is now an operator of the service desk", a.username);
+                Ok(())
+            }
             Command::ClientSecret => {
                 let secret = porttivahti::tokens::random_token(32);
                 let digest = porttivahti::tokens::hex(&porttivahti::tokens::sha256(&secret));

@@ -543,6 +543,16 @@ pub async fn verify_own<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// Ends every session of an account and everything issued in them (a
+/// leaver disabled, a password reset).
+pub async fn end_account_sessions(app: &AppState, account_id: &str) -> StoreResult<usize> {
+    let sids = app.eph.account_sessions(account_id).await?;
+    for sid in &sids {
+        logout(app, None, sid).await?;
+    }
+    Ok(sids.len())
+}
+
 /// Ends a session everywhere: the session, its refresh families, and (by
 /// the ended marker) the access tokens issued in it.
 pub async fn logout(app: &AppState, session_key: Option<&str>, sid: &str) -> StoreResult<()> {

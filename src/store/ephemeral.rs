@@ -134,11 +134,18 @@ impl EphemeralState {
     // Sessions are keyed by a hash of the cookie secret.
 
     pub async fn put_session(&self, key: &str, s: &Session, now: i64) -> StoreResult<()> {
-        // The index first: a session is never stored without it.
+        // The indexes first: a session is never stored without them.
         self.store
             .put(
                 &format!("sid:{{{}}}:session", s.sid),
                 key.as_bytes().to_vec(),
+                ttl_until(s.expires_at, now),
+            )
+            .await?;
+        self.store
+            .set_add(
+                &format!("acct:{{{}}}:sids", s.account_id),
+                &s.sid,
                 ttl_until(s.expires_at, now),
             )
             .await?;
@@ -148,6 +155,13 @@ impl EphemeralState {
                 encode(s)?,
                 ttl_until(s.expires_at, now),
             )
+            .await
+    }
+
+    /// The sessions an account has started (some may have ended since).
+    pub async fn account_sessions(&self, account_id: &str) -> StoreResult<Vec<String>> {
+        self.store
+            .set_members(&format!("acct:{{{account_id}}}:sids"))
             .await
     }
 

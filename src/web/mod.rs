@@ -1,18 +1,20 @@
 //! The web layer: router, extractors, pages and errors. Handlers extract,
 //! call the core and map the result to a response.
 
+pub mod admin_i18n;
 pub mod browser;
 pub mod error;
 pub mod i18n;
 pub mod middleware;
 pub mod pages;
 pub mod routes;
+pub mod time;
 
 use axum::Router;
 use axum::routing::{get, post};
 
 use crate::app::SharedState;
-use routes::{demo, login, oidc, ops};
+use routes::{admin, demo, login, oidc, ops};
 
 pub fn router(state: SharedState) -> Router {
     let mut r = Router::new()
@@ -32,7 +34,46 @@ pub fn router(state: SharedState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .route("/static/style.css", get(ops::stylesheet));
+        .route("/static/style.css", get(ops::stylesheet))
+        .route(
+            "/admin",
+            get(|| async { axum::response::Redirect::permanent("/admin/") }),
+        )
+        .route("/admin/", get(admin::dashboard))
+        .route(
+            "/admin/orgs/{org}/accounts",
+            get(admin::accounts).post(admin::create_account),
+        )
+        .route("/admin/orgs/{org}/accounts/new", get(admin::new_account))
+        .route("/admin/orgs/{org}/accounts/{id}", get(admin::account))
+        .route(
+            "/admin/orgs/{org}/accounts/{id}/edit",
+            get(admin::edit_account).post(admin::save_account),
+        )
+        .route(
+            "/admin/orgs/{org}/accounts/{id}/{action}",
+            post(admin::account_action),
+        )
+        .route("/admin/orgs/{org}/audit", get(admin::org_audit))
+        .route("/admin/operator/orgs", get(admin::operator_orgs))
+        .route(
+            "/admin/operator/orgs/new",
+            get(admin::operator_org).post(admin::operator_save_org),
+        )
+        .route(
+            "/admin/operator/orgs/{id}",
+            get(admin::operator_org).post(admin::operator_save_org),
+        )
+        .route(
+            "/admin/operator/orgs/{id}/liaisons",
+            post(admin::operator_liaison),
+        )
+        .route(
+            "/admin/operator/orgs/{id}/liaisons/remove",
+            post(admin::operator_liaison),
+        )
+        .route("/admin/operator/accounts", get(admin::operator_accounts))
+        .route("/admin/operator/audit", get(admin::operator_audit));
     if state.settings.demo.enabled {
         r = r
             .route("/demo/", get(demo::index))

@@ -130,6 +130,16 @@ published_email = "sonette-tunnukset@example.fi"
 published_phone = "014 266 1111"
 
 [[seed.accounts]]
+username = "liisa.yhteys"
+password = "Yhteys-demo-2026"
+given_name = "Liisa"
+family_name = "Yhteyshenkilö"
+organisation = "jkl"
+network = "intermetso"
+role = "liaison"
+published_email = "intermetso-tunnukset@example.fi"
+
+[[seed.accounts]]
 username = "ville.vaihto"
 password = "Vaihda-heti-2026"
 given_name = "Ville"
@@ -408,4 +418,52 @@ pub async fn fresh_postgres_db(admin_url: &str) -> String {
 /// A fresh key prefix on the test Redis.
 pub fn fresh_redis_prefix() -> String {
     format!("pvtest:{}:", porttivahti::tokens::random_token(9))
+}
+
+/// A browser holding a session as after a password and second-factor login
+/// (that login itself is tested in its own file), for the admin tests.
+pub async fn strong_browser(app: &TestApp, username: &str) -> Browser {
+    use porttivahti::domain::{AuthMethod, LoA};
+    use porttivahti::store::ephemeral::Session;
+    let (a, _) = app.state.dir.credentials(username).await.unwrap().unwrap();
+    let now = app.clock_now();
+    let session = Session {
+        sid: porttivahti::tokens::random_token(16),
+        account_id: a.id,
+        auth_time: now,
+        expires_at: now + 3600,
+        loa: LoA::Low,
+        methods: vec![AuthMethod::Password, AuthMethod::Otp],
+        source: "password".into(),
+    };
+    let secret = porttivahti::tokens::random_token(32);
+    app.state
+        .eph
+        .put_session(&porttivahti::tokens::hash_secret(&secret), &session, now)
+        .await
+        .unwrap();
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    jar.add_cookie_str(
+        &format!("pv_sid={secret}; Path=/"),
+        &app.base.parse().unwrap(),
+    );
+    Browser {
+        http: reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        base: app.base.clone(),
+    }
+}
+
+pub async fn account_id(app: &TestApp, username: &str) -> String {
+    app.state
+        .dir
+        .credentials(username)
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id
 }

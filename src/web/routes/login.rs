@@ -383,7 +383,24 @@ async fn after_login(
                 .account(&session.account_id)
                 .await?
                 .is_some_and(|a| a.must_change_password);
-            Ok(Redirect::to(if must_change { "/password/change" } else { "/" }).into_response())
+            if must_change {
+                return Ok(Redirect::to("/password/change").into_response());
+            }
+            // Back to the page that sent the person to log in (the admin UI),
+            // when it is one of ours.
+            let next = browser
+                .cookie(app, "pv_next")
+                .and_then(|n| {
+                    url::form_urlencoded::parse(format!("n={n}").as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                })
+                .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'));
+            let resp = Redirect::to(next.as_deref().unwrap_or("/")).into_response();
+            Ok(with_cookies(
+                resp,
+                [crate::web::browser::clear_cookie(app, "pv_next")],
+            ))
         }
     }
 }

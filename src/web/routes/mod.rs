@@ -1,3 +1,4 @@
+pub mod admin;
 pub mod demo;
 pub mod login;
 pub mod oidc;

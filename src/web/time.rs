@@ -1,0 +1,89 @@
+//! Times as people in Finland read them: Europe/Helsinki (EET, and EEST
+//! from the last Sunday of March to the last Sunday of October, changing
+//! at 01:00 UTC as in the whole EU).
+
+/// Days since 1970-01-01 to (year, month, day) — Howard Hinnant's algorithm.
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// (year, month, day) to days since 1970-01-01.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The Unix time of 01:00 UTC on the last Sunday of `month`.
+fn last_sunday_0100(year: i64, month: u32) -> i64 {
+    let last = days_from_civil(year, month, 31);
+    // 1970-01-01 was a Thursday: (days + 4) % 7 == 0 is a Sunday.
+    let sunday = last - (last + 4).rem_euclid(7);
+    sunday * 86_400 + 3_600
+}
+
+/// Seconds east of UTC in Helsinki at `unix`.
+fn offset(unix: i64) -> i64 {
+    let (y, _, _) = civil(unix.div_euclid(86_400));
+    if unix >= last_sunday_0100(y, 3) && unix < last_sunday_0100(y, 10) {
+        3 * 3_600
+    } else {
+        2 * 3_600
+    }
+}
+
+/// `2026-11-22 18:05` in Helsinki time.
+pub fn local(unix: i64) -> String {
+    let t = unix + offset(unix);
+    let (y, m, d) = civil(t.div_euclid(86_400));
+    let s = t.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        s / 3600,
+        (s % 3600) / 60
+    )
+}
+
+/// ISO 8601 in UTC, for exports.
+pub fn iso_utc(unix: i64) -> String {
+    let (y, m, d) = civil(unix.div_euclid(86_400));
+    let s = unix.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        (s % 3600) / 60,
+        s % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helsinki_time_and_daylight_saving() {
+        // 2026-01-15 12:00 UTC is 14:00 in Helsinki (EET).
+        assert_eq!(local(1_768_478_400), "2026-01-15 14:00");
+        // 2026-07-01 12:00 UTC is 15:00 (EEST).
+        assert_eq!(local(1_782_907_200), "2026-07-01 15:00");
+        // DST starts 2026-03-29 01:00 UTC.
+        assert_eq!(local(1_774_745_999), "2026-03-29 02:59");
+        assert_eq!(local(1_774_746_000), "2026-03-29 04:00");
+        // and ends 2026-10-25 01:00 UTC.
+        assert_eq!(local(1_792_890_000), "2026-10-25 03:00");
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_utc(1_768_478_400), "2026-01-15T12:00:00Z");
+    }
+}
