@@ -1,0 +1,591 @@
+//! The service desk: the organisation register, liaison persons, all accounts and the whole audit trail.
+
+#![allow(unused_imports)]
+use super::*;
+use crate::admin_page;
+
+// ---- The service desk ----
+
+pub(super) struct OrgRow {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) business_id: String,
+    pub(super) oid: String,
+    pub(super) networks: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/orgs.html")]
+pub(super) struct OrgsPage<'a> {
+    pub(super) t: &'static Texts,
+    pub(super) a: &'static AdminTexts,
+    pub(super) langs: &'a [LangLink],
+    pub(super) who: &'a str,
+    pub(super) csrf: &'a str,
+    pub(super) notice: Option<&'static str>,
+    pub(super) q: String,
+    pub(super) rows: Vec<OrgRow>,
+}
+
+/// `GET /admin/operator/orgs`.
+pub async fn operator_orgs(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Query(lq): Query<ListQuery>,
+) -> Response {
+    admin_page!(app, browser, uri, |ctx| {
+        match OperatorScope::for_principal(&app, &ctx.principal) {
+            None => not_found(&ctx),
+            Some(op) => {
+                let rows = op
+                    .organisations(&lq.q)
+                    .await
+                    .map_err(admin_err)?
+                    .iter()
+                    .map(|o| OrgRow {
+                        id: o.id.clone(),
+                        name: org_name(o, ctx.lang).to_string(),
+                        business_id: o.business_id.to_string(),
+                        oid: o.oid.to_string(),
+                        networks: o
+                            .networks
+                            .iter()
+                            .map(|n| network_name(*n))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })
+                    .collect();
+                let f = &ctx.frame;
+                render(
+                    &OrgsPage {
+                        t: f.t,
+                        a: f.a,
+                        langs: &f.langs,
+                        who: &f.who,
+                        csrf: &f.csrf,
+                        notice: f.notice,
+                        q: lq.q.clone(),
+                        rows,
+                    },
+                    StatusCode::OK,
+                )
+            }
+        }
+    })
+}
+
+pub(super) struct LiaisonRow {
+    pub(super) account_id: String,
+    pub(super) name: String,
+    pub(super) network: &'static str,
+    pub(super) network_id: &'static str,
+    pub(super) email: Option<String>,
+    pub(super) phone: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/org.html")]
+pub(super) struct OrgPage<'a> {
+    pub(super) t: &'static Texts,
+    pub(super) a: &'static AdminTexts,
+    pub(super) langs: &'a [LangLink],
+    pub(super) who: &'a str,
+    pub(super) csrf: &'a str,
+    pub(super) notice: Option<&'static str>,
+    pub(super) heading: String,
+    pub(super) action: String,
+    pub(super) fields: Vec<Field>,
+    pub(super) form_error: Option<&'static str>,
+    pub(super) existing: bool,
+    pub(super) org_id: String,
+    pub(super) liaisons: Vec<LiaisonRow>,
+    pub(super) org_networks: Vec<(String, String)>,
+    pub(super) appoint_error: Option<&'static str>,
+}
+
+#[derive(Debug, Default)]
+pub struct OrgForm {
+    pub(super) csrf: String,
+    pub(super) id: String,
+    pub(super) name_fi: String,
+    pub(super) name_sv: String,
+    pub(super) business_id: String,
+    pub(super) oid: String,
+    pub(super) kind: String,
+    pub(super) municipality: String,
+    pub(super) networks: Vec<String>,
+}
+
+impl OrgForm {
+    /// From form pairs: `networks` may repeat (one checkbox each).
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut f = Self::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "csrf" => f.csrf = v,
+                "id" => f.id = v,
+                "name_fi" => f.name_fi = v,
+                "name_sv" => f.name_sv = v,
+                "business_id" => f.business_id = v,
+                "oid" => f.oid = v,
+                "kind" => f.kind = v,
+                "municipality" => f.municipality = v,
+                "networks" => f.networks.push(v),
+                _ => {}
+            }
+        }
+        f
+    }
+
+    fn of(o: &Organisation) -> Self {
+        Self {
+            csrf: String::new(),
+            id: o.id.clone(),
+            name_fi: o.name_fi.clone(),
+            name_sv: o.name_sv.clone(),
+            business_id: o.business_id.to_string(),
+            oid: o.oid.to_string(),
+            kind: o.kind.as_str().to_string(),
+            municipality: o.municipality.clone().unwrap_or_default(),
+            networks: o.networks.iter().map(|n| n.as_str().to_string()).collect(),
+        }
+    }
+
+    /// Parses the form into register data, or names the first bad field.
+    fn parse(&self) -> Result<Organisation, AdminError> {
+        let business_id = self
+            .business_id
+            .trim()
+            .parse()
+            .map_err(|_| AdminError::invalid("business_id", "invalid"))?;
+        let oid = self
+            .oid
+            .trim()
+            .parse()
+            .map_err(|_| AdminError::invalid("oid", "invalid"))?;
+        let kind: OrgKind = self
+            .kind
+            .parse()
+            .map_err(|_| AdminError::invalid("kind", "invalid"))?;
+        let networks = self
+            .networks
+            .iter()
+            .map(|n| {
+                n.parse::<Network>()
+                    .map_err(|_| AdminError::invalid("networks", "invalid"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Organisation {
+            id: self.id.trim().to_string(),
+            oid,
+            business_id,
+            name_fi: self.name_fi.trim().to_string(),
+            name_sv: self.name_sv.trim().to_string(),
+            kind,
+            municipality: Some(self.municipality.trim().to_string()).filter(|m| !m.is_empty()),
+            networks,
+        })
+    }
+}
+
+pub(super) fn org_fields(
+    a: &AdminTexts,
+    f: &OrgForm,
+    existing: bool,
+    err: Option<(&str, &'static str)>,
+) -> Vec<Field> {
+    let mut id = Field::text("id", a.org_id, &f.id).hint(a.org_id_hint);
+    id.readonly = existing;
+    let mut kind = Field::text("kind", a.kind, &f.kind);
+    kind.options = OrgKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_string(), k.as_str().replace('_', " ")))
+        .collect();
+    let mut nets = Field::text("networks", a.networks, &f.networks.join(","));
+    nets.options = Network::ALL
+        .iter()
+        .map(|n| (n.as_str().to_string(), network_name(*n).to_string()))
+        .collect();
+    nets.multiple = true;
+    nets.optional = true;
+    let mut fields = vec![
+        id,
+        Field::text("name_fi", a.name_fi, &f.name_fi),
+        Field::text("name_sv", a.name_sv, &f.name_sv),
+        Field::text("business_id", a.business_id, &f.business_id).hint("1234567-8"),
+        Field::text("oid", a.oid, &f.oid).hint("1.2.246.10.1234567.10.0"),
+        kind,
+        Field::text("municipality", a.municipality, &f.municipality).optional(),
+        nets,
+    ];
+    if let Some((field, msg)) = err
+        && let Some(x) = fields.iter_mut().find(|x| x.name == field)
+    {
+        x.error = Some(msg);
+    }
+    fields
+}
+
+pub(super) async fn org_page(
+    app: &AppState,
+    ctx: &Ctx,
+    form: &OrgForm,
+    existing: bool,
+    err: Option<(&str, &'static str)>,
+    appoint_error: Option<&'static str>,
+    notice: Option<&'static str>,
+) -> Result<Response, WebError> {
+    let a = ctx.frame.a;
+    let liaisons = if existing {
+        app.dir
+            .liaison_contacts(&form.id)
+            .await?
+            .into_iter()
+            .map(|l| LiaisonRow {
+                account_id: l.account_id,
+                name: l.name,
+                network: network_name(l.network),
+                network_id: l.network.as_str(),
+                email: l.email,
+                phone: l.phone,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let f = &ctx.frame;
+    let heading = if existing {
+        format!("{} {}", a.organisations, form.name_fi)
+    } else {
+        a.new_organisation.to_string()
+    };
+    let status = if err.is_some() || appoint_error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok(render(
+        &OrgPage {
+            t: f.t,
+            a,
+            langs: &f.langs,
+            who: &f.who,
+            csrf: &f.csrf,
+            notice,
+            heading,
+            action: if existing {
+                format!("/admin/operator/orgs/{}", form.id)
+            } else {
+                "/admin/operator/orgs/new".into()
+            },
+            fields: org_fields(a, form, existing, err),
+            form_error: None,
+            existing,
+            org_id: form.id.clone(),
+            liaisons,
+            org_networks: form
+                .networks
+                .iter()
+                .filter_map(|n| n.parse::<Network>().ok())
+                .map(|n| (n.as_str().to_string(), network_name(n).to_string()))
+                .collect(),
+            appoint_error,
+        },
+        status,
+    ))
+}
+
+/// `GET /admin/operator/orgs/new` and `GET /admin/operator/orgs/{id}`.
+pub async fn operator_org(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    id: Option<Path<String>>,
+) -> Response {
+    admin_page!(app, browser, uri, |ctx| {
+        match OperatorScope::for_principal(&app, &ctx.principal) {
+            None => not_found(&ctx),
+            Some(op) => match id {
+                None => {
+                    let form = OrgForm {
+                        kind: "health_centre".into(),
+                        ..Default::default()
+                    };
+                    org_page(&app, &ctx, &form, false, None, None, None).await?
+                }
+                Some(Path(id)) => match op.organisation(&id).await {
+                    Ok(o) => org_page(&app, &ctx, &OrgForm::of(&o), true, None, None, None).await?,
+                    Err(AdminError::NotFound) => not_found(&ctx),
+                    Err(e) => return Err(admin_err(e)),
+                },
+            },
+        }
+    })
+}
+
+/// `POST /admin/operator/orgs/new` and `POST /admin/operator/orgs/{id}`.
+pub async fn operator_save_org(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    id: Option<Path<String>>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let mut form = OrgForm::from_pairs(pairs);
+    admin_page!(app, browser, uri, |ctx| {
+        match OperatorScope::for_principal(&app, &ctx.principal) {
+            None => not_found(&ctx),
+            Some(op) => {
+                let existing = id.is_some();
+                if let Some(Path(id)) = &id {
+                    form.id = id.clone();
+                }
+                let a = ctx.frame.a;
+                if !browser.csrf_ok(&app, &form.csrf) {
+                    org_page(
+                        &app,
+                        &ctx,
+                        &form,
+                        existing,
+                        Some(("id", ctx.frame.t.err_csrf)),
+                        None,
+                        None,
+                    )
+                    .await?
+                } else {
+                    match form.parse() {
+                        Err(AdminError::Invalid { field, message }) => {
+                            org_page(
+                                &app,
+                                &ctx,
+                                &form,
+                                existing,
+                                Some((field, a.field_error(field, message))),
+                                None,
+                                None,
+                            )
+                            .await?
+                        }
+                        Err(e) => return Err(admin_err(e)),
+                        Ok(org) => match op.save_organisation(&org, existing).await {
+                            Ok(()) => {
+                                org_page(
+                                    &app,
+                                    &ctx,
+                                    &OrgForm::of(&org),
+                                    true,
+                                    None,
+                                    None,
+                                    Some(a.done),
+                                )
+                                .await?
+                            }
+                            Err(AdminError::Invalid { field, message }) => {
+                                org_page(
+                                    &app,
+                                    &ctx,
+                                    &form,
+                                    existing,
+                                    Some((field, a.field_error(field, message))),
+                                    None,
+                                    None,
+                                )
+                                .await?
+                            }
+                            Err(AdminError::NotFound) => not_found(&ctx),
+                            Err(e) => return Err(admin_err(e)),
+                        },
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct LiaisonForm {
+    #[serde(default)]
+    pub(super) csrf: String,
+    #[serde(default)]
+    pub(super) username: String,
+    #[serde(default)]
+    pub(super) account_id: String,
+    #[serde(default)]
+    pub(super) network: String,
+    #[serde(default)]
+    pub(super) email: String,
+    #[serde(default)]
+    pub(super) phone: String,
+}
+
+/// `POST /admin/operator/orgs/{id}/liaisons[/remove]`.
+pub async fn operator_liaison(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Path(id): Path<String>,
+    Form(form): Form<LiaisonForm>,
+) -> Response {
+    let remove = uri.path().ends_with("/remove");
+    admin_page!(app, browser, uri, |ctx| {
+        match OperatorScope::for_principal(&app, &ctx.principal) {
+            None => not_found(&ctx),
+            Some(op) => {
+                let a = ctx.frame.a;
+                let org = match op.organisation(&id).await {
+                    Ok(o) => o,
+                    Err(AdminError::NotFound) => return Ok(not_found(&ctx)),
+                    Err(e) => return Err(admin_err(e)),
+                };
+                let result = if !browser.csrf_ok(&app, &form.csrf) {
+                    Err(AdminError::invalid("csrf", "invalid"))
+                } else if remove {
+                    op.remove_liaison(&org.id, &form.account_id, &form.network)
+                        .await
+                } else {
+                    op.appoint_liaison(
+                        &org.id,
+                        &form.username,
+                        &form.network,
+                        &form.email,
+                        &form.phone,
+                    )
+                    .await
+                };
+                match result {
+                    Ok(()) => {
+                        org_page(
+                            &app,
+                            &ctx,
+                            &OrgForm::of(&org),
+                            true,
+                            None,
+                            None,
+                            Some(a.done),
+                        )
+                        .await?
+                    }
+                    Err(AdminError::Invalid { field, message }) => {
+                        let msg = if field == "csrf" {
+                            ctx.frame.t.err_csrf
+                        } else {
+                            a.field_error(field, message)
+                        };
+                        org_page(&app, &ctx, &OrgForm::of(&org), true, None, Some(msg), None)
+                            .await?
+                    }
+                    Err(AdminError::NotFound) => not_found(&ctx),
+                    Err(e) => return Err(admin_err(e)),
+                }
+            }
+        }
+    })
+}
+
+/// `GET /admin/operator/accounts?q=`: every account; each row links to the
+/// account in its first organisation, where the service desk acts with a
+/// reason.
+pub async fn operator_accounts(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Query(lq): Query<ListQuery>,
+) -> Response {
+    admin_page!(app, browser, uri, |ctx| {
+        match OperatorScope::for_principal(&app, &ctx.principal) {
+            None => not_found(&ctx),
+            Some(op) => {
+                let page = op
+                    .find_accounts(&lq.q, lq.offset, PAGE)
+                    .await
+                    .map_err(admin_err)?;
+                let a = ctx.frame.a;
+                let mut rows = Vec::new();
+                for acc in &page.items {
+                    let ms = app.dir.memberships(&acc.id).await?;
+                    let href = ms
+                        .first()
+                        .map(|m| format!("/admin/orgs/{}/accounts/{}", m.org_id, acc.id))
+                        .unwrap_or_default();
+                    rows.push(Row {
+                        href,
+                        name: format!("{} {}", acc.family_name, acc.given_name),
+                        username: acc.username.clone(),
+                        status: a.status(acc.status),
+                        status_class: status_class(acc.status),
+                        must_change: acc.must_change_password,
+                        networks: ms
+                            .iter()
+                            .map(|m| format!("{} / {}", m.org_id, network_name(m.network)))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        last_login: acc.last_login_at.map_or(a.never.to_string(), local),
+                    });
+                }
+                let shown = page.items.len() as u64;
+                let base = "/admin/operator/accounts".to_string();
+                let f = &ctx.frame;
+                render(
+                    &AccountsPage {
+                        t: f.t,
+                        a,
+                        langs: &f.langs,
+                        who: &f.who,
+                        csrf: &f.csrf,
+                        notice: f.notice,
+                        org_name: a.all_accounts.to_string(),
+                        networks: String::new(),
+                        prev: (lq.offset > 0)
+                            .then(|| page_link(&base, &lq.q, lq.offset.saturating_sub(PAGE))),
+                        next: (u64::from(lq.offset) + shown < page.total)
+                            .then(|| page_link(&base, &lq.q, lq.offset + PAGE)),
+                        from: if shown == 0 {
+                            0
+                        } else {
+                            u64::from(lq.offset) + 1
+                        },
+                        to: u64::from(lq.offset) + shown,
+                        total: page.total,
+                        base,
+                        q: lq.q.clone(),
+                        rows,
+                        can_create: false,
+                    },
+                    StatusCode::OK,
+                )
+            }
+        }
+    })
+}
+
+/// `GET /admin/operator/audit[?format=csv|jsonl]`: everything.
+pub async fn operator_audit(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Query(p): Query<AuditParams>,
+) -> Response {
+    admin_page!(app, browser, uri, |ctx| {
+        match OperatorScope::for_principal(&app, &ctx.principal) {
+            None => not_found(&ctx),
+            Some(op) => {
+                let limit = if p.format.is_empty() { 50 } else { 100_000 };
+                let offset = if p.format.is_empty() { p.offset } else { 0 };
+                let events = op
+                    .audit_trail(&AuditQuery {
+                        offset,
+                        limit,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(admin_err)?;
+                if p.format.is_empty() {
+                    audit_page(&app, &ctx, events, None, "/admin/operator/audit", p.offset).await
+                } else {
+                    export(&events, &p.format)
+                }
+            }
+        }
+    })
+}
