@@ -86,6 +86,14 @@ enum KeysOp {
         #[arg(long, default_value_t = 0)]
         activate_in: i64,
     },
+    /// Retire a key: it leaves the JWKS (and stops verifying) after
+    /// `--in` seconds — 0 after a compromise; otherwise at least the
+    /// longest token lifetime, so tokens it signed expire first.
+    Retire {
+        kid: String,
+        #[arg(long = "in", default_value_t = 0)]
+        after: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -207,6 +215,29 @@ async fn keys(settings: Settings, op: KeysOp) -> Result<(), String> {
                 );
             }
         }
+        KeysOp::Retire { kid, after } => {
+            let keys = dir.signing_keys().await.map_err(|e| e.to_string())?;
+            if !keys.iter().any(|k| k.kid == kid) {
+                return Err(format!(
+                    "no signing key {kid:?} (see `porttivahti keys list`)"
+                ));
+            }
+            let others_active = keys.iter().any(|k| {
+                k.kid != kid && k.activate_at <= now && k.retire_at.is_none_or(|r| r > now + after)
+            });
+            if !others_active {
+                return Err("retiring it would leave no key to sign with: rotate first".into());
+            }
+            let audit = AuditEvent::new(now, "cli", "keys.retired")
+                .detail(serde_json::json!({ "kid": kid, "at": now + after.max(0) }));
+            dir.retire_signing_key(&kid, now + after.max(0), &audit)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "signing key {kid} retires at {} (unix time); nodes drop it at their next reload",
+                now + after.max(0)
+            );
+        }
         KeysOp::Rotate { activate_in } => {
             let kek =
                 porttivahti::tokens::b64_std_decode(settings.secrets.key_encryption_key.expose())
@@ -228,7 +259,9 @@ async fn keys(settings: Settings, op: KeysOp) -> Result<(), String> {
             let audit = AuditEvent::new(now, "cli", "keys.rotated")
                 .detail(serde_json::json!({ "kid": kid }));
             dir.append_audit(&audit).await.map_err(|e| e.to_string())?;
-            println!("new signing key {kid}: published now, signs from {activates} (unix time)");
+            println!(
+                "new signing key {kid}: each node publishes it within tokens.key_reload_secs and signs with it from {activates} (unix time)"
+            );
         }
     }
     Ok(())

@@ -32,6 +32,8 @@ pub enum StartupError {
     },
     #[error("directory: {0}")]
     Directory(StoreError),
+    #[error("ephemeral store: {0}")]
+    Ephemeral(StoreError),
     #[error("{0}")]
     Unsupported(String),
     #[error("signing keys: {0}")]
@@ -66,7 +68,7 @@ pub fn open_ephemeral(settings: &Settings) -> Result<Arc<dyn Ephemeral>, Startup
     match &settings.store.redis_url {
         Some(url) => Ok(Arc::new(
             RedisEphemeral::connect(url, &settings.store.redis_prefix)
-                .map_err(StartupError::Directory)?,
+                .map_err(StartupError::Ephemeral)?,
         )),
         None => Ok(Arc::new(MemoryEphemeral::new())),
     }
@@ -143,12 +145,19 @@ impl Application {
             cookie_key,
             http,
         });
+        let ephemeral_ok = state.eph.ping().await.is_ok();
         tracing::info!(
             listen = %local,
             issuer = state.issuer(),
             startup_ms = started.elapsed().as_millis() as u64,
-            "Porttivahti ready"
+            ephemeral = if ephemeral_ok { "ok" } else { "unreachable" },
+            "Porttivahti listening"
         );
+        if !ephemeral_ok {
+            tracing::warn!(
+                "the ephemeral store (Redis) is unreachable: /readyz says not ready until it returns"
+            );
+        }
         spawn_key_reloader(&state);
         Ok(Self { listener, state })
     }
@@ -231,7 +240,11 @@ pub async fn seed(dir: &dyn Directory, settings: &Settings, now: i64) -> Result<
         };
         let audit = AuditEvent::new(now, "seed", "organisation.created")
             .detail(serde_json::json!({ "org": o.id }));
-        dir.insert_organisation(&org, &audit).await.map_err(store)?;
+        match dir.insert_organisation(&org, &audit).await {
+            // Another node seeded it at the same moment.
+            Ok(()) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(store(e)),
+        }
     }
     let hasher = crate::identity::password::Hasher::new(&settings.password)
         .map_err(|e| StartupError::Other(e.to_string()))?;
@@ -271,9 +284,12 @@ pub async fn seed(dir: &dyn Directory, settings: &Settings, now: i64) -> Result<
         let audit = AuditEvent::new(now, "seed", "account.created")
             .subject(id.clone())
             .detail(serde_json::json!({ "username": a.username, "org": a.organisation }));
-        dir.create_account(&new, &memberships, &audit)
-            .await
-            .map_err(store)?;
+        match dir.create_account(&new, &memberships, &audit).await {
+            Ok(_) => {}
+            // Another node seeded it at the same moment.
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(store(e)),
+        }
         if a.role == Role::Liaison {
             let contact = LiaisonContact {
                 account_id: id.clone(),

@@ -323,6 +323,15 @@ async fn signing_keys_round_trip(d: &dyn Directory) {
     };
     d.insert_signing_key(&k).await.unwrap();
     assert_eq!(d.signing_keys().await.unwrap(), vec![k.clone()]);
+    d.retire_signing_key("k1", 99, &audit("keys.retired", ""))
+        .await
+        .unwrap();
+    assert_eq!(d.signing_keys().await.unwrap()[0].retire_at, Some(99));
+    assert!(matches!(
+        d.retire_signing_key("nope", 99, &audit("keys.retired", ""))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
     assert!(matches!(
         d.insert_signing_key(&k).await,
         Err(StoreError::Conflict(_))

@@ -320,6 +320,8 @@ pub trait Directory: Send + Sync {
     // Signing keys
     async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
     async fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()>;
+    /// Sets when a key leaves the JWKS.
+    async fn retire_signing_key(&self, kid: &str, at: i64, audit: &AuditEvent) -> StoreResult<()>;
 }
 
 /// Short-lived state shared by the nodes. Values are opaque bytes; the

@@ -77,6 +77,8 @@ impl FromRequestParts<SharedState> for Browser {
 /// The client's address: the peer, or — when the peer is a trusted proxy —
 /// the nearest address in `X-Forwarded-For` that is not one of ours.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d.
+    let peer = peer.to_canonical();
     let is_trusted = |ip: IpAddr| trusted.iter().any(|n| n.contains(ip));
     if !is_trusted(peer) {
         return peer;

@@ -766,6 +766,21 @@ impl Directory for $name {
             .collect()
     }
 
+    async fn retire_signing_key(&self, kid: &str, at: i64, audit: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let done = sqlx::query("UPDATE signing_keys SET retire_at = $1 WHERE kid = $2")
+            .bind(at)
+            .bind(kid)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("signing key {kid}")));
+        }
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
     async fn insert_signing_key(&self, k: &StoredKey) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO signing_keys \

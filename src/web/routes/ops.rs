@@ -21,10 +21,10 @@ pub async fn readyz(State(app): State<SharedState>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     if let Err(e) = &dir {
-        tracing::warn!(error = %e, "directory not ready");
+        tracing::debug!(error = %e, "directory not ready");
     }
     if let Err(e) = &eph {
-        tracing::warn!(error = %e, "ephemeral store not ready");
+        tracing::debug!(error = %e, "ephemeral store not ready");
     }
     let word = |r: &Result<(), _>| if r.is_ok() { "ok" } else { "unavailable" };
     (
