@@ -64,6 +64,8 @@ pub struct Settings {
     #[serde(default)]
     pub clients: Vec<ClientSettings>,
     #[serde(default)]
+    pub admin: AdminSettings,
+    #[serde(default)]
     pub seed: SeedSettings,
     #[serde(default)]
     pub demo: DemoSettings,
@@ -353,6 +355,22 @@ pub enum GrantType {
     ClientCredentials,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSettings {
+    /// Audit events older than this are deleted (daily). 0 keeps them
+    /// forever.
+    pub audit_retention_days: u32,
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        Self {
+            audit_retention_days: 730,
+        }
+    }
+}
+
 /// Data written into the directory at start-up when missing (development
 /// and first installation). Existing rows are never overwritten.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -362,6 +380,9 @@ pub struct SeedSettings {
     pub organisations: Vec<SeedOrganisation>,
     #[serde(default)]
     pub accounts: Vec<SeedAccount>,
+    /// Usernames (of seeded accounts) that are service desk operators.
+    #[serde(default)]
+    pub operators: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

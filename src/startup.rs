@@ -159,6 +159,7 @@ impl Application {
             );
         }
         spawn_key_reloader(&state);
+        spawn_audit_retention(&state);
         Ok(Self { listener, state })
     }
 
@@ -200,6 +201,30 @@ fn spawn_key_reloader(state: &SharedState) {
             let Some(state) = weak.upgrade() else { break };
             if let Err(e) = state.keys.reload(&*state.dir, state.now()).await {
                 tracing::warn!(error = %e, "could not reload signing keys; keeping the current ones");
+            }
+        }
+    });
+}
+
+/// Deletes audit events past their retention, once a day (and at start).
+fn spawn_audit_retention(state: &SharedState) {
+    let days = state.settings.admin.audit_retention_days;
+    if days == 0 {
+        return;
+    }
+    let weak = Arc::downgrade(state);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(86_400));
+        loop {
+            tick.tick().await;
+            let Some(state) = weak.upgrade() else { break };
+            let before = state.now() - i64::from(days) * 86_400;
+            match state.dir.purge_audit(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, days, "audit events past retention deleted"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "audit retention: could not delete old events")
+                }
             }
         }
     });
@@ -306,6 +331,20 @@ pub async fn seed(dir: &dyn Directory, settings: &Settings, now: i64) -> Result<
                 .map_err(store)?;
         }
         tracing::info!(username = %a.username, "seeded account");
+    }
+    for username in &settings.seed.operators {
+        let Some((a, _)) = dir.credentials(username).await.map_err(store)? else {
+            return Err(StartupError::Other(format!(
+                "seed.operators names {username:?}, which is not an account"
+            )));
+        };
+        if !dir.is_operator(&a.id).await.map_err(store)? {
+            let audit = AuditEvent::new(now, "seed", "admin.operator.added").subject(a.id.clone());
+            match dir.add_operator(&a.id, &audit).await {
+                Ok(()) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(store(e)),
+            }
+        }
     }
     Ok(())
 }

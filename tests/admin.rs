@@ -626,3 +626,52 @@ async fn the_service_desk_keeps_the_register_and_acts_with_a_reason() {
     let all = op.get("/admin/operator/audit").await.text().await.unwrap();
     assert!(all.contains("tiketti 4711"));
 }
+
+#[tokio::test]
+async fn each_person_sees_their_own_login_history() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    let r = b.get("/account/").await;
+    assert_eq!(location(&r), "/login");
+    b.submit_login("/login", "anna.hoitaja", "wrong-password-x")
+        .await;
+    let r = b
+        .submit_login("/login", "anna.hoitaja", "Intermetso-demo-2026")
+        .await;
+    assert_eq!(location(&r), "/account/", "back where the person was going");
+    let page = b.get("/account/").await.text().await.unwrap();
+    assert!(
+        page.contains("Kirjautuminen onnistui") && page.contains("Väärä salasana"),
+        "{page}"
+    );
+    assert!(page.contains("127.0.0.1"));
+    assert!(
+        !page.contains("/admin/"),
+        "no administration link for a member"
+    );
+}
+
+#[tokio::test]
+async fn audit_events_past_retention_are_deleted() {
+    let app = spawn_app().await;
+    let old = AuditEvent::new(
+        app.clock_now() - 800 * 86_400,
+        "x",
+        "login.password.success",
+    )
+    .subject("a");
+    app.state.dir.append_audit(&old).await.unwrap();
+    let fresh = AuditEvent::new(app.clock_now(), "x", "login.password.success").subject("a");
+    app.state.dir.append_audit(&fresh).await.unwrap();
+    let n = app
+        .state
+        .dir
+        .purge_audit(app.clock_now() - 730 * 86_400)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(
+        app.state.dir.audit_events(Some("a"), 10).await.unwrap(),
+        vec![fresh]
+    );
+}

@@ -14,7 +14,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::app::SharedState;
-use routes::{admin, demo, login, oidc, ops};
+use routes::{account, admin, demo, login, oidc, ops};
 
 pub fn router(state: SharedState) -> Router {
     let mut r = Router::new()
@@ -35,6 +35,11 @@ pub fn router(state: SharedState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/static/style.css", get(ops::stylesheet))
+        .route("/account/", get(account::page))
+        .route(
+            "/account",
+            get(|| async { axum::response::Redirect::permanent("/account/") }),
+        )
         .route(
             "/admin",
             get(|| async { axum::response::Redirect::permanent("/admin/") }),
