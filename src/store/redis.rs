@@ -3,17 +3,24 @@
 //! code or refresh token presented on two nodes at once is redeemed once.
 //! Every operation touches one key, so the key design is Cluster-safe;
 //! keys that belong together share a `{hash tag}`.
+//!
+//! `redis://…` names one server; `redis+sentinel://h1:26379,h2:26379/name`
+//! asks Sentinel for the current master of `name`, and asks again when the
+//! connection is lost or the server has become a replica (a failover).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, Script};
+use redis::sentinel::{SentinelClient, SentinelServerType};
+use redis::{AsyncCommands, RedisError, Script};
+use tokio::sync::Mutex;
 
 use super::{Ephemeral, StoreError, StoreResult};
 
 pub struct RedisEphemeral {
-    conn: ConnectionManager,
+    conn: std::sync::RwLock<ConnectionManager>,
+    sentinel: Option<Mutex<SentinelClient>>,
     prefix: String,
     cas: Script,
     incr: Script,
@@ -32,18 +39,40 @@ impl RedisEphemeral {
     /// Connects lazily: the node starts even when Redis is down (and says
     /// it is not ready), and reconnects by itself when Redis returns.
     pub fn connect(url: &str, prefix: &str) -> StoreResult<Self> {
-        let client = redis::Client::open(url)
-            .map_err(|e| StoreError::Unavailable(format!("bad redis_url: {e}")))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(2));
+        let bad = |e: String| StoreError::Unavailable(format!("bad redis_url: {e}"));
+        let (client, sentinel) = match url.strip_prefix("redis+sentinel://") {
+            Some(rest) => {
+                let (hosts, service) = rest
+                    .split_once('/')
+                    .filter(|(h, s)| !h.is_empty() && !s.is_empty())
+                    .ok_or_else(|| {
+                        bad("use redis+sentinel://host:port[,host:port]/service".into())
+                    })?;
+                let nodes: Vec<String> = hosts.split(',').map(|h| format!("redis://{h}")).collect();
+                let sentinel = SentinelClient::build(
+                    nodes,
+                    service.to_string(),
+                    None,
+                    SentinelServerType::Master,
+                )
+                .map_err(|e| bad(e.to_string()))?;
+                // A placeholder that fails at once: the first operation asks
+                // Sentinel for the master.
+                let placeholder =
+                    redis::Client::open("redis://127.0.0.1:1").map_err(|e| bad(e.to_string()))?;
+                (placeholder, Some(Mutex::new(sentinel)))
+            }
+            None => (
+                redis::Client::open(url).map_err(|e| bad(e.to_string()))?,
+                None,
+            ),
+        };
         let conn = client
-            .get_connection_manager_lazy(config)
+            .get_connection_manager_lazy(Self::config())
             .map_err(unavailable)?;
         Ok(Self {
-            conn,
+            conn: std::sync::RwLock::new(conn),
+            sentinel,
             prefix: prefix.to_string(),
             cas: Script::new(
                 r"if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -64,6 +93,70 @@ impl RedisEphemeral {
         })
     }
 
+    fn config() -> ConnectionManagerConfig {
+        ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_secs(2))
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        match self.conn.read() {
+            Ok(c) => c.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// After an error: with Sentinel, a lost connection or a server that is
+    /// now a replica means asking Sentinel for the master again.
+    async fn recover(&self, e: &RedisError) {
+        let Some(sentinel) = &self.sentinel else {
+            return;
+        };
+        let failed_over = e.code() == Some("READONLY");
+        if !(failed_over
+            || e.is_io_error()
+            || e.is_connection_dropped()
+            || e.is_connection_refusal()
+            || e.is_timeout())
+        {
+            return;
+        }
+        let mut s = sentinel.lock().await;
+        match s.async_get_client().await {
+            Ok(client) => match client.get_connection_manager_lazy(Self::config()) {
+                Ok(m) => {
+                    if let Ok(mut c) = self.conn.write() {
+                        *c = m;
+                    }
+                    tracing::info!(failed_over, "redis: master resolved through Sentinel");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "redis: cannot connect to the master Sentinel named")
+                }
+            },
+            Err(e) => tracing::warn!(error = %e, "redis: Sentinel did not name a master"),
+        }
+    }
+
+    /// Runs one operation; on failure recovers (Sentinel) and tries once
+    /// more before reporting the store unavailable.
+    async fn run<T, F, Fut>(&self, op: F) -> StoreResult<T>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = Result<T, RedisError>>,
+    {
+        match op(self.conn()).await {
+            Ok(v) => Ok(v),
+            Err(e) if self.sentinel.is_some() => {
+                self.recover(&e).await;
+                op(self.conn()).await.map_err(unavailable)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     fn key(&self, k: &str) -> String {
         format!("{}{k}", self.prefix)
     }
@@ -72,58 +165,75 @@ impl RedisEphemeral {
 #[async_trait]
 impl Ephemeral for RedisEphemeral {
     async fn ping(&self) -> StoreResult<()> {
-        let mut c = self.conn.clone();
-        let _: String = redis::cmd("PING")
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)?;
+        let _: String = self
+            .run(|mut c| async move { redis::cmd("PING").query_async(&mut c).await })
+            .await?;
         Ok(())
     }
 
     async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> StoreResult<()> {
-        let mut c = self.conn.clone();
-        let _: () = redis::cmd("SET")
-            .arg(self.key(key))
-            .arg(value)
-            .arg("PX")
-            .arg(ms(ttl))
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        let k = self.key(key);
+        self.run(|mut c| {
+            let (k, v) = (k.clone(), value.clone());
+            async move {
+                redis::cmd("SET")
+                    .arg(k)
+                    .arg(v)
+                    .arg("PX")
+                    .arg(ms(ttl))
+                    .query_async::<()>(&mut c)
+                    .await
+            }
+        })
+        .await
     }
 
     async fn put_if_absent(&self, key: &str, value: Vec<u8>, ttl: Duration) -> StoreResult<bool> {
-        let mut c = self.conn.clone();
-        let r: Option<String> = redis::cmd("SET")
-            .arg(self.key(key))
-            .arg(value)
-            .arg("NX")
-            .arg("PX")
-            .arg(ms(ttl))
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)?;
+        let k = self.key(key);
+        let r: Option<String> = self
+            .run(|mut c| {
+                let (k, v) = (k.clone(), value.clone());
+                async move {
+                    redis::cmd("SET")
+                        .arg(k)
+                        .arg(v)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(ms(ttl))
+                        .query_async(&mut c)
+                        .await
+                }
+            })
+            .await?;
         Ok(r.is_some())
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        let mut c = self.conn.clone();
-        c.get(self.key(key)).await.map_err(unavailable)
+        let k = self.key(key);
+        self.run(|mut c| {
+            let k = k.clone();
+            async move { c.get(k).await }
+        })
+        .await
     }
 
     async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        let mut c = self.conn.clone();
-        redis::cmd("GETDEL")
-            .arg(self.key(key))
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)
+        let k = self.key(key);
+        self.run(|mut c| {
+            let k = k.clone();
+            async move { redis::cmd("GETDEL").arg(k).query_async(&mut c).await }
+        })
+        .await
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
-        let mut c = self.conn.clone();
-        let _: i64 = c.del(self.key(key)).await.map_err(unavailable)?;
+        let k = self.key(key);
+        let _: i64 = self
+            .run(|mut c| {
+                let k = k.clone();
+                async move { c.del(k).await }
+            })
+            .await?;
         Ok(())
     }
 
@@ -134,44 +244,45 @@ impl Ephemeral for RedisEphemeral {
         new: Vec<u8>,
         ttl: Duration,
     ) -> StoreResult<bool> {
-        let mut c = self.conn.clone();
+        let k = self.key(key);
         let n: i64 = self
-            .cas
-            .key(self.key(key))
-            .arg(expected)
-            .arg(new)
-            .arg(ms(ttl))
-            .invoke_async(&mut c)
-            .await
-            .map_err(unavailable)?;
+            .run(|mut c| {
+                let mut inv = self.cas.key(k.clone());
+                inv.arg(expected).arg(new.clone()).arg(ms(ttl));
+                async move { inv.invoke_async(&mut c).await }
+            })
+            .await?;
         Ok(n == 1)
     }
 
     async fn incr(&self, key: &str, window: Duration) -> StoreResult<u64> {
-        let mut c = self.conn.clone();
-        self.incr
-            .key(self.key(key))
-            .arg(ms(window))
-            .invoke_async(&mut c)
-            .await
-            .map_err(unavailable)
+        let k = self.key(key);
+        self.run(|mut c| {
+            let mut inv = self.incr.key(k.clone());
+            inv.arg(ms(window));
+            async move { inv.invoke_async(&mut c).await }
+        })
+        .await
     }
 
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()> {
-        let mut c = self.conn.clone();
+        let k = self.key(key);
         let _: i64 = self
-            .set_add
-            .key(self.key(key))
-            .arg(member)
-            .arg(ms(ttl))
-            .invoke_async(&mut c)
-            .await
-            .map_err(unavailable)?;
+            .run(|mut c| {
+                let mut inv = self.set_add.key(k.clone());
+                inv.arg(member).arg(ms(ttl));
+                async move { inv.invoke_async(&mut c).await }
+            })
+            .await?;
         Ok(())
     }
 
     async fn set_members(&self, key: &str) -> StoreResult<Vec<String>> {
-        let mut c = self.conn.clone();
-        c.smembers(self.key(key)).await.map_err(unavailable)
+        let k = self.key(key);
+        self.run(|mut c| {
+            let k = k.clone();
+            async move { c.smembers(k).await }
+        })
+        .await
     }
 }
