@@ -441,18 +441,50 @@ impl Directory for $name {
         let networks: Vec<&str> = q.networks.iter().map(|n| n.as_str()).collect();
         let networks = networks.join(",");
         let pattern = like_pattern(q.text);
-        macro_rules! matching {
+        // Two shapes, so each can use its index: an organisation's accounts
+        // start from its memberships; the service desk's search from all.
+        macro_rules! text_match {
             () => {
-                " FROM accounts a WHERE ($1 = '' OR EXISTS (SELECT 1 FROM memberships m \
-                 WHERE m.account_id = a.id AND m.org_id = $1 \
-                 AND ($2 = '' OR (',' || $2 || ',') LIKE ('%,' || m.network || ',%')))) \
-                 AND ($3 = '%%' OR LOWER(a.username) LIKE $3 ESCAPE '\\' \
+                "($3 = '%%' OR LOWER(a.username) LIKE $3 ESCAPE '\\' \
                  OR LOWER(a.given_name || ' ' || a.family_name) LIKE $3 ESCAPE '\\' \
                  OR LOWER(a.family_name || ' ' || a.given_name) LIKE $3 ESCAPE '\\' \
                  OR LOWER(COALESCE(a.email, '')) LIKE $3 ESCAPE '\\')"
             };
         }
-        let total: i64 = sqlx::query(concat!("SELECT COUNT(*) AS n", matching!()))
+        macro_rules! in_org {
+            () => {
+                concat!(
+                    " FROM accounts a WHERE a.id IN (SELECT m.account_id FROM memberships m \
+                     WHERE m.org_id = $1 \
+                     AND ($2 = '' OR (',' || $2 || ',') LIKE ('%,' || m.network || ',%'))) AND ",
+                    text_match!()
+                )
+            };
+        }
+        macro_rules! anywhere {
+            () => {
+                concat!(" FROM accounts a WHERE $1 = $1 AND $2 = $2 AND ", text_match!())
+            };
+        }
+        macro_rules! columns {
+            () => {
+                "SELECT a.id, a.username, a.given_name, a.family_name, a.email, a.phone, a.title, \
+                 a.status, a.status_reason, a.must_change_password, a.failed_logins, a.created_at, \
+                 a.last_login_at"
+            };
+        }
+        let (count_sql, page_sql) = if q.org_id.is_empty() {
+            (
+                concat!("SELECT COUNT(*) AS n", anywhere!()),
+                concat!(columns!(), anywhere!(), " ORDER BY a.family_name, a.given_name, a.id LIMIT $4 OFFSET $5"),
+            )
+        } else {
+            (
+                concat!("SELECT COUNT(*) AS n", in_org!()),
+                concat!(columns!(), in_org!(), " ORDER BY a.family_name, a.given_name, a.id LIMIT $4 OFFSET $5"),
+            )
+        };
+        let total: i64 = sqlx::query(count_sql)
             .bind(q.org_id)
             .bind(&networks)
             .bind(&pattern)
@@ -461,22 +493,19 @@ impl Directory for $name {
             .map_err(map_err)?
             .try_get("n")
             .map_err(map_err)?;
-        let rows = sqlx::query(concat!(
-            "SELECT a.id, a.username, a.given_name, a.family_name, a.email, a.phone, a.title, \
-             a.status, a.status_reason, a.must_change_password, a.failed_logins, a.created_at, \
-             a.last_login_at",
-            matching!(),
-            " ORDER BY a.family_name, a.given_name, a.id LIMIT $4 OFFSET $5"
-        ))
-        .bind(q.org_id)
-        .bind(&networks)
-        .bind(&pattern)
-        .bind(i64::from(q.limit))
-        .bind(i64::from(q.offset))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
-        let accounts = rows.iter().map(account_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let rows = sqlx::query(page_sql)
+            .bind(q.org_id)
+            .bind(&networks)
+            .bind(&pattern)
+            .bind(i64::from(q.limit))
+            .bind(i64::from(q.offset))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let accounts = rows
+            .iter()
+            .map(account_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok((accounts, total.max(0) as u64))
     }
 
