@@ -32,14 +32,16 @@ pub fn router(state: SharedState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .route("/static/style.css", get(ops::stylesheet));
+        .route("/static/style.css", get(ops::stylesheet))
+        .route("/favicon.svg", get(ops::favicon_svg))
+        .route("/favicon.ico", get(ops::favicon_ico));
     if state.settings.demo.enabled {
         r = r
             .route("/demo/", get(demo::index))
             .route("/demo/login", get(demo::login))
             .route("/demo/callback", get(demo::callback));
     }
-    r.fallback(|| async { error::WebError::NotFound })
+    r.fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::request_context,
