@@ -241,7 +241,7 @@ async fn a_flagged_account_changes_its_password_before_going_on() {
         (
             "kolme iloista kissaa",
             "kolme iloista kisaa",
-            "eivät ole samat",
+            "eivät täsmää",
         ),
     ] {
         let r = post(pw, again).await;
@@ -351,7 +351,7 @@ async fn login_page_speaks_finnish_swedish_and_english() {
     // Errors are beside the field, in the language of the page.
     let r = b.submit_login(&login, "", "").await;
     let page = r.text().await.unwrap();
-    assert!(page.contains("id=\"username-error\">Enter your username."));
+    assert!(page.contains("id=\"username-error\" role=\"alert\">Enter your username."));
     assert!(page.contains("aria-invalid=\"true\""));
 }
 
@@ -505,4 +505,388 @@ async fn forwarded_headers_from_untrusted_peers_are_ignored() {
         .unwrap();
     let ev = app.state.dir.audit_events(Some(&a.id), 1).await.unwrap();
     assert_eq!(ev[0].source_ip.as_deref(), Some("127.0.0.1"));
+}
+
+/// The hrefs of the language links of a page (`&` unescaped).
+fn lang_hrefs(page: &str) -> Vec<String> {
+    page.split("<a href=\"")
+        .skip(1)
+        .filter(|rest| rest[..rest.find('>').unwrap()].contains("hreflang="))
+        .map(|rest| {
+            rest[..rest.find('"').unwrap()]
+                .replace("&#38;", "&")
+                .replace("&amp;", "&")
+        })
+        .collect()
+}
+
+/// Every language link of `page` leads to a page that answers a GET.
+async fn lang_links_work(b: &Browser, page: &str, starts: &str) {
+    let hrefs = lang_hrefs(page);
+    assert_eq!(hrefs.len(), 2, "two other languages: {hrefs:?}\n{page}");
+    for h in hrefs {
+        assert!(h.starts_with(starts), "{h} should start with {starts}");
+        let r = b.get(&h).await;
+        assert!(
+            r.status().is_success() || r.status().is_redirection() || r.status() == 403,
+            "{h}: {}",
+            r.status()
+        );
+        assert_ne!(r.status(), 405, "{h}");
+    }
+    // Back to Finnish for what the test reads next.
+    b.get("/login?lang=fi").await;
+}
+
+#[tokio::test]
+async fn language_links_after_a_form_lead_back_to_the_form() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    let login = login_page(&b, &app, "portal-a", "https://a.example/cb").await;
+    let ar = query_param(&format!("{}{login}", app.base), "ar").unwrap();
+    let back = format!("/login?ar={ar}&lang=");
+    // Wrong password, empty form, CSRF failure: all answers to POST.
+    let page = b
+        .submit_login(&login, "anna.hoitaja", "wrong-password-x")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("/login/password?"), "{page}");
+    lang_links_work(&b, &page, &back).await;
+    let page = b.submit_login(&login, "", "").await.text().await.unwrap();
+    lang_links_work(&b, &page, &back).await;
+    let r = b
+        .http
+        .post(format!("{}/login/password", app.base))
+        .form(&[("csrf", "x"), ("ar", &ar), ("username", "anna.hoitaja")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Lomake ehti vanhentua. Kirjoita salasana uudelleen ja kirjaudu."),
+        "{page}"
+    );
+    lang_links_work(&b, &page, &back).await;
+    // The link keeps the pending login and switches the language.
+    let en = b.get(&format!("{back}en")).await.text().await.unwrap();
+    assert!(en.contains("<html lang=\"en\">") && en.contains("<strong>Hopo</strong>"));
+}
+
+#[tokio::test]
+async fn wrong_password_is_said_once_beside_the_password_field() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    let login = login_page(&b, &app, "portal-a", "https://a.example/cb").await;
+    let r = b
+        .submit_login(&login, "anna.hoitaja", "wrong-password-x")
+        .await;
+    assert_eq!(r.status(), 401);
+    let page = r.text().await.unwrap();
+    assert_eq!(
+        page.matches("Käyttäjätunnus tai salasana on väärin")
+            .count(),
+        1,
+        "{page}"
+    );
+    assert!(page.contains("<span class=\"error\" id=\"password-error\" role=\"alert\">"));
+    assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"password-error\""));
+    assert!(!page.contains("id=\"form-error\""));
+    assert!(page.contains("class=\"field invalid\""));
+}
+
+#[tokio::test]
+async fn the_stylesheet_marks_invalid_fields_focus_and_narrow_screens() {
+    let app = spawn_app().await;
+    let css = reqwest::get(format!("{}/static/style.css", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let base = css
+        .find("input[type=text], input[type=password] {")
+        .unwrap();
+    let invalid = css
+        .find(".field.invalid input[type=text], .field.invalid input[type=password]")
+        .expect("an invalid-field rule");
+    assert!(invalid > base, "the invalid rule comes after the base rule");
+    let focus = &css[css.find("input:focus").unwrap()..];
+    let focus = &focus[..focus.find('}').unwrap()];
+    assert!(focus.contains("#ffbf47") && focus.contains("box-shadow: 0 0 0 2px #0b0c0c"));
+    assert!(css.contains(".langs a, .langs span { color: #fff; white-space: nowrap; }"));
+    assert!(css.contains("flex-wrap: wrap"));
+    assert!(css.contains(".tel { white-space: nowrap; }"));
+    assert!(
+        css.contains("h3 { font-size: 1rem;"),
+        "h3 below h2 (1.15rem)"
+    );
+}
+
+#[tokio::test]
+async fn back_after_a_login_goes_home_instead_of_an_error() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    let login = login_page(&b, &app, "portal-a", "https://a.example/cb").await;
+    let r = b.get(&login).await;
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let page = r.text().await.unwrap();
+    let r = b
+        .submit_login(&login, "anna.hoitaja", "wrong-password-x")
+        .await;
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let r = b
+        .submit_login(&login, "anna.hoitaja", "Intermetso-demo-2026")
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with("https://a.example/cb?code="));
+    // Back: the login page of the finished login sends the person home.
+    let r = b.get(&login).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/");
+    let home = b.get("/").await;
+    assert_eq!(home.headers()["cache-control"], "no-store");
+    assert!(
+        home.text()
+            .await
+            .unwrap()
+            .contains("Olet kirjautunut sisään")
+    );
+    // A stored copy of the form sent again logs in without the portal.
+    let r = b
+        .http
+        .post(format!("{}/login/password", app.base))
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("ar", &hidden(&page, "ar")),
+            ("username", "anna.hoitaja"),
+            ("password", "Intermetso-demo-2026"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/");
+    // Without a session, the ended login says so and leads back.
+    let other = Browser::new(&app);
+    let r = other.get(&login).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Kirjautuminen kesti liian kauan"));
+    assert!(
+        page.contains("<a class=\"button\" href=\"/login\">Takaisin kirjautumiseen</a>"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_locked_liaison_person_is_not_their_own_contact() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    let login = login_page(&b, &app, "portal-a", "https://a.example/cb").await;
+    for _ in 0..5 {
+        b.submit_login(&login, "sonja.liaison", "wrong-password-here")
+            .await;
+    }
+    let r = b
+        .submit_login(&login, "sonja.liaison", "Sonette-yhteys-2026")
+        .await;
+    assert_eq!(r.status(), 403);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Tunnus on lukittu"), "{page}");
+    assert!(!page.contains("Sonja Sosionomi"), "{page}");
+    assert!(!page.contains("sonette-tunnukset@example.fi"));
+    assert!(page.contains("Organisaatiolle ei ole julkaistu yhdyshenkilöitä."));
+    assert!(page.contains("desk@example.fi"), "the service desk remains");
+    assert!(page.contains("Keneen voit ottaa yhteyttä?"));
+    let ar = query_param(&format!("{}{login}", app.base), "ar").unwrap();
+    lang_links_work(&b, &page, &format!("/login?ar={ar}&lang=")).await;
+}
+
+#[tokio::test]
+async fn contacts_speak_the_page_language_and_phone_numbers_are_links() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    let login = login_page(
+        &b,
+        &app,
+        "intermetso-portal",
+        "https://intermetso.example/cb",
+    )
+    .await;
+    b.get(&format!("{login}&lang=sv")).await;
+    let r = b
+        .submit_login(&login, "sami.sosiaali", "Sonette-demo-2026")
+        .await;
+    assert_eq!(r.status(), 403);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("<html lang=\"sv\">"));
+    assert!(page.contains("<h3>Socialtjänster</h3>"), "{page}");
+    assert!(page.contains("<strong>Sonja Sosionomi</strong> (Sonette)"));
+    assert!(page.contains("<a class=\"tel\" href=\"tel:0142661111\">014 266 1111</a>"));
+    assert!(page.contains("<a class=\"tel\" href=\"tel:0140000000\">014 000 0000</a>"));
+    assert!(page.contains("Vem kan du kontakta?"));
+    let ar = query_param(&format!("{}{login}", app.base), "ar").unwrap();
+    lang_links_work(&b, &page, &format!("/login?ar={ar}&lang=")).await;
+    // Logged in, the same portal refuses at /authorize; its language links
+    // ask again there, in the other language.
+    let (_, ch) = pkce();
+    let url = auth_url(
+        &app,
+        "intermetso-portal",
+        "https://intermetso.example/cb",
+        Some(&ch),
+        &[],
+    );
+    let r = b.get(&url).await;
+    assert_eq!(r.status(), 403);
+    let page = r.text().await.unwrap();
+    let hrefs = lang_hrefs(&page);
+    assert!(
+        hrefs.iter().all(|h| h.starts_with("/authorize?")),
+        "{hrefs:?}"
+    );
+    assert!(page.contains("<h3>Sosiaalipalvelut</h3>"), "{page}");
+    let en = hrefs.iter().find(|h| h.ends_with("lang=en")).unwrap();
+    let r = b.get(en).await;
+    assert_eq!(r.status(), 403);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("No access to this service: Intermetso"),
+        "{page}"
+    );
+    assert!(page.contains("<h3>Sosiaalipalvelut</h3>"));
+}
+
+#[tokio::test]
+async fn password_change_errors_sit_on_their_field_and_success_is_confirmed() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    // No portal waiting: straight to the login page.
+    let r = b
+        .submit_login("/login", "ville.vaihto", "Vaihda-heti-2026")
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/password/change");
+    let page = b.get("/password/change").await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let post = |pw: &'static str, again: &'static str, csrf: String| {
+        let http = b.http.clone();
+        let base = app.base.clone();
+        async move {
+            http.post(format!("{base}/password/change"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("ar", ""),
+                    ("new_password", pw),
+                    ("new_password_repeat", again),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = post("kolme iloista kissaa", "kolme iloista kisaa", csrf.clone()).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("id=\"npr-error\" role=\"alert\">Salasanat eivät täsmää."));
+    assert!(page.contains(
+        "name=\"new_password_repeat\" type=\"password\" autocomplete=\"new-password\" required aria-invalid=\"true\" aria-describedby=\"npr-error\""
+    ));
+    assert!(
+        !page.contains("np-error"),
+        "the new password itself is fine"
+    );
+    lang_links_work(&b, &page, "/password/change?lang=").await;
+    let r = post("short", "short", csrf.clone()).await;
+    let page = r.text().await.unwrap();
+    assert!(page.contains("aria-describedby=\"np-hint np-error\" aria-invalid=\"true\""));
+    assert!(!page.contains("npr-error"));
+    let r = post("kolme iloista kissaa", "kolme iloista kissaa", "x".into()).await;
+    assert_eq!(r.status(), 403);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Kirjoita uusi salasana uudelleen")
+    );
+    let r = post("kolme iloista kissaa", "kolme iloista kissaa", csrf).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/?changed=1");
+    let home = b.get("/?changed=1").await.text().await.unwrap();
+    assert!(home.contains("role=\"status\" id=\"changed\">Salasana on vaihdettu."));
+    assert!(
+        !b.get("/")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"changed\"")
+    );
+}
+
+#[tokio::test]
+async fn error_pages_offer_languages_a_way_on_and_the_service_desk() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    let r = b.get("/no/such/page").await;
+    assert_eq!(r.status(), 404);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("<title>Sivua ei löydy – Porttivahti</title>"));
+    assert!(page.contains("<h1>Sivua ei löydy</h1>"));
+    assert!(page.contains("<dt>Pyynnön tunniste</dt>"));
+    assert!(page.contains("href=\"/login\""));
+    assert!(page.contains("desk@example.fi"));
+    let hrefs = lang_hrefs(&page);
+    assert_eq!(hrefs, ["/no/such/page?lang=sv", "/no/such/page?lang=en"]);
+    let sv = b.get(&hrefs[0]).await.text().await.unwrap();
+    assert!(sv.contains("<h1>Sidan hittades inte</h1>") && sv.contains("Begärans id"));
+    // An error answering a POST links to the login page.
+    let r = b
+        .http
+        .post(format!("{}/no/such/form", app.base))
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(
+        lang_hrefs(&page)
+            .iter()
+            .all(|h| h.starts_with("/login?lang="))
+    );
+    // Other errors keep their own title.
+    let r = b.get("/authorize?client_id=nobody").await;
+    assert_eq!(r.status(), 400);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("<h1>Jokin meni vikaan</h1>"), "{page}");
+}
+
+#[tokio::test]
+async fn login_page_texts_and_favicon() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    let fi = b.get("/login").await.text().await.unwrap();
+    assert!(fi.contains("<h2 id=\"m-other\">Muut kirjautumistavat</h2>"));
+    assert!(!fi.contains("aria-disabled"));
+    assert!(fi.contains("(ei vielä käytössä)"));
+    assert!(fi.contains(
+        "Tunnuksen saat organisaatiosi yhdyshenkilöltä. Hän auttaa myös, jos tunnus tai salasana on unohtunut."
+    ));
+    assert_eq!(fi.matches("yhdyshenkilö").count(), 1, "{fi}");
+    // The service desk: its heading once, then its own name.
+    assert_eq!(fi.matches("Alueellinen palvelupiste").count(), 1);
+    assert!(fi.contains("Testin palvelupiste<br>"));
+    assert!(fi.contains("<link rel=\"icon\" href=\"/favicon.svg\""));
+    let sv = b.get("/login?lang=sv").await.text().await.unwrap();
+    assert!(sv.contains("Intermetso- eller Sonette-konto"));
+    assert!(sv.contains("Andra inloggningssätt"));
+    let ico = b.get("/favicon.ico").await;
+    assert_eq!(ico.status(), 204);
+    let svg = b.get("/favicon.svg").await;
+    assert_eq!(svg.status(), 200);
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
 }

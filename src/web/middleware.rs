@@ -1,7 +1,7 @@
 //! Request id on every log line, security headers, request counting.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, Method, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
@@ -11,11 +11,27 @@ use crate::telemetry::Metrics;
 
 tokio::task_local! {
     static REQUEST_ID: String;
+    static PAGE: PageContext;
 }
 
 /// The id of the request being served, for pages that show it.
 pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// What a page rendered far from its handler (an error page) needs to
+/// know about the request it answers.
+#[derive(Clone)]
+pub struct PageContext {
+    /// The address of a GET request (path and query): the same page can be
+    /// asked for again, e.g. in another language. `None` for other methods.
+    pub get_uri: Option<Uri>,
+    pub state: SharedState,
+}
+
+/// The context of the request being served, if any.
+pub fn current_page() -> Option<PageContext> {
+    PAGE.try_with(Clone::clone).ok()
 }
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -33,8 +49,12 @@ pub async fn request_context(
         path = %req.uri().path(),
     );
     Metrics::inc(&state.metrics.counters.http_requests_total);
+    let page = PageContext {
+        get_uri: (req.method() == Method::GET).then(|| req.uri().clone()),
+        state: state.clone(),
+    };
     let mut resp = REQUEST_ID
-        .scope(id.clone(), next.run(req))
+        .scope(id.clone(), PAGE.scope(page, next.run(req)))
         .instrument(span.clone())
         .await;
     let status = resp.status();

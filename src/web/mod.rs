@@ -78,14 +78,16 @@ pub fn router(state: SharedState) -> Router {
             post(admin::operator_liaison),
         )
         .route("/admin/operator/accounts", get(admin::operator_accounts))
-        .route("/admin/operator/audit", get(admin::operator_audit));
+        .route("/admin/operator/audit", get(admin::operator_audit))
+        .route("/favicon.svg", get(ops::favicon_svg))
+        .route("/favicon.ico", get(ops::favicon_ico));
     if state.settings.demo.enabled {
         r = r
             .route("/demo/", get(demo::index))
             .route("/demo/login", get(demo::login))
             .route("/demo/callback", get(demo::callback));
     }
-    r.fallback(|| async { error::WebError::NotFound })
+    r.fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::request_context,

@@ -6,13 +6,32 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::i18n::Texts;
 use crate::config::ServiceDesk;
-use crate::domain::Lang;
+use crate::domain::{Lang, Network};
 
 pub struct LangLink {
     pub code: &'static str,
     pub label: &'static str,
     pub href: String,
     pub current: bool,
+}
+
+/// The address of the login page, keeping the pending login `ar` (if
+/// any): the page that answers a login form POST lives here.
+pub fn login_uri(ar: &str) -> Uri {
+    page_uri("/login", ar)
+}
+
+/// `path`, with `?ar=…` when there is a pending login.
+pub fn page_uri(path: &str, ar: &str) -> Uri {
+    let text = if ar.is_empty() {
+        path.to_string()
+    } else {
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("ar", ar)
+            .finish();
+        format!("{path}?{q}")
+    };
+    text.parse().unwrap_or_else(|_| Uri::from_static("/login"))
 }
 
 /// Links to the same page in each language.
@@ -50,9 +69,61 @@ pub fn lang_links(uri: &Uri, current: Lang) -> Vec<LangLink> {
 
 pub struct LiaisonView {
     pub name: String,
-    pub network: String,
+    pub network: &'static str,
     pub email: Option<String>,
     pub phone: Option<String>,
+}
+
+impl LiaisonView {
+    pub fn tel(&self) -> Option<String> {
+        self.phone.as_deref().map(tel_href)
+    }
+}
+
+/// A network's name as a person reads it.
+pub fn network_name(n: Network) -> &'static str {
+    match n {
+        Network::Intermetso => "Intermetso",
+        Network::Sonette => "Sonette",
+    }
+}
+
+/// A `tel:` link for a phone number as people write it ("014 266 1111").
+pub fn tel_href(phone: &str) -> String {
+    let digits: String = phone
+        .trim()
+        .chars()
+        .enumerate()
+        .filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+'))
+        .map(|(_, c)| c)
+        .collect();
+    format!("tel:{digits}")
+}
+
+/// How the service desk is shown on a page.
+pub trait DeskView {
+    /// The configured name, when it says more than the heading `heading`
+    /// above it ("Alueellinen palvelupiste (demo)" under "Alueellinen
+    /// palvelupiste" does not).
+    fn name_beyond(&self, heading: &str) -> Option<&str>;
+    fn tel(&self) -> Option<String>;
+}
+
+impl DeskView for ServiceDesk {
+    fn name_beyond(&self, heading: &str) -> Option<&str> {
+        let name = self.name.trim();
+        let lower = name.to_lowercase();
+        let head = heading.to_lowercase();
+        let same = lower == head
+            || lower
+                .strip_prefix(&head)
+                .is_some_and(|rest| rest.trim_start().starts_with('('));
+        (!same && !name.is_empty()).then_some(name)
+    }
+
+    fn tel(&self) -> Option<String> {
+        self.phone.as_deref().map(tel_href)
+    }
 }
 
 pub struct OrgContacts {
@@ -100,7 +171,12 @@ pub struct PasswordChangePage {
     pub ar: String,
     pub username: String,
     pub hint: String,
-    pub error: Option<&'static str>,
+    /// Not about either field (an expired form).
+    pub form_error: Option<&'static str>,
+    /// About the new password (the rules).
+    pub new_error: Option<&'static str>,
+    /// About the repeated password (it does not match).
+    pub repeat_error: Option<&'static str>,
 }
 
 #[derive(Template)]
@@ -112,6 +188,8 @@ pub struct HomePage {
     pub username: String,
     pub portals: Vec<String>,
     pub csrf: String,
+    /// The password was just changed.
+    pub changed: bool,
 }
 
 #[derive(Template)]
@@ -152,19 +230,82 @@ pub fn render(page: &impl Template, status: StatusCode) -> Response {
     }
 }
 
-/// The error page; the request id is added by the middleware's span.
+/// The error page; the request id, the address for the language links
+/// (a GET request's own, else the login page) and the service desk come
+/// from the middleware's request context.
 pub fn error_page(t: &'static Texts, message: &str, code: &str, status: StatusCode) -> Response {
+    let ctx = super::middleware::current_page();
+    let uri = ctx
+        .as_ref()
+        .and_then(|c| c.get_uri.clone())
+        .unwrap_or_else(|| Uri::from_static("/login"));
+    let lang = t.lang.parse().unwrap_or(Lang::Fi);
     let page = MessagePage {
         t,
-        langs: Vec::new(),
-        title: t.error_title,
+        langs: lang_links(&uri, lang),
+        title: if status == StatusCode::NOT_FOUND {
+            t.not_found_title
+        } else {
+            t.error_title
+        },
         body: message,
         error_code: Some(code),
         request_id: super::middleware::current_request_id(),
         contacts: Vec::new(),
-        show_desk: false,
-        desk: None,
-        link: None,
+        show_desk: ctx.is_some(),
+        desk: ctx.as_ref().map(|c| &c.state.settings.service_desk),
+        link: Some(("/login".to_string(), t.back_to_login)),
     };
     render(&page, status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desk(name: &str) -> ServiceDesk {
+        ServiceDesk {
+            name: name.into(),
+            email: "desk@example.fi".into(),
+            phone: Some("014 123 4567".into()),
+        }
+    }
+
+    #[test]
+    fn phone_links_keep_digits_and_a_leading_plus() {
+        assert_eq!(tel_href("014 266 1111"), "tel:0142661111");
+        assert_eq!(tel_href(" +358 (14) 266-1111 "), "tel:+358142661111");
+        assert_eq!(desk("x").tel().as_deref(), Some("tel:0141234567"));
+    }
+
+    #[test]
+    fn the_desk_name_is_shown_only_when_it_says_more_than_the_heading() {
+        let h = "Alueellinen palvelupiste";
+        assert_eq!(desk("Alueellinen palvelupiste (demo)").name_beyond(h), None);
+        assert_eq!(desk("alueellinen palvelupiste").name_beyond(h), None);
+        assert_eq!(
+            desk("Keski-Suomen palvelupiste").name_beyond(h),
+            Some("Keski-Suomen palvelupiste")
+        );
+    }
+
+    #[test]
+    fn language_links_keep_the_pending_login() {
+        let links = lang_links(&login_uri("abc-_1"), Lang::Sv);
+        let hrefs: Vec<_> = links.iter().map(|l| l.href.as_str()).collect();
+        assert_eq!(
+            hrefs,
+            [
+                "/login?ar=abc-_1&lang=fi",
+                "/login?ar=abc-_1&lang=sv",
+                "/login?ar=abc-_1&lang=en"
+            ]
+        );
+        assert!(links[1].current);
+        assert_eq!(login_uri("").to_string(), "/login");
+        assert_eq!(
+            page_uri("/password/change", "x").to_string(),
+            "/password/change?ar=x"
+        );
+    }
 }

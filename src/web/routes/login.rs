@@ -3,12 +3,12 @@
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::app::{AppState, Client, SharedState};
-use crate::domain::AccountStatus;
+use crate::domain::{AccountStatus, Lang};
 use crate::identity::password::{PasswordOutcome, PolicyViolation};
 use crate::sso::{self, Access, redirect_with};
 use crate::store::ephemeral::{AuthRequest, Session};
@@ -21,13 +21,22 @@ use crate::web::error::{Localized, WebError};
 use crate::web::i18n::{Texts, texts};
 use crate::web::pages::{
     HomePage, LiaisonView, LoginPage, MessagePage, OrgContacts, PasswordChangePage, lang_links,
-    render,
+    login_uri, network_name, page_uri, render,
 };
 
 #[derive(Debug, Deserialize, Default)]
 pub struct ArQuery {
     #[serde(default)]
     ar: String,
+}
+
+/// Login pages and the answers to their forms hold a CSRF token and
+/// answer for one moment of a login: the browser must ask again rather
+/// than show a stored copy (e.g. after Back).
+fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
 /// Loads the pending authorization request `ar` refers to, if any.
@@ -53,10 +62,11 @@ struct LoginForm<'a> {
     password_error: Option<&'static str>,
 }
 
+/// The login form, at `/login?ar=…` whether it answers that GET or a POST
+/// of the form.
 fn login_page(
     app: &AppState,
     browser: &Browser,
-    uri: &Uri,
     portal: Option<String>,
     f: LoginForm<'_>,
     status: StatusCode,
@@ -65,7 +75,7 @@ fn login_page(
     let (csrf, set) = browser.csrf(app);
     let page = LoginPage {
         t,
-        langs: lang_links(uri, browser.lang),
+        langs: lang_links(&login_uri(f.ar), browser.lang),
         portal,
         csrf,
         ar: f.ar.to_string(),
@@ -82,6 +92,10 @@ fn login_page(
     )
 }
 
+/// A message page. `uri` is where its language links lead: the page's own
+/// address for a GET, and for an answer to a POST the page the person can
+/// ask for again (the login page, with the pending login).
+#[allow(clippy::too_many_arguments)]
 fn message(
     app: &AppState,
     browser: &Browser,
@@ -89,6 +103,7 @@ fn message(
     title: &str,
     body: &str,
     contacts: Vec<OrgContacts>,
+    link: Option<(String, &str)>,
     status: StatusCode,
 ) -> Response {
     let t = texts(browser.lang);
@@ -103,13 +118,35 @@ fn message(
         contacts,
         show_desk: show_desk || status == StatusCode::FORBIDDEN,
         desk: Some(&app.settings.service_desk),
-        link: None,
+        link,
     };
     with_cookies(render(&page, status), browser.lang_cookie(app))
 }
 
-/// Liaison persons of each of the person's organisations.
-async fn contacts_for(app: &AppState, person: &Person) -> Result<Vec<OrgContacts>, WebError> {
+/// The login-expired page: with a way back to the login.
+fn expired(app: &AppState, browser: &Browser, uri: &Uri) -> Response {
+    let t = texts(browser.lang);
+    message(
+        app,
+        browser,
+        uri,
+        t.error_title,
+        t.err_login_expired,
+        vec![],
+        Some(("/login".to_string(), t.back_to_login)),
+        StatusCode::BAD_REQUEST,
+    )
+}
+
+/// Liaison persons of each of the person's organisations, named in the
+/// page's language, leaving out the account `exclude` (a locked liaison
+/// person cannot unlock themself).
+async fn contacts_for(
+    app: &AppState,
+    person: &Person,
+    exclude: &str,
+    lang: Lang,
+) -> Result<Vec<OrgContacts>, WebError> {
     let mut out = Vec::new();
     for org in &person.organisations {
         let liaisons = app
@@ -117,17 +154,19 @@ async fn contacts_for(app: &AppState, person: &Person) -> Result<Vec<OrgContacts
             .liaison_contacts(&org.id)
             .await?
             .into_iter()
+            .filter(|l| l.account_id != exclude)
             .map(|l| LiaisonView {
                 name: l.name,
-                network: l.network.to_string(),
+                network: network_name(l.network),
                 email: l.email,
                 phone: l.phone,
             })
             .collect();
-        out.push(OrgContacts {
-            name: org.name_fi.clone(),
-            liaisons,
-        });
+        let name = match lang {
+            Lang::Sv if !org.name_sv.trim().is_empty() => org.name_sv.clone(),
+            _ => org.name_fi.clone(),
+        };
+        out.push(OrgContacts { name, liaisons });
     }
     Ok(out)
 }
@@ -142,20 +181,16 @@ pub async fn login_get(
     let lang = browser.lang;
     let inner = async {
         let req = pending(&app, &q.ar).await?;
-        if !q.ar.is_empty() && req.is_none() {
-            let t = texts(lang);
-            return Ok(message(
-                &app,
-                &browser,
-                &uri,
-                t.error_title,
-                t.err_login_expired,
-                vec![],
-                StatusCode::BAD_REQUEST,
+        if req.is_none() && browser.session(&app).await?.is_some() {
+            // Logged in already (e.g. Back after a login that ended the
+            // pending one): home, in the chosen language.
+            return Ok(with_cookies(
+                Redirect::to("/").into_response(),
+                browser.lang_cookie(&app),
             ));
         }
-        if req.is_none() && browser.session(&app).await?.is_some() {
-            return Ok(Redirect::to("/").into_response());
+        if !q.ar.is_empty() && req.is_none() {
+            return Ok(expired(&app, &browser, &uri));
         }
         let hint = req
             .as_ref()
@@ -165,7 +200,6 @@ pub async fn login_get(
         Ok::<_, WebError>(login_page(
             &app,
             &browser,
-            &uri,
             portal,
             LoginForm {
                 ar: &q.ar,
@@ -177,9 +211,11 @@ pub async fn login_get(
             StatusCode::OK,
         ))
     };
-    inner
-        .await
-        .unwrap_or_else(|e| Localized(e, lang).into_response())
+    no_store(
+        inner
+            .await
+            .unwrap_or_else(|e| Localized(e, lang).into_response()),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,26 +234,27 @@ pub struct PasswordForm {
 pub async fn login_password(
     State(app): State<SharedState>,
     browser: Browser,
-    uri: Uri,
     Form(f): Form<PasswordForm>,
 ) -> Response {
     let lang = browser.lang;
-    password_inner(&app, &browser, &uri, f)
-        .await
-        .unwrap_or_else(|e| Localized(e, lang).into_response())
+    no_store(
+        password_inner(&app, &browser, f)
+            .await
+            .unwrap_or_else(|e| Localized(e, lang).into_response()),
+    )
 }
 
 async fn password_inner(
     app: &AppState,
     browser: &Browser,
-    uri: &Uri,
     f: PasswordForm,
 ) -> Result<Response, WebError> {
     let t = texts(browser.lang);
-    let req = pending(app, &f.ar).await?;
+    let mut req = pending(app, &f.ar).await?;
+    let mut ar = f.ar.as_str();
     let portal = req.as_ref().and_then(|r| portal_name(app, r));
-    let form = |form_error, username_error, password_error| LoginForm {
-        ar: &f.ar,
+    let form = |ar, form_error, username_error, password_error| LoginForm {
+        ar,
         username: f.username.trim().to_string(),
         form_error,
         username_error,
@@ -228,31 +265,29 @@ async fn password_inner(
         return Ok(login_page(
             app,
             browser,
-            uri,
             portal,
-            form(Some(t.err_csrf), None, None),
+            form(ar, Some(t.err_csrf), None, None),
             StatusCode::FORBIDDEN,
         ));
     }
-    if !f.ar.is_empty() && req.is_none() {
-        return Ok(message(
-            app,
-            browser,
-            uri,
-            t.error_title,
-            t.err_login_expired,
-            vec![],
-            StatusCode::BAD_REQUEST,
-        ));
+    if !ar.is_empty() && req.is_none() {
+        if browser.session(app).await?.is_none() {
+            return Ok(expired(app, browser, &login_uri("")));
+        }
+        // The pending login ended (the form was sent again after Back) but
+        // the browser is logged in: go on as a login without a portal,
+        // which ends at home.
+        ar = "";
+        req = None;
     }
     let username = f.username.trim();
     if username.is_empty() || f.password.is_empty() {
         return Ok(login_page(
             app,
             browser,
-            uri,
             portal,
             form(
+                ar,
                 None,
                 username.is_empty().then_some(t.err_username_required),
                 f.password.is_empty().then_some(t.err_password_required),
@@ -272,9 +307,8 @@ async fn password_inner(
         return Ok(login_page(
             app,
             browser,
-            uri,
             portal,
-            form(Some(t.err_rate_limited), None, None),
+            form(ar, Some(t.err_rate_limited), None, None),
             StatusCode::TOO_MANY_REQUESTS,
         ));
     }
@@ -289,22 +323,18 @@ async fn password_inner(
     match outcome {
         PasswordOutcome::Invalid => {
             Metrics::inc(&app.metrics.counters.logins_failed_total);
+            // Once, beside the password field.
             Ok(login_page(
                 app,
                 browser,
-                uri,
                 portal,
-                form(
-                    Some(t.err_invalid_credentials),
-                    None,
-                    Some(t.err_invalid_credentials),
-                ),
+                form(ar, None, None, Some(t.err_invalid_credentials)),
                 StatusCode::UNAUTHORIZED,
             ))
         }
         PasswordOutcome::NotActive(account) => {
             Metrics::inc(&app.metrics.counters.logins_failed_total);
-            not_active_page(app, browser, uri, &account).await
+            not_active_page(app, browser, &login_uri(ar), &account).await
         }
         PasswordOutcome::Verified { identity, account } => {
             Metrics::inc(&app.metrics.counters.logins_succeeded_total);
@@ -324,7 +354,7 @@ async fn password_inner(
             }
             let cookie = start_session(app, &session).await?;
             tracing::info!(account = %account.id, sid = %session.sid, "password login");
-            let next = after_login(app, browser, req, &f.ar, &session).await?;
+            let next = after_login(app, browser, req, ar, &session).await?;
             Ok(with_cookies(next, [cookie]))
         }
     }
@@ -339,7 +369,7 @@ async fn not_active_page(
     let t = texts(browser.lang);
     let person = sso::load_person(app, &account.id).await?;
     let contacts = match &person {
-        Some(p) => contacts_for(app, p).await?,
+        Some(p) => contacts_for(app, p, &account.id, browser.lang).await?,
         None => Vec::new(),
     };
     let (title, body) = if account.status == AccountStatus::Disabled {
@@ -354,6 +384,7 @@ async fn not_active_page(
         title,
         body,
         contacts,
+        None,
         StatusCode::FORBIDDEN,
     ))
 }
@@ -371,7 +402,7 @@ async fn after_login(
             let Some(client) = app.clients.get(&r.client_id) else {
                 return Err(WebError::UnknownClient(r.client_id));
             };
-            let resp = continue_authorization(app, browser, client, &r, session, false).await?;
+            let resp = authorization_after_login(app, browser, client, &r, ar, session).await?;
             if resp.status().is_redirection() {
                 app.eph.delete_auth_request(ar).await?;
             }
@@ -415,6 +446,45 @@ pub async fn continue_authorization(
     session: &Session,
     prompt_none: bool,
 ) -> Result<Response, WebError> {
+    decide(app, browser, client, req, None, session, prompt_none).await
+}
+
+/// [`continue_authorization`] right after a login form for the pending
+/// login `ar`: a page shown here answers a POST, so its language links
+/// lead to `/login?ar=…`.
+async fn authorization_after_login(
+    app: &AppState,
+    browser: &Browser,
+    client: &Client,
+    req: &AuthRequest,
+    ar: &str,
+    session: &Session,
+) -> Result<Response, WebError> {
+    decide(app, browser, client, req, Some(ar), session, false).await
+}
+
+/// Where the language links of a page shown while deciding lead: the
+/// login page of the pending login after a form; otherwise the address
+/// of the GET being answered (`/authorize?…`, which decides again in the
+/// other language), else the login page.
+fn deciding_uri(ar: Option<&str>) -> Uri {
+    match ar {
+        Some(ar) => login_uri(ar),
+        None => crate::web::middleware::current_page()
+            .and_then(|c| c.get_uri)
+            .unwrap_or_else(|| login_uri("")),
+    }
+}
+
+async fn decide(
+    app: &AppState,
+    browser: &Browser,
+    client: &Client,
+    req: &AuthRequest,
+    ar: Option<&str>,
+    session: &Session,
+    prompt_none: bool,
+) -> Result<Response, WebError> {
     let t = texts(browser.lang);
     let back_with_error = |error: &str| {
         Redirect::to(&redirect_with(
@@ -431,7 +501,7 @@ pub async fn continue_authorization(
         Access::Code { redirect } => Ok(Redirect::to(&redirect).into_response()),
         Access::Denied { .. } if prompt_none => Ok(back_with_error("access_denied")),
         Access::Denied { person, step_up } => {
-            let contacts = contacts_for(app, &person).await?;
+            let contacts = contacts_for(app, &person, &person.account.id, browser.lang).await?;
             let portal = app
                 .policy
                 .portal(&client.settings.portal)
@@ -443,14 +513,14 @@ pub async fn continue_authorization(
             } else {
                 t.denied_body
             };
-            let uri: Uri = "/login".parse().unwrap_or_default();
             Ok(message(
                 app,
                 browser,
-                &uri,
+                &deciding_uri(ar),
                 &title,
                 body,
                 contacts,
+                None,
                 StatusCode::FORBIDDEN,
             ))
         }
@@ -459,14 +529,15 @@ pub async fn continue_authorization(
             if prompt_none {
                 return Ok(back_with_error("login_required"));
             }
-            let uri: Uri = "/login".parse().unwrap_or_default();
+            // The session has ended: the login page is where to go on.
             Ok(message(
                 app,
                 browser,
-                &uri,
+                &login_uri(ar.unwrap_or("")),
                 t.disabled_title,
                 t.disabled_body,
                 vec![],
+                None,
                 StatusCode::FORBIDDEN,
             ))
         }
@@ -507,12 +578,21 @@ pub struct ChangeForm {
     new_password_repeat: String,
 }
 
+/// What is wrong with a sent password change form, and where it is shown.
+#[derive(Default)]
+struct ChangeErrors {
+    form: Option<&'static str>,
+    new: Option<&'static str>,
+    repeat: Option<&'static str>,
+}
+
+/// The password change form, at `/password/change?ar=…` whether it answers
+/// that GET or a POST of the form.
 async fn change_page(
     app: &AppState,
     browser: &Browser,
-    uri: &Uri,
     ar: &str,
-    error: Option<&'static str>,
+    errors: ChangeErrors,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let t = texts(browser.lang);
@@ -528,14 +608,16 @@ async fn change_page(
     let (csrf, set) = browser.csrf(app);
     let page = PasswordChangePage {
         t,
-        langs: lang_links(uri, browser.lang),
+        langs: lang_links(&page_uri("/password/change", ar), browser.lang),
         csrf,
         ar: ar.to_string(),
         username,
         hint: t
             .new_password_hint
             .replace("{min}", &app.password_policy.min_length().to_string()),
-        error,
+        form_error: errors.form,
+        new_error: errors.new,
+        repeat_error: errors.repeat,
     };
     Ok(with_cookies(
         render(&page, status),
@@ -547,45 +629,48 @@ async fn change_page(
 pub async fn change_get(
     State(app): State<SharedState>,
     browser: Browser,
-    uri: Uri,
     Query(q): Query<ArQuery>,
 ) -> Response {
     let lang = browser.lang;
-    change_page(&app, &browser, &uri, &q.ar, None, StatusCode::OK)
+    no_store(
+        change_page(
+            &app,
+            &browser,
+            &q.ar,
+            ChangeErrors::default(),
+            StatusCode::OK,
+        )
         .await
-        .unwrap_or_else(|e| Localized(e, lang).into_response())
+        .unwrap_or_else(|e| Localized(e, lang).into_response()),
+    )
 }
 
 /// `POST /password/change`.
 pub async fn change_post(
     State(app): State<SharedState>,
     browser: Browser,
-    uri: Uri,
     Form(f): Form<ChangeForm>,
 ) -> Response {
     let lang = browser.lang;
-    change_inner(&app, &browser, &uri, f)
-        .await
-        .unwrap_or_else(|e| Localized(e, lang).into_response())
+    no_store(
+        change_inner(&app, &browser, f)
+            .await
+            .unwrap_or_else(|e| Localized(e, lang).into_response()),
+    )
 }
 
 async fn change_inner(
     app: &AppState,
     browser: &Browser,
-    uri: &Uri,
     f: ChangeForm,
 ) -> Result<Response, WebError> {
     let t = texts(browser.lang);
     if !browser.csrf_ok(app, &f.csrf) {
-        return change_page(
-            app,
-            browser,
-            uri,
-            &f.ar,
-            Some(t.err_csrf),
-            StatusCode::FORBIDDEN,
-        )
-        .await;
+        let errors = ChangeErrors {
+            form: Some(t.err_csrf_change),
+            ..ChangeErrors::default()
+        };
+        return change_page(app, browser, &f.ar, errors, StatusCode::FORBIDDEN).await;
     }
     let Some((_, session)) = browser.session(app).await? else {
         return Ok(Redirect::to("/login").into_response());
@@ -602,15 +687,20 @@ async fn change_inner(
         app.password_policy
             .check(&account.username, &f.new_password, &f.new_password_repeat)
     {
-        return change_page(
-            app,
-            browser,
-            uri,
-            &f.ar,
-            Some(violation_text(t, v)),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
+        // A mismatch is about the repeated password; the rules are about
+        // the new one.
+        let text = violation_text(t, v);
+        let errors = match v {
+            PolicyViolation::Mismatch => ChangeErrors {
+                repeat: Some(text),
+                ..ChangeErrors::default()
+            },
+            _ => ChangeErrors {
+                new: Some(text),
+                ..ChangeErrors::default()
+            },
+        };
+        return change_page(app, browser, &f.ar, errors, StatusCode::BAD_REQUEST).await;
     }
     let hash = app
         .passwords
@@ -625,12 +715,26 @@ async fn change_inner(
         .set_password(&account.id, &hash, false, &audit)
         .await?;
     tracing::info!(account = %account.id, "password changed");
-    let req = pending(app, &f.ar).await?;
-    after_login(app, browser, req, &f.ar, &session).await
+    match pending(app, &f.ar).await? {
+        // On to the portal, which is confirmation enough.
+        Some(req) => after_login(app, browser, Some(req), &f.ar, &session).await,
+        // No portal waiting: say on the home page that it worked.
+        None => Ok(Redirect::to("/?changed=1").into_response()),
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct HomeQuery {
+    #[serde(default)]
+    changed: Option<String>,
 }
 
 /// `GET /`: who is logged in and which portals they reach.
-pub async fn home(State(app): State<SharedState>, browser: Browser, uri: Uri) -> Response {
+pub async fn home(
+    State(app): State<SharedState>,
+    browser: Browser,
+    Query(q): Query<HomeQuery>,
+) -> Response {
     let lang = browser.lang;
     let inner = async {
         let Some((_, s)) = browser.session(&app).await? else {
@@ -649,18 +753,21 @@ pub async fn home(State(app): State<SharedState>, browser: Browser, uri: Uri) ->
         let (csrf, set) = browser.csrf(&app);
         let page = HomePage {
             t: texts(lang),
-            langs: lang_links(&uri, lang),
+            langs: lang_links(&Uri::from_static("/"), lang),
             name: person.account.display_name(),
             username: person.account.username.clone(),
             portals,
             csrf,
+            changed: q.changed.is_some(),
         };
         Ok::<_, WebError>(with_cookies(
             render(&page, StatusCode::OK),
             set.into_iter().chain(browser.lang_cookie(&app)),
         ))
     };
-    inner
-        .await
-        .unwrap_or_else(|e| Localized(e, lang).into_response())
+    no_store(
+        inner
+            .await
+            .unwrap_or_else(|e| Localized(e, lang).into_response()),
+    )
 }

@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::app::SharedState;
+use crate::web::browser::Browser;
+use crate::web::error::{Localized, WebError};
 
 pub async fn healthz() -> Response {
     (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
@@ -59,4 +61,34 @@ pub async fn stylesheet() -> Response {
         include_str!("../../../static/style.css"),
     )
         .into_response()
+}
+
+/// A small shield in the service's colour.
+const FAVICON_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path d="M16 2 4 6v9c0 7.5 5.1 13 12 15 6.9-2 12-7.5 12-15V6z" fill="#00598a"/><path d="m10 16 4 4 8-9" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/></svg>"##;
+
+/// `GET /favicon.svg`, linked from every page.
+pub async fn favicon_svg() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON_SVG,
+    )
+        .into_response()
+}
+
+/// `GET /favicon.ico`, which browsers ask for on their own: nothing, and
+/// no error page.
+pub async fn favicon_ico() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [(header::CACHE_CONTROL, "public, max-age=86400")],
+    )
+        .into_response()
+}
+
+/// Any other address: the not-found page in the person's language.
+pub async fn not_found(browser: Browser) -> Response {
+    Localized(WebError::NotFound, browser.lang).into_response()
 }
