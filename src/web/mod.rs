@@ -12,7 +12,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::app::SharedState;
-use routes::{demo, login, oidc, ops};
+use routes::{demo, liaisons, login, oidc, ops};
 
 pub fn router(state: SharedState) -> Router {
     let mut r = Router::new()
@@ -29,6 +29,7 @@ pub fn router(state: SharedState) -> Router {
             "/password/change",
             get(login::change_get).post(login::change_post),
         )
+        .route("/liaisons", get(liaisons::directory))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

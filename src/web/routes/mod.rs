@@ -1,4 +1,5 @@
 pub mod demo;
+pub mod liaisons;
 pub mod login;
 pub mod oidc;
 pub mod ops;
