@@ -64,25 +64,38 @@ async fn main() {
         let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
         let series = "(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) SELECT i FROM s)";
         for sql in fill_sql(n, series) {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut c)
+                .await
+                .unwrap();
         }
         sqlx::query("ANALYZE").execute(&mut c).await.unwrap();
         Box::new(d)
     } else {
         let name = format!("pv_scale_{n}_{}", std::process::id());
         let mut admin = sqlx::PgConnection::connect(target).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
         let mut u = url::Url::parse(target).unwrap();
         u.set_path(&format!("/{name}"));
         let d = PgDirectory::connect(u.as_str(), 4).await.unwrap();
         let mut c = sqlx::PgConnection::connect(u.as_str()).await.unwrap();
         for sql in fill_sql(n, "generate_series(1, {n}) AS s(i)") {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut c)
+                .await
+                .unwrap();
         }
         sqlx::query("ANALYZE").execute(&mut c).await.unwrap();
         Box::new(d)
     };
-    println!("{target}: {n} accounts in {} organisations, filled in {:.1} s", n.div_ceil(PER_ORG), started.elapsed().as_secs_f64());
+    println!(
+        "{target}: {n} accounts in {} organisations, filled in {:.1} s",
+        n.div_ceil(PER_ORG),
+        started.elapsed().as_secs_f64()
+    );
     let mut rng = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {
         rng ^= rng << 13;
@@ -106,7 +119,13 @@ async fn main() {
         let text = format!("suku{}", next() % 50);
         let t = Instant::now();
         let (page, _) = dir
-            .find_accounts(&AccountQuery { org_id: &org, networks: &[Network::Intermetso], text: &text, offset: 0, limit: 25 })
+            .find_accounts(&AccountQuery {
+                org_id: &org,
+                networks: &[Network::Intermetso],
+                text: &text,
+                offset: 0,
+                limit: 25,
+            })
             .await
             .unwrap();
         search.push(t.elapsed());

@@ -2,6 +2,7 @@
 //! Sources differ in shape, so each kind has its own small capability.
 
 pub mod password;
+pub mod totp;
 
 /// The identity sources this build knows; portal rules may name them.
 pub const SOURCES: &[&str] = &[password::SOURCE];

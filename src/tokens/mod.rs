@@ -4,6 +4,7 @@
 pub mod claims;
 pub mod jwt;
 pub mod keyring;
+pub mod sealing;
 
 use aws_lc_rs::digest;
 use base64::prelude::*;

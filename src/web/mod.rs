@@ -14,7 +14,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::app::SharedState;
-use routes::{account, admin, demo, login, oidc, ops};
+use routes::{account, admin, demo, liaisons, login, oidc, ops};
 
 pub fn router(state: SharedState) -> Router {
     let mut r = Router::new()
@@ -31,6 +31,7 @@ pub fn router(state: SharedState) -> Router {
             "/password/change",
             get(login::change_get).post(login::change_post),
         )
+        .route("/liaisons", get(liaisons::directory))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

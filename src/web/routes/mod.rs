@@ -1,6 +1,7 @@
 pub mod account;
 pub mod admin;
 pub mod demo;
+pub mod liaisons;
 pub mod login;
 pub mod oidc;
 pub mod ops;
