@@ -419,6 +419,10 @@ pub struct SeedAccount {
     pub role: Role,
     #[serde(default)]
     pub must_change_password: bool,
+    /// An authenticator app's key (base32), for demo accounts that
+    /// administer: its codes are the second factor.
+    #[serde(default)]
+    pub totp_secret: Option<Secret>,
     /// For a liaison person: contact details they agreed to publish.
     #[serde(default)]
     pub published_email: Option<String>,

@@ -59,6 +59,9 @@ enum Command {
         #[command(subcommand)]
         op: KeysOp,
     },
+    /// Print the current code of an authenticator key (base32), for trying
+    /// the demo without an authenticator app.
+    TotpCode { secret: String },
     /// Generate a client secret and print it with the SHA-256 digest to put
     /// in the configuration (`secret_sha256`).
     ClientSecret,
@@ -170,6 +173,14 @@ fn main() -> ExitCode {
                     .await
                     .map_err(|e| e.to_string())?;
                 println!("{} is now an operator of the service desk", a.username);
+                Ok(())
+            }
+            Command::TotpCode { secret } => {
+                let key = porttivahti::identity::totp::base32_decode(&secret)
+                    .ok_or("the key is not base32")?;
+                let code = porttivahti::identity::totp::code_at(&key, SystemClock.now())
+                    .ok_or("the clock is before 1970")?;
+                println!("{code}");
                 Ok(())
             }
             Command::ClientSecret => {

@@ -315,6 +315,22 @@ pub async fn seed(dir: &dyn Directory, settings: &Settings, now: i64) -> Result<
             Err(StoreError::Conflict(_)) => continue,
             Err(e) => return Err(store(e)),
         }
+        if let Some(b32) = &a.totp_secret {
+            let secret = crate::identity::totp::base32_decode(b32.expose()).ok_or_else(|| {
+                StartupError::Other(format!(
+                    "seed account {:?}: totp_secret is not base32",
+                    a.username
+                ))
+            })?;
+            let kek = b64_std_decode(settings.secrets.key_encryption_key.expose())
+                .map_err(|e| StartupError::Other(e.to_string()))?;
+            let sealer = crate::identity::second_factor_sealer(&kek)
+                .ok_or_else(|| StartupError::Other("second-factor sealing key".into()))?;
+            let audit = AuditEvent::new(now, "seed", "account.totp.enrolled").subject(id.clone());
+            dir.set_totp_secret(&id, Some(&sealer.seal(&secret, id.as_bytes())), &audit)
+                .await
+                .map_err(store)?;
+        }
         if a.role == Role::Liaison {
             let contact = LiaisonContact {
                 account_id: id.clone(),

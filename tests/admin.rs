@@ -491,16 +491,17 @@ async fn administration_needs_strong_identification() {
     let app = spawn_app().await;
     // Not logged in: to the login page, and back here afterwards.
     let b = Browser::new(&app);
-    let r = b.get("/admin/orgs/jkl/accounts").await;
+    let r = b.get("/admin/orgs/sos/accounts").await;
     assert_eq!(location(&r), "/login");
     let r = b
-        .submit_login("/login", "liisa.yhteys", "Yhteys-demo-2026")
+        .submit_login("/login", "sonja.liaison", "Sonette-yhteys-2026")
         .await;
-    assert_eq!(location(&r), "/admin/orgs/jkl/accounts");
-    // A password alone is not enough.
-    let r = b.get("/admin/orgs/jkl/accounts").await;
+    assert_eq!(location(&r), "/admin/orgs/sos/accounts");
+    // A password alone is not enough (Sonja has no second factor yet).
+    let r = b.get("/admin/orgs/sos/accounts").await;
     assert_eq!(r.status(), 403);
-    assert!(r.text().await.unwrap().contains("vahvan tunnistautumisen"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("vahvan tunnistautumisen") && page.contains("/account/totp"));
 }
 
 #[tokio::test]

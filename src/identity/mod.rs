@@ -4,6 +4,16 @@
 pub mod password;
 pub mod totp;
 
+/// The sealer of second-factor secrets at rest: a key derived from the
+/// key-encryption key, so the two uses never share a key.
+pub fn second_factor_sealer(kek: &[u8]) -> Option<crate::tokens::sealing::Sealer> {
+    let key = aws_lc_rs::hmac::sign(
+        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, kek),
+        b"porttivahti totp secrets v1",
+    );
+    crate::tokens::sealing::Sealer::new(key.as_ref()).ok()
+}
+
 /// The identity sources this build knows; portal rules may name them.
 pub const SOURCES: &[&str] = &[password::SOURCE];
 

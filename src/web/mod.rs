@@ -14,7 +14,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::app::SharedState;
-use routes::{account, admin, demo, liaisons, login, oidc, ops};
+use routes::{account, admin, demo, liaisons, login, oidc, ops, second_factor};
 
 pub fn router(state: SharedState) -> Router {
     let mut r = Router::new()
@@ -37,6 +37,14 @@ pub fn router(state: SharedState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/static/style.css", get(ops::stylesheet))
         .route("/account/", get(account::page))
+        .route(
+            "/account/totp",
+            get(second_factor::setup_get).post(second_factor::setup_post),
+        )
+        .route(
+            "/login/otp",
+            get(second_factor::otp_get).post(second_factor::otp_post),
+        )
         .route(
             "/account",
             get(|| async { axum::response::Redirect::permanent("/account/") }),

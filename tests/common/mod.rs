@@ -137,6 +137,7 @@ family_name = "Yhteyshenkilö"
 organisation = "jkl"
 network = "intermetso"
 role = "liaison"
+totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 published_email = "intermetso-tunnukset@example.fi"
 
 [[seed.accounts]]

@@ -32,6 +32,7 @@ pub struct AccountTexts {
     pub login_refused: &'static str,
     pub password_changed: &'static str,
     pub by_admin: &'static str,
+    pub totp_enrolled: &'static str,
 }
 
 const FI: AccountTexts = AccountTexts {
@@ -52,6 +53,7 @@ const FI: AccountTexts = AccountTexts {
     login_refused: "Kirjautuminen estetty (tunnus lukittu tai poistettu käytöstä)",
     password_changed: "Salasana vaihdettu",
     by_admin: "Ylläpitotoimenpide",
+    totp_enrolled: "Todennussovellus on otettu käyttöön.",
 };
 
 const SV: AccountTexts = AccountTexts {
@@ -72,6 +74,7 @@ const SV: AccountTexts = AccountTexts {
     login_refused: "Inloggning nekad (kontot låst eller avaktiverat)",
     password_changed: "Lösenordet bytt",
     by_admin: "Administrativ åtgärd",
+    totp_enrolled: "Autentiseringsappen har tagits i bruk.",
 };
 
 const EN: AccountTexts = AccountTexts {
@@ -92,6 +95,7 @@ const EN: AccountTexts = AccountTexts {
     login_refused: "Login refused (account locked or disabled)",
     password_changed: "Password changed",
     by_admin: "Administrative action",
+    totp_enrolled: "The authenticator app is now in use.",
 };
 
 pub fn account_texts(lang: Lang) -> &'static AccountTexts {
@@ -176,7 +180,10 @@ pub async fn page(State(app): State<SharedState>, browser: Browser, uri: Uri) ->
             username: account.username.clone(),
             totp: app.dir.totp_secret(&account.id).await?.is_some(),
             admin,
-            notice: None,
+            notice: uri
+                .query()
+                .is_some_and(|q| q.split('&').any(|p| p == "totp=1"))
+                .then_some(x.totp_enrolled),
             rows,
         };
         let mut r = with_cookies(render(&page, StatusCode::OK), browser.lang_cookie(&app));

@@ -27,7 +27,7 @@ use crate::web::pages::{
 #[derive(Debug, Deserialize, Default)]
 pub struct ArQuery {
     #[serde(default)]
-    ar: String,
+    pub ar: String,
 }
 
 /// Login pages and the answers to their forms hold a CSRF token and
@@ -337,6 +337,11 @@ async fn password_inner(
             not_active_page(app, browser, &login_uri(ar), &account).await
         }
         PasswordOutcome::Verified { identity, account } => {
+            // With a second factor set up, the code comes first.
+            if let Some(r) = super::second_factor::require_second_factor(app, &identity, ar).await?
+            {
+                return Ok(r);
+            }
             Metrics::inc(&app.metrics.counters.logins_succeeded_total);
             let now = app.now();
             let session = Session {
@@ -390,7 +395,7 @@ async fn not_active_page(
 }
 
 /// Where a fresh login goes next: a password change, the portal, or home.
-async fn after_login(
+pub(super) async fn after_login(
     app: &AppState,
     browser: &Browser,
     req: Option<AuthRequest>,

@@ -5,3 +5,4 @@ pub mod liaisons;
 pub mod login;
 pub mod oidc;
 pub mod ops;
+pub mod second_factor;

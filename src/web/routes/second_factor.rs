@@ -1,0 +1,493 @@
+//! The second factor: an authenticator app's code (RFC 6238) after the
+//! password, and setting one up. Secrets are sealed at rest; a code is
+//! accepted once.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+
+use super::login::{ArQuery, after_login};
+use crate::app::{AppState, SharedState};
+use crate::domain::{AuthMethod, Lang, LoA};
+use crate::identity::VerifiedIdentity;
+use crate::identity::totp;
+use crate::store::AuditEvent;
+use crate::store::ephemeral::Session;
+use crate::telemetry::Metrics;
+use crate::tokens::random_token;
+use crate::web::browser::{Browser, clear_cookie, set_cookie, start_session, with_cookies};
+use crate::web::error::{Localized, WebError};
+use crate::web::i18n::{Texts, texts};
+use crate::web::pages::{LangLink, lang_links, render};
+
+pub struct OtpTexts {
+    title: &'static str,
+    intro: &'static str,
+    setup_title: &'static str,
+    setup_intro: &'static str,
+    step_app: &'static str,
+    step_key: &'static str,
+    uri_hint: &'static str,
+    step_code: &'static str,
+    code: &'static str,
+    code_hint: &'static str,
+    submit: &'static str,
+    wrong: &'static str,
+}
+
+const FI: OtpTexts = OtpTexts {
+    title: "Vahvista kirjautuminen",
+    intro: "Kirjoita todennussovelluksesi näyttämä kuusinumeroinen koodi.",
+    setup_title: "Ota todennussovellus käyttöön",
+    setup_intro: "Todennussovellus on toinen tunnistautumistekijä salasanan lisäksi. Tunnusten hallinta vaatii sen.",
+    step_app: "Avaa puhelimesi todennussovellus (esim. Microsoft tai Google Authenticator, FreeOTP).",
+    step_key: "Lisää uusi tili ja kirjoita tämä avain:",
+    uri_hint: "Tai käytä osoitetta:",
+    step_code: "Kirjoita sovelluksen näyttämä koodi alle.",
+    code: "Koodi",
+    code_hint: "Kuusi numeroa, esim. 123 456",
+    submit: "Vahvista",
+    wrong: "Koodi ei kelpaa. Tarkista, että puhelimesi kello on oikeassa ajassa, ja kirjoita uusi koodi.",
+};
+
+const SV: OtpTexts = OtpTexts {
+    title: "Bekräfta inloggningen",
+    intro: "Skriv den sexsiffriga koden som din autentiseringsapp visar.",
+    setup_title: "Ta autentiseringsappen i bruk",
+    setup_intro: "Autentiseringsappen är en andra faktor utöver lösenordet. Kontohantering kräver den.",
+    step_app: "Öppna autentiseringsappen i din telefon (t.ex. Microsoft eller Google Authenticator, FreeOTP).",
+    step_key: "Lägg till ett nytt konto och skriv denna nyckel:",
+    uri_hint: "Eller använd adressen:",
+    step_code: "Skriv koden som appen visar nedan.",
+    code: "Kod",
+    code_hint: "Sex siffror, t.ex. 123 456",
+    submit: "Bekräfta",
+    wrong: "Koden duger inte. Kontrollera att telefonens klocka går rätt och skriv en ny kod.",
+};
+
+const EN: OtpTexts = OtpTexts {
+    title: "Confirm your login",
+    intro: "Enter the six-digit code your authenticator app shows.",
+    setup_title: "Set up an authenticator app",
+    setup_intro: "An authenticator app is a second factor besides your password. Account administration needs one.",
+    step_app: "Open the authenticator app on your phone (e.g. Microsoft or Google Authenticator, FreeOTP).",
+    step_key: "Add a new account and type this key:",
+    uri_hint: "Or use the address:",
+    step_code: "Enter the code the app shows below.",
+    code: "Code",
+    code_hint: "Six digits, e.g. 123 456",
+    submit: "Confirm",
+    wrong: "The code is not valid. Check that your phone's clock is right and enter a new code.",
+};
+
+fn otp_texts(lang: Lang) -> &'static OtpTexts {
+    match lang {
+        Lang::Fi => &FI,
+        Lang::Sv => &SV,
+        Lang::En => &EN,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "otp.html")]
+struct OtpPage<'a> {
+    t: &'static Texts,
+    x: &'a OtpTexts,
+    langs: Vec<LangLink>,
+    csrf: String,
+    ar: String,
+    action: &'static str,
+    error: Option<&'static str>,
+    secret: Option<String>,
+    uri: String,
+}
+
+/// A password accepted, the second factor still to come.
+#[derive(Serialize, Deserialize)]
+struct Pending {
+    identity: VerifiedIdentity,
+    account_id: String,
+}
+
+const PENDING_SECS: u64 = 300;
+
+/// The sealed-secret key: derived from the key-encryption key, so the two
+/// uses never share a key.
+fn sealer(app: &AppState) -> Result<crate::tokens::sealing::Sealer, WebError> {
+    let kek = crate::tokens::b64_std_decode(app.settings.secrets.key_encryption_key.expose())
+        .map_err(WebError::internal)?;
+    crate::identity::second_factor_sealer(&kek)
+        .ok_or_else(|| WebError::internal("second-factor sealing key"))
+}
+
+/// Seals a TOTP secret for the directory.
+pub fn seal_secret(app: &AppState, account_id: &str, secret: &[u8]) -> Result<Vec<u8>, WebError> {
+    Ok(sealer(app)?.seal(secret, account_id.as_bytes()))
+}
+
+/// Called after a correct password: when the account has a second factor,
+/// the session waits for the code; otherwise `None`.
+pub async fn require_second_factor(
+    app: &AppState,
+    identity: &VerifiedIdentity,
+    ar: &str,
+) -> Result<Option<Response>, WebError> {
+    if app.dir.totp_secret(&identity.subject).await?.is_none() {
+        return Ok(None);
+    }
+    let token = random_token(24);
+    let p = Pending {
+        identity: identity.clone(),
+        account_id: identity.subject.clone(),
+    };
+    app.eph
+        .raw()
+        .put(
+            &format!("mfa:{}", crate::tokens::hash_secret(&token)),
+            serde_json::to_vec(&p).map_err(WebError::internal)?,
+            std::time::Duration::from_secs(PENDING_SECS),
+        )
+        .await?;
+    let next = if ar.is_empty() {
+        "/login/otp".to_string()
+    } else {
+        format!("/login/otp?ar={ar}")
+    };
+    Ok(Some(with_cookies(
+        Redirect::to(&next).into_response(),
+        [set_cookie(
+            app,
+            "pv_mfa",
+            &token,
+            Some(PENDING_SECS as i64),
+            "Lax",
+        )],
+    )))
+}
+
+fn page(
+    app: &AppState,
+    browser: &Browser,
+    uri: &Uri,
+    ar: &str,
+    error: Option<&'static str>,
+    setup: Option<(String, String)>,
+    status: StatusCode,
+) -> Response {
+    let x = otp_texts(browser.lang);
+    let (csrf, set) = browser.csrf(app);
+    let (secret, uri_text) = setup.map_or((None, String::new()), |(s, u)| (Some(s), u));
+    let mut r = with_cookies(
+        render(
+            &OtpPage {
+                t: texts(browser.lang),
+                x,
+                langs: lang_links(uri, browser.lang),
+                csrf,
+                ar: ar.to_string(),
+                action: if secret.is_some() {
+                    "/account/totp"
+                } else {
+                    "/login/otp"
+                },
+                error,
+                secret,
+                uri: uri_text,
+            },
+            status,
+        ),
+        set.into_iter().chain(browser.lang_cookie(app)),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
+/// `GET /login/otp`.
+pub async fn otp_get(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Query(q): Query<ArQuery>,
+) -> Response {
+    if browser.cookie(&app, "pv_mfa").is_none() {
+        return Redirect::to("/login").into_response();
+    }
+    page(&app, &browser, &uri, &q.ar, None, None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ar: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// Accepts a code once: the step it matched is remembered.
+async fn accept(
+    app: &AppState,
+    account_id: &str,
+    secret: &[u8],
+    code: &str,
+) -> Result<bool, WebError> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some(step) = totp::verify(secret, &code, app.now(), totp::DEFAULT_WINDOW) else {
+        return Ok(false);
+    };
+    Ok(app
+        .eph
+        .raw()
+        .put_if_absent(
+            &format!("totp:{{{account_id}}}:{step}"),
+            b"1".to_vec(),
+            std::time::Duration::from_secs(120),
+        )
+        .await?)
+}
+
+/// `POST /login/otp`.
+pub async fn otp_post(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let lang = browser.lang;
+    let inner = async {
+        let x = otp_texts(lang);
+        let form_uri: Uri = if f.ar.is_empty() {
+            "/login/otp".parse().unwrap_or_default()
+        } else {
+            format!("/login/otp?ar={}", f.ar)
+                .parse()
+                .unwrap_or_default()
+        };
+        let _ = &uri;
+        if !browser.csrf_ok(&app, &f.csrf) {
+            return Ok(page(
+                &app,
+                &browser,
+                &form_uri,
+                &f.ar,
+                Some(texts(lang).err_csrf),
+                None,
+                StatusCode::FORBIDDEN,
+            ));
+        }
+        let Some(token) = browser.cookie(&app, "pv_mfa") else {
+            return Ok(Redirect::to("/login").into_response());
+        };
+        let key = format!("mfa:{}", crate::tokens::hash_secret(token));
+        let Some(raw) = app.eph.raw().get(&key).await? else {
+            return Ok(Redirect::to("/login").into_response());
+        };
+        let p: Pending = serde_json::from_slice(&raw).map_err(WebError::internal)?;
+        let rl = &app.settings.rate_limit;
+        if app
+            .eph
+            .count(&format!("otp:{}", p.account_id), rl.window_secs)
+            .await?
+            > rl.login_per_account
+        {
+            Metrics::inc(&app.metrics.counters.logins_rate_limited_total);
+            return Ok(page(
+                &app,
+                &browser,
+                &form_uri,
+                &f.ar,
+                Some(texts(lang).err_rate_limited),
+                None,
+                StatusCode::TOO_MANY_REQUESTS,
+            ));
+        }
+        let sealed = app
+            .dir
+            .totp_secret(&p.account_id)
+            .await?
+            .ok_or_else(|| WebError::BadRequest("no second factor".into()))?;
+        let secret = sealer(&app)?
+            .open(&sealed, p.account_id.as_bytes())
+            .ok_or_else(|| {
+                WebError::internal("TOTP secret cannot be opened: wrong key-encryption key?")
+            })?;
+        let now = app.now();
+        let audit = |action: &str| {
+            AuditEvent::new(now, p.account_id.clone(), action)
+                .subject(p.account_id.clone())
+                .ip(browser.ip_string())
+                .detail(serde_json::json!({ "method": "otp" }))
+        };
+        if !accept(&app, &p.account_id, &secret, &f.code).await? {
+            Metrics::inc(&app.metrics.counters.logins_failed_total);
+            app.dir
+                .record_login_failure(
+                    &p.account_id,
+                    app.settings.password.lock_after_failures,
+                    &audit("login.otp.failure"),
+                )
+                .await?;
+            return Ok(page(
+                &app,
+                &browser,
+                &form_uri,
+                &f.ar,
+                Some(x.wrong),
+                None,
+                StatusCode::UNAUTHORIZED,
+            ));
+        }
+        app.eph.raw().delete(&key).await?;
+        app.dir.append_audit(&audit("login.otp.success")).await?;
+        Metrics::inc(&app.metrics.counters.logins_succeeded_total);
+        let mut methods = p.identity.methods.clone();
+        methods.push(AuthMethod::Otp);
+        let session = Session {
+            sid: random_token(16),
+            account_id: p.account_id.clone(),
+            auth_time: p.identity.authenticated_at,
+            expires_at: now + app.settings.tokens.session_ttl_secs as i64,
+            loa: p.identity.loa.max(LoA::Low),
+            methods,
+            source: p.identity.source.clone(),
+        };
+        if let Some((old, _)) = browser.session(&app).await? {
+            app.eph.delete_session(&old).await?;
+        }
+        let cookie = start_session(&app, &session).await?;
+        let req = if f.ar.is_empty() {
+            None
+        } else {
+            app.eph.auth_request(&f.ar).await?
+        };
+        let next = after_login(&app, &browser, req, &f.ar, &session).await?;
+        Ok::<_, WebError>(with_cookies(next, [cookie, clear_cookie(&app, "pv_mfa")]))
+    };
+    inner
+        .await
+        .unwrap_or_else(|e| Localized(e, lang).into_response())
+}
+
+/// The secret being set up, until a code confirms it.
+fn enroll_key(account_id: &str) -> String {
+    format!("totp-enroll:{{{account_id}}}")
+}
+
+/// `GET /account/totp`: a new secret to add to the app.
+pub async fn setup_get(State(app): State<SharedState>, browser: Browser, uri: Uri) -> Response {
+    let lang = browser.lang;
+    let inner = async {
+        let Some((_, s)) = browser.session(&app).await? else {
+            let next = set_cookie(&app, "pv_next", "%2Faccount%2Ftotp", Some(1800), "Lax");
+            return Ok(with_cookies(Redirect::to("/login").into_response(), [next]));
+        };
+        let Some(account) = app.dir.account(&s.account_id).await? else {
+            return Ok(Redirect::to("/login").into_response());
+        };
+        let secret = totp::generate_secret();
+        app.eph
+            .raw()
+            .put(
+                &enroll_key(&account.id),
+                seal_secret(&app, &account.id, &secret)?,
+                std::time::Duration::from_secs(900),
+            )
+            .await?;
+        let b32 = totp::base32_encode(&secret);
+        let grouped = b32
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let uri_text = totp::provisioning_uri(&secret, "Porttivahti", &account.username);
+        let mut r = page(
+            &app,
+            &browser,
+            &uri,
+            "",
+            None,
+            Some((grouped, uri_text)),
+            StatusCode::OK,
+        );
+        r.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+        Ok::<_, WebError>(r)
+    };
+    inner
+        .await
+        .unwrap_or_else(|e| Localized(e, lang).into_response())
+}
+
+/// `POST /account/totp`: a code from the app confirms the new secret.
+pub async fn setup_post(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let lang = browser.lang;
+    let inner = async {
+        let x = otp_texts(lang);
+        let Some((key, s)) = browser.session(&app).await? else {
+            return Ok(Redirect::to("/login").into_response());
+        };
+        if !browser.csrf_ok(&app, &f.csrf) {
+            return Ok(Redirect::to("/account/totp").into_response());
+        }
+        let Some(sealed) = app.eph.raw().get(&enroll_key(&s.account_id)).await? else {
+            return Ok(Redirect::to("/account/totp").into_response());
+        };
+        let secret = sealer(&app)?
+            .open(&sealed, s.account_id.as_bytes())
+            .ok_or_else(|| WebError::internal("enrolment secret"))?;
+        if !accept(&app, &s.account_id, &secret, &f.code).await? {
+            let b32 = totp::base32_encode(&secret);
+            let username = app
+                .dir
+                .account(&s.account_id)
+                .await?
+                .map(|a| a.username)
+                .unwrap_or_default();
+            let setup = (
+                b32,
+                totp::provisioning_uri(&secret, "Porttivahti", &username),
+            );
+            return Ok(page(
+                &app,
+                &browser,
+                &uri,
+                "",
+                Some(x.wrong),
+                Some(setup),
+                StatusCode::UNAUTHORIZED,
+            ));
+        }
+        let audit = AuditEvent::new(app.now(), s.account_id.clone(), "account.totp.enrolled")
+            .subject(s.account_id.clone())
+            .ip(browser.ip_string());
+        app.dir
+            .set_totp_secret(&s.account_id, Some(&sealed), &audit)
+            .await?;
+        app.eph.raw().delete(&enroll_key(&s.account_id)).await?;
+        // The person has just shown the second factor: this session has it.
+        let mut upgraded = s.clone();
+        if !upgraded.methods.contains(&AuthMethod::Otp) {
+            upgraded.methods.push(AuthMethod::Otp);
+        }
+        app.eph.put_session(&key, &upgraded, app.now()).await?;
+        Ok::<_, WebError>(Redirect::to("/account/?totp=1").into_response())
+    };
+    inner
+        .await
+        .unwrap_or_else(|e| Localized(e, lang).into_response())
+}
