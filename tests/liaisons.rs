@@ -264,6 +264,7 @@ async fn accounts_that_are_not_published_liaisons_never_appear() {
             organisation: "jkl".into(),
             network: Network::Intermetso,
             role: Role::Liaison,
+            totp_secret: None,
             must_change_password: false,
             published_email: Some("intermetso-tunnukset@example.fi".into()),
             published_phone: None,
