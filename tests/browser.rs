@@ -1,0 +1,109 @@
+//! The liaison person's main flows in a real browser: headless Chromium
+//! driven over WebDriver. Needs `PORTTIVAHTI_TEST_CHROMEDRIVER` (CI sets it
+//! after installing Debian's chromium and chromium-driver).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+#[path = "common/webdriver.rs"]
+mod webdriver;
+
+use common::*;
+use porttivahti::domain::AccountStatus;
+use porttivahti::identity::totp;
+use webdriver::{Driver, chromedriver};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_liaison_creates_unlocks_resets_and_disables_in_a_browser() {
+    let Some(cd) = chromedriver() else {
+        eprintln!("PORTTIVAHTI_TEST_CHROMEDRIVER is not set: browser test not run");
+        return;
+    };
+    let app = spawn_app().await;
+    let d = Driver::start(&cd, "fi-FI").await;
+
+    // Log in with the password and the authenticator code.
+    d.goto(&format!("{}/admin/", app.base)).await;
+    d.type_into("#username", "liisa.yhteys").await;
+    d.type_into("#password", "Yhteys-demo-2026").await;
+    d.click("form[action='/login/password'] button[type=submit]")
+        .await;
+    d.wait_for("one-time-code").await;
+    let key = totp::base32_decode("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    d.type_into("#code", &totp::code_at(&key, now).unwrap())
+        .await;
+    d.click("form[action='/login/otp'] button[type=submit]")
+        .await;
+    d.wait_for("Organisaatiot, joiden tunnuksia hallinnoit")
+        .await;
+
+    // Create an account.
+    d.click("a[href='/admin/orgs/jkl/accounts']").await;
+    d.wait_for("anna.hoitaja").await;
+    d.click("a[href='/admin/orgs/jkl/accounts/new']").await;
+    d.type_into("#given_name", "Maija").await;
+    d.type_into("#family_name", "Meikäläinen").await;
+    d.type_into("#email", "maija@example.fi").await;
+    d.click("form[action='/admin/orgs/jkl/accounts'] button[type=submit]")
+        .await;
+    d.wait_for("Tunnus on luotu").await;
+    let username = d.text("#username").await;
+    let otp = d.text("#one-time-password").await;
+    assert_eq!(username, "maija.meikalainen");
+    assert_eq!(otp.len(), 14);
+
+    // The person gets it wrong five times and is locked out.
+    let person = Browser::new(&app);
+    for _ in 0..5 {
+        person
+            .submit_login("/login", &username, "not-the-password")
+            .await;
+    }
+    let (acc, _) = app.state.dir.credentials(&username).await.unwrap().unwrap();
+    assert_eq!(acc.status, AccountStatus::Locked);
+
+    // The liaison sees it locked, and unlocks it.
+    d.goto(&format!("{}/admin/orgs/jkl/accounts?q=maija", app.base))
+        .await;
+    d.wait_for("lukittu").await;
+    d.click(&format!("a[href='/admin/orgs/jkl/accounts/{}']", acc.id))
+        .await;
+    d.wait_for("liian monta epäonnistunutta kirjautumisyritystä")
+        .await;
+    d.click("form[action$='/unlock'] button").await;
+    d.wait_for("Tehty.").await;
+    // The one-time password works, and must be changed.
+    let r = person.submit_login("/login", &username, &otp).await;
+    assert_eq!(location(&r), "/password/change");
+
+    // A new one-time password, shown once.
+    d.goto(&format!("{}/admin/orgs/jkl/accounts/{}", app.base, acc.id))
+        .await;
+    d.click("form[action$='/reset'] button").await;
+    d.wait_for("Uusi kertakäyttöinen salasana").await;
+    let second = d.text("#one-time-password").await;
+    assert_ne!(second, otp);
+
+    // A leaver is disabled.
+    d.goto(&format!("{}/admin/orgs/jkl/accounts/{}", app.base, acc.id))
+        .await;
+    d.click("form[action$='/disable'] button").await;
+    d.wait_for("poistettu käytöstä").await;
+    let (acc, _) = app.state.dir.credentials(&username).await.unwrap().unwrap();
+    assert_eq!(acc.status, AccountStatus::Disabled);
+
+    // And the whole story is in the audit trail.
+    d.goto(&format!("{}/admin/orgs/jkl/audit", app.base)).await;
+    let audit = d.wait_for("admin.account.disabled").await;
+    for action in [
+        "admin.account.created",
+        "login.password.failure",
+        "admin.account.unlocked",
+        "admin.account.password_reset",
+    ] {
+        assert!(audit.contains(action), "{action}");
+    }
+}
