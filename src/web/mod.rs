@@ -11,10 +11,12 @@ pub mod routes;
 pub mod time;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::http::Uri;
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post};
 
 use crate::app::SharedState;
-use routes::{admin, demo, login, oidc, ops};
+use routes::{admin, admin_api as api, demo, login, oidc, ops};
 
 pub fn router(state: SharedState) -> Router {
     let mut r = Router::new()
@@ -73,17 +75,61 @@ pub fn router(state: SharedState) -> Router {
             post(admin::operator_liaison),
         )
         .route("/admin/operator/accounts", get(admin::operator_accounts))
-        .route("/admin/operator/audit", get(admin::operator_audit));
+        .route("/admin/operator/audit", get(admin::operator_audit))
+        // The administration JSON API: the same operations, for programs.
+        .route("/admin/api/v1/openapi.json", get(api::openapi_json))
+        .route("/admin/api/v1/me", get(api::me))
+        .route(
+            "/admin/api/v1/orgs/{org}/accounts",
+            get(api::list_accounts).post(api::create_account),
+        )
+        .route(
+            "/admin/api/v1/orgs/{org}/accounts/{id}",
+            get(api::account).put(api::edit_account),
+        )
+        .route(
+            "/admin/api/v1/orgs/{org}/accounts/{id}/{action}",
+            post(api::account_action),
+        )
+        .route("/admin/api/v1/orgs/{org}/audit", get(api::org_audit))
+        .route(
+            "/admin/api/v1/organisations",
+            get(api::organisations).post(api::create_organisation),
+        )
+        .route(
+            "/admin/api/v1/organisations/{id}",
+            get(api::organisation).put(api::update_organisation),
+        )
+        .route(
+            "/admin/api/v1/organisations/{id}/liaisons",
+            post(api::appoint_liaison),
+        )
+        .route(
+            "/admin/api/v1/organisations/{id}/liaisons/{account_id}/{network}",
+            delete(api::remove_liaison),
+        )
+        .route("/admin/api/v1/accounts", get(api::operator_accounts))
+        .route(
+            "/admin/api/v1/accounts/{id}/{action}",
+            post(api::operator_account_action),
+        )
+        .route("/admin/api/v1/audit", get(api::operator_audit));
     if state.settings.demo.enabled {
         r = r
             .route("/demo/", get(demo::index))
             .route("/demo/login", get(demo::login))
             .route("/demo/callback", get(demo::callback));
     }
-    r.fallback(|| async { error::WebError::NotFound })
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::request_context,
-        ))
-        .with_state(state)
+    r.fallback(|uri: Uri| async move {
+        if uri.path().starts_with("/admin/api/") {
+            api::fallback()
+        } else {
+            error::WebError::NotFound.into_response()
+        }
+    })
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        middleware::request_context,
+    ))
+    .with_state(state)
 }
