@@ -341,6 +341,10 @@ pub struct ClientSettings {
     pub grant_types: Vec<GrantType>,
     /// Audience of client-credentials access tokens (default: the portal).
     pub service_audience: Option<String>,
+    /// The regional service desk's own client: its client-credentials
+    /// access tokens act as an operator in the administration API.
+    #[serde(default)]
+    pub service_desk: bool,
 }
 
 fn default_grants() -> Vec<GrantType> {
@@ -575,6 +579,12 @@ impl Settings {
                     c.client_id
                 ));
             }
+            if c.service_desk && !c.grant_types.contains(&GrantType::ClientCredentials) {
+                return bad(format!(
+                    "client {:?}: service_desk needs the client_credentials grant",
+                    c.client_id
+                ));
+            }
             for uri in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
                 if url::Url::parse(uri).is_err() || uri.contains('#') {
                     return bad(format!(
@@ -784,6 +794,21 @@ email = "palvelupiste@example.fi"
         let err = load(&text, &[]).unwrap_err();
         assert!(err.to_string().contains("demo"), "{err}");
         assert!(load(&text.replace("\"wrong\"", "\"right\""), &[]).is_ok());
+    }
+
+    #[test]
+    fn a_service_desk_client_needs_the_client_credentials_grant() {
+        let text = format!(
+            "{}\n[[portals]]\nid = \"p\"\nname = \"P\"\n[[clients]]\nclient_id = \"desk\"\nportal = \"p\"\nsecret = \"s-0123456789\"\nservice_desk = true\n",
+            minimal()
+        );
+        let err = load(&text, &[]).unwrap_err();
+        assert!(err.to_string().contains("service_desk"), "{err}");
+        let ok = text.replace(
+            "service_desk = true",
+            "service_desk = true\ngrant_types = [\"client_credentials\"]",
+        );
+        assert!(load(&ok, &[]).unwrap().clients[0].service_desk);
     }
 
     #[test]

@@ -523,6 +523,31 @@ pub async fn check_access_token(
     Ok(Some(c))
 }
 
+/// Checks a bearer access token for the administration API: signature,
+/// issuer, `typ: at+jwt` and expiry, and that the client-credentials grant
+/// issued it (`sub` is the client, no session) to a configured client
+/// marked `service_desk`. Returns that client's id.
+pub async fn check_service_desk_token(app: &AppState, token: &str) -> Option<String> {
+    let expect = jwt::Expect {
+        issuer: app.issuer(),
+        audience: None,
+        typ: TokenType::AccessToken,
+        now: app.now(),
+        allow_expired: false,
+        leeway: 0,
+    };
+    let c = verify_own::<AccessTokenClaims>(app, token, &expect)
+        .await
+        .ok()?
+        .claims;
+    let client = app.clients.get(&c.client_id)?;
+    let ok = client.settings.service_desk
+        && client.allows(crate::config::GrantType::ClientCredentials)
+        && c.sub == c.client_id
+        && c.sid.is_none();
+    ok.then_some(c.client_id)
+}
+
 /// Verifies a token this gateway issued. A key id we do not know may be
 /// another node's new key: re-read the keys (throttled) and try once more.
 pub async fn verify_own<T: serde::de::DeserializeOwned>(

@@ -70,7 +70,8 @@ async fn without_a_query_the_page_lists_every_organisation_with_a_search_box() {
     assert!(jkl.contains("<p class=\"other-name\" lang=\"sv\">Jyväskylä hälsocentral</p>"));
     assert!(jkl.contains("<dd>0208153-7</dd>"));
     assert!(jkl.contains("<h4>Intermetso</h4>"));
-    assert!(jkl.contains("Ei julkaistua yhdyshenkilöä."), "{jkl}");
+    assert!(jkl.contains("Liisa Yhteyshenkilö"), "{jkl}");
+    assert!(jkl.contains("intermetso-tunnukset@example.fi"), "{jkl}");
     let sos = org_section(&page, "sos").expect("Sosiaalipalvelut is listed");
     assert!(sos.contains("Sonja Sosionomi"));
     // The service desk is the fallback at the bottom.

@@ -876,7 +876,9 @@ async fn login_page_texts_and_favicon() {
     assert!(fi.contains(
         "Tunnuksen saat organisaatiosi yhdyshenkilöltä. Hän auttaa myös, jos tunnus tai salasana on unohtunut."
     ));
-    assert_eq!(fi.matches("yhdyshenkilö").count(), 1, "{fi}");
+    // Said once in the hint, and once more as the link to the directory.
+    assert_eq!(fi.matches("yhdyshenkilö").count(), 2, "{fi}");
+    assert!(fi.contains("<a href=\"/liaisons\">Etsi yhdyshenkilö</a>"));
     // The service desk: its heading once, then its own name.
     assert_eq!(fi.matches("Alueellinen palvelupiste").count(), 1);
     assert!(fi.contains("Testin palvelupiste<br>"));

@@ -11,10 +11,11 @@ pub mod routes;
 pub mod time;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::http::Uri;
+use axum::routing::{delete, get, post};
 
 use crate::app::SharedState;
-use routes::{account, admin, demo, liaisons, login, oidc, ops, second_factor};
+use routes::{account, admin, admin_api as api, demo, liaisons, login, oidc, ops, second_factor};
 
 pub fn router(state: SharedState) -> Router {
     let mut r = Router::new()
@@ -89,17 +90,61 @@ pub fn router(state: SharedState) -> Router {
         .route("/admin/operator/accounts", get(admin::operator_accounts))
         .route("/admin/operator/audit", get(admin::operator_audit))
         .route("/favicon.svg", get(ops::favicon_svg))
-        .route("/favicon.ico", get(ops::favicon_ico));
+        .route("/favicon.ico", get(ops::favicon_ico))
+        // The administration JSON API: the same operations, for programs.
+        .route("/admin/api/v1/openapi.json", get(api::openapi_json))
+        .route("/admin/api/v1/me", get(api::me))
+        .route(
+            "/admin/api/v1/orgs/{org}/accounts",
+            get(api::list_accounts).post(api::create_account),
+        )
+        .route(
+            "/admin/api/v1/orgs/{org}/accounts/{id}",
+            get(api::account).put(api::edit_account),
+        )
+        .route(
+            "/admin/api/v1/orgs/{org}/accounts/{id}/{action}",
+            post(api::account_action),
+        )
+        .route("/admin/api/v1/orgs/{org}/audit", get(api::org_audit))
+        .route(
+            "/admin/api/v1/organisations",
+            get(api::organisations).post(api::create_organisation),
+        )
+        .route(
+            "/admin/api/v1/organisations/{id}",
+            get(api::organisation).put(api::update_organisation),
+        )
+        .route(
+            "/admin/api/v1/organisations/{id}/liaisons",
+            post(api::appoint_liaison),
+        )
+        .route(
+            "/admin/api/v1/organisations/{id}/liaisons/{account_id}/{network}",
+            delete(api::remove_liaison),
+        )
+        .route("/admin/api/v1/accounts", get(api::operator_accounts))
+        .route(
+            "/admin/api/v1/accounts/{id}/{action}",
+            post(api::operator_account_action),
+        )
+        .route("/admin/api/v1/audit", get(api::operator_audit));
     if state.settings.demo.enabled {
         r = r
             .route("/demo/", get(demo::index))
             .route("/demo/login", get(demo::login))
             .route("/demo/callback", get(demo::callback));
     }
-    r.fallback(ops::not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::request_context,
-        ))
-        .with_state(state)
+    r.fallback(|uri: Uri, browser: browser::Browser| async move {
+        if uri.path().starts_with("/admin/api/") {
+            api::fallback()
+        } else {
+            ops::not_found(browser).await
+        }
+    })
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        middleware::request_context,
+    ))
+    .with_state(state)
 }

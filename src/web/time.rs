@@ -68,6 +68,46 @@ pub fn iso_utc(unix: i64) -> String {
     )
 }
 
+/// The Unix time of `2026-01-15T12:00:00Z`, of a date `2026-01-15` (its
+/// midnight UTC), or of Unix seconds `1768478400`; `None` for anything else.
+pub fn parse_utc(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse().ok();
+    }
+    let (date, time) = match s.split_once('T') {
+        Some((d, t)) => (d, Some(t.strip_suffix('Z')?)),
+        None => (s, None),
+    };
+    let num = |part: &str, len: usize| -> Option<u32> {
+        (part.len() == len && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let mut d = date.split('-');
+    let (y, m, day) = (num(d.next()?, 4)?, num(d.next()?, 2)?, num(d.next()?, 2)?);
+    if d.next().is_some() || !(1..=12).contains(&m) || day == 0 {
+        return None;
+    }
+    let days = days_from_civil(i64::from(y), m, day);
+    if civil(days) != (i64::from(y), m, day) {
+        // 2026-02-30 and the like.
+        return None;
+    }
+    let secs = match time {
+        None => 0,
+        Some(t) => {
+            let mut p = t.split(':');
+            let (h, mi, se) = (num(p.next()?, 2)?, num(p.next()?, 2)?, num(p.next()?, 2)?);
+            if p.next().is_some() || h > 23 || mi > 59 || se > 59 {
+                return None;
+            }
+            i64::from(h * 3600 + mi * 60 + se)
+        }
+    };
+    Some(days * 86_400 + secs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +125,25 @@ mod tests {
         assert_eq!(local(1_792_890_000), "2026-10-25 03:00");
         assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(iso_utc(1_768_478_400), "2026-01-15T12:00:00Z");
+    }
+
+    #[test]
+    fn utc_times_are_parsed_from_what_exports_write() {
+        assert_eq!(parse_utc("2026-01-15T12:00:00Z"), Some(1_768_478_400));
+        assert_eq!(parse_utc("2026-01-15"), Some(1_768_435_200));
+        assert_eq!(parse_utc("1768478400"), Some(1_768_478_400));
+        assert_eq!(parse_utc(&iso_utc(1_782_907_261)), Some(1_782_907_261));
+        for bad in [
+            "",
+            "2026-02-30",
+            "2026-13-01",
+            "2026-01-15T12:00:00",
+            "2026-01-15T24:00:00Z",
+            "26-01-15",
+            "2026-01-15T12:00Z",
+            "yesterday",
+        ] {
+            assert_eq!(parse_utc(bad), None, "{bad}");
+        }
     }
 }

@@ -78,6 +78,14 @@ secret_sha256 = "SVC_DIGEST"
 grant_types = ["client_credentials"]
 service_audience = "hopo-api"
 
+[[clients]]
+client_id = "desk-robot"
+portal = "hopo"
+secret = "desk-robot-secret-0123456789"
+grant_types = ["client_credentials"]
+service_audience = "porttivahti-admin"
+service_desk = true
+
 [demo]
 enabled = true
 client_id = "portal-a"
@@ -151,6 +159,8 @@ must_change_password = true
 "#;
 
 pub const SVC_SECRET: &str = "svc-secret-abcdefghijklmnopqrstuvwxyz";
+/// The service desk's own client (`service_desk = true`).
+pub const DESK_SECRET: &str = "desk-robot-secret-0123456789";
 
 pub struct TestApp {
     pub base: String,

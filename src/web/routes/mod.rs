@@ -1,5 +1,6 @@
 pub mod account;
 pub mod admin;
+pub mod admin_api;
 pub mod demo;
 pub mod liaisons;
 pub mod login;
