@@ -362,26 +362,7 @@ async fn a_locked_account_is_unlocked_and_the_story_is_in_the_audit_trail() {
 async fn disabling_a_leaver_ends_their_sessions_and_tokens_at_once() {
     let app = spawn_app().await;
     let anna = Browser::new(&app);
-    let (v, ch) = pkce();
-    let back = anna
-        .authorize_with_login(
-            &auth_url(&app, "portal-a", "https://a.example/cb", Some(&ch), &[]),
-            "anna.hoitaja",
-            "Intermetso-demo-2026",
-        )
-        .await;
-    let t: serde_json::Value = exchange(
-        &app,
-        "portal-a",
-        Some("secret-a-0123456789"),
-        &query_param(&back, "code").unwrap(),
-        "https://a.example/cb",
-        Some(&v),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let (t, ch) = login_at_portal_a(&app, &anna).await;
     let liisa = strong_browser(&app, "liisa.yhteys").await;
     let id = account_id(&app, "anna.hoitaja").await;
     let csrf = csrf_of(&liisa, &format!("/admin/orgs/jkl/accounts/{id}")).await;

@@ -233,26 +233,7 @@ async fn second_portal_gets_a_code_without_a_new_login() {
 async fn logout_ends_the_session_for_every_portal() {
     let app = spawn_app().await;
     let b = Browser::new(&app);
-    let (v, ch) = pkce();
-    let back = b
-        .authorize_with_login(
-            &auth_url(&app, "portal-a", "https://a.example/cb", Some(&ch), &[]),
-            "anna.hoitaja",
-            "Intermetso-demo-2026",
-        )
-        .await;
-    let t: serde_json::Value = exchange(
-        &app,
-        "portal-a",
-        Some("secret-a-0123456789"),
-        &query_param(&back, "code").unwrap(),
-        "https://a.example/cb",
-        Some(&v),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let (t, _) = login_at_portal_a(&app, &b).await;
     let id_token = t["id_token"].as_str().unwrap();
     let access = t["access_token"].as_str().unwrap();
     let rt = t["refresh_token"].as_str().unwrap();
@@ -322,26 +303,7 @@ async fn logout_ends_the_session_for_every_portal() {
 async fn logout_by_hint_from_elsewhere_ends_the_browser_session_too() {
     let app = spawn_app().await;
     let b = Browser::new(&app);
-    let (v, ch) = pkce();
-    let back = b
-        .authorize_with_login(
-            &auth_url(&app, "portal-a", "https://a.example/cb", Some(&ch), &[]),
-            "anna.hoitaja",
-            "Intermetso-demo-2026",
-        )
-        .await;
-    let t: serde_json::Value = exchange(
-        &app,
-        "portal-a",
-        Some("secret-a-0123456789"),
-        &query_param(&back, "code").unwrap(),
-        "https://a.example/cb",
-        Some(&v),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let (t, ch) = login_at_portal_a(&app, &b).await;
     // The portal's back end (no browser cookie) ends the session.
     let r = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

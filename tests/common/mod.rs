@@ -478,3 +478,30 @@ pub async fn account_id(app: &TestApp, username: &str) -> String {
         .0
         .id
 }
+
+/// Anna logs in through portal A in `b` and the portal redeems the code:
+/// the token response, and the PKCE challenge used (for later requests).
+pub async fn login_at_portal_a(app: &TestApp, b: &Browser) -> (serde_json::Value, String) {
+    let (v, ch) = pkce();
+    let back = b
+        .authorize_with_login(
+            &auth_url(app, "portal-a", "https://a.example/cb", Some(&ch), &[]),
+            "anna.hoitaja",
+            "Intermetso-demo-2026",
+        )
+        .await;
+    let code = query_param(&back, "code").expect("a code");
+    let t = exchange(
+        app,
+        "portal-a",
+        Some("secret-a-0123456789"),
+        &code,
+        "https://a.example/cb",
+        Some(&v),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    (t, ch)
+}
