@@ -929,8 +929,7 @@ async fn concurrent_rotation_rotates_once(st: &EphemeralState) {
             rotated += 1;
         }
     }
-    assert!(
-        rotated <= 1,
-        "a token is redeemed at most once, got {rotated}"
-    );
+    // Compare-and-swap: the first to swap wins; every other presentation is
+    // reuse (or finds the family already ended).
+    assert_eq!(rotated, 1, "a token is redeemed exactly once");
 }
