@@ -95,6 +95,8 @@ pub struct AppState {
     /// How this node reaches itself over HTTP (the demo portal's back
     /// channel), e.g. `http://127.0.0.1:8080`.
     pub self_url: String,
+    /// Organisation IdPs and Suomi.fi, with their metadata.
+    pub sources: Arc<crate::identity::sources::Sources>,
 }
 
 pub type SharedState = Arc<AppState>;

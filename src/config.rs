@@ -69,6 +69,15 @@ pub struct Settings {
     pub seed: SeedSettings,
     #[serde(default)]
     pub demo: DemoSettings,
+    /// Organisation IdPs and Suomi.fi (`[[sources]]`).
+    #[serde(default)]
+    pub sources: Vec<crate::identity::config::SourceSettings>,
+    #[serde(default)]
+    pub saml: crate::identity::config::SamlSettings,
+    #[serde(default)]
+    pub registration: crate::identity::config::RegistrationSettings,
+    #[serde(default)]
+    pub dev_idp: crate::identity::config::DevIdpSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -84,6 +93,17 @@ pub struct ServerSettings {
     /// tells the client's address. Requests from anywhere else are taken at
     /// their peer address.
     pub trusted_proxies: Vec<IpNet>,
+    /// `production` (the default) or `development`: development conveniences
+    /// such as the built-in test IdP are refused in production.
+    pub environment: Environment,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    #[default]
+    Production,
+    Development,
 }
 
 /// An address block such as `10.0.0.0/8` or a single address.
@@ -153,6 +173,7 @@ impl Default for ServerSettings {
             public_url: "http://127.0.0.1:8080".into(),
             log_format: "text".into(),
             trusted_proxies: Vec::new(),
+            environment: Environment::Production,
         }
     }
 }
@@ -197,6 +218,11 @@ pub struct SecretSettings {
     pub key_encryption_key: Secret,
     /// Base64 of at least 32 random bytes: keys the CSRF tokens of forms.
     pub cookie_key: Secret,
+    /// Base64 of at least 32 random bytes: keys the hashes that link a
+    /// personal identity code to an account (the code is never stored).
+    /// Needed when a Suomi.fi source is configured.
+    #[serde(default)]
+    pub national_id_key: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -635,17 +661,19 @@ impl Settings {
                 ));
             }
         }
+        crate::identity::check_sources(self).map_err(ConfigError::Invalid)?;
+        let known: Vec<&str> = crate::identity::SOURCES
+            .iter()
+            .copied()
+            .chain(self.sources.iter().map(|s| s.id.as_str()))
+            .collect();
         for p in &self.portals {
             for rule in &p.access {
-                if let Some(s) = rule
-                    .sources
-                    .iter()
-                    .find(|s| !crate::identity::SOURCES.contains(&s.as_str()))
-                {
+                if let Some(s) = rule.sources.iter().find(|s| !known.contains(&s.as_str())) {
                     return bad(format!(
                         "portal {:?}: access.sources names {s:?}; known sources: {}",
                         p.id,
-                        crate::identity::SOURCES.join(", ")
+                        known.join(", ")
                     ));
                 }
             }

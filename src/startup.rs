@@ -130,7 +130,12 @@ impl Application {
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|e| StartupError::Other(e.to_string()))?;
+        let sources = Arc::new(
+            crate::identity::sources::Sources::new(&settings, clock.now())
+                .map_err(StartupError::Other)?,
+        );
         let state = Arc::new(AppState {
+            sources,
             policy: Policy::new(settings.portals.clone()),
             clients: Clients::new(&settings.clients),
             eph: EphemeralState::new(eph),
@@ -160,6 +165,9 @@ impl Application {
         }
         spawn_key_reloader(&state);
         spawn_audit_retention(&state);
+        state
+            .sources
+            .spawn_refresher(state.http.clone(), state.clock.clone(), state.self_url.clone());
         Ok(Self { listener, state })
     }
 

@@ -185,6 +185,7 @@ impl PasswordSource {
                 loa: LoA::Low,
                 methods: vec![AuthMethod::Password],
                 authenticated_at: now,
+                attributes: Default::default(),
             },
             account,
         })

@@ -357,6 +357,8 @@ pub async fn otp_post(
             loa: p.identity.loa.max(LoA::Low),
             methods,
             source: p.identity.source.clone(),
+            source_org_kind: None,
+            upstream: None,
         };
         if let Some((old, _)) = browser.session(&app).await? {
             app.eph.delete_session(&old).await?;
