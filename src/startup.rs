@@ -165,9 +165,11 @@ impl Application {
         }
         spawn_key_reloader(&state);
         spawn_audit_retention(&state);
-        state
-            .sources
-            .spawn_refresher(state.http.clone(), state.clock.clone(), state.self_url.clone());
+        state.sources.spawn_refresher(
+            state.http.clone(),
+            state.clock.clone(),
+            state.self_url.clone(),
+        );
         Ok(Self { listener, state })
     }
 

@@ -8,7 +8,7 @@ use crate::domain::LoA;
 
 /// One `[[sources]]` entry.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "RawSource")]
 pub struct SourceSettings {
     /// Short stable id used in URLs (`/saml/{id}/acs`), identity links and
     /// portal rules, e.g. `hus`.
@@ -30,8 +30,75 @@ pub struct SourceSettings {
     /// E-mail domains whose `login_hint` goes straight to this source.
     #[serde(default)]
     pub domains: Vec<String>,
-    #[serde(flatten)]
     pub kind: SourceKind,
+}
+
+/// `[[sources]]` as written: one flat table (serde's `flatten` cannot be
+/// combined with refusing unknown keys, so the nesting is done here).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    id: String,
+    kind: KindName,
+    name: String,
+    #[serde(default)]
+    name_sv: Option<String>,
+    #[serde(default)]
+    name_en: Option<String>,
+    #[serde(default)]
+    group: SourceGroup,
+    #[serde(default)]
+    organisation: Option<String>,
+    #[serde(default)]
+    domains: Vec<String>,
+    #[serde(default)]
+    metadata_file: Option<String>,
+    #[serde(default)]
+    metadata_url: Option<String>,
+    #[serde(default = "default_refresh")]
+    metadata_refresh_secs: u64,
+    #[serde(default)]
+    post_binding: bool,
+    #[serde(default = "default_loa")]
+    loa: LoA,
+    #[serde(default)]
+    require_encryption: bool,
+    #[serde(default)]
+    attributes: AttributeMap,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum KindName {
+    Saml,
+    Suomifi,
+}
+
+impl From<RawSource> for SourceSettings {
+    fn from(r: RawSource) -> Self {
+        let saml = SamlSourceSettings {
+            metadata_file: r.metadata_file,
+            metadata_url: r.metadata_url,
+            metadata_refresh_secs: r.metadata_refresh_secs,
+            post_binding: r.post_binding,
+            loa: r.loa,
+            require_encryption: r.require_encryption,
+            attributes: r.attributes,
+        };
+        SourceSettings {
+            id: r.id,
+            name: r.name,
+            name_sv: r.name_sv,
+            name_en: r.name_en,
+            group: r.group,
+            organisation: r.organisation,
+            domains: r.domains,
+            kind: match r.kind {
+                KindName::Saml => SourceKind::Saml(saml),
+                KindName::Suomifi => SourceKind::Suomifi(saml),
+            },
+        }
+    }
 }
 
 impl SourceSettings {
@@ -68,8 +135,7 @@ pub enum SourceGroup {
     Professionals,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone)]
 pub enum SourceKind {
     /// An organisation's SAML 2.0 identity provider.
     Saml(SamlSourceSettings),
@@ -78,29 +144,22 @@ pub enum SourceKind {
     Suomifi(SamlSourceSettings),
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct SamlSourceSettings {
     /// The IdP's metadata from a file...
-    #[serde(default)]
     pub metadata_file: Option<String>,
     /// ...or from a URL, refreshed every `metadata_refresh_secs` (the last
     /// good copy is kept when a refresh fails).
-    #[serde(default)]
     pub metadata_url: Option<String>,
-    #[serde(default = "default_refresh")]
     pub metadata_refresh_secs: u64,
     /// Send the AuthnRequest by HTTP-POST instead of HTTP-Redirect.
-    #[serde(default)]
     pub post_binding: bool,
-    /// The lowest level this source may vouch for; Suomi.fi asks for it.
-    #[serde(default = "default_loa")]
+    /// For `saml`: the level the session gets; for `suomifi`: the lowest
+    /// level asked for.
     pub loa: LoA,
     /// Require the assertion to arrive encrypted (Suomi.fi always does).
-    #[serde(default)]
     pub require_encryption: bool,
     /// Which attributes mean what.
-    #[serde(default)]
     pub attributes: AttributeMap,
 }
 
@@ -207,14 +266,49 @@ impl Default for RegistrationSettings {
         Self {
             profession_groups: vec![
                 g("physician", "Lääkäri", "Läkare", "Physician"),
-                g("nurse", "Sairaanhoitaja, terveydenhoitaja tai kätilö", "Sjukskötare, hälsovårdare eller barnmorska", "Nurse, public health nurse or midwife"),
-                g("practical_nurse", "Lähihoitaja", "Närvårdare", "Practical nurse"),
-                g("psychologist", "Psykologi tai psykoterapeutti", "Psykolog eller psykoterapeut", "Psychologist or psychotherapist"),
-                g("social_worker", "Sosiaalityöntekijä tai sosionomi", "Socialarbetare eller socionom", "Social worker or social services professional"),
-                g("therapist", "Kuntoutuksen ammattilainen", "Rehabiliteringsexpert", "Rehabilitation professional"),
-                g("pharmacist", "Farmaseutti tai proviisori", "Farmaceut eller provisor", "Pharmacist"),
+                g(
+                    "nurse",
+                    "Sairaanhoitaja, terveydenhoitaja tai kätilö",
+                    "Sjukskötare, hälsovårdare eller barnmorska",
+                    "Nurse, public health nurse or midwife",
+                ),
+                g(
+                    "practical_nurse",
+                    "Lähihoitaja",
+                    "Närvårdare",
+                    "Practical nurse",
+                ),
+                g(
+                    "psychologist",
+                    "Psykologi tai psykoterapeutti",
+                    "Psykolog eller psykoterapeut",
+                    "Psychologist or psychotherapist",
+                ),
+                g(
+                    "social_worker",
+                    "Sosiaalityöntekijä tai sosionomi",
+                    "Socialarbetare eller socionom",
+                    "Social worker or social services professional",
+                ),
+                g(
+                    "therapist",
+                    "Kuntoutuksen ammattilainen",
+                    "Rehabiliteringsexpert",
+                    "Rehabilitation professional",
+                ),
+                g(
+                    "pharmacist",
+                    "Farmaseutti tai proviisori",
+                    "Farmaceut eller provisor",
+                    "Pharmacist",
+                ),
                 g("student", "Opiskelija", "Studerande", "Student"),
-                g("other", "Muu ammattilainen", "Annan yrkesperson", "Other professional"),
+                g(
+                    "other",
+                    "Muu ammattilainen",
+                    "Annan yrkesperson",
+                    "Other professional",
+                ),
             ],
         }
     }

@@ -74,7 +74,9 @@ pub fn check_sources(s: &crate::config::Settings) -> Result<(), String> {
             ));
         }
         if SOURCES.contains(&id.as_str()) {
-            return Err(format!("source id {id:?} is reserved for a built-in source"));
+            return Err(format!(
+                "source id {id:?} is reserved for a built-in source"
+            ));
         }
         if !seen.insert(id.as_str()) {
             return Err(format!("source {id:?} is defined twice"));

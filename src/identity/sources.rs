@@ -5,7 +5,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use super::config::{SourceSettings, SourceKind};
+use super::config::{SourceKind, SourceSettings};
 use super::saml::idp::Idp;
 use super::saml::metadata::IdpMetadata;
 use super::saml::xmlsec::{KeyPair, Signers};
@@ -84,7 +84,12 @@ impl SamlSource {
     /// Loads the metadata again (file or URL).
     /// A `metadata_url` starting with `/` is this node's own (`base`): the
     /// development IdP.
-    pub async fn refresh(&self, http: &reqwest::Client, base: &str, now: i64) -> Result<(), String> {
+    pub async fn refresh(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        now: i64,
+    ) -> Result<(), String> {
         if let Ok(mut t) = self.last_try.write() {
             *t = now;
         }
@@ -229,9 +234,12 @@ impl Sources {
         if domain.is_empty() {
             return None;
         }
-        self.list
-            .iter()
-            .find(|s| s.settings.domains.iter().any(|d| d.eq_ignore_ascii_case(&domain)))
+        self.list.iter().find(|s| {
+            s.settings
+                .domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(&domain))
+        })
     }
 
     pub fn national_id_key(&self) -> &[u8] {

@@ -9,7 +9,8 @@ pub mod attr {
     pub const SATU: &str = "urn:oid:1.2.246.22";
     pub const CN: &str = "urn:oid:2.5.4.3";
     pub const DISPLAY_NAME: &str = "urn:oid:2.16.840.1.113730.3.1.241";
-    pub const FIRST_NAMES: &str = "http://eidas.europa.eu/attributes/naturalperson/CurrentGivenName";
+    pub const FIRST_NAMES: &str =
+        "http://eidas.europa.eu/attributes/naturalperson/CurrentGivenName";
     pub const GIVEN_NAME: &str = "urn:oid:2.5.4.42";
     pub const SURNAME: &str = "urn:oid:2.5.4.4";
     pub const MAIL: &str = "urn:oid:0.9.2342.19200300.100.1.3";
@@ -58,7 +59,10 @@ pub fn subject_of(national_id: &str, key: &[u8]) -> String {
 pub fn valid_national_id(s: &str) -> bool {
     let s = s.trim().to_ascii_uppercase();
     let b = s.as_bytes();
-    if b.len() != 11 || !b[..6].iter().all(u8::is_ascii_digit) || !b[7..10].iter().all(u8::is_ascii_digit) {
+    if b.len() != 11
+        || !b[..6].iter().all(u8::is_ascii_digit)
+        || !b[7..10].iter().all(u8::is_ascii_digit)
+    {
         return false;
     }
     if !b"+-ABCDEFYXWVU".contains(&b[6]) {

@@ -17,7 +17,7 @@ pub mod redis;
 pub mod sql;
 
 pub use ephemeral::EphemeralState;
-pub use identities::{IdentityLink, Identities, Profile, Registration};
+pub use identities::{Identities, IdentityLink, Profile, Registration};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -173,11 +173,7 @@ pub fn person_claims(person: &Person, scope: &[String], portals: Vec<String>) ->
         portals,
         professional_profile: person.profile.as_ref().filter(|_| has("profile")).map(
             |(p, orgs)| {
-                let oid = |id: &str| {
-                    orgs.iter()
-                        .find(|o| o.id == id)
-                        .map(|o| o.oid.to_string())
-                };
+                let oid = |id: &str| orgs.iter().find(|o| o.id == id).map(|o| o.oid.to_string());
                 ProfileClaim {
                     profession_group: p.profession_group.clone(),
                     wellbeing_area: p.wellbeing_area.as_deref().and_then(oid),

@@ -7,8 +7,8 @@ pub mod error;
 pub mod i18n;
 pub mod middleware;
 pub mod pages;
-pub mod sources_i18n;
 pub mod routes;
+pub mod sources_i18n;
 pub use crate::time;
 
 use axum::Router;

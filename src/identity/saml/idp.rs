@@ -75,7 +75,12 @@ pub struct Idp {
 
 impl Idp {
     pub fn metadata(&self) -> String {
-        idp_metadata(&self.entity_id, &self.sso_url, &self.slo_url, &self.key.cert_b64)
+        idp_metadata(
+            &self.entity_id,
+            &self.sso_url,
+            &self.slo_url,
+            &self.key.cert_b64,
+        )
     }
 
     /// Reads a redirect-binding AuthnRequest, checking its signature with
@@ -94,8 +99,8 @@ impl Idp {
         if attr(&doc, root, "Destination") != Some(self.sso_url.as_str()) {
             return Err("the AuthnRequest is for another IdP".into());
         }
-        let issuer = xml::only_child(&doc, root, SAML, "Issuer")?
-            .ok_or("the AuthnRequest has no Issuer")?;
+        let issuer =
+            xml::only_child(&doc, root, SAML, "Issuer")?.ok_or("the AuthnRequest has no Issuer")?;
         let mut context_refs = Vec::new();
         for rac in xml::children(&doc, root, SAMLP, "RequestedAuthnContext") {
             for r in xml::children(&doc, rac, SAML, "AuthnContextClassRef") {
@@ -109,7 +114,9 @@ impl Idp {
             .map(|n| xml::text(&doc, n))
             .transpose()?;
         Ok(ReceivedRequest {
-            id: attr(&doc, root, "ID").ok_or("the AuthnRequest has no ID")?.to_string(),
+            id: attr(&doc, root, "ID")
+                .ok_or("the AuthnRequest has no ID")?
+                .to_string(),
             issuer: xml::text(&doc, issuer)?,
             acs: attr(&doc, root, "AssertionConsumerServiceURL")
                 .ok_or("the AuthnRequest names no AssertionConsumerServiceURL")?
@@ -131,7 +138,10 @@ impl Idp {
                 esc(name)
             ));
             for v in values {
-                attrs.push_str(&format!("<saml:AttributeValue>{}</saml:AttributeValue>", esc(v)));
+                attrs.push_str(&format!(
+                    "<saml:AttributeValue>{}</saml:AttributeValue>",
+                    esc(v)
+                ));
             }
             attrs.push_str("</saml:Attribute>");
         }
@@ -243,7 +253,12 @@ impl Idp {
         let rs = req
             .relay_state
             .as_deref()
-            .map(|r| format!("<input type=\"hidden\" name=\"RelayState\" value=\"{}\">", esc(r)))
+            .map(|r| {
+                format!(
+                    "<input type=\"hidden\" name=\"RelayState\" value=\"{}\">",
+                    esc(r)
+                )
+            })
             .unwrap_or_default();
         format!(
             "<!doctype html><html lang=\"fi\"><head><meta charset=\"utf-8\"><title>SAML</title></head>\

@@ -80,7 +80,9 @@ impl IdpMetadata {
             return Err("the metadata names no signing certificate".into());
         }
         if m.sso_redirect.is_none() && m.sso_post.is_none() {
-            return Err("the metadata names no SingleSignOnService (HTTP-Redirect or HTTP-POST)".into());
+            return Err(
+                "the metadata names no SingleSignOnService (HTTP-Redirect or HTTP-POST)".into(),
+            );
         }
         Ok(m)
     }
@@ -149,9 +151,15 @@ mod tests {
         );
         let m = IdpMetadata::parse(&text).unwrap();
         assert_eq!(m.entity_id, "https://idp.example.fi");
-        assert_eq!(m.sso_redirect.as_deref(), Some("https://idp.example.fi/sso"));
+        assert_eq!(
+            m.sso_redirect.as_deref(),
+            Some("https://idp.example.fi/sso")
+        );
         assert_eq!(m.sso_post.as_deref(), Some("https://idp.example.fi/sso"));
-        assert_eq!(m.slo_redirect.as_deref(), Some("https://idp.example.fi/slo"));
+        assert_eq!(
+            m.slo_redirect.as_deref(),
+            Some("https://idp.example.fi/slo")
+        );
         assert_eq!(m.signing_certs, vec![b"not really a certificate".to_vec()]);
         assert!(m.wants_signed_requests);
     }
@@ -161,7 +169,11 @@ mod tests {
         let no_keys = "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"x\">\
             <md:IDPSSODescriptor><md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"https://x/sso\"/>\
             </md:IDPSSODescriptor></md:EntityDescriptor>";
-        assert!(IdpMetadata::parse(no_keys).unwrap_err().contains("no signing certificate"));
+        assert!(
+            IdpMetadata::parse(no_keys)
+                .unwrap_err()
+                .contains("no signing certificate")
+        );
         assert!(IdpMetadata::parse("<x/>").is_err());
     }
 }

@@ -184,7 +184,9 @@ pub fn read_redirect(
     let msg_raw = get_raw(param).ok_or_else(|| format!("no {param} parameter"))?;
     let relay_raw = get_raw("RelayState");
     if let Some(cert) = signer {
-        let alg = get_raw("SigAlg").map(decode).ok_or("the message is not signed")?;
+        let alg = get_raw("SigAlg")
+            .map(decode)
+            .ok_or("the message is not signed")?;
         if alg != SIG_ALG_RSA_SHA256 {
             return Err(format!("signature algorithm {alg:?} is not accepted"));
         }
@@ -196,7 +198,10 @@ pub fn read_redirect(
         if let Some(rs) = relay_raw {
             signed.push_str(&format!("&RelayState={rs}"));
         }
-        signed.push_str(&format!("&SigAlg={}", get_raw("SigAlg").unwrap_or_default()));
+        signed.push_str(&format!(
+            "&SigAlg={}",
+            get_raw("SigAlg").unwrap_or_default()
+        ));
         if !verify_rsa_sha256(cert, signed.as_bytes(), &sig) {
             return Err("the signature does not verify".into());
         }
@@ -211,10 +216,7 @@ pub fn read_redirect(
     Ok(RedirectMessage {
         xml,
         relay_state: relay_raw.map(decode),
-        params: raw
-            .iter()
-            .map(|(k, v)| (decode(k), decode(v)))
-            .collect(),
+        params: raw.iter().map(|(k, v)| (decode(k), decode(v))).collect(),
     })
 }
 

@@ -191,7 +191,9 @@ pub fn validate(text: &str, exp: &Expectations<'_>) -> Result<Assertion, Respons
         .parent(*a)
         .is_some_and(|p| xml::is(&ddoc, p, SAML, "EncryptedAssertion"))
     {
-        return Err(invalid("the decrypted assertion is not where it was encrypted"));
+        return Err(invalid(
+            "the decrypted assertion is not where it was encrypted",
+        ));
     }
     let source = ddoc
         .node_source(*a)
@@ -265,7 +267,10 @@ fn read_assertion(
     let subject = only_child(doc, a, SAML, "Subject")
         .map_err(invalid)?
         .ok_or_else(|| invalid("the assertion has no Subject"))?;
-    if xml::children(doc, subject, SAML, "EncryptedID").next().is_some() {
+    if xml::children(doc, subject, SAML, "EncryptedID")
+        .next()
+        .is_some()
+    {
         return Err(invalid("an encrypted NameID is not supported"));
     }
     let name_id_el = only_child(doc, subject, SAML, "NameID")
@@ -384,7 +389,9 @@ fn read_assertion(
             };
             let mut values = Vec::new();
             for v in xml::children(doc, at, SAML, "AttributeValue") {
-                values.push(xml::text(doc, v).map_err(|e| invalid(format!("attribute {name}: {e}")))?);
+                values.push(
+                    xml::text(doc, v).map_err(|e| invalid(format!("attribute {name}: {e}")))?,
+                );
             }
             attributes.push((name.to_string(), values));
         }

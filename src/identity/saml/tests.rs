@@ -46,7 +46,11 @@ fn anna() -> IdpPerson {
     }
 }
 
-fn check(text: &str, idp: &Idp, f: impl FnOnce(&mut Expectations<'_>)) -> Result<super::response::Assertion, ResponseError> {
+fn check(
+    text: &str,
+    idp: &Idp,
+    f: impl FnOnce(&mut Expectations<'_>),
+) -> Result<super::response::Assertion, ResponseError> {
     let signers = Signers::from_der(&[idp.key.cert_der()]).unwrap();
     let key = sp_key();
     let mut exp = Expectations {
@@ -78,7 +82,9 @@ fn refused(text: &str) -> String {
 
 #[test]
 fn signed_assertion_passes_and_is_read() {
-    let r = idp().response(&req(), Some(&anna()), &Answer::new(NOW)).unwrap();
+    let r = idp()
+        .response(&req(), Some(&anna()), &Answer::new(NOW))
+        .unwrap();
     let a = ok(&r);
     assert_eq!(a.name_id, "anna@hus.example.fi");
     assert_eq!(a.issuer, "https://idp.hus.example.fi");
@@ -125,13 +131,17 @@ fn unsigned_and_foreign_signatures_are_refused() {
     // Signed by a key the metadata does not name (the SP's own key here).
     let mut foreign = idp();
     foreign.key = sp_key();
-    let r = foreign.response(&req(), Some(&anna()), &Answer::new(NOW)).unwrap();
+    let r = foreign
+        .response(&req(), Some(&anna()), &Answer::new(NOW))
+        .unwrap();
     assert!(refused(&r).contains("signature"));
 }
 
 #[test]
 fn tampering_after_signing_is_refused() {
-    let r = idp().response(&req(), Some(&anna()), &Answer::new(NOW)).unwrap();
+    let r = idp()
+        .response(&req(), Some(&anna()), &Answer::new(NOW))
+        .unwrap();
     let t = r.replace(">Hoitaja<", ">Lääkäri<");
     assert_ne!(t, r);
     assert!(refused(&t).contains("signature"));
@@ -143,16 +153,28 @@ fn tampering_after_signing_is_refused() {
 fn a_comment_inside_the_nameid_is_refused() {
     // Exclusive C14N drops comments, so the signature still holds: the
     // reader must refuse rather than read "anna@hus.example.fi.evil".
-    let r = idp().response(&req(), Some(&anna()), &Answer::new(NOW)).unwrap();
-    let t = r.replace("anna@hus.example.fi<", "anna@hus.example.fi<!---->.evil<");
+    // The attacker's own account at the IdP is "anna@hus.example.fi.evil";
+    // a comment after the victim's part leaves the signed text unchanged.
+    let mut mallory = anna();
+    mallory.name_id = "anna@hus.example.fi.evil".into();
+    let r = idp()
+        .response(&req(), Some(&mallory), &Answer::new(NOW))
+        .unwrap();
+    let t = r.replace(
+        "anna@hus.example.fi.evil<",
+        "anna@hus.example.fi<!---->.evil<",
+    );
     assert_ne!(t, r);
-    assert!(refused(&t).contains("NameID"));
+    let m = refused(&t);
+    assert!(m.contains("NameID"), "{m}");
 }
 
 #[test]
 fn signature_wrapping_is_refused() {
     let i = idp();
-    let r = i.response(&req(), Some(&anna()), &Answer::new(NOW)).unwrap();
+    let r = i
+        .response(&req(), Some(&anna()), &Answer::new(NOW))
+        .unwrap();
     let start = r.find("<saml:Assertion").unwrap();
     let end = r.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
     let signed = &r[start..end];
@@ -173,11 +195,7 @@ fn signature_wrapping_is_refused() {
     assert!(refused(&hidden).contains("exactly one"));
     // The evil one with the signed one's ID: duplicate IDs.
     let same_id = evil_assertion.replace(&evil.assertion_id, "_dup");
-    let signed_dup = signed.replacen(
-        &format!("ID=\"{}\"", anna_id(signed)),
-        "ID=\"_dup\"",
-        1,
-    );
+    let signed_dup = signed.replacen(&format!("ID=\"{}\"", anna_id(signed)), "ID=\"_dup\"", 1);
     let dup = format!("{}{signed_dup}{}", &r[..start], &r[end..]).replace(
         "</samlp:Response>",
         &format!("<samlp:Extensions>{same_id}</samlp:Extensions></samlp:Response>"),
@@ -198,7 +216,9 @@ fn wrong_audience_recipient_request_and_issuer_are_refused() {
     let r = i.response(&req(), Some(&anna()), &ans).unwrap();
     assert!(refused(&r).contains("another service"));
 
-    let r = i.response(&req(), Some(&anna()), &Answer::new(NOW)).unwrap();
+    let r = i
+        .response(&req(), Some(&anna()), &Answer::new(NOW))
+        .unwrap();
     let e = check(&r, &i, |e| e.request_id = "_other").unwrap_err();
     assert!(e.to_string().contains("InResponseTo"));
     let e = check(&r, &i, |e| e.acs = "https://pv.example.fi/saml/oys/acs").unwrap_err();
@@ -212,7 +232,9 @@ fn wrong_audience_recipient_request_and_issuer_are_refused() {
 #[test]
 fn time_windows_hold() {
     let i = idp();
-    let r = i.response(&req(), Some(&anna()), &Answer::new(NOW)).unwrap();
+    let r = i
+        .response(&req(), Some(&anna()), &Answer::new(NOW))
+        .unwrap();
     let e = check(&r, &i, |e| e.now = NOW + 300 + 61).unwrap_err();
     assert!(matches!(e, ResponseError::Expired(_)), "{e:?}");
     let e = check(&r, &i, |e| e.now = NOW - 200).unwrap_err();
@@ -254,12 +276,20 @@ fn idp_reads_a_signed_request() {
     };
     let url = super::request::redirect_url(&i.sso_url, "SAMLRequest", &r.to_xml(), Some("rs"), &sp)
         .unwrap();
-    let got = i.read_request(url.split_once('?').unwrap().1, Some(&sp.cert_der())).unwrap();
+    let got = i
+        .read_request(url.split_once('?').unwrap().1, Some(&sp.cert_der()))
+        .unwrap();
     assert_eq!(got.id, "_req1");
     assert_eq!(got.acs, ACS);
-    assert_eq!(got.context_refs, vec!["http://ftn.ficora.fi/2017/loa3".to_string()]);
+    assert_eq!(
+        got.context_refs,
+        vec!["http://ftn.ficora.fi/2017/loa3".to_string()]
+    );
     assert_eq!(got.locale.as_deref(), Some("en"));
     assert!(got.force_authn);
     // Signed by someone else: refused.
-    assert!(i.read_request(url.split_once('?').unwrap().1, Some(&i.key.cert_der())).is_err());
+    assert!(
+        i.read_request(url.split_once('?').unwrap().1, Some(&i.key.cert_der()))
+            .is_err()
+    );
 }

@@ -81,7 +81,11 @@ pub fn all(doc: &Document<'_>, ns: &str, local: &str) -> Vec<NodeId> {
 
 pub fn attr<'d>(doc: &'d Document<'_>, id: NodeId, name: &str) -> Option<&'d str> {
     doc.element(id)
-        .and_then(|e| e.attributes.iter().find(|a| a.name.local_name.as_ref() == name && a.name.namespace_uri.is_none()))
+        .and_then(|e| {
+            e.attributes
+                .iter()
+                .find(|a| a.name.local_name.as_ref() == name && a.name.namespace_uri.is_none())
+        })
         .map(|a| a.value.as_ref())
 }
 
@@ -127,7 +131,10 @@ mod tests {
     #[test]
     fn instants() {
         assert_eq!(parse_instant("2026-01-15T12:00:00Z"), Some(1_768_478_400));
-        assert_eq!(parse_instant("2026-01-15T12:00:00.123Z"), Some(1_768_478_400));
+        assert_eq!(
+            parse_instant("2026-01-15T12:00:00.123Z"),
+            Some(1_768_478_400)
+        );
         assert_eq!(parse_instant("2026-01-15T12:00:00+02:00"), None);
         assert_eq!(parse_instant("2026-01-15"), None);
         assert_eq!(instant(1_768_478_400), "2026-01-15T12:00:00Z");

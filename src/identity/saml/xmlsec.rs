@@ -39,7 +39,9 @@ impl Signers {
     pub fn from_der(certs: &[Vec<u8>]) -> Result<Self, XmlSecError> {
         let mut keys = KeysManager::new();
         for c in certs {
-            keys.add_key(loader::load_x509_cert_der(c).map_err(|e| XmlSecError::Key(e.to_string()))?);
+            keys.add_key(
+                loader::load_x509_cert_der(c).map_err(|e| XmlSecError::Key(e.to_string()))?,
+            );
         }
         if certs.is_empty() {
             return Err(XmlSecError::Key("no signing certificate".into()));
@@ -58,7 +60,6 @@ impl Signers {
         let mut ctx = DsigContext::new(self.keys.clone());
         ctx.trusted_keys_only = true;
         ctx.strict_verification = true;
-        ctx.add_id_attr("ID");
         let results = match bergshamra::dsig::verify::verify_all_document(&ctx, doc) {
             Ok(r) => r,
             Err(bergshamra::Error::MissingElement(_)) => return Ok(Vec::new()),
@@ -120,7 +121,10 @@ fn pem_body(pem: &str, label: &str) -> Result<Vec<u8>, XmlSecError> {
     let stop = rest
         .find(&end)
         .ok_or_else(|| XmlSecError::Key(format!("unterminated {label}")))?;
-    let b64: String = rest[..stop].chars().filter(|c| !c.is_whitespace()).collect();
+    let b64: String = rest[..stop]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     crate::tokens::b64_std_decode(&b64).map_err(|e| XmlSecError::Key(e.to_string()))
 }
 
@@ -150,7 +154,8 @@ impl KeyPair {
 
     pub fn from_files(key_file: &str, cert_file: &str) -> Result<Self, XmlSecError> {
         let read = |p: &str| {
-            std::fs::read_to_string(p).map_err(|e| XmlSecError::Key(format!("cannot read {p}: {e}")))
+            std::fs::read_to_string(p)
+                .map_err(|e| XmlSecError::Key(format!("cannot read {p}: {e}")))
         };
         Self::from_pem(&read(key_file)?, &read(cert_file)?)
     }
@@ -178,8 +183,7 @@ impl KeyPair {
     /// Signs the element with `ID="{id}"` in `xml`, which must hold an
     /// empty signature template (see [`signature_template`]).
     pub fn sign_template(&self, xml: &str) -> Result<String, XmlSecError> {
-        let mut ctx = DsigContext::new(self.private.clone());
-        ctx.add_id_attr("ID");
+        let ctx = DsigContext::new(self.private.clone());
         bergshamra::sign(&ctx, xml).map_err(|e| XmlSecError::Signing(e.to_string()))
     }
 
@@ -199,7 +203,7 @@ impl KeyPair {
 }
 
 /// Whom an assertion is encrypted to: the SP's certificate.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Recipient {
     public: KeysManager,
 }

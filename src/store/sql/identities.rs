@@ -86,10 +86,10 @@ macro_rules! sql_identities {
                 subject: &str,
                 now: i64,
             ) -> StoreResult<Option<Account>> {
-                let row = sqlx::query(concat!(
+                let row = sqlx::query(
                     "UPDATE identity_links SET last_used_at = $1 \
-                     WHERE source = $2 AND subject = $3 RETURNING account_id"
-                ))
+                     WHERE source = $2 AND subject = $3 RETURNING account_id",
+                )
                 .bind(now)
                 .bind(source)
                 .bind(subject)

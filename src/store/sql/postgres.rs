@@ -11,7 +11,7 @@ use super::identities::sql_identities;
 use crate::domain::{AccountStatus, Network};
 use crate::store::{
     Account, AccountQuery, AccountUpdate, AuditEvent, AuditQuery, Directory, FailureOutcome,
-    IdentityLink, Identities, LiaisonContact, Membership, NewAccount, Organisation, Profile,
+    Identities, IdentityLink, LiaisonContact, Membership, NewAccount, Organisation, Profile,
     Registration, StoreError, StoreResult, StoredKey,
 };
 

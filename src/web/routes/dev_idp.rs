@@ -39,7 +39,10 @@ pub const ORG_PEOPLE: &[TestPerson] = &[
         attributes: &[
             ("urn:oid:2.5.4.42", "Hanna"),
             ("urn:oid:2.5.4.4", "Hoitaja"),
-            ("urn:oid:0.9.2342.19200300.100.1.3", "hanna.hoitaja@sairaala.example.fi"),
+            (
+                "urn:oid:0.9.2342.19200300.100.1.3",
+                "hanna.hoitaja@sairaala.example.fi",
+            ),
             ("urn:oid:2.5.4.12", "sairaanhoitaja"),
         ],
     },
@@ -51,7 +54,10 @@ pub const ORG_PEOPLE: &[TestPerson] = &[
         attributes: &[
             ("urn:oid:2.5.4.42", "Lauri"),
             ("urn:oid:2.5.4.4", "Lääkäri"),
-            ("urn:oid:0.9.2342.19200300.100.1.3", "lauri.laakari@sairaala.example.fi"),
+            (
+                "urn:oid:0.9.2342.19200300.100.1.3",
+                "lauri.laakari@sairaala.example.fi",
+            ),
             ("urn:oid:2.5.4.12", "erikoislääkäri"),
         ],
     },
@@ -182,7 +188,11 @@ pub async fn sso_get(
         }
     };
     let ticket = crate::tokens::random_token(18);
-    if let Err(e) = app.eph.put_pending("devidp", &ticket, &Stored::from(&req), 900).await {
+    if let Err(e) = app
+        .eph
+        .put_pending("devidp", &ticket, &Stored::from(&req), 900)
+        .await
+    {
         return crate::web::error::WebError::from(e).page(browser.lang);
     }
     let (csrf, set) = browser.csrf(&app);
@@ -253,12 +263,20 @@ pub async fn sso_post(
         return (StatusCode::NOT_FOUND, "no such development IdP profile").into_response();
     };
     if !browser.csrf_ok(&app, &f.csrf) {
-        return (StatusCode::FORBIDDEN, "development IdP: the form expired; start again").into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            "development IdP: the form expired; start again",
+        )
+            .into_response();
     }
     let stored = match app.eph.take_pending::<Stored>("devidp", &f.ticket).await {
         Ok(Some(s)) => s,
         Ok(None) => {
-            return (StatusCode::BAD_REQUEST, "development IdP: this login was answered already or expired; start again").into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                "development IdP: this login was answered already or expired; start again",
+            )
+                .into_response();
         }
         Err(e) => return crate::web::error::WebError::from(e).page(browser.lang),
     };
@@ -308,21 +326,35 @@ pub async fn sso_post(
         Ok(xml) => Html(Idp::post_form(&req, &xml)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "development IdP could not build its answer");
-            (StatusCode::INTERNAL_SERVER_ERROR, format!("development IdP: {e}")).into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("development IdP: {e}"),
+            )
+                .into_response()
         }
     }
 }
 
 /// `GET /dev-idp/{profile}/slo`: answers our signed LogoutRequest with a
 /// signed LogoutResponse to the SP's logout endpoint.
-pub async fn slo(State(app): State<SharedState>, uri: Uri, Path(profile): Path<String>) -> Response {
+pub async fn slo(
+    State(app): State<SharedState>,
+    uri: Uri,
+    Path(profile): Path<String>,
+) -> Response {
     use crate::identity::saml::{request, xml};
     let (Some(idp), Some(sp)) = (idp_of(&app, &profile), app.sources.sp_key.as_ref()) else {
         return (StatusCode::NOT_FOUND, "no such development IdP profile").into_response();
     };
-    let m = match request::read_redirect(uri.query().unwrap_or_default(), "SAMLRequest", Some(&sp.cert_der())) {
+    let m = match request::read_redirect(
+        uri.query().unwrap_or_default(),
+        "SAMLRequest",
+        Some(&sp.cert_der()),
+    ) {
         Ok(m) => m,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("development IdP: {e}")).into_response(),
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("development IdP: {e}")).into_response();
+        }
     };
     let Ok(doc) = xml::parse(&m.xml) else {
         return (StatusCode::BAD_REQUEST, "development IdP: not XML").into_response();
@@ -346,8 +378,18 @@ pub async fn slo(State(app): State<SharedState>, uri: Uri, Path(profile): Path<S
         app.now(),
         &id,
     );
-    match request::redirect_url(&dest, "SAMLResponse", &answer, m.relay_state.as_deref(), &idp.key) {
+    match request::redirect_url(
+        &dest,
+        "SAMLResponse",
+        &answer,
+        m.relay_state.as_deref(),
+        &idp.key,
+    ) {
         Ok(url) => axum::response::Redirect::to(&url).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("development IdP: {e}")).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("development IdP: {e}"),
+        )
+            .into_response(),
     }
 }

@@ -368,10 +368,46 @@ async fn form_page(
         csrf,
         ar: f.ar.clone(),
         text_fields: vec![
-            field("given_name", s.given_name, None, "text", "given-name", &f.given_name, e.given_name, names_fixed),
-            field("family_name", s.family_name, None, "text", "family-name", &f.family_name, e.family_name, names_fixed),
-            field("email", s.email, Some(s.email_hint), "email", "email", &f.email, e.email, false),
-            field("phone", s.phone, Some(s.phone_hint), "tel", "tel", &f.phone, e.phone, false),
+            field(
+                "given_name",
+                s.given_name,
+                None,
+                "text",
+                "given-name",
+                &f.given_name,
+                e.given_name,
+                names_fixed,
+            ),
+            field(
+                "family_name",
+                s.family_name,
+                None,
+                "text",
+                "family-name",
+                &f.family_name,
+                e.family_name,
+                names_fixed,
+            ),
+            field(
+                "email",
+                s.email,
+                Some(s.email_hint),
+                "email",
+                "email",
+                &f.email,
+                e.email,
+                false,
+            ),
+            field(
+                "phone",
+                s.phone,
+                Some(s.phone_hint),
+                "tel",
+                "tel",
+                &f.phone,
+                e.phone,
+                false,
+            ),
         ],
         organisations: orgs
             .iter()
@@ -478,7 +514,11 @@ pub async fn register_get(
         };
         let a = &p.identity.attributes;
         let f = Form {
-            ar: if q.ar.is_empty() { p.ar.clone() } else { q.ar.clone() },
+            ar: if q.ar.is_empty() {
+                p.ar.clone()
+            } else {
+                q.ar.clone()
+            },
             given_name: a.given_name.clone().unwrap_or_default(),
             family_name: a.family_name.clone().unwrap_or_default(),
             email: a.email.clone().unwrap_or_default(),
@@ -509,7 +549,11 @@ pub async fn register_get(
 
 /// `POST /register`: creates the account, its identity link and profile
 /// at once, then logs the person in.
-pub async fn register_post(State(app): State<SharedState>, browser: Browser, body: Bytes) -> Response {
+pub async fn register_post(
+    State(app): State<SharedState>,
+    browser: Browser,
+    body: Bytes,
+) -> Response {
     let lang = browser.lang;
     let inner = async {
         let mut f = Form::parse(&body);
@@ -544,7 +588,11 @@ pub async fn register_post(State(app): State<SharedState>, browser: Browser, bod
             .await;
         }
         // Single use: a double submit registers once.
-        let Some(p) = app.eph.take_pending::<PendingRegistration>("reg", &key).await? else {
+        let Some(p) = app
+            .eph
+            .take_pending::<PendingRegistration>("reg", &key)
+            .await?
+        else {
             return Ok(registration_expired(&app, &browser, &uri));
         };
         let now = app.now();
@@ -633,7 +681,12 @@ pub async fn profile_get(
     profile_page(&app, &browser, &uri, Some(q.saved.is_some())).await
 }
 
-async fn profile_page(app: &AppState, browser: &Browser, uri: &Uri, saved: Option<bool>) -> Response {
+async fn profile_page(
+    app: &AppState,
+    browser: &Browser,
+    uri: &Uri,
+    saved: Option<bool>,
+) -> Response {
     let lang = browser.lang;
     let inner = async {
         let Some((_, session)) = browser.session(app).await? else {
@@ -686,7 +739,12 @@ async fn profile_page(app: &AppState, browser: &Browser, uri: &Uri, saved: Optio
 }
 
 /// `POST /account/profile`
-pub async fn profile_post(State(app): State<SharedState>, browser: Browser, uri: Uri, body: Bytes) -> Response {
+pub async fn profile_post(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
     let lang = browser.lang;
     let inner = async {
         let mut f = Form::parse(&body);
@@ -747,8 +805,14 @@ mod tests {
 
     #[test]
     fn phones_and_emails() {
-        assert_eq!(normal_phone("040 123  4567").as_deref(), Some("040 123 4567"));
-        assert_eq!(normal_phone("+358401234567").as_deref(), Some("+358401234567"));
+        assert_eq!(
+            normal_phone("040 123  4567").as_deref(),
+            Some("040 123 4567")
+        );
+        assert_eq!(
+            normal_phone("+358401234567").as_deref(),
+            Some("+358401234567")
+        );
         assert!(normal_phone("12345").is_none());
         assert!(normal_phone("040+1234567").is_none());
         assert!(normal_phone("call me").is_none());

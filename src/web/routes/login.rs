@@ -206,10 +206,16 @@ pub async fn login_get(
                 .idp_hint
                 .as_deref()
                 .and_then(|h| app.sources.get(h))
-                .or_else(|| r.login_hint.as_deref().and_then(|h| app.sources.for_hint(h)));
+                .or_else(|| {
+                    r.login_hint
+                        .as_deref()
+                        .and_then(|h| app.sources.for_hint(h))
+                });
             if let Some(src) = hinted {
-                return Ok(Redirect::to(&page_uri(&format!("/login/source/{}", src.id()), &q.ar).to_string())
-                    .into_response());
+                return Ok(Redirect::to(
+                    &page_uri(&format!("/login/source/{}", src.id()), &q.ar).to_string(),
+                )
+                .into_response());
             }
         }
         let hint = req

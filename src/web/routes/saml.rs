@@ -82,11 +82,29 @@ async fn begin_inner(
     let t = texts(browser.lang);
     let back = Some((login_uri(ar).to_string(), t.back_to_login));
     let Some(src) = app.sources.get(id) else {
-        return Ok(message(app, browser, uri, s.unknown_source_title, s.unknown_source_body, vec![], back, StatusCode::NOT_FOUND));
+        return Ok(message(
+            app,
+            browser,
+            uri,
+            s.unknown_source_title,
+            s.unknown_source_body,
+            vec![],
+            back,
+            StatusCode::NOT_FOUND,
+        ));
     };
     let (Some(loaded), Some(sp_key)) = (src.loaded(), app.sources.sp_key.as_ref()) else {
         tracing::warn!(source = %id, error = ?src.last_error(), "login through a source whose metadata is not loaded");
-        return Ok(message(app, browser, uri, s.unavailable_title, s.unavailable_body, vec![], back, StatusCode::SERVICE_UNAVAILABLE));
+        return Ok(message(
+            app,
+            browser,
+            uri,
+            s.unavailable_title,
+            s.unavailable_body,
+            vec![],
+            back,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ));
     };
     let now = app.now();
     let request_id = format!("_{}", random_token(20));
@@ -145,19 +163,30 @@ async fn begin_inner(
     let relay = random_token(12);
     if use_post {
         let xml = req.to_xml();
-        let end = xml.find("</saml:Issuer>").map(|i| i + "</saml:Issuer>".len()).unwrap_or(0);
+        let end = xml
+            .find("</saml:Issuer>")
+            .map(|i| i + "</saml:Issuer>".len())
+            .unwrap_or(0);
         let template = format!(
             "{}{}{}",
             &xml[..end],
             crate::identity::saml::xmlsec::signature_template(&request_id, &sp_key.cert_b64),
             &xml[end..]
         );
-        let signed = sp_key.sign_template(&template).map_err(WebError::internal)?;
+        let signed = sp_key
+            .sign_template(&template)
+            .map_err(WebError::internal)?;
         let page = post_page(browser.lang, &destination, "SAMLRequest", &signed, &relay);
         return Ok(with_cookies(page, cookies));
     }
-    let url = redirect_url(&destination, "SAMLRequest", &req.to_xml(), Some(&relay), sp_key)
-        .map_err(WebError::internal)?;
+    let url = redirect_url(
+        &destination,
+        "SAMLRequest",
+        &req.to_xml(),
+        Some(&relay),
+        sp_key,
+    )
+    .map_err(WebError::internal)?;
     Ok(with_cookies(Redirect::to(&url).into_response(), cookies))
 }
 
@@ -280,7 +309,11 @@ async fn acs_inner(
     let Some(src) = app.sources.get(id) else {
         return Err(WebError::NotFound);
     };
-    let encoded: String = f.saml_response.chars().filter(|c| !c.is_whitespace()).collect();
+    let encoded: String = f
+        .saml_response
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     if encoded.is_empty() || encoded.len() > app.settings.saml.max_response_bytes {
         tracing::warn!(source = %id, ?ip, bytes = encoded.len(), "SAML response missing or too large");
         return Ok(refused(app, browser, "", Refusal::Untrusted));
@@ -320,7 +353,11 @@ async fn acs_inner(
                     let cancelled = sub.as_deref().is_some_and(|s| {
                         s.ends_with(":AuthnFailed") || s.ends_with(":RequestDenied")
                     });
-                    if cancelled { Refusal::Cancelled } else { Refusal::Failed }
+                    if cancelled {
+                        Refusal::Cancelled
+                    } else {
+                        Refusal::Failed
+                    }
                 }
                 ResponseError::Expired(_) => Refusal::Expired,
                 ResponseError::Invalid(_) => Refusal::Untrusted,
@@ -378,7 +415,9 @@ async fn check(
     let mut refreshed = false;
     loop {
         let Some(loaded) = src.loaded() else {
-            return Err(ResponseError::Invalid("the IdP's metadata is not loaded".into()));
+            return Err(ResponseError::Invalid(
+                "the IdP's metadata is not loaded".into(),
+            ));
         };
         let Some(sp_key) = app.sources.sp_key.as_ref() else {
             return Err(ResponseError::Invalid("no SP key".into()));
@@ -400,7 +439,10 @@ async fn check(
         match response::validate(text, &exp) {
             Err(ResponseError::Invalid(m)) if m.contains("signature") && !refreshed => {
                 refreshed = true;
-                if !src.refresh_if_stale(&app.http, &app.self_url, app.now()).await {
+                if !src
+                    .refresh_if_stale(&app.http, &app.self_url, app.now())
+                    .await
+                {
                     return Err(ResponseError::Invalid(m));
                 }
                 tracing::info!(source = %src.id(), "metadata refreshed after a signature failure; checking again");
@@ -428,10 +470,12 @@ fn identity_of(
             return Err("the personal identity code is malformed".into());
         }
         let class = a.authn_context.as_deref().unwrap_or_default();
-        let loa = suomifi::level(class)
-            .ok_or_else(|| format!("unknown level of assurance {class:?}"))?;
+        let loa =
+            suomifi::level(class).ok_or_else(|| format!("unknown level of assurance {class:?}"))?;
         let municipality = match lang {
-            Lang::Sv => a.first(attr::MUNICIPALITY_SV).or(a.first(attr::MUNICIPALITY_FI)),
+            Lang::Sv => a
+                .first(attr::MUNICIPALITY_SV)
+                .or(a.first(attr::MUNICIPALITY_FI)),
             _ => a.first(attr::MUNICIPALITY_FI),
         };
         return Ok(VerifiedIdentity {
@@ -520,8 +564,8 @@ pub async fn single_logout(
         &u.name_id,
         u.session_index.as_deref(),
     );
-    let url = redirect_url(&slo, "SAMLRequest", &xml, Some(&id), sp_key)
-        .map_err(WebError::internal)?;
+    let url =
+        redirect_url(&slo, "SAMLRequest", &xml, Some(&id), sp_key).map_err(WebError::internal)?;
     tracing::info!(source = %u.source, "single logout sent to the IdP");
     Ok(Some(url))
 }
@@ -568,7 +612,12 @@ pub async fn slo(
         return done(&app);
     };
     let pending = match m.relay_state.as_deref() {
-        Some(rs) => app.eph.take_pending::<SentLogout>("slo", rs).await.ok().flatten(),
+        Some(rs) => app
+            .eph
+            .take_pending::<SentLogout>("slo", rs)
+            .await
+            .ok()
+            .flatten(),
         None => None,
     };
     match pending {
