@@ -314,6 +314,20 @@ async fn organisation_login_registers_once_and_reaches_santra() {
     .await;
     let id = jwt_payload(tokens["id_token"].as_str().unwrap());
     assert!(id["amr"].as_array().unwrap().iter().any(|m| m == "saml"));
+    // The vouching organisation, the portals and the profile are in the token.
+    assert_eq!(
+        id["organisations"][0]["oid"], "1.2.246.10.1567535.10.0",
+        "{id}"
+    );
+    assert!(
+        id["portals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "santra")
+    );
+    assert_eq!(id["professional_profile"]["profession_group"], "nurse");
+    assert_eq!(id["acr"], "http://eidas.europa.eu/LoA/substantial");
     let sub = id["sub"].as_str().unwrap().to_string();
     let account = app
         .state

@@ -914,6 +914,7 @@ fn grant() -> Grant {
         methods: vec![AuthMethod::Password],
         source: "password".into(),
         source_org_kind: None,
+        source_org: None,
     }
 }
 
@@ -927,6 +928,7 @@ async fn sessions(st: &EphemeralState) {
         methods: vec![AuthMethod::Password],
         source: "password".into(),
         source_org_kind: None,
+        source_org: None,
         upstream: None,
     };
     st.put_session("k1", &s, 1000).await.unwrap();

@@ -26,6 +26,9 @@ pub struct Session {
     /// it counts among the person's organisations for portal rules.
     #[serde(default)]
     pub source_org_kind: Option<OrgKind>,
+    /// That organisation's id: it is named in the tokens' organisations.
+    #[serde(default)]
+    pub source_org: Option<String>,
     /// The upstream IdP's session, for single logout.
     #[serde(default)]
     pub upstream: Option<Upstream>,
@@ -79,6 +82,8 @@ pub struct Grant {
     pub source: String,
     #[serde(default)]
     pub source_org_kind: Option<OrgKind>,
+    #[serde(default)]
+    pub source_org: Option<String>,
 }
 
 /// A refresh-token family: every rotation replaces `current`; a token that

@@ -454,6 +454,7 @@ pub async fn strong_browser(app: &TestApp, username: &str) -> Browser {
         methods: vec![AuthMethod::Password, AuthMethod::Otp],
         source: "password".into(),
         source_org_kind: None,
+        source_org: None,
         upstream: None,
     };
     let secret = porttivahti::tokens::random_token(32);

@@ -381,6 +381,7 @@ async fn password_inner(
                 methods: identity.methods,
                 source: identity.source,
                 source_org_kind: None,
+                source_org: None,
                 upstream: None,
             };
             // A new login replaces whatever session the browser had.

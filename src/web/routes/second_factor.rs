@@ -358,6 +358,7 @@ pub async fn otp_post(
             methods,
             source: p.identity.source.clone(),
             source_org_kind: None,
+            source_org: None,
             upstream: None,
         };
         if let Some((old, _)) = browser.session(&app).await? {
