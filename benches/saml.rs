@@ -52,10 +52,16 @@ fn person() -> IdpPerson {
             a("urn:oid:1.2.246.22", "99912345A"),
             a("urn:oid:2.5.4.3", "Suominen Sanna Maria"),
             a("urn:oid:2.16.840.1.113730.3.1.241", "Sanna Suominen"),
-            a("http://eidas.europa.eu/attributes/naturalperson/CurrentGivenName", "Sanna Maria"),
+            a(
+                "http://eidas.europa.eu/attributes/naturalperson/CurrentGivenName",
+                "Sanna Maria",
+            ),
             a("urn:oid:2.5.4.42", "Sanna"),
             a("urn:oid:2.5.4.4", "Suominen"),
-            a("urn:oid:0.9.2342.19200300.100.1.3", "sanna.suominen@example.fi"),
+            a(
+                "urn:oid:0.9.2342.19200300.100.1.3",
+                "sanna.suominen@example.fi",
+            ),
             a("urn:oid:1.2.246.517.2002.2.18", "179"),
             a("urn:oid:1.2.246.517.2002.2.19", "Jyväskylä"),
         ],
@@ -68,7 +74,9 @@ fn benches(c: &mut Criterion) {
     // development SP key is RSA-3072: about 3x slower to decrypt with).
     let sp = KeyPair::from_files("certs/dev/dev-idp-key.pem", "certs/dev/dev-idp.pem").unwrap();
     let signers = Signers::from_der(&[i.key.cert_der()]).unwrap();
-    let signed = i.response(&request(), Some(&person()), &Answer::new(NOW)).unwrap();
+    let signed = i
+        .response(&request(), Some(&person()), &Answer::new(NOW))
+        .unwrap();
     let mut enc = Answer::new(NOW);
     enc.encrypt_to = Some(sp.recipient());
     let encrypted = i.response(&request(), Some(&person()), &enc).unwrap();
@@ -100,14 +108,21 @@ fn benches(c: &mut Criterion) {
         &mut sig,
     )
     .unwrap();
-    let public = aws_lc_rs::signature::KeyPair::public_key(&kp).as_ref().to_vec();
+    let public = aws_lc_rs::signature::KeyPair::public_key(&kp)
+        .as_ref()
+        .to_vec();
     let sp_pkcs8 = pkcs8("certs/dev/dev-idp-key.pem");
     let private = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(&sp_pkcs8).unwrap();
     let public_enc = private.public_key();
     let oaep_pub = aws_lc_rs::rsa::OaepPublicEncryptingKey::new(public_enc).unwrap();
     let mut ct = vec![0; oaep_pub.ciphertext_size()];
     let ct = oaep_pub
-        .encrypt(&aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1, &[7u8; 32], &mut ct, None)
+        .encrypt(
+            &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1,
+            &[7u8; 32],
+            &mut ct,
+            None,
+        )
         .unwrap()
         .to_vec();
     let oaep = aws_lc_rs::rsa::OaepPrivateDecryptingKey::new(private).unwrap();
@@ -127,9 +142,14 @@ fn benches(c: &mut Criterion) {
     g.bench_function("rsa2048_oaep_decrypt", |b| {
         let mut out = vec![0; 512];
         b.iter(|| {
-            oaep.decrypt(&aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1, black_box(&ct), &mut out, None)
-                .unwrap()
-                .len()
+            oaep.decrypt(
+                &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1,
+                black_box(&ct),
+                &mut out,
+                None,
+            )
+            .unwrap()
+            .len()
         })
     });
     g.bench_function("signed_response", |b| {
@@ -143,10 +163,7 @@ fn benches(c: &mut Criterion) {
 
 fn pkcs8(path: &str) -> Vec<u8> {
     let pem = std::fs::read_to_string(path).unwrap();
-    let b64: String = pem
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     porttivahti::tokens::b64_std_decode(&b64).unwrap()
 }
 
