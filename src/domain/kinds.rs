@@ -84,6 +84,7 @@ text_enum!(
         Saml = "saml",
         SuomiFi = "suomifi",
         MobileCertificate = "mca",
+        Oidc = "oidc",
     }
 );
 

@@ -65,6 +65,16 @@ struct RawSource {
     require_encryption: bool,
     #[serde(default)]
     attributes: AttributeMap,
+    #[serde(default)]
+    issuer: Option<String>,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    client_secret: Option<crate::config::Secret>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    claims: ClaimMap,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -72,6 +82,7 @@ struct RawSource {
 enum KindName {
     Saml,
     Suomifi,
+    Oidc,
 }
 
 impl From<RawSource> for SourceSettings {
@@ -96,6 +107,19 @@ impl From<RawSource> for SourceSettings {
             kind: match r.kind {
                 KindName::Saml => SourceKind::Saml(saml),
                 KindName::Suomifi => SourceKind::Suomifi(saml),
+                KindName::Oidc => SourceKind::Oidc(OidcSourceSettings {
+                    issuer: r.issuer.unwrap_or_default(),
+                    client_id: r.client_id.unwrap_or_default(),
+                    client_secret: r.client_secret.unwrap_or_default(),
+                    scopes: if r.scopes.is_empty() {
+                        vec!["profile".into(), "email".into()]
+                    } else {
+                        r.scopes
+                    },
+                    loa: saml.loa,
+                    claims: r.claims,
+                    refresh_secs: saml.metadata_refresh_secs,
+                }),
             },
         }
     }
@@ -111,9 +135,18 @@ impl SourceSettings {
         }
     }
 
-    pub fn saml(&self) -> &SamlSourceSettings {
+    /// The SAML settings of a SAML or Suomi.fi source.
+    pub fn saml(&self) -> Option<&SamlSourceSettings> {
         match &self.kind {
-            SourceKind::Saml(s) | SourceKind::Suomifi(s) => s,
+            SourceKind::Saml(s) | SourceKind::Suomifi(s) => Some(s),
+            SourceKind::Oidc(_) => None,
+        }
+    }
+
+    pub fn oidc(&self) -> Option<&OidcSourceSettings> {
+        match &self.kind {
+            SourceKind::Oidc(o) => Some(o),
+            _ => None,
         }
     }
 
@@ -142,6 +175,49 @@ pub enum SourceKind {
     /// Suomi.fi e-Identification: the SAML source with Suomi.fi's
     /// attributes, levels of assurance and identity-code handling.
     Suomifi(SamlSourceSettings),
+    /// An organisation's OpenID Connect provider (Entra ID and the like).
+    Oidc(OidcSourceSettings),
+}
+
+/// An upstream OpenID Connect provider: discovery, the code flow with
+/// PKCE and a nonce, and ID-token validation.
+#[derive(Debug, Clone)]
+pub struct OidcSourceSettings {
+    /// The issuer; its `/.well-known/openid-configuration` is fetched.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: crate::config::Secret,
+    /// Scopes beside `openid`.
+    pub scopes: Vec<String>,
+    /// The level the session gets.
+    pub loa: LoA,
+    pub claims: ClaimMap,
+    /// How often discovery and keys are fetched again.
+    pub refresh_secs: u64,
+}
+
+/// Which ID-token claims mean what (Entra ID: `oid` is the stable subject
+/// within a tenant).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClaimMap {
+    pub subject: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: String,
+    pub groups: String,
+}
+
+impl Default for ClaimMap {
+    fn default() -> Self {
+        Self {
+            subject: "sub".into(),
+            given_name: "given_name".into(),
+            family_name: "family_name".into(),
+            email: "email".into(),
+            groups: "groups".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -81,7 +81,25 @@ pub fn check_sources(s: &crate::config::Settings) -> Result<(), String> {
         if !seen.insert(id.as_str()) {
             return Err(format!("source {id:?} is defined twice"));
         }
-        let saml = src.saml();
+        if let Some(o) = src.oidc() {
+            if url::Url::parse(&o.issuer).is_err() {
+                return Err(format!("source {id:?}: issuer {:?} is not a URL", o.issuer));
+            }
+            if o.client_id.is_empty() || o.client_secret.expose().is_empty() {
+                return Err(format!(
+                    "source {id:?}: an OpenID Connect source needs client_id and client_secret"
+                ));
+            }
+            if o.refresh_secs < 60 {
+                return Err(format!(
+                    "source {id:?}: metadata_refresh_secs must be at least 60"
+                ));
+            }
+            continue;
+        }
+        let Some(saml) = src.saml() else {
+            continue;
+        };
         match (&saml.metadata_file, &saml.metadata_url) {
             (Some(_), None) | (None, Some(_)) => {}
             _ => {

@@ -26,6 +26,8 @@ pub struct SamlSource {
     last_error: RwLock<Option<String>>,
     /// When a refresh was last tried (rate-limits refreshes on demand).
     last_try: RwLock<i64>,
+    /// An OpenID Connect source's discovery document and keys.
+    provider: RwLock<Option<Arc<openidconnect::core::CoreProviderMetadata>>>,
 }
 
 impl SamlSource {
@@ -36,6 +38,16 @@ impl SamlSource {
     /// The metadata, when it has been loaded.
     pub fn loaded(&self) -> Option<Arc<Loaded>> {
         self.loaded.read().ok().and_then(|g| g.clone())
+    }
+
+    /// An OpenID Connect source's provider metadata, when discovered.
+    pub fn provider(&self) -> Option<Arc<openidconnect::core::CoreProviderMetadata>> {
+        self.provider.read().ok().and_then(|g| g.clone())
+    }
+
+    /// Whether a login through this source can start now.
+    pub fn available(&self) -> bool {
+        self.loaded().is_some() || self.provider().is_some()
     }
 
     pub fn last_error(&self) -> Option<String> {
@@ -93,7 +105,28 @@ impl SamlSource {
         if let Ok(mut t) = self.last_try.write() {
             *t = now;
         }
-        let saml = self.settings.saml();
+        if let Some(o) = self.settings.oidc() {
+            let result = discover(http, &o.issuer).await;
+            return match result {
+                Ok(meta) => {
+                    tracing::info!(source = %self.settings.id, issuer = %o.issuer, "OpenID Connect provider discovered");
+                    if let Ok(mut g) = self.provider.write() {
+                        *g = Some(Arc::new(meta));
+                    }
+                    if let Ok(mut g) = self.last_error.write() {
+                        *g = None;
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    self.failed(e.clone());
+                    Err(e)
+                }
+            };
+        }
+        let Some(saml) = self.settings.saml() else {
+            return Err("not a SAML source".into());
+        };
         let text = match (&saml.metadata_file, &saml.metadata_url) {
             (Some(f), _) => std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}")),
             (None, Some(u)) if u.starts_with('/') => fetch(http, &format!("{base}{u}")).await,
@@ -116,6 +149,17 @@ impl SamlSource {
         }
         self.refresh(http, base, now).await.is_ok()
     }
+}
+
+async fn discover(
+    http: &reqwest::Client,
+    issuer: &str,
+) -> Result<openidconnect::core::CoreProviderMetadata, String> {
+    let issuer = openidconnect::IssuerUrl::new(issuer.to_string())
+        .map_err(|e| format!("issuer {issuer:?}: {e}"))?;
+    openidconnect::core::CoreProviderMetadata::discover_async(issuer.clone(), http)
+        .await
+        .map_err(|e| format!("discovery at {}: {e}", issuer.as_str()))
 }
 
 async fn fetch(http: &reqwest::Client, url: &str) -> Result<String, String> {
@@ -167,7 +211,7 @@ impl Sources {
     /// Reads the SP key and the metadata files; URL metadata is fetched by
     /// [`Sources::spawn_refresher`].
     pub fn new(s: &Settings, now: i64) -> Result<Self, String> {
-        let sp_key = if s.sources.is_empty() && !s.dev_idp.enabled {
+        let sp_key = if !s.sources.iter().any(|x| x.saml().is_some()) && !s.dev_idp.enabled {
             None
         } else {
             Some(
@@ -193,11 +237,12 @@ impl Sources {
                     loaded: RwLock::new(None),
                     last_error: RwLock::new(None),
                     last_try: RwLock::new(0),
+                    provider: RwLock::new(None),
                 })
             })
             .collect();
         for src in &list {
-            if let Some(f) = &src.settings.saml().metadata_file {
+            if let Some(f) = src.settings.saml().and_then(|m| m.metadata_file.as_ref()) {
                 let text = std::fs::read_to_string(f)
                     .map_err(|e| format!("source {:?}: cannot read {f}: {e}", src.id()))?;
                 src.install(&text, now)
@@ -255,10 +300,11 @@ impl Sources {
         base: String,
     ) {
         for src in self.list.iter().cloned() {
-            let Some(_) = &src.settings.saml().metadata_url else {
-                continue;
+            let every = match (src.settings.saml(), src.settings.oidc()) {
+                (Some(m), _) if m.metadata_url.is_some() => m.metadata_refresh_secs,
+                (_, Some(o)) => o.refresh_secs,
+                _ => continue,
             };
-            let every = src.settings.saml().metadata_refresh_secs;
             let http = http.clone();
             let clock = clock.clone();
             let base = base.clone();

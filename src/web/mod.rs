@@ -18,7 +18,7 @@ use axum::routing::{delete, get, post};
 use crate::app::SharedState;
 use routes::{
     account, admin, admin_api as api, demo, dev_idp, external, liaisons, login, oidc, ops, saml,
-    second_factor,
+    second_factor, upstream_oidc,
 };
 
 pub fn router(state: SharedState) -> Router {
@@ -139,6 +139,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/saml/{id}/metadata", get(saml::metadata))
         .route("/saml/{id}/acs", post(saml::acs))
         .route("/saml/{id}/slo", get(saml::slo))
+        .route("/login/oidc/{id}/callback", get(upstream_oidc::callback))
         .route(
             "/register",
             get(external::register_get).post(external::register_post),

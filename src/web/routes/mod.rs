@@ -11,3 +11,4 @@ pub mod ops;
 pub mod saml;
 pub mod second_factor;
 pub mod sources_view;
+pub mod upstream_oidc;

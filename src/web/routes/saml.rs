@@ -46,7 +46,7 @@ fn acs_url(app: &AppState, source: &str) -> String {
 
 /// The binding cookie goes with a cross-site POST from the IdP, so it is
 /// `SameSite=None` where the service runs on HTTPS.
-fn binding_cookie(app: &AppState, value: &str) -> String {
+pub(super) fn binding_cookie(app: &AppState, value: &str) -> String {
     let same_site = if app.settings.server.public_url.starts_with("https://") {
         "None"
     } else {
@@ -93,7 +93,14 @@ async fn begin_inner(
             StatusCode::NOT_FOUND,
         ));
     };
-    let (Some(loaded), Some(sp_key)) = (src.loaded(), app.sources.sp_key.as_ref()) else {
+    if src.settings.oidc().is_some() {
+        return super::upstream_oidc::begin(app, browser, uri, src, ar).await;
+    }
+    let (Some(loaded), Some(sp_key), Some(saml)) = (
+        src.loaded(),
+        app.sources.sp_key.as_ref(),
+        src.settings.saml(),
+    ) else {
         tracing::warn!(source = %id, error = ?src.last_error(), "login through a source whose metadata is not loaded");
         return Ok(message(
             app,
@@ -126,7 +133,6 @@ async fn begin_inner(
             app.settings.tokens.login_ttl_secs as i64,
         )
         .await?;
-    let saml = src.settings.saml();
     let refs: &[&str] = if src.settings.is_suomifi() {
         suomifi::requested(saml.loa)
     } else {
@@ -433,7 +439,8 @@ async fn check(
             now: app.now(),
             skew: app.settings.saml.clock_skew_secs,
             max_age: app.settings.saml.max_assertion_age_secs,
-            require_encryption: src.settings.saml().require_encryption || src.settings.is_suomifi(),
+            require_encryption: src.settings.saml().is_some_and(|m| m.require_encryption)
+                || src.settings.is_suomifi(),
             sp_key,
         };
         match response::validate(text, &exp) {
@@ -460,7 +467,9 @@ fn identity_of(
     lang: Lang,
 ) -> Result<VerifiedIdentity, String> {
     let now = app.now();
-    let saml = s.saml();
+    let Some(saml) = s.saml() else {
+        return Err("not a SAML source".into());
+    };
     if s.is_suomifi() {
         use suomifi::attr;
         let hetu = a

@@ -44,7 +44,7 @@ pub fn choice(app: &AppState, browser: &Browser, ar: &str, q: &str) -> Choice {
     let link = |src: &crate::identity::sources::SamlSource| SourceLink {
         name: src.settings.name_in(browser.lang).to_string(),
         href: page_uri(&format!("/login/source/{}", src.id()), ar).to_string(),
-        available: src.loaded().is_some(),
+        available: src.available(),
     };
     let mut c = Choice {
         q: q.trim().to_string(),
