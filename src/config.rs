@@ -11,6 +11,9 @@ use serde::Deserialize;
 
 use crate::domain::{AuthMethod, BusinessId, LoA, Network, OrgKind, OrgOid, Role};
 
+mod card;
+pub use card::{CardIssuer, CardSettings, CardTypeRule, RevocationUnknown};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read configuration file {path}: {source}")]
@@ -69,6 +72,8 @@ pub struct Settings {
     pub seed: SeedSettings,
     #[serde(default)]
     pub demo: DemoSettings,
+    #[serde(default)]
+    pub card: CardSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -84,6 +89,15 @@ pub struct ServerSettings {
     /// tells the client's address. Requests from anywhere else are taken at
     /// their peer address.
     pub trusted_proxies: Vec<IpNet>,
+    /// HTTPS listener that asks for (but does not require) a client
+    /// certificate: certificate-card login. Absent: no HTTPS listener.
+    pub tls_listen: Option<SocketAddr>,
+    /// PEM chain (server certificate first) and key of the HTTPS listener.
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    /// The public base URL of the HTTPS listener; default: the host of
+    /// `public_url` with the port of `tls_listen`.
+    pub tls_public_url: Option<String>,
 }
 
 /// An address block such as `10.0.0.0/8` or a single address.
@@ -153,6 +167,10 @@ impl Default for ServerSettings {
             public_url: "http://127.0.0.1:8080".into(),
             log_format: "text".into(),
             trusted_proxies: Vec::new(),
+            tls_listen: None,
+            tls_cert: PathBuf::from("certs/dev/server-chain.pem"),
+            tls_key: PathBuf::from("certs/dev/server-key.pem"),
+            tls_public_url: None,
         }
     }
 }
@@ -635,20 +653,34 @@ impl Settings {
                 ));
             }
         }
+        let mut known_sources: Vec<&str> = crate::identity::SOURCES.to_vec();
+        if self.card.enabled {
+            known_sources.push(&self.card.source);
+        }
         for p in &self.portals {
             for rule in &p.access {
                 if let Some(s) = rule
                     .sources
                     .iter()
-                    .find(|s| !crate::identity::SOURCES.contains(&s.as_str()))
+                    .find(|s| !known_sources.contains(&s.as_str()))
                 {
                     return bad(format!(
                         "portal {:?}: access.sources names {s:?}; known sources: {}",
                         p.id,
-                        crate::identity::SOURCES.join(", ")
+                        known_sources.join(", ")
                     ));
                 }
             }
+        }
+        self.card
+            .check(self.demo.enabled)
+            .map_err(ConfigError::Invalid)?;
+        if let Some(u) = &self.server.tls_public_url
+            && !u.starts_with("https://")
+        {
+            return bad(format!(
+                "server.tls_public_url must be an https URL, got {u:?}"
+            ));
         }
         if self.password.lock_after_failures == 0 {
             return bad("password.lock_after_failures must be at least 1".into());

@@ -3,19 +3,23 @@
 
 pub mod admin_i18n;
 pub mod browser;
+pub mod card_i18n;
 pub mod error;
 pub mod i18n;
 pub mod middleware;
 pub mod pages;
 pub mod routes;
 pub mod time;
+pub mod tls;
 
 use axum::Router;
 use axum::http::Uri;
 use axum::routing::{delete, get, post};
 
 use crate::app::SharedState;
-use routes::{account, admin, admin_api as api, demo, liaisons, login, oidc, ops, second_factor};
+use routes::{
+    account, admin, admin_api as api, card, demo, liaisons, login, oidc, ops, second_factor,
+};
 
 pub fn router(state: SharedState) -> Router {
     let mut r = Router::new()
@@ -28,6 +32,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/logout", get(oidc::logout_get).post(oidc::logout_post))
         .route("/login", get(login::login_get))
         .route("/login/password", post(login::login_password))
+        .route("/login/card", get(card::login_card))
         .route(
             "/password/change",
             get(login::change_get).post(login::change_post),
@@ -133,7 +138,8 @@ pub fn router(state: SharedState) -> Router {
         r = r
             .route("/demo/", get(demo::index))
             .route("/demo/login", get(demo::login))
-            .route("/demo/callback", get(demo::callback));
+            .route("/demo/callback", get(demo::callback))
+            .route("/demo/test-pki/card-ca.crl", get(card::demo_crl));
     }
     r.fallback(|uri: Uri, browser: browser::Browser| async move {
         if uri.path().starts_with("/admin/api/") {

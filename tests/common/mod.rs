@@ -164,6 +164,8 @@ pub const DESK_SECRET: &str = "desk-robot-secret-0123456789";
 
 pub struct TestApp {
     pub base: String,
+    /// The HTTPS listener, when `server.tls_listen` is set.
+    pub tls: Option<std::net::SocketAddr>,
     pub state: SharedState,
     pub clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
@@ -189,10 +191,12 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let clock = Arc::new(ManualClock::starting_now());
     let app = Application::build(settings, clock.clone()).await.unwrap();
     let base = format!("http://{}", app.local_addr());
+    let tls = app.tls_local_addr();
     let state = app.state();
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         base,
+        tls,
         state,
         clock,
         _dir: dir,

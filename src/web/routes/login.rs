@@ -85,6 +85,13 @@ fn login_page(
         username_error: f.username_error,
         password_error: f.password_error,
         desk: &app.settings.service_desk,
+        card_url: app.cards.as_ref().map(|_| {
+            format!(
+                "{}{}",
+                app.tls_url.as_deref().unwrap_or(""),
+                page_uri("/login/card", f.ar)
+            )
+        }),
     };
     with_cookies(
         render(&page, status),
