@@ -58,6 +58,7 @@ pub fn grant_of(session: &Session, scope: Vec<String>) -> Grant {
         loa: session.loa,
         methods: session.methods.clone(),
         source: session.source.clone(),
+        card_type: session.card_type.clone(),
     }
 }
 
@@ -412,6 +413,7 @@ async fn issue(
         acr: acr(grant.loa),
         amr: amr(&grant.methods),
         sid: grant.sid.clone(),
+        card_type: grant.card_type.clone(),
         person: claims.clone(),
     };
     let jti = match &family_id {
@@ -431,6 +433,7 @@ async fn issue(
         acr: Some(acr(grant.loa)),
         amr: Some(amr(&grant.methods)),
         sid: Some(grant.sid.clone()),
+        card_type: grant.card_type.clone(),
         portals: claims.portals,
         organisations: claims.organisations,
     };
@@ -476,6 +479,7 @@ pub fn client_credentials(
         acr: None,
         amr: None,
         sid: None,
+        card_type: None,
         portals: Vec::new(),
         organisations: Vec::new(),
     };

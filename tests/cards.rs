@@ -293,12 +293,16 @@ async fn test_cards_are_refused_unless_allowed() {
 
 #[test]
 fn a_production_configuration_cannot_allow_test_cards() {
-    let text = common::TEST_CONFIG.replace(
-        "enabled = true\nclient_id = \"portal-a\"",
-        "enabled = false\nclient_id = \"portal-a\"",
-    ) + "\n[card]\nenabled = true\ntrust_anchors = \"roots.pem\"\nallow_test_cards = true\n[[card.issuers]]\ncertificate = \"ca.pem\"\n";
-    let err = Settings::parse(&text, std::path::Path::new("t"), Vec::new()).unwrap_err();
+    let demo_on = "enabled = true\nclient_id = \"portal-a\"";
+    let demo_off = "enabled = false\nclient_id = \"portal-a\"";
+    let card = "\n[card]\nenabled = true\ntrust_anchors = \"roots.pem\"\nallow_test_cards = true\n\
+                [[card.issuers]]\ncertificate = \"ca.pem\"\n";
+    let dev = common::TEST_CONFIG.replace("SVC_DIGEST", &"0".repeat(64)) + card;
+    let prod = dev.replace(demo_on, demo_off);
+    let err = Settings::parse(&prod, std::path::Path::new("t"), Vec::new()).unwrap_err();
     assert!(err.to_string().contains("allow_test_cards"), "{err}");
+    // With the demo on (a development configuration) it is accepted.
+    assert!(Settings::parse(&dev, std::path::Path::new("t"), Vec::new()).is_ok());
 }
 
 #[tokio::test]

@@ -774,6 +774,7 @@ fn grant() -> Grant {
         loa: LoA::Low,
         methods: vec![AuthMethod::Password],
         source: "password".into(),
+        card_type: None,
     }
 }
 
@@ -786,6 +787,7 @@ async fn sessions(st: &EphemeralState) {
         loa: LoA::Low,
         methods: vec![AuthMethod::Password],
         source: "password".into(),
+        card_type: None,
     };
     st.put_session("k1", &s, 1000).await.unwrap();
     assert_eq!(st.session("k1", 1500).await.unwrap(), Some(s.clone()));

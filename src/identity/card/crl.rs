@@ -264,3 +264,94 @@ pub fn http_client(timeout_secs: u64) -> Result<reqwest::Client, String> {
         .build()
         .map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer,
+        IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+        PKCS_ECDSA_P384_SHA384, RevokedCertParams, SerialNumber,
+    };
+    use time::OffsetDateTime;
+
+    const NOW: i64 = 1_800_000_000;
+    const POLICY: CrlPolicy = CrlPolicy {
+        refresh_before: 600,
+        default_lifetime: 3600,
+        max_bytes: 1 << 20,
+    };
+
+    fn ca(alg: &'static rcgen::SignatureAlgorithm, cn: &str) -> CertifiedIssuer<'static, KeyPair> {
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        CertifiedIssuer::self_signed(p, KeyPair::generate_for(alg).unwrap()).unwrap()
+    }
+
+    fn crl(ca: &CertifiedIssuer<'static, KeyPair>, serials: &[&[u8]]) -> Vec<u8> {
+        let at = |t| OffsetDateTime::from_unix_timestamp(t).unwrap();
+        CertificateRevocationListParams {
+            this_update: at(NOW - 60),
+            next_update: at(NOW + 86_400),
+            crl_number: SerialNumber::from_slice(&[1]),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|s| RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(s),
+                    revocation_time: at(NOW - 120),
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        }
+        .signed_by(ca)
+        .unwrap()
+        .der()
+        .to_vec()
+    }
+
+    #[test]
+    fn a_crl_verifies_against_its_ca_and_lists_serials() {
+        for alg in [&PKCS_ECDSA_P256_SHA256, &PKCS_ECDSA_P384_SHA384] {
+            let ca = ca(alg, "Card CA");
+            let facts = super::super::cert::read_ca(ca.der()).unwrap();
+            let der = crl(&ca, &[&[0x4c, 0x01], &[0x4c, 0x02]]);
+            let c = parse_and_verify(&der, &facts, "http://x", NOW, POLICY).unwrap();
+            assert!(c.is_revoked(&[0x4c, 0x01]) && !c.is_revoked(&[0x4c, 0x03]));
+            assert_eq!(c.len(), 2);
+            assert_eq!(c.valid_until, NOW + 86_400);
+            assert_eq!(c.refresh_at, NOW + 86_400 - 600);
+            // PEM is accepted too.
+            let pem = format!(
+                "-----BEGIN X509 CRL-----\n{}\n-----END X509 CRL-----\n",
+                crate::tokens::b64_std(&der)
+            );
+            assert!(parse_and_verify(pem.as_bytes(), &facts, "http://x", NOW, POLICY).is_ok());
+        }
+    }
+
+    #[test]
+    fn a_forged_or_foreign_crl_is_refused() {
+        let ca = ca(&PKCS_ECDSA_P384_SHA384, "Card CA");
+        let facts = super::super::cert::read_ca(ca.der()).unwrap();
+        let mut der = crl(&ca, &[&[0x4c, 0x01]]);
+        // Flip a bit of the revoked serial: the signature no longer holds.
+        let at = der.windows(2).position(|w| w == [0x4c, 0x01]).unwrap();
+        der[at + 1] ^= 0x02;
+        let err = parse_and_verify(&der, &facts, "u", NOW, POLICY).unwrap_err();
+        assert!(err.contains("signature"), "{err}");
+        // Same name, another key.
+        let impostor = self::ca(&PKCS_ECDSA_P384_SHA384, "Card CA");
+        let err = parse_and_verify(&crl(&impostor, &[]), &facts, "u", NOW, POLICY).unwrap_err();
+        assert!(err.contains("signature"), "{err}");
+        // Another CA altogether.
+        let other = self::ca(&PKCS_ECDSA_P256_SHA256, "Other CA");
+        let err = parse_and_verify(&crl(&other, &[]), &facts, "u", NOW, POLICY).unwrap_err();
+        assert!(err.contains("not by"), "{err}");
+        assert!(parse_and_verify(b"junk", &facts, "u", NOW, POLICY).is_err());
+    }
+}

@@ -291,7 +291,7 @@ impl CardVerifier {
             webpki::Error::UnknownIssuer => {
                 CardError::UnknownCa("no path to a configured trust anchor".into())
             }
-            webpki::Error::RequiredEkuNotFound | webpki::Error::RequiredEkuNotFoundContext(_) => {
+            webpki::Error::RequiredEkuNotFoundContext(_) => {
                 CardError::WrongKeyUsage("ExtendedKeyUsage does not name clientAuth".into())
             }
             other => CardError::Invalid(format!("{other:?}")),

@@ -14,7 +14,9 @@ use rustls::pki_types::CertificateDer;
 use super::login::ArQuery;
 use crate::app::{AppState, SharedState};
 use crate::identity::card::{CardError, CardIdentity, cert_from_escaped_pem};
-use crate::web::browser::{Browser, with_cookies};
+use crate::store::ephemeral::Session;
+use crate::tokens::random_token;
+use crate::web::browser::{Browser, start_session, with_cookies};
 use crate::web::card_i18n::{card_texts, refusal_text};
 use crate::web::error::{Localized, WebError};
 use crate::web::i18n::texts;
@@ -158,14 +160,42 @@ async fn complete(
     app: &AppState,
     browser: &Browser,
     uri: &Uri,
-    _ar: &str,
+    ar: &str,
     card: &CardIdentity,
 ) -> Result<Response, WebError> {
     let source = app.settings.card.source.as_str();
     match linked_account(app, source, card.satu.as_str()).await? {
-        Some(_account) => Err(WebError::Internal(
-            "card login of a linked account is not available yet".into(),
-        )),
+        Some(account_id) => {
+            let identity = card.verified(source, app.now());
+            let session = Session {
+                sid: random_token(16),
+                account_id: account_id.clone(),
+                auth_time: identity.authenticated_at,
+                expires_at: identity.authenticated_at + app.settings.tokens.session_ttl_secs as i64,
+                loa: identity.loa,
+                methods: identity.methods,
+                source: identity.source,
+                card_type: Some(card.card_type.to_string()),
+            };
+            // A new login replaces whatever session the browser had.
+            if let Some((old_key, _)) = browser.session(app).await? {
+                app.eph.delete_session(&old_key).await?;
+            }
+            let cookie = start_session(app, &session).await?;
+            tracing::info!(
+                account = %account_id,
+                sid = %session.sid,
+                card_type = %card.card_type,
+                "card login"
+            );
+            let req = if ar.is_empty() {
+                None
+            } else {
+                app.eph.auth_request(ar).await?
+            };
+            let next = super::login::after_login(app, browser, req, ar, &session).await?;
+            Ok(with_cookies(next, [cookie]))
+        }
         None => {
             tracing::info!(
                 satu = %card.satu,

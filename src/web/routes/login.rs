@@ -359,6 +359,7 @@ async fn password_inner(
                 loa: identity.loa,
                 methods: identity.methods,
                 source: identity.source,
+                card_type: None,
             };
             // A new login replaces whatever session the browser had.
             if let Some((old_key, _)) = browser.session(app).await? {
