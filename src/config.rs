@@ -770,10 +770,12 @@ email = "palvelupiste@example.fi"
                 ("PORTTIVAHTI__SERVER__PUBLIC_URL", "https://sso.example.fi"),
                 ("PORTTIVAHTI__PASSWORD__LOCK_AFTER_FAILURES", "3"),
                 ("PORTTIVAHTI__STORE__REDIS_URL", "redis://127.0.0.1:6379"),
+                ("PORTTIVAHTI__SERVER__TLS_LISTEN", "127.0.0.1:9443"),
                 ("OTHER", "x"),
             ],
         )
         .unwrap();
+        assert_eq!(s.server.tls_listen.map(|a| a.port()), Some(9443));
         assert_eq!(s.server.listen.port(), 9999);
         assert_eq!(s.server.issuer(), "https://sso.example.fi");
         assert_eq!(s.password.lock_after_failures, 3);

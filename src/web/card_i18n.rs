@@ -163,3 +163,29 @@ pub fn refusal_text(code: &str, lang: Lang) -> &'static str {
         Lang::En => en,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_refusal_says_what_to_do_in_each_language() {
+        let fallback = refusal_text("?", Lang::En);
+        for code in [
+            "card_no_certificate",
+            "card_expired",
+            "card_not_yet_valid",
+            "card_revoked",
+            "card_unknown_ca",
+            "card_wrong_key_usage",
+            "card_revocation_unknown",
+            "card_test_card",
+            "card_unknown_type",
+            "card_proxy_untrusted",
+        ] {
+            assert_ne!(refusal_text(code, Lang::En), fallback, "{code}");
+            let [fi, sv, en] = [Lang::Fi, Lang::Sv, Lang::En].map(|l| refusal_text(code, l));
+            assert!(fi != sv && sv != en && fi != en, "{code}");
+        }
+    }
+}
