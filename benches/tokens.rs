@@ -66,6 +66,7 @@ fn person() -> Person {
         }],
         account,
         organisations: vec![org],
+        profile: None,
     }
 }
 

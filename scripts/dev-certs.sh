@@ -43,6 +43,11 @@ cat "$out/server.pem" "$out/ca.pem" > "$out/server-chain.pem"
 openssl req -x509 -new -newkey rsa:3072 -nodes -keyout "$out/saml-sp-key.pem" -out "$out/saml-sp.pem" \
   -days "$days" -subj "/C=FI/O=Porttivahti development/CN=Porttivahti development SAML SP" 2>/dev/null
 
+# The built-in development IdP (/dev-idp/, [dev_idp]): RSA 2048 that signs
+# its assertions.
+openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$out/dev-idp-key.pem" -out "$out/dev-idp.pem" \
+  -days "$days" -subj "/C=FI/O=Porttivahti development/CN=Porttivahti development IdP" 2>/dev/null
+
 rm -f "$out/server.csr" "$out/server.ext" "$out/ca.srl"
 chmod 600 "$out"/*-key.pem
-echo "wrote $out: ca.pem, server-chain.pem (+ server-key.pem), saml-sp.pem (+ saml-sp-key.pem)"
+echo "wrote $out: ca.pem, server-chain.pem (+ server-key.pem), saml-sp.pem (+ saml-sp-key.pem), dev-idp.pem (+ dev-idp-key.pem)"

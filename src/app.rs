@@ -100,6 +100,8 @@ pub struct AppState {
     /// The public base URL of the HTTPS listener (card login), when there
     /// is one.
     pub tls_url: Option<String>,
+    /// Organisation IdPs and Suomi.fi, with their metadata.
+    pub sources: Arc<crate::identity::sources::Sources>,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -74,6 +74,15 @@ pub struct Settings {
     pub demo: DemoSettings,
     #[serde(default)]
     pub card: CardSettings,
+    /// Organisation IdPs and Suomi.fi (`[[sources]]`).
+    #[serde(default)]
+    pub sources: Vec<crate::identity::config::SourceSettings>,
+    #[serde(default)]
+    pub saml: crate::identity::config::SamlSettings,
+    #[serde(default)]
+    pub registration: crate::identity::config::RegistrationSettings,
+    #[serde(default)]
+    pub dev_idp: crate::identity::config::DevIdpSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,6 +107,17 @@ pub struct ServerSettings {
     /// The public base URL of the HTTPS listener; default: the host of
     /// `public_url` with the port of `tls_listen`.
     pub tls_public_url: Option<String>,
+    /// `production` (the default) or `development`: development conveniences
+    /// such as the built-in test IdP are refused in production.
+    pub environment: Environment,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    #[default]
+    Production,
+    Development,
 }
 
 /// An address block such as `10.0.0.0/8` or a single address.
@@ -171,6 +191,7 @@ impl Default for ServerSettings {
             tls_cert: PathBuf::from("certs/dev/server-chain.pem"),
             tls_key: PathBuf::from("certs/dev/server-key.pem"),
             tls_public_url: None,
+            environment: Environment::Production,
         }
     }
 }
@@ -215,6 +236,11 @@ pub struct SecretSettings {
     pub key_encryption_key: Secret,
     /// Base64 of at least 32 random bytes: keys the CSRF tokens of forms.
     pub cookie_key: Secret,
+    /// Base64 of at least 32 random bytes: keys the hashes that link a
+    /// personal identity code to an account (the code is never stored).
+    /// Needed when a Suomi.fi source is configured.
+    #[serde(default)]
+    pub national_id_key: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -653,27 +679,34 @@ impl Settings {
                 ));
             }
         }
-        let mut known_sources: Vec<&str> = crate::identity::SOURCES.to_vec();
+        crate::identity::check_sources(self).map_err(ConfigError::Invalid)?;
+        let mut known: Vec<&str> = crate::identity::SOURCES
+            .iter()
+            .copied()
+            .chain(self.sources.iter().map(|s| s.id.as_str()))
+            .collect();
         if self.card.enabled {
-            known_sources.push(&self.card.source);
+            if known.contains(&self.card.source.as_str()) {
+                return bad(format!(
+                    "card.source {:?} is already the id of another source",
+                    self.card.source
+                ));
+            }
+            known.push(&self.card.source);
         }
         for p in &self.portals {
             for rule in &p.access {
-                if let Some(s) = rule
-                    .sources
-                    .iter()
-                    .find(|s| !known_sources.contains(&s.as_str()))
-                {
+                if let Some(s) = rule.sources.iter().find(|s| !known.contains(&s.as_str())) {
                     return bad(format!(
                         "portal {:?}: access.sources names {s:?}; known sources: {}",
                         p.id,
-                        known_sources.join(", ")
+                        known.join(", ")
                     ));
                 }
             }
         }
         self.card
-            .check(self.demo.enabled)
+            .check(self.server.environment == Environment::Development)
             .map_err(ConfigError::Invalid)?;
         if let Some(u) = &self.server.tls_public_url
             && !u.starts_with("https://")

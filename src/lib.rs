@@ -16,5 +16,6 @@ pub mod sso;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod time;
 pub mod tokens;
 pub mod web;

@@ -32,17 +32,39 @@ pub async fn load_person(app: &AppState, account_id: &str) -> StoreResult<Option
             organisations.push(o);
         }
     }
+    let profile = match app.dir.profile(account_id).await? {
+        Some(p) => {
+            let mut orgs = Vec::new();
+            for id in p
+                .cooperating_organisations
+                .iter()
+                .chain(p.wellbeing_area.iter())
+            {
+                if let Some(o) = app.dir.organisation(id).await? {
+                    orgs.push(o);
+                }
+            }
+            Some((p, orgs))
+        }
+        None => None,
+    };
     Ok(Some(Person {
         account,
         memberships,
         organisations,
+        profile,
     }))
 }
 
 pub fn facts(person: &Person, grant: &Grant) -> Facts {
     Facts {
         networks: person.memberships.iter().map(|m| m.network).collect(),
-        org_kinds: person.organisations.iter().map(|o| o.kind).collect(),
+        org_kinds: person
+            .organisations
+            .iter()
+            .map(|o| o.kind)
+            .chain(grant.source_org_kind)
+            .collect(),
         source: grant.source.clone(),
         loa: grant.loa,
         methods: grant.methods.clone(),
@@ -59,6 +81,7 @@ pub fn grant_of(session: &Session, scope: Vec<String>) -> Grant {
         methods: session.methods.clone(),
         source: session.source.clone(),
         card_type: session.card_type.clone(),
+        source_org_kind: session.source_org_kind,
     }
 }
 

@@ -146,7 +146,12 @@ impl Application {
             }
             None => (None, None),
         };
+        let sources = Arc::new(
+            crate::identity::sources::Sources::new(&settings, clock.now())
+                .map_err(StartupError::Other)?,
+        );
         let state = Arc::new(AppState {
+            sources,
             policy: Policy::new(settings.portals.clone()),
             clients: Clients::new(&settings.clients),
             eph: EphemeralState::new(eph),
@@ -180,6 +185,11 @@ impl Application {
         spawn_key_reloader(&state);
         spawn_audit_retention(&state);
         spawn_crl_refresh(&state);
+        state.sources.spawn_refresher(
+            state.http.clone(),
+            state.clock.clone(),
+            state.self_url.clone(),
+        );
         Ok(Self {
             listener,
             tls_listener,

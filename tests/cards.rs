@@ -155,6 +155,16 @@ fn client_config(card: Option<&TestCard>) -> rustls::ClientConfig {
 /// `GET path` over TLS to the HTTPS listener, presenting `card`: status
 /// and body.
 async fn tls_get(addr: SocketAddr, path: &str, card: Option<&TestCard>) -> (u16, String) {
+    let (status, _, body) = tls_request(addr, path, card).await;
+    (status, body)
+}
+
+/// `GET path` over TLS, presenting `card`: status, response head, body.
+async fn tls_request(
+    addr: SocketAddr,
+    path: &str,
+    card: Option<&TestCard>,
+) -> (u16, String, String) {
     let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(card)));
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut tls = connector
@@ -179,8 +189,37 @@ async fn tls_get(addr: SocketAddr, path: &str, card: Option<&TestCard>) -> (u16,
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no HTTP status in {text:?}"));
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, body.to_string())
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, head.to_string(), body.to_string())
+}
+
+/// The value of header `name` in a response head.
+fn header(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
+    })
+}
+
+/// Links the SATU of a test card to the account `username`.
+async fn link(f: &Fixture, satu: &str, username: &str) {
+    use porttivahti::store::{AuditEvent, IdentityLink};
+    let account_id = common::account_id(&f.app, username).await;
+    let link = IdentityLink {
+        source: "card".into(),
+        subject: satu.into(),
+        account_id,
+        created_at: f.now,
+        last_used_at: None,
+    };
+    f.app
+        .state
+        .dir
+        .link_identity(&link, &AuditEvent::new(f.now, "test", "identity.linked"))
+        .await
+        .unwrap();
 }
 
 async fn present(f: &Fixture, card: Option<&str>) -> (u16, String) {
@@ -193,19 +232,67 @@ async fn present(f: &Fixture, card: Option<&str>) -> (u16, String) {
 }
 
 #[tokio::test]
-async fn a_valid_professional_card_is_recognised() {
+async fn a_linked_professional_card_logs_in_to_the_portal_with_its_card_type() {
     let f = fixture().await;
-    let (status, body) = present(&f, Some("professional")).await;
-    // Identity links arrive with the directory's links: until then a valid
-    // card is recognised and the person told whom to ask.
-    assert_eq!(status, 403, "{body}");
-    assert!(body.contains("card_not_linked"), "{body}");
-    assert!(body.contains("not linked to an account"), "{body}");
+    link(&f, "99912345A", "anna.hoitaja").await;
+    let b = common::Browser::new(&f.app);
+    let (verifier, challenge) = common::pkce();
+    let r = b
+        .get(&common::auth_url(
+            &f.app,
+            "portal-a",
+            "https://a.example/cb",
+            Some(&challenge),
+            &[],
+        ))
+        .await;
+    let login = common::location(&r);
+    let ar = common::query_param(&format!("{}{login}", f.app.base), "ar").unwrap();
+    let (status, head, body) = tls_request(
+        f.app.tls.unwrap(),
+        &format!("/login/card?ar={ar}"),
+        Some(f.pki.card("professional")),
+    )
+    .await;
+    assert!((300..400).contains(&status), "{status}: {body}");
+    assert!(header(&head, "set-cookie").is_some_and(|c| c.starts_with("pv_sid=")));
+    let back = header(&head, "location").unwrap();
+    assert!(back.starts_with("https://a.example/cb?"), "{back}");
+    let code = common::query_param(&back, "code").expect("a code");
+    let t: serde_json::Value = common::exchange(
+        &f.app,
+        "portal-a",
+        Some("secret-a-0123456789"),
+        &code,
+        "https://a.example/cb",
+        Some(&verifier),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = common::jwt_payload(t["id_token"].as_str().unwrap());
+    assert_eq!(id["card_type"], "professional", "{id}");
+    assert_eq!(id["amr"], serde_json::json!(["sc"]));
+    assert_eq!(id["acr"], "http://eidas.europa.eu/LoA/high");
+    let at = common::jwt_payload(t["access_token"].as_str().unwrap());
+    assert_eq!(at["card_type"], "professional", "{at}");
     assert_eq!(f.crl.hits(), 1, "the CRL was fetched once");
     // A second login uses the cached CRL.
     let (status, _) = present(&f, Some("professional")).await;
-    assert_eq!(status, 403);
+    assert!((300..400).contains(&status));
     assert_eq!(f.crl.hits(), 1, "the cached CRL serves the next login");
+}
+
+#[tokio::test]
+async fn an_unlinked_card_goes_to_first_login_registration() {
+    let f = fixture().await;
+    let (status, head, body) =
+        tls_request(f.app.tls.unwrap(), "/login/card", Some(f.pki.card("staff"))).await;
+    assert!((300..400).contains(&status), "{status}: {body}");
+    let to = header(&head, "location").unwrap();
+    assert!(to.starts_with("/register"), "{to}");
+    assert!(header(&head, "set-cookie").is_some_and(|c| c.starts_with("pv_reg=")));
 }
 
 #[tokio::test]
@@ -246,6 +333,7 @@ async fn each_card_type_is_told_from_its_policy() {
         ("card", "99912345A")
     );
     assert_eq!(v.loa, porttivahti::domain::LoA::High);
+    assert_eq!(v.attributes.family_name.as_deref(), Some("Hoitaja"));
 }
 
 #[tokio::test]
@@ -293,15 +381,13 @@ async fn test_cards_are_refused_unless_allowed() {
 
 #[test]
 fn a_production_configuration_cannot_allow_test_cards() {
-    let demo_on = "enabled = true\nclient_id = \"portal-a\"";
-    let demo_off = "enabled = false\nclient_id = \"portal-a\"";
     let card = "\n[card]\nenabled = true\ntrust_anchors = \"roots.pem\"\nallow_test_cards = true\n\
                 [[card.issuers]]\ncertificate = \"ca.pem\"\n";
-    let dev = common::TEST_CONFIG.replace("SVC_DIGEST", &"0".repeat(64)) + card;
-    let prod = dev.replace(demo_on, demo_off);
+    let prod = common::TEST_CONFIG.replace("SVC_DIGEST", &"0".repeat(64)) + card;
     let err = Settings::parse(&prod, std::path::Path::new("t"), Vec::new()).unwrap_err();
     assert!(err.to_string().contains("allow_test_cards"), "{err}");
-    // With the demo on (a development configuration) it is accepted.
+    // A development configuration accepts it.
+    let dev = prod.replacen("[server]\n", "[server]\nenvironment = \"development\"\n", 1);
     assert!(Settings::parse(&dev, std::path::Path::new("t"), Vec::new()).is_ok());
 }
 
@@ -345,8 +431,7 @@ async fn an_unreachable_crl_fails_closed_by_default() {
     let open = fixture_with(|s| s.card.revocation_unknown = RevocationUnknown::Allow).await;
     open.crl.set(None);
     let (status, body) = present(&open, Some("professional")).await;
-    assert_eq!(status, 403, "{body}");
-    assert!(body.contains("card_not_linked"), "accepted: {body}");
+    assert!((300..400).contains(&status), "accepted: {status} {body}");
 }
 
 #[tokio::test]
@@ -398,7 +483,10 @@ fn escaped(pem: &str) -> String {
 #[tokio::test]
 async fn a_trusted_proxy_may_pass_the_certificate_in_a_header() {
     let f = fixture_with(|s| s.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let r = http
         .get(format!("{}/login/card", f.app.base))
         .header(
@@ -409,8 +497,8 @@ async fn a_trusted_proxy_may_pass_the_certificate_in_a_header() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 403);
-    assert!(r.text().await.unwrap().contains("card_not_linked"));
+    assert!(r.status().is_redirection(), "{}", r.status());
+    assert!(common::location(&r).starts_with("/register"));
     let r = http
         .get(format!("{}/login/card", f.app.base))
         .header(

@@ -25,7 +25,7 @@ pub struct CardSettings {
     /// `card_type`.
     pub types: Vec<CardTypeRule>,
     /// Test cards are accepted (development only: refused unless
-    /// `demo.enabled`).
+    /// `server.environment = "development"`).
     pub allow_test_cards: bool,
     /// When a CA's revocation list cannot be had: `refuse` (default) or
     /// `allow` (logged on every login it lets through).
@@ -98,15 +98,15 @@ pub enum RevocationUnknown {
 }
 
 impl CardSettings {
-    /// Cross-checks; `demo_enabled` tells a development configuration.
-    pub(super) fn check(&self, demo_enabled: bool) -> Result<(), String> {
+    /// Cross-checks; `development` tells a development configuration.
+    pub(super) fn check(&self, development: bool) -> Result<(), String> {
         if !self.enabled {
             return Ok(());
         }
-        if self.allow_test_cards && !demo_enabled {
-            return Err(
-                "card.allow_test_cards is for development only: it needs demo.enabled".into(),
-            );
+        if self.allow_test_cards && !development {
+            return Err("card.allow_test_cards is for development only: it needs \
+                 server.environment = \"development\""
+                .into());
         }
         if self.trust_anchors.is_none() {
             return Err("card.trust_anchors must name a PEM bundle of root certificates".into());

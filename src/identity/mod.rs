@@ -2,7 +2,11 @@
 //! Sources differ in shape, so each kind has its own small capability.
 
 pub mod card;
+pub mod config;
 pub mod password;
+pub mod saml;
+pub mod sources;
+pub mod suomifi;
 pub mod totp;
 
 /// The sealer of second-factor secrets at rest: a key derived from the
@@ -33,4 +37,95 @@ pub struct VerifiedIdentity {
     pub loa: LoA,
     pub methods: Vec<AuthMethod>,
     pub authenticated_at: i64,
+    /// What the source told about the person, for first-login registration
+    /// and the profile. Never holds a personal identity code.
+    #[serde(default)]
+    pub attributes: Attributes,
+}
+
+/// Person data a source vouches for beside the subject.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attributes {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    /// Group or role names from an organisation IdP.
+    pub groups: Vec<String>,
+    /// Home municipality (Suomi.fi), as its name.
+    pub municipality: Option<String>,
+    /// The register's organisation that vouched (organisation logins).
+    pub organisation: Option<String>,
+}
+
+/// Checks `[[sources]]` against the rest of the configuration.
+pub fn check_sources(s: &crate::config::Settings) -> Result<(), String> {
+    use crate::config::Environment;
+    let mut seen = std::collections::HashSet::new();
+    for src in &s.sources {
+        let id = &src.id;
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            return Err(format!(
+                "source id {id:?} must be lower-case letters, digits, - or _"
+            ));
+        }
+        if SOURCES.contains(&id.as_str()) {
+            return Err(format!(
+                "source id {id:?} is reserved for a built-in source"
+            ));
+        }
+        if !seen.insert(id.as_str()) {
+            return Err(format!("source {id:?} is defined twice"));
+        }
+        let saml = src.saml();
+        match (&saml.metadata_file, &saml.metadata_url) {
+            (Some(_), None) | (None, Some(_)) => {}
+            _ => {
+                return Err(format!(
+                    "source {id:?}: give exactly one of metadata_file and metadata_url"
+                ));
+            }
+        }
+        if let Some(u) = &saml.metadata_url
+            && !u.starts_with('/')
+            && url::Url::parse(u).is_err()
+        {
+            return Err(format!("source {id:?}: metadata_url {u:?} is not a URL"));
+        }
+        if saml.metadata_refresh_secs < 60 {
+            return Err(format!(
+                "source {id:?}: metadata_refresh_secs must be at least 60"
+            ));
+        }
+        if src.is_suomifi() {
+            let key_ok = s
+                .secrets
+                .national_id_key
+                .as_ref()
+                .and_then(|k| crate::tokens::b64_std_decode(k.expose()).ok())
+                .is_some_and(|b| b.len() >= 32);
+            if !key_ok {
+                return Err(format!(
+                    "source {id:?} is a Suomi.fi source: secrets.national_id_key must be base64 \
+                     of at least 32 random bytes (head -c 32 /dev/urandom | base64)"
+                ));
+            }
+        }
+    }
+    if s.dev_idp.enabled && s.server.environment == Environment::Production {
+        return Err(
+            "dev_idp.enabled: the built-in test identity provider is refused in production \
+             (server.environment = \"production\"); turn it off"
+                .into(),
+        );
+    }
+    if s.registration.profession_groups.is_empty() {
+        return Err("registration.profession_groups must name at least one group".into());
+    }
+    Ok(())
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use super::{Ephemeral, StoreError, StoreResult};
-use crate::domain::{AuthMethod, LoA};
+use crate::domain::{AuthMethod, LoA, OrgKind};
 
 /// A single sign-on session: who logged in, when and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +26,21 @@ pub struct Session {
     /// person logged in with a card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_type: Option<String>,
+    /// The kind of the organisation that vouched (organisation logins):
+    /// it counts among the person's organisations for portal rules.
+    #[serde(default)]
+    pub source_org_kind: Option<OrgKind>,
+    /// The upstream IdP's session, for single logout.
+    #[serde(default)]
+    pub upstream: Option<Upstream>,
+}
+
+/// Where a session came from upstream: what a LogoutRequest names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upstream {
+    pub source: String,
+    pub name_id: String,
+    pub session_index: Option<String>,
 }
 
 /// An authorization request waiting for the person to log in.
@@ -38,6 +53,9 @@ pub struct AuthRequest {
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub login_hint: Option<String>,
+    /// The source the portal asks the person to log in with.
+    #[serde(default)]
+    pub idp_hint: Option<String>,
     pub max_age: Option<i64>,
     pub created_at: i64,
 }
@@ -66,6 +84,8 @@ pub struct Grant {
     /// The card type of a certificate-card login (published as `card_type`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_type: Option<String>,
+    #[serde(default)]
+    pub source_org_kind: Option<OrgKind>,
 }
 
 /// A refresh-token family: every rotation replaces `current`; a token that
@@ -399,6 +419,51 @@ impl EphemeralState {
     // Counters for rate limits.
 
     /// Counts one event against `name` in a window; returns the count.
+    /// Stores a value that waits for the person's next step (a SAML
+    /// request, a first-login registration) for `ttl` seconds.
+    pub async fn put_pending<T: Serialize>(
+        &self,
+        kind: &str,
+        id: &str,
+        v: &T,
+        ttl: i64,
+    ) -> StoreResult<()> {
+        self.store
+            .put(&format!("pend:{kind}:{id}"), encode(v)?, secs(ttl))
+            .await
+    }
+
+    pub async fn pending<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        id: &str,
+    ) -> StoreResult<Option<T>> {
+        match self.store.get(&format!("pend:{kind}:{id}")).await? {
+            Some(b) => Ok(Some(decode(&b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads and removes at once: of two concurrent takers one gets it.
+    pub async fn take_pending<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        id: &str,
+    ) -> StoreResult<Option<T>> {
+        match self.store.take(&format!("pend:{kind}:{id}")).await? {
+            Some(b) => Ok(Some(decode(&b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// True the first time `name` is used within `ttl` seconds (a SAML
+    /// assertion id: the replay cache), false ever after.
+    pub async fn first_use(&self, name: &str, ttl: i64) -> StoreResult<bool> {
+        self.store
+            .put_if_absent(&format!("once:{name}"), vec![1], secs(ttl))
+            .await
+    }
+
     pub async fn count(&self, name: &str, window_secs: u64) -> StoreResult<u64> {
         self.store
             .incr(

@@ -11,11 +11,13 @@ use crate::domain::{AccountStatus, BusinessId, Network, OrgKind, OrgOid, Role};
 
 pub mod conformance;
 pub mod ephemeral;
+pub mod identities;
 pub mod memory;
 pub mod redis;
 pub mod sql;
 
 pub use ephemeral::EphemeralState;
+pub use identities::{Identities, IdentityLink, Profile, Registration};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -214,7 +216,7 @@ pub struct FailureOutcome {
 
 /// The durable directory of organisations, accounts and keys.
 #[async_trait]
-pub trait Directory: Send + Sync {
+pub trait Directory: Identities + Send + Sync {
     /// Cheap round trip for readiness checks.
     async fn ping(&self) -> StoreResult<()>;
 

@@ -13,6 +13,9 @@ pub struct Person {
     pub account: Account,
     pub memberships: Vec<Membership>,
     pub organisations: Vec<Organisation>,
+    /// The professional profile given at first login, with the register's
+    /// organisations it names.
+    pub profile: Option<(crate::store::Profile, Vec<Organisation>)>,
 }
 
 impl Person {
@@ -76,6 +79,21 @@ pub struct PersonClaims {
     /// The portals this person may reach.
     #[serde(default)]
     pub portals: Vec<String>,
+    /// What the person told at first login (scope `profile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub professional_profile: Option<ProfileClaim>,
+}
+
+/// The professional profile in tokens: organisations by their register OID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileClaim {
+    pub profession_group: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wellbeing_area: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cooperating_organisations: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_municipality: Option<String>,
 }
 
 /// RFC 9068 access token claims.
@@ -158,5 +176,20 @@ pub fn person_claims(person: &Person, scope: &[String], portals: Vec<String>) ->
         organisations,
         networks,
         portals,
+        professional_profile: person.profile.as_ref().filter(|_| has("profile")).map(
+            |(p, orgs)| {
+                let oid = |id: &str| orgs.iter().find(|o| o.id == id).map(|o| o.oid.to_string());
+                ProfileClaim {
+                    profession_group: p.profession_group.clone(),
+                    wellbeing_area: p.wellbeing_area.as_deref().and_then(oid),
+                    cooperating_organisations: p
+                        .cooperating_organisations
+                        .iter()
+                        .filter_map(|o| oid(o))
+                        .collect(),
+                    home_municipality: p.home_municipality.clone(),
+                }
+            },
+        ),
     }
 }

@@ -5,44 +5,21 @@ use crate::domain::Lang;
 
 pub struct CardTexts {
     pub refused_title: &'static str,
-    pub recognised_title: &'static str,
-    pub not_linked_title: &'static str,
-    pub not_linked_body: &'static str,
-    pub find_liaison: &'static str,
     pub try_other_method: &'static str,
 }
 
 const FI: CardTexts = CardTexts {
     refused_title: "Kirjautuminen varmennekortilla ei onnistunut",
-    recognised_title: "Varmennekortti tunnistettu",
-    not_linked_title: "Korttia ei ole liitetty käyttäjätunnukseen",
-    not_linked_body: "Korttisi on kunnossa, mutta sitä ei ole liitetty Intermetso- tai \
-        Sonette-käyttäjätunnukseen. Ota yhteys organisaatiosi yhteyshenkilöön tai alla \
-        olevaan palvelupisteeseen; siihen asti voit kirjautua käyttäjätunnuksella ja \
-        salasanalla.",
-    find_liaison: "Etsi organisaatiosi yhteyshenkilö",
     try_other_method: "Takaisin kirjautumiseen",
 };
 
 const SV: CardTexts = CardTexts {
     refused_title: "Inloggningen med certifikatkort lyckades inte",
-    recognised_title: "Certifikatkortet har identifierats",
-    not_linked_title: "Kortet är inte kopplat till ett användarkonto",
-    not_linked_body: "Ditt kort är i ordning, men det är inte kopplat till ett Intermetso- \
-        eller Sonette-konto. Kontakta din organisations kontaktperson eller servicepunkten \
-        nedan; tills vidare kan du logga in med användarnamn och lösenord.",
-    find_liaison: "Hitta din organisations kontaktperson",
     try_other_method: "Tillbaka till inloggningen",
 };
 
 const EN: CardTexts = CardTexts {
     refused_title: "Certificate card login failed",
-    recognised_title: "Certificate card recognised",
-    not_linked_title: "This card is not linked to an account",
-    not_linked_body: "Your card is in order, but it is not linked to an Intermetso or \
-        Sonette account. Contact your organisation's liaison person or the service desk \
-        below; until then you can log in with your username and password.",
-    find_liaison: "Find your organisation's liaison person",
     try_other_method: "Back to the login page",
 };
 

@@ -9,8 +9,9 @@ pub mod i18n;
 pub mod middleware;
 pub mod pages;
 pub mod routes;
-pub mod time;
+pub mod sources_i18n;
 pub mod tls;
+pub use crate::time;
 
 use axum::Router;
 use axum::http::Uri;
@@ -18,7 +19,8 @@ use axum::routing::{delete, get, post};
 
 use crate::app::SharedState;
 use routes::{
-    account, admin, admin_api as api, card, demo, liaisons, login, oidc, ops, second_factor,
+    account, admin, admin_api as api, card, demo, dev_idp, external, liaisons, login, oidc, ops,
+    saml, second_factor,
 };
 
 pub fn router(state: SharedState) -> Router {
@@ -42,6 +44,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/static/style.css", get(ops::stylesheet))
+        .route("/static/autosubmit.js", get(ops::autosubmit_js))
         .route("/account/", get(account::page))
         .route(
             "/account/totp",
@@ -133,7 +136,29 @@ pub fn router(state: SharedState) -> Router {
             "/admin/api/v1/accounts/{id}/{action}",
             post(api::operator_account_action),
         )
-        .route("/admin/api/v1/audit", get(api::operator_audit));
+        .route("/admin/api/v1/audit", get(api::operator_audit))
+        // Organisation login, Suomi.fi and first-login registration.
+        .route("/login/source/{id}", get(saml::begin))
+        .route("/saml/{id}/metadata", get(saml::metadata))
+        .route("/saml/{id}/acs", post(saml::acs))
+        .route("/saml/{id}/slo", get(saml::slo))
+        .route(
+            "/register",
+            get(external::register_get).post(external::register_post),
+        )
+        .route(
+            "/account/profile",
+            get(external::profile_get).post(external::profile_post),
+        );
+    if state.settings.dev_idp.enabled {
+        r = r
+            .route("/dev-idp/{profile}/metadata", get(dev_idp::metadata))
+            .route(
+                "/dev-idp/{profile}/sso",
+                get(dev_idp::sso_get).post(dev_idp::sso_post),
+            )
+            .route("/dev-idp/{profile}/slo", get(dev_idp::slo));
+    }
     if state.settings.demo.enabled {
         r = r
             .route("/demo/", get(demo::index))

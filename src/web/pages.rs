@@ -135,6 +135,8 @@ pub struct OrgContacts {
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
     pub t: &'static Texts,
+    pub s: &'static crate::web::sources_i18n::SourceTexts,
+    pub choice: crate::web::routes::sources_view::Choice,
     pub langs: Vec<LangLink>,
     pub portal: Option<String>,
     pub csrf: String,

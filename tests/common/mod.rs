@@ -176,17 +176,24 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_extra("", &[], tweak).await
+}
+
+/// The test application with `extra` TOML after [`TEST_CONFIG`] (more
+/// `[[sources]]`, `[[portals]]`, …) and `env` overrides.
+pub async fn spawn_app_extra(
+    extra: &str,
+    env: &[(&str, &str)],
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
     porttivahti::telemetry::init("text");
     let dir = tempfile::tempdir().unwrap();
     let digest = porttivahti::tokens::hex(&porttivahti::tokens::sha256(SVC_SECRET));
-    let text = TEST_CONFIG.replace("SVC_DIGEST", &digest);
+    let text = format!("{}\n{extra}", TEST_CONFIG.replace("SVC_DIGEST", &digest));
     let db = format!("sqlite://{}/pv.db", dir.path().display());
-    let mut settings = Settings::parse(
-        &text,
-        Path::new("test"),
-        [("PORTTIVAHTI__STORE__DATABASE_URL".to_string(), db)],
-    )
-    .unwrap();
+    let mut vars = vec![("PORTTIVAHTI__STORE__DATABASE_URL".to_string(), db)];
+    vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let mut settings = Settings::parse(&text, Path::new("test"), vars).unwrap();
     tweak(&mut settings);
     let clock = Arc::new(ManualClock::starting_now());
     let app = Application::build(settings, clock.clone()).await.unwrap();
@@ -451,6 +458,8 @@ pub async fn strong_browser(app: &TestApp, username: &str) -> Browser {
         methods: vec![AuthMethod::Password, AuthMethod::Otp],
         source: "password".into(),
         card_type: None,
+        source_org_kind: None,
+        upstream: None,
     };
     let secret = porttivahti::tokens::random_token(32);
     app.state

@@ -24,7 +24,7 @@ pub use error::CardError;
 
 use crate::config::{CardSettings, RevocationUnknown};
 use crate::domain::{AuthMethod, CardType, LoA, Satu};
-use crate::identity::VerifiedIdentity;
+use crate::identity::{Attributes, VerifiedIdentity};
 use cert::CaFacts;
 use crl::{CrlCache, CrlPolicy};
 
@@ -54,6 +54,12 @@ impl CardIdentity {
             loa: LoA::High,
             methods: vec![AuthMethod::Smartcard],
             authenticated_at: now,
+            attributes: Attributes {
+                given_name: self.given_name.clone(),
+                family_name: self.family_name.clone(),
+                title: self.title.clone(),
+                ..Attributes::default()
+            },
         }
     }
 }

@@ -81,7 +81,7 @@ impl Hasher {
 pub enum PasswordOutcome {
     /// Right password on an active account.
     Verified {
-        identity: VerifiedIdentity,
+        identity: Box<VerifiedIdentity>,
         account: Account,
     },
     /// Unknown username, wrong password, or no password set: one answer.
@@ -179,13 +179,14 @@ impl PasswordSource {
             .record_login_success(&account.id, &audit("login.password.success"))
             .await?;
         Ok(PasswordOutcome::Verified {
-            identity: VerifiedIdentity {
+            identity: Box::new(VerifiedIdentity {
                 source: SOURCE.into(),
                 subject: account.id.clone(),
                 loa: LoA::Low,
                 methods: vec![AuthMethod::Password],
                 authenticated_at: now,
-            },
+                attributes: Default::default(),
+            }),
             account,
         })
     }

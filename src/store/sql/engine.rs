@@ -104,6 +104,50 @@ const INSERT_AUDIT: &str = "INSERT INTO audit_events \
      (at, actor, action, subject, org_id, source_ip, reason, detail) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
+/// Inserts an account and its memberships inside `tx`.
+async fn insert_account(
+    tx: &mut sqlx::Transaction<'static, $db>,
+    a: &NewAccount,
+    memberships: &[Membership],
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO accounts (id, username, username_key, given_name, family_name, \
+         email, phone, title, password_hash, must_change_password, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&a.id)
+    .bind(&a.username)
+    .bind(a.username.to_lowercase())
+    .bind(&a.given_name)
+    .bind(&a.family_name)
+    .bind(&a.email)
+    .bind(&a.phone)
+    .bind(&a.title)
+    .bind(&a.password_hash)
+    .bind(i64::from(a.must_change_password))
+    .bind(a.created_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match map_err(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(format!("username {}", a.username)),
+        other => other,
+    })?;
+    for m in memberships {
+        sqlx::query(
+            "INSERT INTO memberships (account_id, org_id, network, role) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&a.id)
+        .bind(&m.org_id)
+        .bind(m.network.as_str())
+        .bind(m.role.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
 async fn insert_audit<'c, E>(exec: E, a: &AuditEvent) -> StoreResult<()>
 where
     E: sqlx::Executor<'c, Database = $db>,
@@ -208,41 +252,7 @@ impl Directory for $name {
         audit: &AuditEvent,
     ) -> StoreResult<Account> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO accounts (id, username, username_key, given_name, family_name, \
-             email, phone, title, password_hash, must_change_password, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&a.id)
-        .bind(&a.username)
-        .bind(a.username.to_lowercase())
-        .bind(&a.given_name)
-        .bind(&a.family_name)
-        .bind(&a.email)
-        .bind(&a.phone)
-        .bind(&a.title)
-        .bind(&a.password_hash)
-        .bind(i64::from(a.must_change_password))
-        .bind(a.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match map_err(e) {
-            StoreError::Conflict(_) => StoreError::Conflict(format!("username {}", a.username)),
-            other => other,
-        })?;
-        for m in memberships {
-            sqlx::query(
-                "INSERT INTO memberships (account_id, org_id, network, role) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&a.id)
-            .bind(&m.org_id)
-            .bind(m.network.as_str())
-            .bind(m.role.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        }
+        insert_account(&mut tx, a, memberships).await?;
         insert_audit(&mut *tx, audit).await?;
         let row = sqlx::query(concat!(
             "SELECT ",

@@ -2,6 +2,7 @@
 //! PostgreSQL (several gateway nodes). One body of queries serves both.
 
 mod engine;
+mod identities;
 pub mod postgres;
 pub mod sqlite;
 

@@ -7,10 +7,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 
 use super::engine::{like_pattern, map_err, parse, sql_directory};
+use super::identities::sql_identities;
 use crate::domain::{AccountStatus, Network};
 use crate::store::{
     Account, AccountQuery, AccountUpdate, AuditEvent, AuditQuery, Directory, FailureOutcome,
-    LiaisonContact, Membership, NewAccount, Organisation, StoreError, StoreResult, StoredKey,
+    Identities, IdentityLink, LiaisonContact, Membership, NewAccount, Organisation, Profile,
+    Registration, StoreError, StoreResult, StoredKey,
 };
 
 pub struct PgDirectory {
@@ -39,3 +41,4 @@ impl PgDirectory {
 }
 
 sql_directory!(PgDirectory, sqlx::Postgres, PgRow);
+sql_identities!(PgDirectory, sqlx::Postgres, PgRow);

@@ -11,10 +11,12 @@ use sqlx::sqlite::{
 use sqlx::{Row, SqlitePool};
 
 use super::engine::{like_pattern, map_err, parse, sql_directory};
+use super::identities::sql_identities;
 use crate::domain::{AccountStatus, Network};
 use crate::store::{
     Account, AccountQuery, AccountUpdate, AuditEvent, AuditQuery, Directory, FailureOutcome,
-    LiaisonContact, Membership, NewAccount, Organisation, StoreError, StoreResult, StoredKey,
+    Identities, IdentityLink, LiaisonContact, Membership, NewAccount, Organisation, Profile,
+    Registration, StoreError, StoreResult, StoredKey,
 };
 
 pub struct SqliteDirectory {
@@ -60,3 +62,4 @@ impl SqliteDirectory {
 }
 
 sql_directory!(SqliteDirectory, sqlx::Sqlite, SqliteRow);
+sql_identities!(SqliteDirectory, sqlx::Sqlite, SqliteRow);

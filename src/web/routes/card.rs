@@ -11,12 +11,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rustls::pki_types::CertificateDer;
 
+use super::external::{ExternalLogin, complete_login};
 use super::login::ArQuery;
 use crate::app::{AppState, SharedState};
 use crate::identity::card::{CardError, CardIdentity, cert_from_escaped_pem};
-use crate::store::ephemeral::Session;
-use crate::tokens::random_token;
-use crate::web::browser::{Browser, start_session, with_cookies};
+use crate::web::browser::{Browser, with_cookies};
 use crate::web::card_i18n::{card_texts, refusal_text};
 use crate::web::error::{Localized, WebError};
 use crate::web::i18n::texts;
@@ -151,80 +150,30 @@ async fn card_inner(
             return Ok(refusal(app, browser, uri, ar, e.code(), status));
         }
     };
-    complete(app, browser, uri, ar, &identity).await
+    complete(app, browser, ar, &identity).await
 }
 
-/// A verified card: to the account it is linked to, or a page that says
-/// it is not linked and whom to ask.
+/// A verified card logs in to the account its SATU is linked to; a card
+/// seen for the first time goes to first-login registration.
 async fn complete(
     app: &AppState,
     browser: &Browser,
-    uri: &Uri,
     ar: &str,
     card: &CardIdentity,
 ) -> Result<Response, WebError> {
-    let source = app.settings.card.source.as_str();
-    match linked_account(app, source, card.satu.as_str()).await? {
-        Some(account_id) => {
-            let identity = card.verified(source, app.now());
-            let session = Session {
-                sid: random_token(16),
-                account_id: account_id.clone(),
-                auth_time: identity.authenticated_at,
-                expires_at: identity.authenticated_at + app.settings.tokens.session_ttl_secs as i64,
-                loa: identity.loa,
-                methods: identity.methods,
-                source: identity.source,
-                card_type: Some(card.card_type.to_string()),
-            };
-            // A new login replaces whatever session the browser had.
-            if let Some((old_key, _)) = browser.session(app).await? {
-                app.eph.delete_session(&old_key).await?;
-            }
-            let cookie = start_session(app, &session).await?;
-            tracing::info!(
-                account = %account_id,
-                sid = %session.sid,
-                card_type = %card.card_type,
-                "card login"
-            );
-            let req = if ar.is_empty() {
-                None
-            } else {
-                app.eph.auth_request(ar).await?
-            };
-            let next = super::login::after_login(app, browser, req, ar, &session).await?;
-            Ok(with_cookies(next, [cookie]))
-        }
-        None => {
-            tracing::info!(
-                satu = %card.satu,
-                card_type = %card.card_type,
-                "card login: the card is not linked to an account"
-            );
-            let ct = card_texts(browser.lang);
-            Ok(page(
-                app,
-                browser,
-                uri,
-                ct.not_linked_title,
-                ct.not_linked_body,
-                Some("card_not_linked"),
-                Some(("/liaisons".to_string(), ct.find_liaison)),
-                StatusCode::FORBIDDEN,
-            ))
-        }
-    }
-}
-
-/// The account a card's SATU is linked to. Identity links arrive with the
-/// directory's `account_by_identity`; until then no card is linked.
-async fn linked_account(
-    _app: &AppState,
-    _source: &str,
-    _satu: &str,
-) -> Result<Option<String>, WebError> {
-    Ok(None)
+    let identity = card.verified(&app.settings.card.source, app.now());
+    complete_login(
+        app,
+        browser,
+        ExternalLogin {
+            identity,
+            ar: ar.to_string(),
+            upstream: None,
+            source_org_kind: None,
+            card_type: Some(card.card_type.to_string()),
+        },
+    )
+    .await
 }
 
 fn refusal(

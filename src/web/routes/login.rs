@@ -28,19 +28,22 @@ use crate::web::pages::{
 pub struct ArQuery {
     #[serde(default)]
     pub ar: String,
+    /// Words to find an organisation's login by (the login page).
+    #[serde(default)]
+    pub q: String,
 }
 
 /// Login pages and the answers to their forms hold a CSRF token and
 /// answer for one moment of a login: the browser must ask again rather
 /// than show a stored copy (e.g. after Back).
-fn no_store(mut resp: Response) -> Response {
+pub(crate) fn no_store(mut resp: Response) -> Response {
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
 
 /// Loads the pending authorization request `ar` refers to, if any.
-async fn pending(app: &AppState, ar: &str) -> Result<Option<AuthRequest>, WebError> {
+pub(crate) async fn pending(app: &AppState, ar: &str) -> Result<Option<AuthRequest>, WebError> {
     if ar.is_empty() {
         return Ok(None);
     }
@@ -56,6 +59,7 @@ fn portal_name(app: &AppState, req: &AuthRequest) -> Option<String> {
 
 struct LoginForm<'a> {
     ar: &'a str,
+    q: &'a str,
     username: String,
     form_error: Option<&'static str>,
     username_error: Option<&'static str>,
@@ -73,8 +77,11 @@ fn login_page(
 ) -> Response {
     let t = texts(browser.lang);
     let (csrf, set) = browser.csrf(app);
+    let choice = super::sources_view::choice(app, browser, f.ar, f.q);
     let page = LoginPage {
         t,
+        s: crate::web::sources_i18n::source_texts(browser.lang),
+        choice,
         langs: lang_links(&login_uri(f.ar), browser.lang),
         portal,
         csrf,
@@ -103,7 +110,7 @@ fn login_page(
 /// address for a GET, and for an answer to a POST the page the person can
 /// ask for again (the login page, with the pending login).
 #[allow(clippy::too_many_arguments)]
-fn message(
+pub(crate) fn message(
     app: &AppState,
     browser: &Browser,
     uri: &Uri,
@@ -199,6 +206,25 @@ pub async fn login_get(
         if !q.ar.is_empty() && req.is_none() {
             return Ok(expired(&app, &browser, &uri));
         }
+        // A portal's idp_hint (a source id) or a login_hint in a source's
+        // e-mail domain skips the choice.
+        if let Some(r) = &req {
+            let hinted = r
+                .idp_hint
+                .as_deref()
+                .and_then(|h| app.sources.get(h))
+                .or_else(|| {
+                    r.login_hint
+                        .as_deref()
+                        .and_then(|h| app.sources.for_hint(h))
+                });
+            if let Some(src) = hinted {
+                return Ok(Redirect::to(
+                    &page_uri(&format!("/login/source/{}", src.id()), &q.ar).to_string(),
+                )
+                .into_response());
+            }
+        }
         let hint = req
             .as_ref()
             .and_then(|r| r.login_hint.clone())
@@ -210,6 +236,7 @@ pub async fn login_get(
             portal,
             LoginForm {
                 ar: &q.ar,
+                q: &q.q,
                 username: hint,
                 form_error: None,
                 username_error: None,
@@ -262,6 +289,7 @@ async fn password_inner(
     let portal = req.as_ref().and_then(|r| portal_name(app, r));
     let form = |ar, form_error, username_error, password_error| LoginForm {
         ar,
+        q: "",
         username: f.username.trim().to_string(),
         form_error,
         username_error,
@@ -360,6 +388,8 @@ async fn password_inner(
                 methods: identity.methods,
                 source: identity.source,
                 card_type: None,
+                source_org_kind: None,
+                upstream: None,
             };
             // A new login replaces whatever session the browser had.
             if let Some((old_key, _)) = browser.session(app).await? {
@@ -373,7 +403,7 @@ async fn password_inner(
     }
 }
 
-async fn not_active_page(
+pub(crate) async fn not_active_page(
     app: &AppState,
     browser: &Browser,
     uri: &Uri,
@@ -403,7 +433,7 @@ async fn not_active_page(
 }
 
 /// Where a fresh login goes next: a password change, the portal, or home.
-pub(super) async fn after_login(
+pub(crate) async fn after_login(
     app: &AppState,
     browser: &Browser,
     req: Option<AuthRequest>,

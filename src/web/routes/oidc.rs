@@ -91,6 +91,8 @@ pub struct AuthorizeParams {
     prompt: Option<String>,
     max_age: Option<String>,
     login_hint: Option<String>,
+    /// A source id: skip the choice of where to log in.
+    idp_hint: Option<String>,
     #[serde(rename = "request")]
     request_object: Option<String>,
 }
@@ -211,6 +213,7 @@ async fn authorize_inner(
         nonce: p.nonce.clone(),
         code_challenge: p.code_challenge.clone(),
         login_hint: p.login_hint.clone(),
+        idp_hint: p.idp_hint.clone().filter(|h| !h.is_empty()),
         max_age,
         created_at: app.now(),
     };
@@ -539,6 +542,7 @@ async fn logout_inner(
         };
         return Ok(with_cookies(render(&page, StatusCode::OK), set));
     }
+    let upstream = session.as_ref().and_then(|(_, s)| s.upstream.clone());
     if let Some((key, s)) = &session {
         sso::logout(app, Some(key), &s.sid).await?;
         tracing::info!(account = %s.account_id, sid = %s.sid, "logged out");
@@ -547,6 +551,13 @@ async fn logout_inner(
         sso::logout(app, None, &h.sid).await?;
     }
     let clear = clear_cookie(app, "pv_sid");
+    // The upstream IdP's session ends too (SAML single logout); its answer
+    // comes back to /saml/{source}/slo, which goes on to `redirect`.
+    if let Some(u) = upstream
+        && let Some(to) = super::saml::single_logout(app, &u, redirect.as_deref()).await?
+    {
+        return Ok(with_cookies(Redirect::to(&to).into_response(), [clear]));
+    }
     let resp = match redirect {
         Some(r) => Redirect::to(&r).into_response(),
         None => render(

@@ -358,6 +358,8 @@ pub async fn otp_post(
             methods,
             source: p.identity.source.clone(),
             card_type: None,
+            source_org_kind: None,
+            upstream: None,
         };
         if let Some((old, _)) = browser.session(&app).await? {
             app.eph.delete_session(&old).await?;

@@ -1,0 +1,336 @@
+//! Configuration of the identity sources: organisation IdPs over SAML 2.0,
+//! the Suomi.fi profile over the same, and the built-in development IdP.
+//! A tagged enum, so every match over source kinds is exhaustive.
+
+use serde::Deserialize;
+
+use crate::domain::LoA;
+
+/// One `[[sources]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "RawSource")]
+pub struct SourceSettings {
+    /// Short stable id used in URLs (`/saml/{id}/acs`), identity links and
+    /// portal rules, e.g. `hus`.
+    pub id: String,
+    /// The name on the login page, in Finnish; `name_sv`/`name_en` default
+    /// to it.
+    pub name: String,
+    #[serde(default)]
+    pub name_sv: Option<String>,
+    #[serde(default)]
+    pub name_en: Option<String>,
+    /// Where the login page lists the source.
+    #[serde(default)]
+    pub group: SourceGroup,
+    /// The register's organisation that vouches for its people (organisation
+    /// logins); it counts as the person's organisation for portal rules.
+    #[serde(default)]
+    pub organisation: Option<String>,
+    /// E-mail domains whose `login_hint` goes straight to this source.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    pub kind: SourceKind,
+}
+
+/// `[[sources]]` as written: one flat table (serde's `flatten` cannot be
+/// combined with refusing unknown keys, so the nesting is done here).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    id: String,
+    kind: KindName,
+    name: String,
+    #[serde(default)]
+    name_sv: Option<String>,
+    #[serde(default)]
+    name_en: Option<String>,
+    #[serde(default)]
+    group: SourceGroup,
+    #[serde(default)]
+    organisation: Option<String>,
+    #[serde(default)]
+    domains: Vec<String>,
+    #[serde(default)]
+    metadata_file: Option<String>,
+    #[serde(default)]
+    metadata_url: Option<String>,
+    #[serde(default = "default_refresh")]
+    metadata_refresh_secs: u64,
+    #[serde(default)]
+    post_binding: bool,
+    #[serde(default = "default_loa")]
+    loa: LoA,
+    #[serde(default)]
+    require_encryption: bool,
+    #[serde(default)]
+    attributes: AttributeMap,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum KindName {
+    Saml,
+    Suomifi,
+}
+
+impl From<RawSource> for SourceSettings {
+    fn from(r: RawSource) -> Self {
+        let saml = SamlSourceSettings {
+            metadata_file: r.metadata_file,
+            metadata_url: r.metadata_url,
+            metadata_refresh_secs: r.metadata_refresh_secs,
+            post_binding: r.post_binding,
+            loa: r.loa,
+            require_encryption: r.require_encryption,
+            attributes: r.attributes,
+        };
+        SourceSettings {
+            id: r.id,
+            name: r.name,
+            name_sv: r.name_sv,
+            name_en: r.name_en,
+            group: r.group,
+            organisation: r.organisation,
+            domains: r.domains,
+            kind: match r.kind {
+                KindName::Saml => SourceKind::Saml(saml),
+                KindName::Suomifi => SourceKind::Suomifi(saml),
+            },
+        }
+    }
+}
+
+impl SourceSettings {
+    pub fn name_in(&self, lang: crate::domain::Lang) -> &str {
+        use crate::domain::Lang;
+        match lang {
+            Lang::Fi => &self.name,
+            Lang::Sv => self.name_sv.as_deref().unwrap_or(&self.name),
+            Lang::En => self.name_en.as_deref().unwrap_or(&self.name),
+        }
+    }
+
+    pub fn saml(&self) -> &SamlSourceSettings {
+        match &self.kind {
+            SourceKind::Saml(s) | SourceKind::Suomifi(s) => s,
+        }
+    }
+
+    pub fn is_suomifi(&self) -> bool {
+        matches!(self.kind, SourceKind::Suomifi(_))
+    }
+}
+
+/// The login page's groups, as the professionals know them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceGroup {
+    /// Yliopistosairaanhoitopiirit.
+    UniversityHospitalDistricts,
+    /// Hyvinvointiyhtymät ja -alueet.
+    #[default]
+    WellbeingAreas,
+    /// Ammattilaiskäyttäjät ja yhteistyökumppanit (Suomi.fi).
+    Professionals,
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceKind {
+    /// An organisation's SAML 2.0 identity provider.
+    Saml(SamlSourceSettings),
+    /// Suomi.fi e-Identification: the SAML source with Suomi.fi's
+    /// attributes, levels of assurance and identity-code handling.
+    Suomifi(SamlSourceSettings),
+}
+
+#[derive(Debug, Clone)]
+pub struct SamlSourceSettings {
+    /// The IdP's metadata from a file...
+    pub metadata_file: Option<String>,
+    /// ...or from a URL, refreshed every `metadata_refresh_secs` (the last
+    /// good copy is kept when a refresh fails).
+    pub metadata_url: Option<String>,
+    pub metadata_refresh_secs: u64,
+    /// Send the AuthnRequest by HTTP-POST instead of HTTP-Redirect.
+    pub post_binding: bool,
+    /// For `saml`: the level the session gets; for `suomifi`: the lowest
+    /// level asked for.
+    pub loa: LoA,
+    /// Require the assertion to arrive encrypted (Suomi.fi always does).
+    pub require_encryption: bool,
+    /// Which attributes mean what.
+    pub attributes: AttributeMap,
+}
+
+fn default_refresh() -> u64 {
+    3600
+}
+
+fn default_loa() -> LoA {
+    LoA::Substantial
+}
+
+/// Attribute names (as the IdP sends them) for each thing Porttivahti
+/// reads. `subject = "NameID"` takes the subject from the NameID.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttributeMap {
+    pub subject: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: String,
+    pub phone: String,
+    pub title: String,
+    pub groups: String,
+}
+
+impl Default for AttributeMap {
+    fn default() -> Self {
+        Self {
+            subject: "NameID".into(),
+            given_name: "urn:oid:2.5.4.42".into(),
+            family_name: "urn:oid:2.5.4.4".into(),
+            email: "urn:oid:0.9.2342.19200300.100.1.3".into(),
+            phone: "urn:oid:2.5.4.20".into(),
+            title: "urn:oid:2.5.4.12".into(),
+            groups: "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups".into(),
+        }
+    }
+}
+
+/// `[saml]`: this service provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamlSettings {
+    /// RSA key and certificate that sign AuthnRequests and decrypt
+    /// assertions (PEM files).
+    pub sp_key_file: String,
+    pub sp_cert_file: String,
+    /// Clock difference tolerated in NotBefore / NotOnOrAfter.
+    pub clock_skew_secs: i64,
+    /// An assertion older than this (IssueInstant) is refused.
+    pub max_assertion_age_secs: i64,
+    /// Largest SAMLResponse accepted, in bytes (after base64).
+    pub max_response_bytes: usize,
+}
+
+impl Default for SamlSettings {
+    fn default() -> Self {
+        Self {
+            sp_key_file: "certs/dev/saml-sp-key.pem".into(),
+            sp_cert_file: "certs/dev/saml-sp.pem".into(),
+            clock_skew_secs: 120,
+            max_assertion_age_secs: 600,
+            max_response_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// `[registration]`: the first-login form.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistrationSettings {
+    /// The profession groups a person picks from (mandatory field).
+    pub profession_groups: Vec<ProfessionGroup>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfessionGroup {
+    pub id: String,
+    pub fi: String,
+    pub sv: String,
+    pub en: String,
+}
+
+impl ProfessionGroup {
+    pub fn name_in(&self, lang: crate::domain::Lang) -> &str {
+        use crate::domain::Lang;
+        match lang {
+            Lang::Fi => &self.fi,
+            Lang::Sv => &self.sv,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+impl Default for RegistrationSettings {
+    fn default() -> Self {
+        let g = |id: &str, fi: &str, sv: &str, en: &str| ProfessionGroup {
+            id: id.into(),
+            fi: fi.into(),
+            sv: sv.into(),
+            en: en.into(),
+        };
+        Self {
+            profession_groups: vec![
+                g("physician", "Lääkäri", "Läkare", "Physician"),
+                g(
+                    "nurse",
+                    "Sairaanhoitaja, terveydenhoitaja tai kätilö",
+                    "Sjukskötare, hälsovårdare eller barnmorska",
+                    "Nurse, public health nurse or midwife",
+                ),
+                g(
+                    "practical_nurse",
+                    "Lähihoitaja",
+                    "Närvårdare",
+                    "Practical nurse",
+                ),
+                g(
+                    "psychologist",
+                    "Psykologi tai psykoterapeutti",
+                    "Psykolog eller psykoterapeut",
+                    "Psychologist or psychotherapist",
+                ),
+                g(
+                    "social_worker",
+                    "Sosiaalityöntekijä tai sosionomi",
+                    "Socialarbetare eller socionom",
+                    "Social worker or social services professional",
+                ),
+                g(
+                    "therapist",
+                    "Kuntoutuksen ammattilainen",
+                    "Rehabiliteringsexpert",
+                    "Rehabilitation professional",
+                ),
+                g(
+                    "pharmacist",
+                    "Farmaseutti tai proviisori",
+                    "Farmaceut eller provisor",
+                    "Pharmacist",
+                ),
+                g("student", "Opiskelija", "Studerande", "Student"),
+                g(
+                    "other",
+                    "Muu ammattilainen",
+                    "Annan yrkesperson",
+                    "Other professional",
+                ),
+            ],
+        }
+    }
+}
+
+/// `[dev_idp]`: a built-in identity provider for trying organisation and
+/// Suomi.fi logins without a real one. Refused in production.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DevIdpSettings {
+    pub enabled: bool,
+    /// Its RSA signing key and certificate (PEM files).
+    pub key_file: String,
+    pub cert_file: String,
+}
+
+impl Default for DevIdpSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            key_file: "certs/dev/dev-idp-key.pem".into(),
+            cert_file: "certs/dev/dev-idp.pem".into(),
+        }
+    }
+}

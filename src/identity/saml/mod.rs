@@ -1,0 +1,13 @@
+//! SAML 2.0 service provider: AuthnRequests out, Responses in, metadata
+//! both ways, and an IdP that really signs and encrypts for development and
+//! tests. XML security goes only through [`xmlsec`].
+
+pub mod idp;
+pub mod metadata;
+pub mod request;
+pub mod response;
+pub mod xml;
+pub mod xmlsec;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,289 @@
+//! The configured SAML sources at run time: each IdP's metadata (from a
+//! file, or from a URL refreshed on a schedule, keeping the last good copy
+//! when a refresh fails), our SP key, and the development IdP.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use super::config::{SourceKind, SourceSettings};
+use super::saml::idp::Idp;
+use super::saml::metadata::IdpMetadata;
+use super::saml::xmlsec::{KeyPair, Signers};
+use crate::config::Settings;
+
+/// An IdP's metadata as last loaded.
+#[derive(Debug)]
+pub struct Loaded {
+    pub meta: IdpMetadata,
+    pub signers: Signers,
+    pub loaded_at: i64,
+}
+
+#[derive(Debug)]
+pub struct SamlSource {
+    pub settings: SourceSettings,
+    loaded: RwLock<Option<Arc<Loaded>>>,
+    last_error: RwLock<Option<String>>,
+    /// When a refresh was last tried (rate-limits refreshes on demand).
+    last_try: RwLock<i64>,
+}
+
+impl SamlSource {
+    pub fn id(&self) -> &str {
+        &self.settings.id
+    }
+
+    /// The metadata, when it has been loaded.
+    pub fn loaded(&self) -> Option<Arc<Loaded>> {
+        self.loaded.read().ok().and_then(|g| g.clone())
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.read().ok().and_then(|g| g.clone())
+    }
+
+    fn install(&self, text: &str, now: i64) -> Result<(), String> {
+        let meta = IdpMetadata::parse(text)?;
+        let signers = Signers::from_der(&meta.signing_certs).map_err(|e| e.to_string())?;
+        let changed = self
+            .loaded()
+            .is_none_or(|old| old.meta.signing_certs != meta.signing_certs);
+        if changed {
+            tracing::info!(
+                source = %self.settings.id,
+                entity_id = %meta.entity_id,
+                keys = meta.signing_certs.len(),
+                "identity provider metadata loaded (signing keys new or changed)"
+            );
+        }
+        if let Ok(mut g) = self.loaded.write() {
+            *g = Some(Arc::new(Loaded {
+                meta,
+                signers,
+                loaded_at: now,
+            }));
+        }
+        if let Ok(mut g) = self.last_error.write() {
+            *g = None;
+        }
+        Ok(())
+    }
+
+    fn failed(&self, message: String) {
+        tracing::warn!(
+            source = %self.settings.id,
+            error = %message,
+            kept_previous = self.loaded().is_some(),
+            "identity provider metadata could not be loaded; the last good copy stays in use"
+        );
+        if let Ok(mut g) = self.last_error.write() {
+            *g = Some(message);
+        }
+    }
+
+    /// Loads the metadata again (file or URL).
+    /// A `metadata_url` starting with `/` is this node's own (`base`): the
+    /// development IdP.
+    pub async fn refresh(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        now: i64,
+    ) -> Result<(), String> {
+        if let Ok(mut t) = self.last_try.write() {
+            *t = now;
+        }
+        let saml = self.settings.saml();
+        let text = match (&saml.metadata_file, &saml.metadata_url) {
+            (Some(f), _) => std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}")),
+            (None, Some(u)) if u.starts_with('/') => fetch(http, &format!("{base}{u}")).await,
+            (None, Some(u)) => fetch(http, u).await,
+            (None, None) => Err("no metadata_file or metadata_url".into()),
+        };
+        let result = text.and_then(|t| self.install(&t, now));
+        if let Err(e) = &result {
+            self.failed(e.clone());
+        }
+        result
+    }
+
+    /// Refreshes now unless tried within the last minute: a response whose
+    /// signature fails may mean the IdP has rolled its key over.
+    pub async fn refresh_if_stale(&self, http: &reqwest::Client, base: &str, now: i64) -> bool {
+        let last = self.last_try.read().map(|t| *t).unwrap_or(0);
+        if now - last < 60 {
+            return false;
+        }
+        self.refresh(http, base, now).await.is_ok()
+    }
+}
+
+async fn fetch(http: &reqwest::Client, url: &str) -> Result<String, String> {
+    let resp = http
+        .get(url)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    if !resp.status().is_success() {
+        return Err(format!("GET {url}: HTTP {}", resp.status()));
+    }
+    let body = resp.bytes().await.map_err(|e| format!("GET {url}: {e}"))?;
+    if body.len() > 4 * 1024 * 1024 {
+        return Err(format!("GET {url}: the metadata is larger than 4 MiB"));
+    }
+    String::from_utf8(body.to_vec()).map_err(|_| format!("GET {url}: not UTF-8"))
+}
+
+/// Every configured SAML source, our SP key and the development IdP.
+pub struct Sources {
+    list: Vec<Arc<SamlSource>>,
+    pub sp_key: Option<KeyPair>,
+    national_id_key: Vec<u8>,
+    /// The built-in development IdP's profiles (`org`, `suomifi`).
+    pub dev_idp: Option<DevIdp>,
+}
+
+/// The development IdP's key and base URL.
+#[derive(Clone)]
+pub struct DevIdp {
+    pub key: KeyPair,
+    pub base: String,
+}
+
+impl DevIdp {
+    /// The IdP of one profile (`org` or `suomifi`).
+    pub fn idp(&self, profile: &str) -> Idp {
+        Idp {
+            entity_id: format!("{}/dev-idp/{profile}/metadata", self.base),
+            sso_url: format!("{}/dev-idp/{profile}/sso", self.base),
+            slo_url: format!("{}/dev-idp/{profile}/slo", self.base),
+            key: self.key.clone(),
+        }
+    }
+}
+
+impl Sources {
+    /// Reads the SP key and the metadata files; URL metadata is fetched by
+    /// [`Sources::spawn_refresher`].
+    pub fn new(s: &Settings, now: i64) -> Result<Self, String> {
+        let sp_key = if s.sources.is_empty() && !s.dev_idp.enabled {
+            None
+        } else {
+            Some(
+                KeyPair::from_files(&s.saml.sp_key_file, &s.saml.sp_cert_file)
+                    .map_err(|e| format!("saml.sp_key_file / sp_cert_file: {e}"))?,
+            )
+        };
+        let dev_idp = if s.dev_idp.enabled {
+            Some(DevIdp {
+                key: KeyPair::from_files(&s.dev_idp.key_file, &s.dev_idp.cert_file)
+                    .map_err(|e| format!("dev_idp.key_file / cert_file: {e}"))?,
+                base: s.server.issuer().to_string(),
+            })
+        } else {
+            None
+        };
+        let list: Vec<Arc<SamlSource>> = s
+            .sources
+            .iter()
+            .map(|settings| {
+                Arc::new(SamlSource {
+                    settings: settings.clone(),
+                    loaded: RwLock::new(None),
+                    last_error: RwLock::new(None),
+                    last_try: RwLock::new(0),
+                })
+            })
+            .collect();
+        for src in &list {
+            if let Some(f) = &src.settings.saml().metadata_file {
+                let text = std::fs::read_to_string(f)
+                    .map_err(|e| format!("source {:?}: cannot read {f}: {e}", src.id()))?;
+                src.install(&text, now)
+                    .map_err(|e| format!("source {:?}: metadata {f}: {e}", src.id()))?;
+            }
+        }
+        let national_id_key = s
+            .secrets
+            .national_id_key
+            .as_ref()
+            .and_then(|k| crate::tokens::b64_std_decode(k.expose()).ok())
+            .unwrap_or_default();
+        Ok(Self {
+            list,
+            sp_key,
+            national_id_key,
+            dev_idp,
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<SamlSource>> {
+        self.list.iter().find(|s| s.id() == id)
+    }
+
+    pub fn all(&self) -> &[Arc<SamlSource>] {
+        &self.list
+    }
+
+    /// The source whose configured domains include the domain of `hint`
+    /// (an e-mail address or a bare domain).
+    pub fn for_hint(&self, hint: &str) -> Option<&Arc<SamlSource>> {
+        let (_, domain) = hint.rsplit_once('@')?;
+        let domain = domain.trim().to_ascii_lowercase();
+        if domain.is_empty() {
+            return None;
+        }
+        self.list.iter().find(|s| {
+            s.settings
+                .domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(&domain))
+        })
+    }
+
+    pub fn national_id_key(&self) -> &[u8] {
+        &self.national_id_key
+    }
+
+    /// Keeps URL metadata fresh: at once (retrying with backoff until the
+    /// first success), then every `metadata_refresh_secs`.
+    pub fn spawn_refresher(
+        self: &Arc<Self>,
+        http: reqwest::Client,
+        clock: Arc<dyn crate::clock::Clock>,
+        base: String,
+    ) {
+        for src in self.list.iter().cloned() {
+            let Some(_) = &src.settings.saml().metadata_url else {
+                continue;
+            };
+            let every = src.settings.saml().metadata_refresh_secs;
+            let http = http.clone();
+            let clock = clock.clone();
+            let base = base.clone();
+            tokio::spawn(async move {
+                let mut backoff = 1u64;
+                loop {
+                    let wait = match src.refresh(&http, &base, clock.now()).await {
+                        Ok(()) => {
+                            backoff = 1;
+                            every
+                        }
+                        Err(_) if src.loaded().is_none() => {
+                            backoff = (backoff * 2).min(60);
+                            backoff
+                        }
+                        Err(_) => every.min(300),
+                    };
+                    tokio::time::sleep(Duration::from_secs(wait)).await;
+                }
+            });
+        }
+    }
+}
+
+/// How the login page shows a source.
+pub fn is_suomifi(s: &SourceSettings) -> bool {
+    matches!(s.kind, SourceKind::Suomifi(_))
+}

@@ -1,0 +1,395 @@
+//! The built-in development IdP under `/dev-idp/{org|suomifi}/`: it reads
+//! our signed AuthnRequest, lets the developer pick a test person, and
+//! answers with an assertion it really signs (and, for the Suomi.fi
+//! profile, encrypts to our SP certificate). Refused in production by
+//! configuration checks; absent unless `[dev_idp] enabled = true`.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::app::SharedState;
+use crate::identity::saml::idp::{Answer, Idp, IdpPerson, ReceivedRequest};
+use crate::identity::suomifi::{self, attr};
+use crate::web::browser::{Browser, with_cookies};
+use crate::web::i18n::texts;
+use crate::web::pages::{lang_links, render};
+use crate::web::sources_i18n::{SourceTexts, source_texts};
+
+/// A test person of one profile.
+pub struct TestPerson {
+    pub label: &'static str,
+    pub note: &'static str,
+    pub name_id: &'static str,
+    pub context: &'static str,
+    pub attributes: &'static [(&'static str, &'static str)],
+}
+
+const ORG_CONTEXT: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
+
+/// The organisation profile's people (a hospital district's staff).
+pub const ORG_PEOPLE: &[TestPerson] = &[
+    TestPerson {
+        label: "Hanna Hoitaja, sairaanhoitaja",
+        note: "hanna.hoitaja@sairaala.example.fi",
+        name_id: "hanna.hoitaja@sairaala.example.fi",
+        context: ORG_CONTEXT,
+        attributes: &[
+            ("urn:oid:2.5.4.42", "Hanna"),
+            ("urn:oid:2.5.4.4", "Hoitaja"),
+            (
+                "urn:oid:0.9.2342.19200300.100.1.3",
+                "hanna.hoitaja@sairaala.example.fi",
+            ),
+            ("urn:oid:2.5.4.12", "sairaanhoitaja"),
+        ],
+    },
+    TestPerson {
+        label: "Lauri Lääkäri, erikoislääkäri",
+        note: "lauri.laakari@sairaala.example.fi",
+        name_id: "lauri.laakari@sairaala.example.fi",
+        context: ORG_CONTEXT,
+        attributes: &[
+            ("urn:oid:2.5.4.42", "Lauri"),
+            ("urn:oid:2.5.4.4", "Lääkäri"),
+            (
+                "urn:oid:0.9.2342.19200300.100.1.3",
+                "lauri.laakari@sairaala.example.fi",
+            ),
+            ("urn:oid:2.5.4.12", "erikoislääkäri"),
+        ],
+    },
+];
+
+/// The Suomi.fi profile's people: test identity codes only.
+pub const SUOMIFI_PEOPLE: &[TestPerson] = &[
+    TestPerson {
+        label: "Sanna Suominen",
+        note: "010280-952L · varmennekortti / certificate card (loa3)",
+        name_id: "",
+        context: suomifi::LOA3,
+        attributes: &[
+            (attr::NATIONAL_ID, "010280-952L"),
+            (attr::GIVEN_NAME, "Sanna"),
+            (attr::FIRST_NAMES, "Sanna Maria"),
+            (attr::SURNAME, "Suominen"),
+            (attr::MUNICIPALITY_FI, "Jyväskylä"),
+            (attr::MUNICIPALITY_SV, "Jyväskylä"),
+            (attr::MUNICIPALITY_CODE, "179"),
+        ],
+    },
+    TestPerson {
+        label: "Teemu Toimitusjohtaja",
+        note: "131052-308T · pankkitunnukset / bank (loa2) · kaupparekisterissä toimitusjohtaja (TJ) / managing director of 7019376-8",
+        name_id: "",
+        context: suomifi::LOA2,
+        attributes: &[
+            (attr::NATIONAL_ID, "131052-308T"),
+            (attr::GIVEN_NAME, "Teemu"),
+            (attr::SURNAME, "Toimitusjohtaja"),
+            (attr::MAIL, "teemu@rova.example.fi"),
+            (attr::MUNICIPALITY_FI, "Rovaniemi"),
+            (attr::MUNICIPALITY_SV, "Rovaniemi"),
+        ],
+    },
+    TestPerson {
+        label: "Maija Valtuutettu",
+        note: "150375-258S · mobiilivarmenne / mobile certificate (loa3) · Suomi.fi-valtuus / mandate for 7019376-8",
+        name_id: "",
+        context: suomifi::LOA3,
+        attributes: &[
+            (attr::NATIONAL_ID, "150375-258S"),
+            (attr::GIVEN_NAME, "Maija"),
+            (attr::SURNAME, "Valtuutettu"),
+            (attr::MUNICIPALITY_FI, "Helsinki"),
+            (attr::MUNICIPALITY_SV, "Helsingfors"),
+        ],
+    },
+    TestPerson {
+        label: "Tea Testaaja",
+        note: "240190-436K · testitunnistus / test method (low)",
+        name_id: "",
+        context: suomifi::TEST_METHOD,
+        attributes: &[
+            (attr::NATIONAL_ID, "240190-436K"),
+            (attr::GIVEN_NAME, "Tea"),
+            (attr::SURNAME, "Testaaja"),
+        ],
+    },
+];
+
+fn people(profile: &str) -> Option<&'static [TestPerson]> {
+    match profile {
+        "org" => Some(ORG_PEOPLE),
+        "suomifi" => Some(SUOMIFI_PEOPLE),
+        _ => None,
+    }
+}
+
+fn idp_of(app: &crate::app::AppState, profile: &str) -> Option<Idp> {
+    people(profile)?;
+    app.sources.dev_idp.as_ref().map(|d| d.idp(profile))
+}
+
+/// `GET /dev-idp/{profile}/metadata`
+pub async fn metadata(State(app): State<SharedState>, Path(profile): Path<String>) -> Response {
+    match idp_of(&app, &profile) {
+        Some(idp) => (
+            [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
+            idp.metadata(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such development IdP profile").into_response(),
+    }
+}
+
+struct PersonView {
+    label: &'static str,
+    note: &'static str,
+}
+
+#[derive(askama::Template)]
+#[template(path = "dev_idp.html")]
+struct DevIdpPage {
+    t: &'static crate::web::i18n::Texts,
+    s: &'static SourceTexts,
+    langs: Vec<crate::web::pages::LangLink>,
+    profile_name: &'static str,
+    sp: String,
+    levels: String,
+    people: Vec<PersonView>,
+    action: String,
+    csrf: String,
+    ticket: String,
+}
+
+/// `GET /dev-idp/{profile}/sso?SAMLRequest=…`: checks the request's
+/// signature with our SP certificate and shows the people to pick from.
+pub async fn sso_get(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Path(profile): Path<String>,
+) -> Response {
+    let (Some(idp), Some(list), Some(sp)) = (
+        idp_of(&app, &profile),
+        people(&profile),
+        app.sources.sp_key.as_ref(),
+    ) else {
+        return (StatusCode::NOT_FOUND, "no such development IdP profile").into_response();
+    };
+    let req = match idp.read_request(uri.query().unwrap_or_default(), Some(&sp.cert_der())) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "development IdP: AuthnRequest refused");
+            return (StatusCode::BAD_REQUEST, format!("development IdP: {e}")).into_response();
+        }
+    };
+    let ticket = crate::tokens::random_token(18);
+    if let Err(e) = app
+        .eph
+        .put_pending("devidp", &ticket, &Stored::from(&req), 900)
+        .await
+    {
+        return crate::web::error::WebError::from(e).page(browser.lang);
+    }
+    let (csrf, set) = browser.csrf(&app);
+    let page = DevIdpPage {
+        t: texts(browser.lang),
+        s: source_texts(browser.lang),
+        langs: lang_links(&uri, browser.lang),
+        profile_name: if profile == "org" {
+            "organisaatio / organisation"
+        } else {
+            "Suomi.fi"
+        },
+        sp: req.issuer.clone(),
+        levels: req.context_refs.join(", "),
+        people: list
+            .iter()
+            .map(|p| PersonView {
+                label: p.label,
+                note: p.note,
+            })
+            .collect(),
+        action: format!("/dev-idp/{profile}/sso"),
+        csrf,
+        ticket,
+    };
+    with_cookies(render(&page, StatusCode::OK), set)
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Stored {
+    id: String,
+    issuer: String,
+    acs: String,
+    relay_state: Option<String>,
+}
+
+impl From<&ReceivedRequest> for Stored {
+    fn from(r: &ReceivedRequest) -> Self {
+        Self {
+            id: r.id.clone(),
+            issuer: r.issuer.clone(),
+            acs: r.acs.clone(),
+            relay_state: r.relay_state.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PickForm {
+    csrf: String,
+    ticket: String,
+    person: String,
+}
+
+/// `POST /dev-idp/{profile}/sso`: answers for the picked person (or with
+/// a cancellation), as an auto-submitting form to the ACS.
+pub async fn sso_post(
+    State(app): State<SharedState>,
+    browser: Browser,
+    Path(profile): Path<String>,
+    Form(f): Form<PickForm>,
+) -> Response {
+    let (Some(idp), Some(list), Some(sp)) = (
+        idp_of(&app, &profile),
+        people(&profile),
+        app.sources.sp_key.as_ref(),
+    ) else {
+        return (StatusCode::NOT_FOUND, "no such development IdP profile").into_response();
+    };
+    if !browser.csrf_ok(&app, &f.csrf) {
+        return (
+            StatusCode::FORBIDDEN,
+            "development IdP: the form expired; start again",
+        )
+            .into_response();
+    }
+    let stored = match app.eph.take_pending::<Stored>("devidp", &f.ticket).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "development IdP: this login was answered already or expired; start again",
+            )
+                .into_response();
+        }
+        Err(e) => return crate::web::error::WebError::from(e).page(browser.lang),
+    };
+    let req = ReceivedRequest {
+        id: stored.id,
+        issuer: stored.issuer,
+        acs: stored.acs,
+        relay_state: stored.relay_state,
+        context_refs: vec![],
+        locale: None,
+        force_authn: false,
+    };
+    let mut answer = Answer::new(app.now());
+    let who = match f.person.parse::<usize>().ok().and_then(|i| list.get(i)) {
+        Some(p) => {
+            let name_id = if p.name_id.is_empty() {
+                // Suomi.fi's NameID is transient.
+                format!("_t{}", crate::tokens::random_token(16))
+            } else {
+                p.name_id.to_string()
+            };
+            Some(IdpPerson {
+                name_id,
+                authn_context: p.context.to_string(),
+                attributes: p
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
+                    .collect(),
+            })
+        }
+        None => {
+            answer.status = Some((
+                "urn:oasis:names:tc:SAML:2.0:status:Responder".into(),
+                Some("urn:oasis:names:tc:SAML:2.0:status:AuthnFailed".into()),
+            ));
+            None
+        }
+    };
+    if profile == "suomifi" {
+        // Suomi.fi always encrypts.
+        answer.encrypt_to = Some(sp.recipient());
+    } else {
+        answer.sign_response = true;
+    }
+    match idp.response(&req, who.as_ref(), &answer) {
+        Ok(xml) => Html(Idp::post_form(&req, &xml)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "development IdP could not build its answer");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("development IdP: {e}"),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `GET /dev-idp/{profile}/slo`: answers our signed LogoutRequest with a
+/// signed LogoutResponse to the SP's logout endpoint.
+pub async fn slo(
+    State(app): State<SharedState>,
+    uri: Uri,
+    Path(profile): Path<String>,
+) -> Response {
+    use crate::identity::saml::{request, xml};
+    let (Some(idp), Some(sp)) = (idp_of(&app, &profile), app.sources.sp_key.as_ref()) else {
+        return (StatusCode::NOT_FOUND, "no such development IdP profile").into_response();
+    };
+    let m = match request::read_redirect(
+        uri.query().unwrap_or_default(),
+        "SAMLRequest",
+        Some(&sp.cert_der()),
+    ) {
+        Ok(m) => m,
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("development IdP: {e}")).into_response();
+        }
+    };
+    let Ok(doc) = xml::parse(&m.xml) else {
+        return (StatusCode::BAD_REQUEST, "development IdP: not XML").into_response();
+    };
+    let Some(root) = doc.document_element() else {
+        return (StatusCode::BAD_REQUEST, "development IdP: empty").into_response();
+    };
+    let id = xml::attr(&doc, root, "ID").unwrap_or_default().to_string();
+    let issuer = xml::only_child(&doc, root, xml::SAML, "Issuer")
+        .ok()
+        .flatten()
+        .and_then(|i| xml::text(&doc, i).ok())
+        .unwrap_or_default();
+    let Some(dest) = issuer.strip_suffix("/metadata").map(|b| format!("{b}/slo")) else {
+        return (StatusCode::BAD_REQUEST, "development IdP: unknown SP").into_response();
+    };
+    let answer = request::logout_response_xml(
+        &format!("_l{}", crate::tokens::random_token(16)),
+        &idp.entity_id,
+        &dest,
+        app.now(),
+        &id,
+    );
+    match request::redirect_url(
+        &dest,
+        "SAMLResponse",
+        &answer,
+        m.relay_state.as_deref(),
+        &idp.key,
+    ) {
+        Ok(url) => axum::response::Redirect::to(&url).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("development IdP: {e}"),
+        )
+            .into_response(),
+    }
+}

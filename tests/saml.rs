@@ -1,0 +1,719 @@
+//! Organisation login and Suomi.fi over SAML against a real IdP peer on
+//! loopback (its metadata is fetched over HTTP; it signs with its own key
+//! and encrypts to our SP certificate), first-login registration, and every
+//! way an answer must be refused without writing anything.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::{Browser, TestApp, auth_url, exchange, hidden, jwt_payload, location, pkce};
+use porttivahti::identity::saml::idp::{Answer, Idp, IdpPerson, ReceivedRequest};
+use porttivahti::identity::saml::xmlsec::{KeyPair, Recipient};
+use porttivahti::identity::suomifi;
+
+/// A SAML IdP on loopback: serves its metadata over HTTP; the test plays
+/// the person at its login screen.
+struct Peer {
+    idp: Idp,
+    base: String,
+    /// What the metadata endpoint serves (switchable: key rollover).
+    metadata: Arc<Mutex<String>>,
+}
+
+async fn peer(name: &str) -> Peer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let idp = Idp {
+        entity_id: format!("{base}/{name}"),
+        sso_url: format!("{base}/sso"),
+        slo_url: format!("{base}/slo"),
+        key: KeyPair::from_files("certs/dev/dev-idp-key.pem", "certs/dev/dev-idp.pem").unwrap(),
+    };
+    let metadata = Arc::new(Mutex::new(idp.metadata()));
+    let served = metadata.clone();
+    let router = axum::Router::new().route(
+        "/metadata",
+        axum::routing::get(move || {
+            let m = served.lock().unwrap().clone();
+            async move { m }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    Peer {
+        idp,
+        base,
+        metadata,
+    }
+}
+
+fn sources_toml(org: &Peer, suomifi: &Peer) -> String {
+    format!(
+        r#"
+[[sources]]
+id = "hus"
+kind = "saml"
+name = "HUS"
+group = "university_hospital_districts"
+organisation = "hus"
+domains = ["hus.example.fi"]
+metadata_url = "{}/metadata"
+
+[[sources]]
+id = "suomifi"
+kind = "suomifi"
+name = "Suomi.fi"
+group = "professionals"
+metadata_url = "{}/metadata"
+
+[[seed.organisations]]
+id = "hus"
+name_fi = "HUS-yhtymä"
+name_sv = "HUS-sammanslutningen"
+business_id = "1567535-0"
+oid = "1.2.246.10.1567535.10.0"
+kind = "hospital_district"
+networks = []
+
+[[portals]]
+id = "santra"
+name = "Santra"
+[[portals.access]]
+org_kinds = ["hospital_district", "health_centre"]
+methods = ["saml"]
+
+[[clients]]
+client_id = "santra-portal"
+portal = "santra"
+secret = "secret-s-0123456789"
+redirect_uris = ["https://santra.example/cb"]
+"#,
+        org.base, suomifi.base
+    )
+}
+
+const NATIONAL_ID_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+async fn setup() -> (TestApp, Peer, Peer) {
+    let org = peer("hus-idp").await;
+    let sfi = peer("suomifi-idp").await;
+    let app = common::spawn_app_extra(
+        &sources_toml(&org, &sfi),
+        &[("PORTTIVAHTI__SECRETS__NATIONAL_ID_KEY", NATIONAL_ID_KEY)],
+        |_| {},
+    )
+    .await;
+    // The metadata is fetched in the background at start.
+    for _ in 0..100 {
+        if app.state.sources.all().iter().all(|s| s.loaded().is_some()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(app.state.sources.all().iter().all(|s| s.loaded().is_some()));
+    (app, org, sfi)
+}
+
+fn sp_cert() -> Vec<u8> {
+    KeyPair::from_files("certs/dev/saml-sp-key.pem", "certs/dev/saml-sp.pem")
+        .unwrap()
+        .cert_der()
+}
+
+fn sp_recipient() -> Recipient {
+    Recipient::from_der(&sp_cert()).unwrap()
+}
+
+fn hanna() -> IdpPerson {
+    IdpPerson {
+        name_id: "hanna.hoitaja@hus.example.fi".into(),
+        authn_context: "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport".into(),
+        attributes: vec![
+            ("urn:oid:2.5.4.42".into(), vec!["Hanna".into()]),
+            ("urn:oid:2.5.4.4".into(), vec!["Hoitaja".into()]),
+            (
+                "urn:oid:0.9.2342.19200300.100.1.3".into(),
+                vec!["hanna.hoitaja@hus.example.fi".into()],
+            ),
+        ],
+    }
+}
+
+fn sanna(class: &str) -> IdpPerson {
+    IdpPerson {
+        name_id: format!("_t{}", porttivahti::tokens::random_token(12)),
+        authn_context: class.into(),
+        attributes: vec![
+            (
+                suomifi::attr::NATIONAL_ID.into(),
+                vec!["010280-952L".into()],
+            ),
+            (suomifi::attr::GIVEN_NAME.into(), vec!["Sanna".into()]),
+            (suomifi::attr::SURNAME.into(), vec!["Suominen".into()]),
+            (
+                suomifi::attr::MUNICIPALITY_FI.into(),
+                vec!["Jyväskylä".into()],
+            ),
+        ],
+    }
+}
+
+/// Starts a portal login and follows it to the IdP: returns the request
+/// as the IdP read it (signature checked with our SP certificate).
+async fn to_idp(
+    app: &TestApp,
+    b: &Browser,
+    p: &Peer,
+    source: &str,
+    client: &str,
+    redirect: &str,
+    challenge: &str,
+) -> ReceivedRequest {
+    let r = b
+        .get(&auth_url(app, client, redirect, Some(challenge), &[]))
+        .await;
+    assert_eq!(r.status(), 303);
+    let login = location(&r);
+    let page = b.get(&login).await.text().await.unwrap();
+    assert!(page.contains(&format!("/login/source/{source}")), "{page}");
+    let ar = login.split("ar=").nth(1).unwrap();
+    let r = b.get(&format!("/login/source/{source}?ar={ar}")).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let to = location(&r);
+    assert!(to.starts_with(&p.idp.sso_url), "{to}");
+    p.idp
+        .read_request(to.split_once('?').unwrap().1, Some(&sp_cert()))
+        .unwrap()
+}
+
+async fn post_acs(b: &Browser, source: &str, response: &str) -> reqwest::Response {
+    b.http
+        .post(format!("{}/saml/{source}/acs", b.base))
+        .form(&[
+            ("SAMLResponse", porttivahti::tokens::b64_std(response)),
+            ("RelayState", "x".to_string()),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Fills in the first-login form with valid data; returns the response.
+async fn register(b: &Browser, orgs: &[&str]) -> reqwest::Response {
+    let page = b.get("/register").await.text().await.unwrap();
+    let mut form = vec![
+        ("csrf".to_string(), hidden(&page, "csrf")),
+        ("ar".to_string(), hidden(&page, "ar")),
+        ("given_name".to_string(), hidden_value(&page, "given_name")),
+        (
+            "family_name".to_string(),
+            hidden_value(&page, "family_name"),
+        ),
+        ("email".to_string(), "hanna@example.fi".to_string()),
+        ("phone".to_string(), "040 123 4567".to_string()),
+        ("profession_group".to_string(), "nurse".to_string()),
+        ("wellbeing_area".to_string(), String::new()),
+        ("municipality".to_string(), String::new()),
+    ];
+    for o in orgs {
+        form.push(("org".to_string(), o.to_string()));
+    }
+    b.http
+        .post(format!("{}/register", b.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn hidden_value(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\" name=\"{id}\"");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {id}"));
+    let rest = &html[at..];
+    let v = rest.find("value=\"").unwrap() + 7;
+    rest[v..v + rest[v..].find('"').unwrap()].to_string()
+}
+
+async fn code_from(
+    app: &TestApp,
+    r: &reqwest::Response,
+    client: &str,
+    secret: &str,
+    redirect: &str,
+    verifier: &str,
+) -> serde_json::Value {
+    let to = location(r);
+    assert!(to.starts_with(redirect), "{to}");
+    let code = common::query_param(&to, "code").unwrap();
+    let t = exchange(app, client, Some(secret), &code, redirect, Some(verifier)).await;
+    assert_eq!(t.status(), 200);
+    t.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn organisation_login_registers_once_and_reaches_santra() {
+    let (app, org, _) = setup().await;
+    let b = Browser::new(&app);
+    let (verifier, challenge) = pkce();
+    let redirect = "https://santra.example/cb";
+    let req = to_idp(&app, &b, &org, "hus", "santra-portal", redirect, &challenge).await;
+    assert!(req.context_refs.is_empty());
+    let resp = org
+        .idp
+        .response(&req, Some(&hanna()), &Answer::new(app.clock_now()))
+        .unwrap();
+    let r = post_acs(&b, "hus", &resp).await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with("/register"), "{}", location(&r));
+    // The form knows who came and from where.
+    let page = b.get("/register").await.text().await.unwrap();
+    assert!(page.contains("Hanna Hoitaja"));
+    assert!(
+        page.contains("value=\"hus\" checked"),
+        "the vouching organisation is preselected"
+    );
+    // Missing profession: the form again, nothing written.
+    let csrf = hidden(&page, "csrf");
+    let bad = b
+        .http
+        .post(format!("{}/register", b.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("ar", &hidden(&page, "ar")),
+            ("email", "x"),
+            ("phone", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let text = bad.text().await.unwrap();
+    assert!(text.contains("Valitse ammattiryhmä") && text.contains("Tarkista sähköpostiosoite"));
+    assert!(
+        app.state
+            .dir
+            .account_by_identity("hus", "hanna.hoitaja@hus.example.fi", 0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let r = register(&b, &["hus"]).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let tokens = code_from(
+        &app,
+        &r,
+        "santra-portal",
+        "secret-s-0123456789",
+        redirect,
+        &verifier,
+    )
+    .await;
+    let id = jwt_payload(tokens["id_token"].as_str().unwrap());
+    assert!(id["amr"].as_array().unwrap().iter().any(|m| m == "saml"));
+    let sub = id["sub"].as_str().unwrap().to_string();
+    let account = app
+        .state
+        .dir
+        .account_by_identity("hus", "hanna.hoitaja@hus.example.fi", 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.id, sub);
+    let profile = app.state.dir.profile(&sub).await.unwrap().unwrap();
+    assert_eq!(profile.profession_group, "nurse");
+    assert_eq!(profile.cooperating_organisations, vec!["hus".to_string()]);
+
+    // Next time, in a fresh browser, straight through.
+    let b2 = Browser::new(&app);
+    let (verifier, challenge) = pkce();
+    let req = to_idp(
+        &app,
+        &b2,
+        &org,
+        "hus",
+        "santra-portal",
+        redirect,
+        &challenge,
+    )
+    .await;
+    let resp = org
+        .idp
+        .response(&req, Some(&hanna()), &Answer::new(app.clock_now()))
+        .unwrap();
+    let r = post_acs(&b2, "hus", &resp).await;
+    assert_eq!(r.status(), 303);
+    let tokens = code_from(
+        &app,
+        &r,
+        "santra-portal",
+        "secret-s-0123456789",
+        redirect,
+        &verifier,
+    )
+    .await;
+    assert_eq!(
+        jwt_payload(tokens["id_token"].as_str().unwrap())["sub"],
+        sub
+    );
+}
+
+#[tokio::test]
+async fn suomifi_login_is_encrypted_hashes_the_identity_code_and_records_the_level() {
+    let (app, _, sfi) = setup().await;
+    let b = Browser::new(&app);
+    let (verifier, challenge) = pkce();
+    let redirect = "https://a.example/cb";
+    let req = to_idp(&app, &b, &sfi, "suomifi", "portal-a", redirect, &challenge).await;
+    // Suomi.fi is asked for a level, and told the page's language.
+    assert!(req.context_refs.contains(&suomifi::LOA2.to_string()));
+    assert_eq!(req.locale.as_deref(), Some("fi"));
+    // Plain (unencrypted) assertions are refused from Suomi.fi.
+    let plain = sfi
+        .idp
+        .response(
+            &req,
+            Some(&sanna(suomifi::LOA3)),
+            &Answer::new(app.clock_now()),
+        )
+        .unwrap();
+    let r = post_acs(&b, "suomifi", &plain).await;
+    assert_eq!(r.status(), 403);
+
+    let req = to_idp(&app, &b, &sfi, "suomifi", "portal-a", redirect, &challenge).await;
+    let mut ans = Answer::new(app.clock_now());
+    ans.encrypt_to = Some(sp_recipient());
+    let resp = sfi
+        .idp
+        .response(&req, Some(&sanna(suomifi::LOA3)), &ans)
+        .unwrap();
+    assert!(!resp.contains("010280-952L"));
+    let r = post_acs(&b, "suomifi", &resp).await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with("/register"));
+    // Suomi.fi gave no e-mail: the person types it; names are as vouched.
+    let page = b.get("/register").await.text().await.unwrap();
+    assert!(page.contains("Sanna Suominen"));
+    assert!(page.contains("Jyväskylä"));
+    // portal-a is Hopo (via Intermetso/Sonette): a Suomi.fi person without
+    // those is registered and logged in, then denied by policy.
+    let r = register(&b, &["jkl"]).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("Hopo"));
+    let subject = suomifi::subject_of(
+        "010280-952L",
+        &porttivahti::tokens::b64_std_decode(NATIONAL_ID_KEY).unwrap(),
+    );
+    let account = app
+        .state
+        .dir
+        .account_by_identity("suomifi", &subject, 0)
+        .await
+        .unwrap()
+        .expect("linked by the keyed hash");
+    let links = app.state.dir.identity_links(&account.id).await.unwrap();
+    assert!(links.iter().all(|l| !l.subject.contains("010280")));
+    let _ = verifier;
+}
+
+#[tokio::test]
+async fn refused_answers_write_nothing_and_say_what_to_do() {
+    let (app, org, _) = setup().await;
+    let b = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let redirect = "https://santra.example/cb";
+    let now = app.clock_now();
+
+    // Tampered after signing.
+    let req = to_idp(&app, &b, &org, "hus", "santra-portal", redirect, &challenge).await;
+    let resp = org
+        .idp
+        .response(&req, Some(&hanna()), &Answer::new(now))
+        .unwrap();
+    let r = post_acs(&b, "hus", &resp.replace(">Hoitaja<", ">Pääkäyttäjä<")).await;
+    assert_eq!(r.status(), 403);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("ei voitu todentaa") && text.contains("saml_response_refused"),
+        "{text}"
+    );
+
+    // For another service.
+    let req = to_idp(&app, &b, &org, "hus", "santra-portal", redirect, &challenge).await;
+    let mut ans = Answer::new(now);
+    ans.audience = Some("https://elsewhere.example/sp".into());
+    let r = post_acs(
+        &b,
+        "hus",
+        &org.idp.response(&req, Some(&hanna()), &ans).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+
+    // Expired.
+    let req = to_idp(&app, &b, &org, "hus", "santra-portal", redirect, &challenge).await;
+    let r = post_acs(
+        &b,
+        "hus",
+        &org.idp
+            .response(&req, Some(&hanna()), &Answer::new(now - 3600))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("vanhentunut"));
+
+    // The person cancelled at the IdP.
+    let req = to_idp(&app, &b, &org, "hus", "santra-portal", redirect, &challenge).await;
+    let mut ans = Answer::new(now);
+    ans.status = Some((
+        "urn:oasis:names:tc:SAML:2.0:status:Responder".into(),
+        Some("urn:oasis:names:tc:SAML:2.0:status:AuthnFailed".into()),
+    ));
+    let r = post_acs(&b, "hus", &org.idp.response(&req, None, &ans).unwrap()).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("keskeytettiin"));
+
+    // Delivered to another browser (no binding cookie).
+    let req = to_idp(&app, &b, &org, "hus", "santra-portal", redirect, &challenge).await;
+    let good = org
+        .idp
+        .response(&req, Some(&hanna()), &Answer::new(now))
+        .unwrap();
+    let stranger = Browser::new(&app);
+    let r = post_acs(&stranger, "hus", &good).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("toisessa selaimessa"));
+
+    // Unsolicited (answers no request of ours).
+    let mut fake = req.clone();
+    fake.id = "_never-sent".into();
+    let r = post_acs(
+        &b,
+        "hus",
+        &org.idp
+            .response(&fake, Some(&hanna()), &Answer::new(now))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+
+    // None of these linked or created anything.
+    assert!(
+        app.state
+            .dir
+            .account_by_identity("hus", "hanna.hoitaja@hus.example.fi", 0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (accounts, _) = app
+        .state
+        .dir
+        .find_accounts(&porttivahti::store::AccountQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(accounts.iter().all(|a| !a.username.starts_with("hus-")));
+}
+
+#[tokio::test]
+async fn a_replayed_assertion_is_refused() {
+    let (app, org, _) = setup().await;
+    let b = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let redirect = "https://santra.example/cb";
+    let req = to_idp(&app, &b, &org, "hus", "santra-portal", redirect, &challenge).await;
+    let first = Answer::new(app.clock_now());
+    let resp = org.idp.response(&req, Some(&hanna()), &first).unwrap();
+    assert_eq!(post_acs(&b, "hus", &resp).await.status(), 303);
+    // The same answer again: its request was answered already.
+    let again = post_acs(&b, "hus", &resp).await;
+    assert_eq!(again.status(), 400);
+    // The same assertion under a new request id: the replay cache.
+    let req2 = to_idp(&app, &b, &org, "hus", "santra-portal", redirect, &challenge).await;
+    let swapped = resp.replace(&req.id, &req2.id);
+    let r = post_acs(&b, "hus", &swapped).await;
+    // Changing InResponseTo breaks the signature, so the IdP must sign it
+    // anew with the same assertion id:
+    assert_eq!(r.status(), 403);
+    let mut ans = Answer::new(app.clock_now());
+    ans.assertion_id = first.assertion_id.clone();
+    let req3 = to_idp(&app, &b, &org, "hus", "santra-portal", redirect, &challenge).await;
+    let replay = org.idp.response(&req3, Some(&hanna()), &ans).unwrap();
+    let r = post_acs(&b, "hus", &replay).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("jo käytetty"));
+}
+
+#[tokio::test]
+async fn idp_key_rollover_is_picked_up_from_the_metadata() {
+    let (app, mut org, _) = setup().await;
+    // The IdP moves to a new key and publishes it.
+    org.idp.key =
+        KeyPair::from_files("certs/dev/saml-sp-key.pem", "certs/dev/saml-sp.pem").unwrap();
+    *org.metadata.lock().unwrap() = org.idp.metadata();
+    app.clock.advance(61);
+    let b = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let req = to_idp(
+        &app,
+        &b,
+        &org,
+        "hus",
+        "santra-portal",
+        "https://santra.example/cb",
+        &challenge,
+    )
+    .await;
+    let resp = org
+        .idp
+        .response(&req, Some(&hanna()), &Answer::new(app.clock_now()))
+        .unwrap();
+    let r = post_acs(&b, "hus", &resp).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert!(location(&r).starts_with("/register"));
+}
+
+#[tokio::test]
+async fn login_page_groups_searches_and_follows_hints() {
+    let (app, _, _) = setup().await;
+    let b = Browser::new(&app);
+    let page = b.get("/login").await.text().await.unwrap();
+    assert!(page.contains("Yliopistosairaanhoitopiirit"));
+    assert!(page.contains("Tunnistaudu Suomi.fi-palvelussa"));
+    let page = b.get("/login?q=hus").await.text().await.unwrap();
+    assert!(page.contains("/login/source/hus"));
+    let page = b.get("/login?q=tampere").await.text().await.unwrap();
+    assert!(page.contains("Hakusanalla ei löytynyt"));
+    // idp_hint skips the choice; so does a login_hint in a source's domain.
+    let (_, challenge) = pkce();
+    for extra in [("idp_hint", "hus"), ("login_hint", "hanna@hus.example.fi")] {
+        let r = b
+            .get(&auth_url(
+                &app,
+                "santra-portal",
+                "https://santra.example/cb",
+                Some(&challenge),
+                &[extra],
+            ))
+            .await;
+        let login = location(&r);
+        let r = b.get(&login).await;
+        assert_eq!(r.status(), 303);
+        assert!(
+            location(&r).starts_with("/login/source/hus?ar="),
+            "{}",
+            location(&r)
+        );
+    }
+    // SP metadata for the IdP's administrators.
+    let r = b.get("/saml/hus/metadata").await;
+    assert_eq!(r.status(), 200);
+    let m = r.text().await.unwrap();
+    assert!(m.contains("AssertionConsumerService") && m.contains("/saml/hus/acs"));
+}
+
+#[tokio::test]
+async fn a_source_whose_metadata_cannot_be_had_is_shown_unavailable() {
+    let app = common::spawn_app_extra(
+        r#"
+[[sources]]
+id = "down"
+kind = "saml"
+name = "Poissa IdP"
+metadata_url = "http://127.0.0.1:9/metadata"
+"#,
+        &[],
+        |_| {},
+    )
+    .await;
+    let b = Browser::new(&app);
+    let page = b.get("/login").await.text().await.unwrap();
+    assert!(page.contains("Poissa IdP") && page.contains("ei juuri nyt käytettävissä"));
+    let r = b.get("/login/source/down").await;
+    assert_eq!(r.status(), 503);
+}
+
+#[tokio::test]
+async fn the_development_idp_works_end_to_end_and_is_refused_in_production() {
+    let extra = r#"
+[dev_idp]
+enabled = true
+
+[[sources]]
+id = "dev"
+kind = "suomifi"
+name = "Suomi.fi (dev)"
+group = "professionals"
+metadata_url = "/dev-idp/suomifi/metadata"
+"#;
+    // Production refuses to start with it.
+    let text = format!("{}\n{extra}", common::TEST_CONFIG).replace("SVC_DIGEST", &"0".repeat(64));
+    let err = porttivahti::config::Settings::parse(
+        &text,
+        std::path::Path::new("t"),
+        [(
+            "PORTTIVAHTI__SECRETS__NATIONAL_ID_KEY".to_string(),
+            NATIONAL_ID_KEY.to_string(),
+        )],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("refused in production"), "{err}");
+
+    let app = common::spawn_app_extra(
+        extra,
+        &[
+            ("PORTTIVAHTI__SERVER__ENVIRONMENT", "development"),
+            ("PORTTIVAHTI__SECRETS__NATIONAL_ID_KEY", NATIONAL_ID_KEY),
+        ],
+        |_| {},
+    )
+    .await;
+    for _ in 0..100 {
+        if app.state.sources.all()[0].loaded().is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let b = Browser::new(&app);
+    let r = b.get("/login/source/dev").await;
+    assert_eq!(r.status(), 303);
+    let page = b.get(&location(&r)).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Sanna Suominen"));
+    let r = b
+        .http
+        .post(format!("{}/dev-idp/suomifi/sso", app.base))
+        .form(&[
+            ("csrf", hidden(&page, "csrf")),
+            ("ticket", hidden(&page, "ticket")),
+            ("person", "0".to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let form = r.text().await.unwrap();
+    let saml = hidden(&form, "SAMLResponse");
+    let xml = String::from_utf8(porttivahti::tokens::b64_std_decode(&saml).unwrap()).unwrap();
+    assert!(xml.contains("EncryptedAssertion") && !xml.contains("010280"));
+    let r = b
+        .http
+        .post(format!("{}/saml/dev/acs", app.base))
+        .form(&[
+            ("SAMLResponse", saml),
+            ("RelayState", hidden(&form, "RelayState")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with("/register"));
+}
