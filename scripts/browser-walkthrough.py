@@ -305,10 +305,10 @@ def main():
         d.delete_all_cookies()
 
         # ---------------------------------------------------------- 4
-        log("\n== 4. sami.sosiaali at the demo portal (Hopo)")
+        log("\n== 4. sami.sosiaali at the demo portal (Mielenterveystalo)")
         demo_login(d)
         type_login(d, "sami.sosiaali", "Sonette-demo-2026")
-        check("ID token claims" in text(d), "sami reaches the demo portal (Hopo)")
+        check("ID token claims" in text(d), "sami reaches the demo portal (Mielenterveystalo)")
         shot(d, "demo-sami-claims")
         claims = d.find_element(By.ID, "id-claims").text
         log("  sami's ID token claims:\n" + "\n".join("    " + l for l in claims.splitlines()))

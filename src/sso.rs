@@ -56,6 +56,21 @@ pub async fn load_person(app: &AppState, account_id: &str) -> StoreResult<Option
     }))
 }
 
+/// [`load_person`], with the organisation that vouched for this login
+/// (organisation logins) among the person's organisations.
+pub async fn load_person_for(app: &AppState, grant: &Grant) -> StoreResult<Option<Person>> {
+    let Some(mut person) = load_person(app, &grant.account_id).await? else {
+        return Ok(None);
+    };
+    if let Some(id) = &grant.source_org
+        && person.organisations.iter().all(|o| &o.id != id)
+        && let Some(o) = app.dir.organisation(id).await?
+    {
+        person.organisations.push(o);
+    }
+    Ok(Some(person))
+}
+
 pub fn facts(person: &Person, grant: &Grant) -> Facts {
     Facts {
         networks: person.memberships.iter().map(|m| m.network).collect(),
@@ -82,6 +97,7 @@ pub fn grant_of(session: &Session, scope: Vec<String>) -> Grant {
         source: session.source.clone(),
         card_type: session.card_type.clone(),
         source_org_kind: session.source_org_kind,
+        source_org: session.source_org.clone(),
     }
 }
 
@@ -387,7 +403,7 @@ async fn issue(
     rotated: Option<(&str, String)>,
     now: i64,
 ) -> Result<(TokenResponse, Option<String>), TokenError> {
-    let person = load_person(app, &grant.account_id)
+    let person = load_person_for(app, grant)
         .await?
         .filter(|p| p.account.status == AccountStatus::Active)
         .ok_or(TokenError::InvalidGrant("the account is not active"))?;

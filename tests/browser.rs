@@ -107,3 +107,89 @@ async fn a_liaison_creates_unlocks_resets_and_disables_in_a_browser() {
         assert!(audit.contains(action), "{action}");
     }
 }
+
+/// A hospital-district nurse, new to Porttivahti, opens the demo portal
+/// (Hopo), logs in through her organisation (the development IdP, which
+/// really signs), registers once, and arrives at the portal; the second
+/// time she goes straight through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_login_registers_once_in_a_browser() {
+    use porttivahti::config::AccessRule;
+    use porttivahti::domain::{AuthMethod, OrgKind};
+    let Some(cd) = chromedriver() else {
+        eprintln!("PORTTIVAHTI_TEST_CHROMEDRIVER is not set: browser test not run");
+        return;
+    };
+    let extra = r#"
+[dev_idp]
+enabled = true
+
+[[sources]]
+id = "sairaala"
+kind = "saml"
+name = "Testisairaala"
+group = "university_hospital_districts"
+organisation = "shp"
+metadata_url = "/dev-idp/org/metadata"
+
+[[seed.organisations]]
+id = "shp"
+name_fi = "Testin sairaanhoitopiiri"
+name_sv = "Testets sjukvårdsdistrikt"
+business_id = "0245437-2"
+oid = "1.2.246.10.245437.10.0"
+kind = "hospital_district"
+networks = []
+"#;
+    let app = spawn_app_extra(
+        extra,
+        &[("PORTTIVAHTI__SERVER__ENVIRONMENT", "development")],
+        |s| {
+            // Hopo for hospital-district staff by organisation login.
+            let hopo = s.portals.iter_mut().find(|p| p.id == "hopo").unwrap();
+            hopo.access.push(AccessRule {
+                org_kinds: vec![OrgKind::HospitalDistrict],
+                methods: vec![AuthMethod::Saml],
+                ..AccessRule::default()
+            });
+        },
+    )
+    .await;
+    for _ in 0..100 {
+        if app.state.sources.all()[0].loaded().is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let d = Driver::start(&cd, "fi-FI").await;
+    d.goto(&format!("{}/demo/", app.base)).await;
+    d.click("a[href='/demo/login']").await;
+    d.wait_for("Yliopistosairaanhoitopiirit").await;
+    d.click("a[href^='/login/source/sairaala']").await;
+    d.wait_for("Hanna Hoitaja").await;
+    d.click("ul.people li:first-child button[type=submit]")
+        .await;
+    // The signed answer is posted by script; then the registration form.
+    d.wait_for("Ensimmäinen kirjautuminen").await;
+    d.type_into("#email", "hanna.hoitaja@sairaala.example.fi")
+        .await;
+    d.type_into("#phone", "040 123 4567").await;
+    d.click("#profession_group option[value='nurse']").await;
+    d.click("form[action='/register'] button[type=submit]")
+        .await;
+    let page = d.wait_for("hopo").await;
+    assert!(page.contains("Hanna"), "{page}");
+    assert!(d.url().await.contains("/demo/"));
+
+    // Logged out of the gateway and back: no form this time.
+    let d2 = Driver::start(&cd, "fi-FI").await;
+    d2.goto(&format!("{}/demo/", app.base)).await;
+    d2.click("a[href='/demo/login']").await;
+    d2.wait_for("Testisairaala").await;
+    d2.click("a[href^='/login/source/sairaala']").await;
+    d2.wait_for("Hanna Hoitaja").await;
+    d2.click("ul.people li:first-child button[type=submit]")
+        .await;
+    d2.wait_for("hopo").await;
+    assert!(!d2.source().await.contains("Ensimmäinen kirjautuminen"));
+}

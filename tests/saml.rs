@@ -314,6 +314,20 @@ async fn organisation_login_registers_once_and_reaches_santra() {
     .await;
     let id = jwt_payload(tokens["id_token"].as_str().unwrap());
     assert!(id["amr"].as_array().unwrap().iter().any(|m| m == "saml"));
+    // The vouching organisation, the portals and the profile are in the token.
+    assert_eq!(
+        id["organisations"][0]["oid"], "1.2.246.10.1567535.10.0",
+        "{id}"
+    );
+    assert!(
+        id["portals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "santra")
+    );
+    assert_eq!(id["professional_profile"]["profession_group"], "nurse");
+    assert_eq!(id["acr"], "http://eidas.europa.eu/LoA/substantial");
     let sub = id["sub"].as_str().unwrap().to_string();
     let account = app
         .state
@@ -716,4 +730,75 @@ metadata_url = "/dev-idp/suomifi/metadata"
         .unwrap();
     assert_eq!(r.status(), 303);
     assert!(location(&r).starts_with("/register"));
+}
+
+#[tokio::test]
+async fn logout_ends_the_idp_session_too() {
+    use porttivahti::identity::saml::request::{logout_response_xml, read_redirect, redirect_url};
+    let (app, org, _) = setup().await;
+    let b = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let redirect = "https://santra.example/cb";
+    let req = to_idp(&app, &b, &org, "hus", "santra-portal", redirect, &challenge).await;
+    let resp = org
+        .idp
+        .response(&req, Some(&hanna()), &Answer::new(app.clock_now()))
+        .unwrap();
+    assert_eq!(post_acs(&b, "hus", &resp).await.status(), 303);
+    assert_eq!(register(&b, &["hus"]).await.status(), 303);
+
+    // The person logs out at the gateway.
+    let page = b.get("/logout").await.text().await.unwrap();
+    let r = b
+        .http
+        .post(format!("{}/logout", app.base))
+        .form(&[("csrf", hidden(&page, "csrf"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    assert!(to.starts_with(&org.idp.slo_url), "{to}");
+    // The gateway's session has ended already.
+    assert_eq!(b.get("/account/profile").await.status(), 303);
+    // The IdP reads the signed LogoutRequest for Hanna's session...
+    let m = read_redirect(
+        to.split_once('?').unwrap().1,
+        "SAMLRequest",
+        Some(&sp_cert()),
+    )
+    .unwrap();
+    assert!(m.xml.contains("hanna.hoitaja@hus.example.fi") && m.xml.contains("SessionIndex"));
+    let irt = m
+        .xml
+        .split("ID=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    // ...and answers to our logout endpoint.
+    let slo = format!("{}/saml/hus/slo", app.base);
+    let answer = logout_response_xml("_lr1", &org.idp.entity_id, &slo, app.clock_now(), irt);
+    let back = redirect_url(
+        &slo,
+        "SAMLResponse",
+        &answer,
+        m.relay_state.as_deref(),
+        &org.idp.key,
+    )
+    .unwrap();
+    let r = b.get(&back).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Olet kirjautunut ulos"));
+    // An answer signed by someone else is not believed (and harmless).
+    let forged = redirect_url(
+        &slo,
+        "SAMLResponse",
+        &answer,
+        m.relay_state.as_deref(),
+        &KeyPair::from_files("certs/dev/saml-sp-key.pem", "certs/dev/saml-sp.pem").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(b.get(&forged).await.status(), 200);
 }

@@ -915,6 +915,7 @@ fn grant() -> Grant {
         source: "password".into(),
         source_org_kind: None,
         card_type: None,
+        source_org: None,
     }
 }
 
@@ -929,6 +930,7 @@ async fn sessions(st: &EphemeralState) {
         source: "password".into(),
         source_org_kind: None,
         card_type: None,
+        source_org: None,
         upstream: None,
     };
     st.put_session("k1", &s, 1000).await.unwrap();

@@ -30,6 +30,9 @@ pub struct Session {
     /// it counts among the person's organisations for portal rules.
     #[serde(default)]
     pub source_org_kind: Option<OrgKind>,
+    /// That organisation's id: it is named in the tokens' organisations.
+    #[serde(default)]
+    pub source_org: Option<String>,
     /// The upstream IdP's session, for single logout.
     #[serde(default)]
     pub upstream: Option<Upstream>,
@@ -86,6 +89,8 @@ pub struct Grant {
     pub card_type: Option<String>,
     #[serde(default)]
     pub source_org_kind: Option<OrgKind>,
+    #[serde(default)]
+    pub source_org: Option<String>,
 }
 
 /// A refresh-token family: every rotation replaces `current`; a token that

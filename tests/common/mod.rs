@@ -459,6 +459,7 @@ pub async fn strong_browser(app: &TestApp, username: &str) -> Browser {
         source: "password".into(),
         card_type: None,
         source_org_kind: None,
+        source_org: None,
         upstream: None,
     };
     let secret = porttivahti::tokens::random_token(32);

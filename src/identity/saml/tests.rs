@@ -150,7 +150,7 @@ fn tampering_after_signing_is_refused() {
 }
 
 #[test]
-fn a_comment_inside_the_nameid_is_refused() {
+fn a_comment_inside_the_nameid_does_not_shorten_it() {
     // Exclusive C14N drops comments, so the signature still holds: the
     // reader must refuse rather than read "anna@hus.example.fi.evil".
     // The attacker's own account at the IdP is "anna@hus.example.fi.evil";
@@ -165,8 +165,8 @@ fn a_comment_inside_the_nameid_is_refused() {
         "anna@hus.example.fi<!---->.evil<",
     );
     assert_ne!(t, r);
-    let m = refused(&t);
-    assert!(m.contains("NameID"), "{m}");
+    // The whole signed value is read, never the part before the comment.
+    assert_eq!(ok(&t).name_id, "anna@hus.example.fi.evil");
 }
 
 #[test]
@@ -292,4 +292,84 @@ fn idp_reads_a_signed_request() {
         i.read_request(url.split_once('?').unwrap().1, Some(&i.key.cert_der()))
             .is_err()
     );
+}
+
+/// Re-signs the assertion of `r` after `edit` changed its signature
+/// template, so the only thing wrong is what `edit` did.
+fn resigned(edit: impl Fn(&str) -> String) -> String {
+    let i = idp();
+    let mut ans = Answer::new(NOW);
+    ans.sign_assertion = false;
+    let assertion = i.assertion_xml(&req(), &anna(), &ans);
+    let end = assertion.find("</saml:Issuer>").unwrap() + "</saml:Issuer>".len();
+    let template = edit(&format!(
+        "{}{}{}",
+        &assertion[..end],
+        super::xmlsec::signature_template(&ans.assertion_id, &i.key.cert_b64),
+        &assertion[end..]
+    ));
+    let signed = i.key.sign_template(&template).unwrap();
+    let r = i.response(&req(), Some(&anna()), &ans).unwrap();
+    let start = r.find("<saml:Assertion").unwrap();
+    let stop = r.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
+    format!("{}{signed}{}", &r[..start], &r[stop..])
+}
+
+/// A validly signed response with `edit` applied to it: the wrapper's
+/// checks run before verification, so each edit is refused for what it is.
+fn edited(edit: impl Fn(&str) -> String) -> String {
+    let r = resigned(|t| t.to_string());
+    let e = edit(&r);
+    assert_ne!(e, r, "the edit changed nothing");
+    e
+}
+
+#[test]
+fn the_wrapper_refuses_weak_or_outside_references_before_verifying() {
+    // As made, the re-signed response passes.
+    assert_eq!(
+        ok(&resigned(|t| t.to_string())).name_id,
+        "anna@hus.example.fi"
+    );
+    // rsa-sha1 and sha1 digests.
+    let m = refused(&edited(|t| {
+        t.replace("xmldsig-more#rsa-sha256", "xmldsig-more#rsa-sha1")
+            .replace(
+                "http://www.w3.org/2001/04/xmldsig-more#rsa-sha1",
+                "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+            )
+    }));
+    assert!(m.contains("signature algorithm"), "{m}");
+    let m = refused(&edited(|t| {
+        t.replace(
+            "http://www.w3.org/2001/04/xmlenc#sha256",
+            "http://www.w3.org/2000/09/xmldsig#sha1",
+        )
+    }));
+    assert!(m.contains("digest algorithm"), "{m}");
+    // Inclusive C14N instead of exclusive.
+    let m = refused(&edited(|t| {
+        t.replacen(
+            "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>",
+            "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/TR/2001/REC-xml-c14n-20010315\"/>",
+            1,
+        )
+    }));
+    assert!(m.contains("canonicalization"), "{m}");
+    // A Reference to a file is refused before anything reads it.
+    let r = resigned(|t| t.to_string());
+    let id_ref = r.find("<ds:Reference URI=\"#").unwrap() + "<ds:Reference URI=\"".len();
+    let end = r[id_ref..].find('"').unwrap() + id_ref;
+    let file = format!("{}file:///etc/passwd{}", &r[..id_ref], &r[end..]);
+    let m = refused(&file);
+    assert!(m.contains("only same-document references"), "{m}");
+    // An XPath transform.
+    let m = refused(&edited(|t| {
+        t.replacen(
+            "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>",
+            "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xpath-19991116\"><ds:XPath>1</ds:XPath></ds:Transform>",
+            1,
+        )
+    }));
+    assert!(m.contains("transform"), "{m}");
 }

@@ -57,6 +57,9 @@ impl Signers {
     /// anywhere is an error: a document with a broken signature is not
     /// half-trusted.
     pub fn covered(&self, doc: &Document<'_>) -> Result<Vec<NodeId>, XmlSecError> {
+        // Before any verification work: nothing outside the document, and
+        // only the algorithms SAML needs.
+        check_signatures(doc)?;
         let mut ctx = DsigContext::new(self.keys.clone());
         ctx.trusted_keys_only = true;
         ctx.strict_verification = true;
@@ -91,6 +94,86 @@ impl Signers {
         }
         Ok(covered)
     }
+}
+
+const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+/// RSA and ECDSA with SHA-256 or stronger; no SHA-1, no HMAC, no DSA.
+const SIGNATURE_METHODS: &[&str] = &[
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384",
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512",
+];
+const DIGEST_METHODS: &[&str] = &[
+    "http://www.w3.org/2001/04/xmlenc#sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#sha384",
+    "http://www.w3.org/2001/04/xmlenc#sha512",
+];
+
+/// Refuses, before anything is verified, a signature that could make the
+/// verifier read outside the document (a Reference URI not starting with
+/// `#`), or that uses anything but exclusive C14N, the enveloped-signature
+/// transform, and RSA/ECDSA with SHA-256 or stronger.
+fn check_signatures(doc: &Document<'_>) -> Result<(), XmlSecError> {
+    use super::xml::{DS, all, attr, children, is};
+    let bad = |m: String| Err(XmlSecError::Signature(m));
+    for sig in all(doc, DS, "Signature") {
+        let Some(si) = children(doc, sig, DS, "SignedInfo").next() else {
+            return bad("a Signature without SignedInfo".into());
+        };
+        for c in doc.children(si) {
+            if doc.element(c).is_none() {
+                continue;
+            }
+            let alg = attr(doc, c, "Algorithm").unwrap_or_default();
+            if is(doc, c, DS, "CanonicalizationMethod") {
+                if alg != EXC_C14N {
+                    return bad(format!("canonicalization {alg:?} is not accepted"));
+                }
+            } else if is(doc, c, DS, "SignatureMethod") {
+                if !SIGNATURE_METHODS.contains(&alg) {
+                    return bad(format!("signature algorithm {alg:?} is not accepted"));
+                }
+            } else if is(doc, c, DS, "Reference") {
+                let uri = attr(doc, c, "URI").unwrap_or_default();
+                if !uri.starts_with('#') || uri.len() < 2 {
+                    return bad(format!(
+                        "a Reference to {uri:?} is refused: only same-document references (#id)"
+                    ));
+                }
+                for child in doc.children(c) {
+                    if doc.element(child).is_none() {
+                        continue;
+                    }
+                    if is(doc, child, DS, "Transforms") {
+                        for t in doc.children(child) {
+                            if doc.element(t).is_none() {
+                                continue;
+                            }
+                            let ta = attr(doc, t, "Algorithm").unwrap_or_default();
+                            if !is(doc, t, DS, "Transform") || !(ta == EXC_C14N || ta == ENVELOPED)
+                            {
+                                return bad(format!("transform {ta:?} is not accepted"));
+                            }
+                        }
+                    } else if is(doc, child, DS, "DigestMethod") {
+                        let da = attr(doc, child, "Algorithm").unwrap_or_default();
+                        if !DIGEST_METHODS.contains(&da) {
+                            return bad(format!("digest algorithm {da:?} is not accepted"));
+                        }
+                    } else if !is(doc, child, DS, "DigestValue") {
+                        return bad("an unexpected element inside a Reference".into());
+                    }
+                }
+            } else {
+                return bad("an unexpected element inside SignedInfo".into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A private key with its certificate: the SP's (signs requests, decrypts

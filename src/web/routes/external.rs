@@ -93,6 +93,7 @@ async fn start(
     login: ExternalLogin,
 ) -> Result<Response, WebError> {
     let id = login.identity;
+    let source_org = id.attributes.organisation.clone();
     let now = app.now();
     app.dir
         .record_login_success(
@@ -113,6 +114,7 @@ async fn start(
         source: id.source,
         source_org_kind: login.source_org_kind,
         card_type: login.card_type,
+        source_org: source_org.clone(),
         upstream: login.upstream,
     };
     if let Some((old_key, _)) = browser.session(app).await? {

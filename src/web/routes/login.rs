@@ -389,6 +389,7 @@ async fn password_inner(
                 source: identity.source,
                 card_type: None,
                 source_org_kind: None,
+                source_org: None,
                 upstream: None,
             };
             // A new login replaces whatever session the browser had.

@@ -359,6 +359,7 @@ pub async fn otp_post(
             source: p.identity.source.clone(),
             card_type: None,
             source_org_kind: None,
+            source_org: None,
             upstream: None,
         };
         if let Some((old, _)) = browser.session(&app).await? {
