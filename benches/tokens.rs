@@ -90,6 +90,7 @@ fn issue_user_tokens(keys: &KeySet, person: &Person, scope: &[String], now: i64)
         acr: acr(LoA::Low),
         amr: amr(&methods),
         sid: sid.into(),
+        card_type: None,
         person: claims.clone(),
     };
     let family = random_token(16);
@@ -106,6 +107,7 @@ fn issue_user_tokens(keys: &KeySet, person: &Person, scope: &[String], now: i64)
         acr: Some(acr(LoA::Low)),
         amr: Some(amr(&methods)),
         sid: Some(sid.into()),
+        card_type: None,
         portals: claims.portals,
         organisations: claims.organisations,
     };
@@ -135,6 +137,7 @@ fn issue_client_credentials(keys: &KeySet, now: i64) -> Vec<u8> {
         acr: None,
         amr: None,
         sid: None,
+        card_type: None,
         portals: Vec::new(),
         organisations: Vec::new(),
     };

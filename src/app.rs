@@ -95,6 +95,11 @@ pub struct AppState {
     /// How this node reaches itself over HTTP (the demo portal's back
     /// channel), e.g. `http://127.0.0.1:8080`.
     pub self_url: String,
+    /// Certificate-card verification, when `card.enabled`.
+    pub cards: Option<crate::identity::card::Cards>,
+    /// The public base URL of the HTTPS listener (card login), when there
+    /// is one.
+    pub tls_url: Option<String>,
     /// Organisation IdPs and Suomi.fi, with their metadata.
     pub sources: Arc<crate::identity::sources::Sources>,
 }

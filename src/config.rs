@@ -11,6 +11,9 @@ use serde::Deserialize;
 
 use crate::domain::{AuthMethod, BusinessId, LoA, Network, OrgKind, OrgOid, Role};
 
+mod card;
+pub use card::{CardIssuer, CardSettings, CardTypeRule, RevocationUnknown};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read configuration file {path}: {source}")]
@@ -69,6 +72,8 @@ pub struct Settings {
     pub seed: SeedSettings,
     #[serde(default)]
     pub demo: DemoSettings,
+    #[serde(default)]
+    pub card: CardSettings,
     /// Organisation IdPs and Suomi.fi (`[[sources]]`).
     #[serde(default)]
     pub sources: Vec<crate::identity::config::SourceSettings>,
@@ -93,6 +98,15 @@ pub struct ServerSettings {
     /// tells the client's address. Requests from anywhere else are taken at
     /// their peer address.
     pub trusted_proxies: Vec<IpNet>,
+    /// HTTPS listener that asks for (but does not require) a client
+    /// certificate: certificate-card login. Absent: no HTTPS listener.
+    pub tls_listen: Option<SocketAddr>,
+    /// PEM chain (server certificate first) and key of the HTTPS listener.
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    /// The public base URL of the HTTPS listener; default: the host of
+    /// `public_url` with the port of `tls_listen`.
+    pub tls_public_url: Option<String>,
     /// `production` (the default) or `development`: development conveniences
     /// such as the built-in test IdP are refused in production.
     pub environment: Environment,
@@ -173,6 +187,10 @@ impl Default for ServerSettings {
             public_url: "http://127.0.0.1:8080".into(),
             log_format: "text".into(),
             trusted_proxies: Vec::new(),
+            tls_listen: None,
+            tls_cert: PathBuf::from("certs/dev/server-chain.pem"),
+            tls_key: PathBuf::from("certs/dev/server-key.pem"),
+            tls_public_url: None,
             environment: Environment::Production,
         }
     }
@@ -662,11 +680,20 @@ impl Settings {
             }
         }
         crate::identity::check_sources(self).map_err(ConfigError::Invalid)?;
-        let known: Vec<&str> = crate::identity::SOURCES
+        let mut known: Vec<&str> = crate::identity::SOURCES
             .iter()
             .copied()
             .chain(self.sources.iter().map(|s| s.id.as_str()))
             .collect();
+        if self.card.enabled {
+            if known.contains(&self.card.source.as_str()) {
+                return bad(format!(
+                    "card.source {:?} is already the id of another source",
+                    self.card.source
+                ));
+            }
+            known.push(&self.card.source);
+        }
         for p in &self.portals {
             for rule in &p.access {
                 if let Some(s) = rule.sources.iter().find(|s| !known.contains(&s.as_str())) {
@@ -677,6 +704,16 @@ impl Settings {
                     ));
                 }
             }
+        }
+        self.card
+            .check(self.server.environment == Environment::Development)
+            .map_err(ConfigError::Invalid)?;
+        if let Some(u) = &self.server.tls_public_url
+            && !u.starts_with("https://")
+        {
+            return bad(format!(
+                "server.tls_public_url must be an https URL, got {u:?}"
+            ));
         }
         if self.password.lock_after_failures == 0 {
             return bad("password.lock_after_failures must be at least 1".into());
@@ -766,10 +803,12 @@ email = "palvelupiste@example.fi"
                 ("PORTTIVAHTI__SERVER__PUBLIC_URL", "https://sso.example.fi"),
                 ("PORTTIVAHTI__PASSWORD__LOCK_AFTER_FAILURES", "3"),
                 ("PORTTIVAHTI__STORE__REDIS_URL", "redis://127.0.0.1:6379"),
+                ("PORTTIVAHTI__SERVER__TLS_LISTEN", "127.0.0.1:9443"),
                 ("OTHER", "x"),
             ],
         )
         .unwrap();
+        assert_eq!(s.server.tls_listen.map(|a| a.port()), Some(9443));
         assert_eq!(s.server.listen.port(), 9999);
         assert_eq!(s.server.issuer(), "https://sso.example.fi");
         assert_eq!(s.password.lock_after_failures, 3);

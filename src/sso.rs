@@ -95,6 +95,7 @@ pub fn grant_of(session: &Session, scope: Vec<String>) -> Grant {
         loa: session.loa,
         methods: session.methods.clone(),
         source: session.source.clone(),
+        card_type: session.card_type.clone(),
         source_org_kind: session.source_org_kind,
         source_org: session.source_org.clone(),
     }
@@ -451,6 +452,7 @@ async fn issue(
         acr: acr(grant.loa),
         amr: amr(&grant.methods),
         sid: grant.sid.clone(),
+        card_type: grant.card_type.clone(),
         person: claims.clone(),
     };
     let jti = match &family_id {
@@ -470,6 +472,7 @@ async fn issue(
         acr: Some(acr(grant.loa)),
         amr: Some(amr(&grant.methods)),
         sid: Some(grant.sid.clone()),
+        card_type: grant.card_type.clone(),
         portals: claims.portals,
         organisations: claims.organisations,
     };
@@ -515,6 +518,7 @@ pub fn client_credentials(
         acr: None,
         amr: None,
         sid: None,
+        card_type: None,
         portals: Vec::new(),
         organisations: Vec::new(),
     };

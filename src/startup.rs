@@ -76,6 +76,7 @@ pub fn open_ephemeral(settings: &Settings) -> Result<Arc<dyn Ephemeral>, Startup
 
 pub struct Application {
     listener: TcpListener,
+    tls_listener: Option<crate::web::tls::TlsListener>,
     state: SharedState,
 }
 
@@ -130,6 +131,21 @@ impl Application {
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|e| StartupError::Other(e.to_string()))?;
+        let cards = if settings.card.enabled {
+            Some(Arc::new(
+                crate::identity::card::CardVerifier::new(&settings.card)
+                    .map_err(StartupError::Other)?,
+            ))
+        } else {
+            None
+        };
+        let (tls_listener, tls_url) = match settings.server.tls_listen {
+            Some(addr) => {
+                let (l, url) = bind_tls(&settings, addr, cards.as_deref()).await?;
+                (Some(l), Some(url))
+            }
+            None => (None, None),
+        };
         let sources = Arc::new(
             crate::identity::sources::Sources::new(&settings, clock.now())
                 .map_err(StartupError::Other)?,
@@ -149,10 +165,13 @@ impl Application {
             metrics: Metrics::default(),
             cookie_key,
             http,
+            cards,
+            tls_url,
         });
         let ephemeral_ok = state.eph.ping().await.is_ok();
         tracing::info!(
             listen = %local,
+            tls_listen = ?tls_listener.as_ref().map(|l| l.addr()),
             issuer = state.issuer(),
             startup_ms = started.elapsed().as_millis() as u64,
             ephemeral = if ephemeral_ok { "ok" } else { "unreachable" },
@@ -165,12 +184,22 @@ impl Application {
         }
         spawn_key_reloader(&state);
         spawn_audit_retention(&state);
+        spawn_crl_refresh(&state);
         state.sources.spawn_refresher(
             state.http.clone(),
             state.clock.clone(),
             state.self_url.clone(),
         );
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            tls_listener,
+            state,
+        })
+    }
+
+    /// The bound address of the HTTPS listener, if there is one.
+    pub fn tls_local_addr(&self) -> Option<SocketAddr> {
+        self.tls_listener.as_ref().map(|l| l.addr())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -189,13 +218,92 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let app = crate::web::router(self.state);
-        axum::serve(
+        let Some(tls) = self.tls_listener else {
+            return axum::serve(
+                self.listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await;
+        };
+        // Both listeners stop on the one signal.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let tls_app = app
+            .clone()
+            .layer(axum::middleware::from_fn(crate::web::tls::tls_context));
+        let plain = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
+        .with_graceful_shutdown(wait(stopped.clone()));
+        let secure = axum::serve(
+            tls,
+            tls_app.into_make_service_with_connect_info::<crate::web::tls::TlsConnectInfo>(),
+        )
+        .with_graceful_shutdown(wait(stopped));
+        let (a, b) = tokio::join!(plain, secure);
+        a.and(b)
     }
+}
+
+/// Binds the HTTPS listener; returns it with its public base URL.
+async fn bind_tls(
+    settings: &Settings,
+    addr: SocketAddr,
+    cards: Option<&crate::identity::card::CardVerifier>,
+) -> Result<(crate::web::tls::TlsListener, String), StartupError> {
+    let tcp = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Bind { addr, source })?;
+    let local = tcp
+        .local_addr()
+        .map_err(|source| StartupError::Bind { addr, source })?;
+    let config = crate::web::tls::server_config(
+        &settings.server.tls_cert,
+        &settings.server.tls_key,
+        cards.is_some(),
+        cards.map(|c| c.hint_subjects()).unwrap_or_default(),
+    )
+    .map_err(StartupError::Other)?;
+    let url = match &settings.server.tls_public_url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => {
+            let host = url::Url::parse(&settings.server.public_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_else(|| "localhost".into());
+            format!("https://{host}:{}", local.port())
+        }
+    };
+    let listener = crate::web::tls::TlsListener::new(tcp, config)
+        .map_err(|source| StartupError::Bind { addr, source })?;
+    Ok((listener, url))
+}
+
+/// Keeps the card CAs' revocation lists fresh in the background, so a
+/// login seldom waits for a fetch.
+fn spawn_crl_refresh(state: &SharedState) {
+    if state.cards.is_none() {
+        return;
+    }
+    let weak = Arc::downgrade(state);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            let Some(state) = weak.upgrade() else { break };
+            if let Some(cards) = &state.cards {
+                cards.refresh_crls(state.now()).await;
+            }
+        }
+    });
 }
 
 /// Re-reads the signing keys now and then: another node may have added or

@@ -105,6 +105,20 @@ impl LoA {
 }
 
 text_enum!(
+    /// The kinds of DVV social- and health-care certificate cards. Which
+    /// certificate is which is configuration (`[[card.types]]`), because the
+    /// policy OIDs are to be confirmed against DVV's profile.
+    CardType {
+        Professional = "professional",
+        Staff = "staff",
+        Operator = "operator",
+        Substitute = "substitute",
+        Temporary = "temporary",
+        Test = "test",
+    }
+);
+
+text_enum!(
     /// The languages of the user interface; Finnish is the default.
     Lang { Fi = "fi", Sv = "sv", En = "en" }
 );

@@ -4,6 +4,8 @@
 
 mod ids;
 mod kinds;
+mod satu;
 
 pub use ids::{BusinessId, IdError, OrgOid};
-pub use kinds::{AccountStatus, AuthMethod, Lang, LoA, Network, OrgKind, Role};
+pub use kinds::{AccountStatus, AuthMethod, CardType, Lang, LoA, Network, OrgKind, Role};
+pub use satu::Satu;

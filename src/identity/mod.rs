@@ -1,6 +1,7 @@
 //! Identity sources: each turns some proof into a [`VerifiedIdentity`].
 //! Sources differ in shape, so each kind has its own small capability.
 
+pub mod card;
 pub mod config;
 pub mod password;
 pub mod saml;

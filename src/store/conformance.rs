@@ -914,6 +914,7 @@ fn grant() -> Grant {
         methods: vec![AuthMethod::Password],
         source: "password".into(),
         source_org_kind: None,
+        card_type: None,
         source_org: None,
     }
 }
@@ -928,6 +929,7 @@ async fn sessions(st: &EphemeralState) {
         methods: vec![AuthMethod::Password],
         source: "password".into(),
         source_org_kind: None,
+        card_type: None,
         source_org: None,
         upstream: None,
     };

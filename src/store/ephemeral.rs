@@ -22,6 +22,10 @@ pub struct Session {
     pub methods: Vec<AuthMethod>,
     /// Which identity source vouched for the person, e.g. `password`.
     pub source: String,
+    /// The certificate card's type (`professional`, `staff`, …) when the
+    /// person logged in with a card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_type: Option<String>,
     /// The kind of the organisation that vouched (organisation logins):
     /// it counts among the person's organisations for portal rules.
     #[serde(default)]
@@ -80,6 +84,9 @@ pub struct Grant {
     pub loa: LoA,
     pub methods: Vec<AuthMethod>,
     pub source: String,
+    /// The card type of a certificate-card login (published as `card_type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_type: Option<String>,
     #[serde(default)]
     pub source_org_kind: Option<OrgKind>,
     #[serde(default)]

@@ -49,6 +49,9 @@ pub struct IdTokenClaims {
     pub acr: String,
     pub amr: Vec<String>,
     pub sid: String,
+    /// The certificate card's type, when the person logged in with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_type: Option<String>,
     #[serde(flatten)]
     pub person: PersonClaims,
 }
@@ -112,6 +115,8 @@ pub struct AccessTokenClaims {
     pub amr: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_type: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub portals: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

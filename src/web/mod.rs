@@ -3,12 +3,14 @@
 
 pub mod admin_i18n;
 pub mod browser;
+pub mod card_i18n;
 pub mod error;
 pub mod i18n;
 pub mod middleware;
 pub mod pages;
 pub mod routes;
 pub mod sources_i18n;
+pub mod tls;
 pub use crate::time;
 
 use axum::Router;
@@ -17,8 +19,8 @@ use axum::routing::{delete, get, post};
 
 use crate::app::SharedState;
 use routes::{
-    account, admin, admin_api as api, demo, dev_idp, external, liaisons, login, oidc, ops, saml,
-    second_factor, upstream_oidc,
+    account, admin, admin_api as api, card, demo, dev_idp, external, liaisons, login, oidc, ops,
+    saml, second_factor, upstream_oidc,
 };
 
 pub fn router(state: SharedState) -> Router {
@@ -32,6 +34,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/logout", get(oidc::logout_get).post(oidc::logout_post))
         .route("/login", get(login::login_get))
         .route("/login/password", post(login::login_password))
+        .route("/login/card", get(card::login_card))
         .route(
             "/password/change",
             get(login::change_get).post(login::change_post),
@@ -161,7 +164,8 @@ pub fn router(state: SharedState) -> Router {
         r = r
             .route("/demo/", get(demo::index))
             .route("/demo/login", get(demo::login))
-            .route("/demo/callback", get(demo::callback));
+            .route("/demo/callback", get(demo::callback))
+            .route("/demo/test-pki/card-ca.crl", get(card::demo_crl));
     }
     r.fallback(|uri: Uri, browser: browser::Browser| async move {
         if uri.path().starts_with("/admin/api/") {

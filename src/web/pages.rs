@@ -147,6 +147,9 @@ pub struct LoginPage<'a> {
     pub password_error: Option<&'static str>,
     pub focus_username: bool,
     pub desk: &'a ServiceDesk,
+    /// Where certificate-card login starts (the HTTPS listener), when
+    /// card login is enabled.
+    pub card_url: Option<String>,
 }
 
 #[derive(Template)]

@@ -164,6 +164,8 @@ pub const DESK_SECRET: &str = "desk-robot-secret-0123456789";
 
 pub struct TestApp {
     pub base: String,
+    /// The HTTPS listener, when `server.tls_listen` is set.
+    pub tls: Option<std::net::SocketAddr>,
     pub state: SharedState,
     pub clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
@@ -196,10 +198,12 @@ pub async fn spawn_app_extra(
     let clock = Arc::new(ManualClock::starting_now());
     let app = Application::build(settings, clock.clone()).await.unwrap();
     let base = format!("http://{}", app.local_addr());
+    let tls = app.tls_local_addr();
     let state = app.state();
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         base,
+        tls,
         state,
         clock,
         _dir: dir,
@@ -453,6 +457,7 @@ pub async fn strong_browser(app: &TestApp, username: &str) -> Browser {
         loa: LoA::Low,
         methods: vec![AuthMethod::Password, AuthMethod::Otp],
         source: "password".into(),
+        card_type: None,
         source_org_kind: None,
         source_org: None,
         upstream: None,

@@ -28,6 +28,8 @@ struct PendingRegistration {
     ar: String,
     upstream: Option<Upstream>,
     source_org_kind: Option<OrgKind>,
+    #[serde(default)]
+    card_type: Option<String>,
 }
 
 /// How a source's login ends: the identity, where the person was going,
@@ -37,6 +39,8 @@ pub struct ExternalLogin {
     pub ar: String,
     pub upstream: Option<Upstream>,
     pub source_org_kind: Option<OrgKind>,
+    /// The certificate card's type, for a card login.
+    pub card_type: Option<String>,
 }
 
 /// Logs the person in to the account their identity is linked to and
@@ -60,6 +64,7 @@ pub async fn complete_login(
             ar: login.ar.clone(),
             upstream: login.upstream.clone(),
             source_org_kind: login.source_org_kind,
+            card_type: login.card_type.clone(),
         };
         app.eph
             .put_pending(
@@ -108,6 +113,7 @@ async fn start(
         methods: id.methods,
         source: id.source,
         source_org_kind: login.source_org_kind,
+        card_type: login.card_type,
         source_org: source_org.clone(),
         upstream: login.upstream,
     };
@@ -657,6 +663,7 @@ pub async fn register_post(
                 identity: p.identity,
                 upstream: p.upstream,
                 source_org_kind: p.source_org_kind,
+                card_type: p.card_type,
             },
         )
         .await?;

@@ -92,6 +92,13 @@ fn login_page(
         username_error: f.username_error,
         password_error: f.password_error,
         desk: &app.settings.service_desk,
+        card_url: app.cards.as_ref().map(|_| {
+            format!(
+                "{}{}",
+                app.tls_url.as_deref().unwrap_or(""),
+                page_uri("/login/card", f.ar)
+            )
+        }),
     };
     with_cookies(
         render(&page, status),
@@ -380,6 +387,7 @@ async fn password_inner(
                 loa: identity.loa,
                 methods: identity.methods,
                 source: identity.source,
+                card_type: None,
                 source_org_kind: None,
                 source_org: None,
                 upstream: None,

@@ -1,6 +1,7 @@
 pub mod account;
 pub mod admin;
 pub mod admin_api;
+pub mod card;
 pub mod demo;
 pub mod dev_idp;
 pub mod external;

@@ -43,7 +43,7 @@ pub async fn discovery(State(app): State<SharedState>) -> Response {
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "azp",
             "name", "given_name", "family_name", "preferred_username", "title", "email",
-            "organisations", "networks", "portals"
+            "organisations", "networks", "portals", "card_type"
         ],
         "acr_values_supported": [
             crate::domain::LoA::Low.acr(),

@@ -405,6 +405,7 @@ async fn acs_inner(
                 session_index: assertion.session_index.clone(),
             }),
             source_org_kind,
+            card_type: None,
         },
     )
     .await

@@ -357,6 +357,7 @@ pub async fn otp_post(
             loa: p.identity.loa.max(LoA::Low),
             methods,
             source: p.identity.source.clone(),
+            card_type: None,
             source_org_kind: None,
             source_org: None,
             upstream: None,

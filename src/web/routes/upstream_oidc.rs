@@ -286,6 +286,7 @@ async fn callback_inner(
             ar,
             upstream: None,
             source_org_kind,
+            card_type: None,
         },
     )
     .await

@@ -1,0 +1,162 @@
+//! `[card]`: certificate-card logins (DVV social- and health-care cards as
+//! TLS client certificates). See docs/configuration.md.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::domain::CardType;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CardSettings {
+    /// Card login is offered (needs `server.tls_listen` or a reverse proxy
+    /// that passes the certificate in `proxy_header`).
+    pub enabled: bool,
+    /// The identity source id of card logins (identity links, portal rules).
+    pub source: String,
+    /// PEM bundle of the root certificates card chains must end in.
+    pub trust_anchors: Option<PathBuf>,
+    /// The certificate authorities that issue cards; a card issued by any
+    /// other CA is refused even when it chains to a trust anchor.
+    pub issuers: Vec<CardIssuer>,
+    /// How the card type is told from the certificate; the first entry
+    /// whose policy OIDs the certificate names wins, else the issuer's
+    /// `card_type`.
+    pub types: Vec<CardTypeRule>,
+    /// Test cards are accepted (development only: refused unless
+    /// `server.environment = "development"`).
+    pub allow_test_cards: bool,
+    /// When a CA's revocation list cannot be had: `refuse` (default) or
+    /// `allow` (logged on every login it lets through).
+    pub revocation_unknown: RevocationUnknown,
+    /// Fetch a fresh CRL this many seconds before the cached one's
+    /// `nextUpdate`.
+    pub crl_refresh_before_secs: u64,
+    /// How long a CRL without `nextUpdate` is used before it is fetched again.
+    pub crl_default_lifetime_secs: u64,
+    pub crl_fetch_timeout_secs: u64,
+    /// Largest CRL accepted, in bytes.
+    pub crl_max_bytes: usize,
+    /// OID of the subject attribute that carries the professional
+    /// registration number (Terhikki/Suosikki), if the certificates carry
+    /// one. Unverified for DVV's profile, hence configuration.
+    pub registration_number_attribute: Option<String>,
+    /// Header in which a trusted reverse proxy passes the client
+    /// certificate, URL-escaped PEM (nginx `$ssl_client_escaped_cert`).
+    /// Accepted only from `server.trusted_proxies`.
+    pub proxy_header: Option<String>,
+}
+
+impl Default for CardSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            source: "card".into(),
+            trust_anchors: None,
+            issuers: Vec::new(),
+            types: Vec::new(),
+            allow_test_cards: false,
+            revocation_unknown: RevocationUnknown::Refuse,
+            crl_refresh_before_secs: 600,
+            crl_default_lifetime_secs: 3600,
+            crl_fetch_timeout_secs: 5,
+            crl_max_bytes: 64 * 1024 * 1024,
+            registration_number_attribute: None,
+            proxy_header: None,
+        }
+    }
+}
+
+/// A certificate authority that issues cards.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardIssuer {
+    /// PEM file of the CA's certificate.
+    pub certificate: PathBuf,
+    /// Where its CRL is fetched; default: the card's CRL distribution point.
+    #[serde(default)]
+    pub crl_url: Option<String>,
+    /// The card type of its cards when no policy OID tells.
+    #[serde(default)]
+    pub card_type: Option<CardType>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardTypeRule {
+    pub card_type: CardType,
+    /// Certificate policy OIDs (dotted) that mark this type.
+    pub policy_oids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevocationUnknown {
+    Refuse,
+    Allow,
+}
+
+impl CardSettings {
+    /// Cross-checks; `development` tells a development configuration.
+    pub(super) fn check(&self, development: bool) -> Result<(), String> {
+        if !self.enabled {
+            return Ok(());
+        }
+        if self.allow_test_cards && !development {
+            return Err("card.allow_test_cards is for development only: it needs \
+                 server.environment = \"development\""
+                .into());
+        }
+        if self.trust_anchors.is_none() {
+            return Err("card.trust_anchors must name a PEM bundle of root certificates".into());
+        }
+        if self.issuers.is_empty() {
+            return Err("card.issuers must name at least one card CA".into());
+        }
+        if self.source.trim().is_empty() {
+            return Err("card.source must not be empty".into());
+        }
+        let oid_ok = |o: &str| {
+            o.split('.').count() >= 2
+                && o.split('.')
+                    .all(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
+        };
+        for rule in &self.types {
+            if rule.policy_oids.is_empty() {
+                return Err(format!(
+                    "card.types: {} names no policy_oids",
+                    rule.card_type
+                ));
+            }
+            if let Some(o) = rule.policy_oids.iter().find(|o| !oid_ok(o)) {
+                return Err(format!("card.types: {o:?} is not a dotted OID"));
+            }
+        }
+        if let Some(o) = &self.registration_number_attribute
+            && !oid_ok(o)
+        {
+            return Err(format!(
+                "card.registration_number_attribute: {o:?} is not a dotted OID"
+            ));
+        }
+        for i in &self.issuers {
+            if let Some(u) = &i.crl_url
+                && !(u.starts_with("http://") || u.starts_with("https://"))
+            {
+                return Err(format!(
+                    "card.issuers: crl_url {u:?} must be an http(s) URL"
+                ));
+            }
+        }
+        if let Some(h) = &self.proxy_header
+            && (h.is_empty()
+                || !h
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        {
+            return Err(format!("card.proxy_header: {h:?} is not a header name"));
+        }
+        Ok(())
+    }
+}

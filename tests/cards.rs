@@ -1,0 +1,564 @@
+//! Certificate-card login over real TLS: each test card of the test PKI is
+//! presented to the real HTTPS listener on loopback, and the card CA's CRL
+//! is served by a small HTTP server on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+#[path = "common/pki.rs"]
+mod pki;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use porttivahti::clock::{Clock, SystemClock};
+use porttivahti::config::{CardIssuer, CardSettings, CardTypeRule, RevocationUnknown, Settings};
+use porttivahti::domain::CardType;
+use porttivahti::identity::card::CardError;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use common::{TestApp, spawn_app_with};
+use pki::{TestCard, TestPki};
+
+/// Serves the card CA's CRL at `/card-ca.crl`; `None` answers 503.
+#[derive(Clone, Default)]
+struct CrlServer {
+    crl: Arc<Mutex<Option<Vec<u8>>>>,
+    hits: Arc<AtomicUsize>,
+    url: String,
+}
+
+impl CrlServer {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/card-ca.crl", listener.local_addr().unwrap());
+        let s = CrlServer {
+            url,
+            ..Default::default()
+        };
+        let router = axum::Router::new()
+            .route(
+                "/card-ca.crl",
+                axum::routing::get(|State(s): State<CrlServer>| async move {
+                    s.hits.fetch_add(1, Ordering::SeqCst);
+                    match s.crl.lock().unwrap().clone() {
+                        Some(der) => {
+                            ([("content-type", "application/pkix-crl")], der).into_response()
+                        }
+                        None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                    }
+                }),
+            )
+            .with_state(s.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        s
+    }
+
+    fn set(&self, der: Option<Vec<u8>>) {
+        *self.crl.lock().unwrap() = der;
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+struct Fixture {
+    app: TestApp,
+    pki: TestPki,
+    crl: CrlServer,
+    now: i64,
+    _dir: tempfile::TempDir,
+}
+
+fn card_settings(dir: &std::path::Path) -> CardSettings {
+    let rule = |card_type, oid: &str| CardTypeRule {
+        card_type,
+        policy_oids: vec![oid.to_string()],
+    };
+    CardSettings {
+        enabled: true,
+        trust_anchors: Some(dir.join("roots.pem")),
+        issuers: vec![CardIssuer {
+            certificate: dir.join("card-ca.pem"),
+            crl_url: None,
+            card_type: None,
+        }],
+        types: vec![
+            rule(CardType::Professional, pki::POLICY_PROFESSIONAL),
+            rule(CardType::Staff, pki::POLICY_STAFF),
+            rule(CardType::Operator, pki::POLICY_OPERATOR),
+            rule(CardType::Substitute, pki::POLICY_SUBSTITUTE),
+            rule(CardType::Temporary, pki::POLICY_TEMPORARY),
+            rule(CardType::Test, pki::POLICY_TEST),
+        ],
+        registration_number_attribute: Some(pki::REGISTRATION_ATTRIBUTE.into()),
+        proxy_header: Some("x-ssl-client-cert".into()),
+        ..CardSettings::default()
+    }
+}
+
+async fn fixture_with(tweak: impl FnOnce(&mut Settings)) -> Fixture {
+    let crl = CrlServer::start().await;
+    let now = SystemClock.now();
+    let pki = TestPki::generate(now, &crl.url);
+    let dir = tempfile::tempdir().unwrap();
+    pki.write(dir.path());
+    crl.set(Some(pki.crl(&["revoked"], now - 3600, now + 86_400)));
+    let cards = card_settings(dir.path());
+    let app = spawn_app_with(|s| {
+        s.server.tls_listen = Some("127.0.0.1:0".parse().unwrap());
+        s.card = cards;
+        tweak(s);
+    })
+    .await;
+    Fixture {
+        app,
+        pki,
+        crl,
+        now,
+        _dir: dir,
+    }
+}
+
+async fn fixture() -> Fixture {
+    fixture_with(|_| {}).await
+}
+
+fn client_config(card: Option<&TestCard>) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    use rustls::pki_types::pem::PemObject;
+    for c in CertificateDer::pem_file_iter("certs/dev/ca.pem").unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots);
+    match card {
+        Some(c) => builder
+            .with_client_auth_cert(
+                vec![CertificateDer::from(c.cert_der.clone())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(c.key_der.clone())),
+            )
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    }
+}
+
+/// `GET path` over TLS to the HTTPS listener, presenting `card`: status
+/// and body.
+async fn tls_get(addr: SocketAddr, path: &str, card: Option<&TestCard>) -> (u16, String) {
+    let (status, _, body) = tls_request(addr, path, card).await;
+    (status, body)
+}
+
+/// `GET path` over TLS, presenting `card`: status, response head, body.
+async fn tls_request(
+    addr: SocketAddr,
+    path: &str,
+    card: Option<&TestCard>,
+) -> (u16, String, String) {
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(card)));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut tls = connector
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAccept-Language: en\r\nConnection: close\r\n\r\n"
+    );
+    tls.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match tls.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status in {text:?}"));
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, head.to_string(), body.to_string())
+}
+
+/// The value of header `name` in a response head.
+fn header(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
+    })
+}
+
+/// Links the SATU of a test card to the account `username`.
+async fn link(f: &Fixture, satu: &str, username: &str) {
+    use porttivahti::store::{AuditEvent, IdentityLink};
+    let account_id = common::account_id(&f.app, username).await;
+    let link = IdentityLink {
+        source: "card".into(),
+        subject: satu.into(),
+        account_id,
+        created_at: f.now,
+        last_used_at: None,
+    };
+    f.app
+        .state
+        .dir
+        .link_identity(&link, &AuditEvent::new(f.now, "test", "identity.linked"))
+        .await
+        .unwrap();
+}
+
+async fn present(f: &Fixture, card: Option<&str>) -> (u16, String) {
+    tls_get(
+        f.app.tls.unwrap(),
+        "/login/card",
+        card.map(|c| f.pki.card(c)),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_linked_professional_card_logs_in_to_the_portal_with_its_card_type() {
+    let f = fixture().await;
+    link(&f, "99912345A", "anna.hoitaja").await;
+    let b = common::Browser::new(&f.app);
+    let (verifier, challenge) = common::pkce();
+    let r = b
+        .get(&common::auth_url(
+            &f.app,
+            "portal-a",
+            "https://a.example/cb",
+            Some(&challenge),
+            &[],
+        ))
+        .await;
+    let login = common::location(&r);
+    let ar = common::query_param(&format!("{}{login}", f.app.base), "ar").unwrap();
+    let (status, head, body) = tls_request(
+        f.app.tls.unwrap(),
+        &format!("/login/card?ar={ar}"),
+        Some(f.pki.card("professional")),
+    )
+    .await;
+    assert!((300..400).contains(&status), "{status}: {body}");
+    assert!(header(&head, "set-cookie").is_some_and(|c| c.starts_with("pv_sid=")));
+    let back = header(&head, "location").unwrap();
+    assert!(back.starts_with("https://a.example/cb?"), "{back}");
+    let code = common::query_param(&back, "code").expect("a code");
+    let t: serde_json::Value = common::exchange(
+        &f.app,
+        "portal-a",
+        Some("secret-a-0123456789"),
+        &code,
+        "https://a.example/cb",
+        Some(&verifier),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = common::jwt_payload(t["id_token"].as_str().unwrap());
+    assert_eq!(id["card_type"], "professional", "{id}");
+    assert_eq!(id["amr"], serde_json::json!(["sc"]));
+    assert_eq!(id["acr"], "http://eidas.europa.eu/LoA/high");
+    let at = common::jwt_payload(t["access_token"].as_str().unwrap());
+    assert_eq!(at["card_type"], "professional", "{at}");
+    assert_eq!(f.crl.hits(), 1, "the CRL was fetched once");
+    // A second login uses the cached CRL.
+    let (status, _) = present(&f, Some("professional")).await;
+    assert!((300..400).contains(&status));
+    assert_eq!(f.crl.hits(), 1, "the cached CRL serves the next login");
+}
+
+#[tokio::test]
+async fn an_unlinked_card_goes_to_first_login_registration() {
+    let f = fixture().await;
+    let (status, head, body) =
+        tls_request(f.app.tls.unwrap(), "/login/card", Some(f.pki.card("staff"))).await;
+    assert!((300..400).contains(&status), "{status}: {body}");
+    let to = header(&head, "location").unwrap();
+    assert!(to.starts_with("/register"), "{to}");
+    assert!(header(&head, "set-cookie").is_some_and(|c| c.starts_with("pv_reg=")));
+}
+
+#[tokio::test]
+async fn each_card_type_is_told_from_its_policy() {
+    let f = fixture().await;
+    let cards = f.app.state.cards.as_ref().unwrap();
+    for (name, expected) in [
+        ("professional", CardType::Professional),
+        ("staff", CardType::Staff),
+        ("operator", CardType::Operator),
+        ("substitute", CardType::Substitute),
+        ("temporary", CardType::Temporary),
+    ] {
+        let c = f.pki.card(name);
+        let id = cards
+            .verify(&[CertificateDer::from(c.cert_der.clone())], f.now)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(id.card_type, expected, "{name}");
+        assert_eq!(id.satu.as_str(), c.satu, "{name}");
+    }
+    let id = cards
+        .verify(
+            &[CertificateDer::from(
+                f.pki.card("professional").cert_der.clone(),
+            )],
+            f.now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(id.given_name.as_deref(), Some("Anna"));
+    assert_eq!(id.family_name.as_deref(), Some("Hoitaja"));
+    assert_eq!(id.title.as_deref(), Some("sairaanhoitaja"));
+    assert_eq!(id.registration_number.as_deref(), Some("10000000001"));
+    let v = id.verified("card", f.now);
+    assert_eq!(
+        (v.source.as_str(), v.subject.as_str()),
+        ("card", "99912345A")
+    );
+    assert_eq!(v.loa, porttivahti::domain::LoA::High);
+    assert_eq!(v.attributes.family_name.as_deref(), Some("Hoitaja"));
+}
+
+#[tokio::test]
+async fn a_substitute_card_is_valid_only_as_issued() {
+    let f = fixture().await;
+    let cards = f.app.state.cards.as_ref().unwrap();
+    let c = [CertificateDer::from(
+        f.pki.card("substitute").cert_der.clone(),
+    )];
+    // Valid for 90 days from yesterday; the CRL is refreshed meanwhile.
+    f.crl.set(Some(f.pki.crl(
+        &[],
+        f.now + 88 * 86_400,
+        f.now + 95 * 86_400,
+    )));
+    let later = f.now + 89 * 86_400 - 60;
+    assert!(cards.verify(&c, later).await.is_ok());
+    let after = f.now + 89 * 86_400 + 60;
+    assert!(matches!(
+        cards.verify(&c, after).await,
+        Err(CardError::Expired { .. })
+    ));
+}
+
+#[tokio::test]
+async fn test_cards_are_refused_unless_allowed() {
+    let f = fixture().await;
+    let (status, body) = present(&f, Some("test")).await;
+    assert_eq!(status, 403);
+    assert!(body.contains("card_test_card"), "{body}");
+
+    let dev = fixture_with(|s| s.card.allow_test_cards = true).await;
+    let c = [CertificateDer::from(dev.pki.card("test").cert_der.clone())];
+    let id = dev
+        .app
+        .state
+        .cards
+        .as_ref()
+        .unwrap()
+        .verify(&c, dev.now)
+        .await
+        .unwrap();
+    assert_eq!(id.card_type, CardType::Test);
+}
+
+#[test]
+fn a_production_configuration_cannot_allow_test_cards() {
+    let card = "\n[card]\nenabled = true\ntrust_anchors = \"roots.pem\"\nallow_test_cards = true\n\
+                [[card.issuers]]\ncertificate = \"ca.pem\"\n";
+    let prod = common::TEST_CONFIG.replace("SVC_DIGEST", &"0".repeat(64)) + card;
+    let err = Settings::parse(&prod, std::path::Path::new("t"), Vec::new()).unwrap_err();
+    assert!(err.to_string().contains("allow_test_cards"), "{err}");
+    // A development configuration accepts it.
+    let dev = prod.replacen("[server]\n", "[server]\nenvironment = \"development\"\n", 1);
+    assert!(Settings::parse(&dev, std::path::Path::new("t"), Vec::new()).is_ok());
+}
+
+#[tokio::test]
+async fn refusals_have_their_own_page_and_status() {
+    let f = fixture().await;
+    for (card, status, code, words) in [
+        (Some("expired"), 403, "card_expired", "has expired"),
+        (Some("revoked"), 403, "card_revoked", "revoked"),
+        (Some("wrong-ca"), 403, "card_unknown_ca", "not accepted"),
+        (
+            Some("no-client-auth"),
+            403,
+            "card_wrong_key_usage",
+            "authentication certificate",
+        ),
+        (
+            Some("no-digital-signature"),
+            403,
+            "card_wrong_key_usage",
+            "authentication certificate",
+        ),
+        (None, 401, "card_no_certificate", "sent no certificate"),
+    ] {
+        let (got, body) = present(&f, card).await;
+        assert_eq!(got, status, "{card:?}: {body}");
+        assert!(body.contains(code), "{card:?}: no {code} in {body}");
+        assert!(body.contains(words), "{card:?}: no {words:?} in {body}");
+        assert!(body.contains("/login"), "a way back: {body}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_crl_fails_closed_by_default() {
+    let f = fixture().await;
+    f.crl.set(None);
+    let (status, body) = present(&f, Some("professional")).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("card_revocation_unknown"), "{body}");
+
+    let open = fixture_with(|s| s.card.revocation_unknown = RevocationUnknown::Allow).await;
+    open.crl.set(None);
+    let (status, body) = present(&open, Some("professional")).await;
+    assert!((300..400).contains(&status), "accepted: {status} {body}");
+}
+
+#[tokio::test]
+async fn a_crl_signed_by_another_key_is_not_believed() {
+    let f = fixture().await;
+    let other = TestPki::generate(f.now, &f.crl.url);
+    f.crl.set(Some(other.crl(&[], f.now - 60, f.now + 3600)));
+    let (status, body) = present(&f, Some("professional")).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("card_revocation_unknown"), "{body}");
+}
+
+#[tokio::test]
+async fn the_crl_is_fetched_again_before_next_update() {
+    let f = fixture().await;
+    let cards = f.app.state.cards.as_ref().unwrap();
+    let c = [CertificateDer::from(f.pki.card("staff").cert_der.clone())];
+    assert!(cards.verify(&c, f.now).await.is_ok());
+    assert_eq!(f.crl.hits(), 1);
+    // The staff card is revoked; the cached CRL does not know yet.
+    f.crl.set(Some(f.pki.crl(
+        &["revoked", "staff"],
+        f.now,
+        f.now + 86_400 * 2,
+    )));
+    assert!(cards.verify(&c, f.now + 3600).await.is_ok());
+    assert_eq!(f.crl.hits(), 1);
+    // Ten minutes before the cached list's nextUpdate, a fresh one is fetched.
+    let due = f.now + 86_400 - 599;
+    assert!(matches!(
+        cards.verify(&c, due).await,
+        Err(CardError::Revoked { .. })
+    ));
+    assert_eq!(f.crl.hits(), 2);
+}
+
+fn escaped(pem: &str) -> String {
+    pem.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_may_pass_the_certificate_in_a_header() {
+    let f = fixture_with(|s| s.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .get(format!("{}/login/card", f.app.base))
+        .header(
+            "x-ssl-client-cert",
+            escaped(&f.pki.card("professional").cert_pem),
+        )
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    assert!(common::location(&r).starts_with("/register"));
+    let r = http
+        .get(format!("{}/login/card", f.app.base))
+        .header(
+            "x-ssl-client-cert",
+            escaped(&f.pki.card("revoked").cert_pem),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("card_revoked"));
+}
+
+#[tokio::test]
+async fn the_certificate_header_is_refused_from_anyone_else() {
+    let f = fixture().await;
+    let r = reqwest::Client::new()
+        .get(format!("{}/login/card", f.app.base))
+        .header(
+            "x-ssl-client-cert",
+            escaped(&f.pki.card("professional").cert_pem),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("card_proxy_untrusted"));
+    assert_eq!(f.crl.hits(), 0, "nothing was verified");
+}
+
+#[tokio::test]
+async fn the_login_page_offers_the_card_with_the_pending_login() {
+    let f = fixture().await;
+    let b = common::Browser::new(&f.app);
+    let r = b
+        .get(&common::auth_url(
+            &f.app,
+            "portal-a",
+            "https://a.example/cb",
+            None,
+            &[],
+        ))
+        .await;
+    let login = common::location(&r);
+    let absolute = if login.starts_with("http") {
+        login.clone()
+    } else {
+        format!("{}{login}", f.app.base)
+    };
+    let ar = common::query_param(&absolute, "ar").unwrap();
+    let page = b.get(&login).await.text().await.unwrap();
+    let tls = f.app.tls.unwrap();
+    let expected = format!("https://127.0.0.1:{}/login/card?ar={ar}", tls.port());
+    assert!(page.contains(&expected), "no {expected} in {page}");
+    // Without card login, the page says it is not available.
+    let plain = common::spawn_app().await;
+    let page = common::Browser::new(&plain)
+        .get("/login")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("/login/card"));
+}
