@@ -107,6 +107,7 @@ fn issue_user_tokens(keys: &KeySet, person: &Person, scope: &[String], now: i64)
         sid: Some(sid.into()),
         portals: claims.portals,
         organisations: claims.organisations,
+        authorities: Vec::new(),
     };
     let resp = TokenResponse {
         access_token: jwt::encode(&keys.signing, TokenType::AccessToken, &at).expect("encode"),
@@ -136,6 +137,7 @@ fn issue_client_credentials(keys: &KeySet, now: i64) -> Vec<u8> {
         sid: None,
         portals: Vec::new(),
         organisations: Vec::new(),
+        authorities: Vec::new(),
     };
     let resp = TokenResponse {
         access_token: jwt::encode(&keys.signing, TokenType::AccessToken, &at).expect("encode"),

@@ -95,6 +95,9 @@ pub struct AppState {
     /// How this node reaches itself over HTTP (the demo portal's back
     /// channel), e.g. `http://127.0.0.1:8080`.
     pub self_url: String,
+    /// The Suomi.fi e-Authorizations service, when configured: the
+    /// Suomi.fi login asks it what the person may do for which company.
+    pub mandates: Option<crate::mandates::MandateClient>,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::domain::{AuthMethod, BusinessId, LoA, Network, OrgKind, OrgOid, Role};
+use crate::domain::{AuthMethod, BusinessId, CardType, LoA, Network, OrgKind, OrgOid, Right, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -69,6 +69,39 @@ pub struct Settings {
     pub seed: SeedSettings,
     #[serde(default)]
     pub demo: DemoSettings,
+    #[serde(default)]
+    pub logout: LogoutSettings,
+    /// The Suomi.fi e-Authorizations service (Kanta Ekstranet mandates).
+    #[serde(default)]
+    pub suomifi_mandates: Option<MandateSettings>,
+}
+
+/// The Suomi.fi e-Authorizations service (Suomi.fi-valtuudet).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MandateSettings {
+    /// Base URL, e.g. `https://asiointivaltuustarkastus.suomi.fi`.
+    pub url: String,
+    /// Our client id at the service.
+    pub client_id: String,
+    /// The API key that keys the request header's HMAC.
+    pub api_key: Secret,
+    /// The mandate codes (issues) to ask about, e.g. the two Kanta ones.
+    #[serde(default)]
+    pub mandate_codes: Vec<String>,
+    /// Path of the mandate query, with `{sessionId}` and `{issue}`.
+    #[serde(default = "default_mandate_path")]
+    pub mandate_path: String,
+    #[serde(default = "default_mandate_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_mandate_path() -> String {
+    "/service/ypa/api/organizations/{sessionId}?issues={issue}".into()
+}
+
+fn default_mandate_timeout() -> u64 {
+    5000
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -296,6 +329,13 @@ pub struct PortalSettings {
     /// Any one rule that holds grants access.
     #[serde(default)]
     pub access: Vec<AccessRule>,
+    /// The person claims the portal receives (absent: all of them).
+    #[serde(default)]
+    pub claims: Option<Vec<String>>,
+    /// A person who may act for several organisations here picks one
+    /// before going on (Kanta Ekstranet).
+    #[serde(default)]
+    pub choose_organisation: bool,
 }
 
 /// One access rule; every condition it names must hold.
@@ -320,6 +360,33 @@ pub struct AccessRule {
     /// The person reaches one of these other portals.
     #[serde(default)]
     pub via_portals: Vec<String>,
+    /// The session was a login with one of these certificate cards.
+    #[serde(default)]
+    pub card_types: Vec<CardType>,
+    /// The person's profile names one of these profession groups.
+    #[serde(default)]
+    pub profession_groups: Vec<String>,
+    /// For some organisation, the person holds one of these trade-register
+    /// positions (ELI, TJ, TJS, VTJ, …); the rule then holds for those
+    /// organisations.
+    #[serde(default)]
+    pub positions: Vec<String>,
+    /// For some organisation, the person holds one of these Suomi.fi
+    /// mandates (codes as the e-Authorizations service names them).
+    #[serde(default)]
+    pub mandates: Vec<String>,
+    /// What the rule gives for each such organisation (default `full`).
+    #[serde(default)]
+    pub right: Option<Right>,
+    /// At least one of these nested rules holds too.
+    #[serde(default)]
+    pub any: Vec<AccessRule>,
+    /// Every one of these nested rules holds too.
+    #[serde(default)]
+    pub all: Vec<AccessRule>,
+    /// A label for `policy explain` and the operator page.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -345,6 +412,62 @@ pub struct ClientSettings {
     /// access tokens act as an operator in the administration API.
     #[serde(default)]
     pub service_desk: bool,
+    /// OpenID Connect Back-Channel Logout: where logout tokens are POSTed
+    /// when a session this client got tokens in ends.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    /// The client needs `sid` in logout tokens (always sent here).
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
+    /// Front-channel logout: loaded in an iframe of the logout page.
+    #[serde(default)]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Add `iss` and `sid` to the front-channel logout URI.
+    #[serde(default)]
+    pub frontchannel_logout_session_required: bool,
+    /// `public` (the account id) or `pairwise` (a per-sector `sub`).
+    #[serde(default)]
+    pub subject_type: SubjectType,
+    /// The sector of pairwise subjects (clients sharing it see the same
+    /// `sub`); default: the client id.
+    #[serde(default)]
+    pub sector_identifier: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectType {
+    #[default]
+    Public,
+    Pairwise,
+}
+
+/// Telling portals that a session ended (back-channel logout).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogoutSettings {
+    /// How often each node looks for expired sessions to announce.
+    pub sweep_secs: u64,
+    /// Delivery attempts of one logout token (the first included).
+    pub attempts: u32,
+    /// Wait before the first retry; doubled after each failure.
+    pub retry_initial_ms: u64,
+    /// Lifetime of a logout token (covers the retries).
+    pub token_ttl_secs: u64,
+    /// Timeout of one delivery.
+    pub timeout_ms: u64,
+}
+
+impl Default for LogoutSettings {
+    fn default() -> Self {
+        Self {
+            sweep_secs: 30,
+            attempts: 6,
+            retry_initial_ms: 2000,
+            token_ttl_secs: 300,
+            timeout_ms: 5000,
+        }
+    }
 }
 
 fn default_grants() -> Vec<GrantType> {
@@ -547,6 +670,7 @@ impl Settings {
             }
         }
         crate::policy::check_acyclic(&self.portals).map_err(ConfigError::Invalid)?;
+        crate::policy::check_rules(&self.portals).map_err(ConfigError::Invalid)?;
         let mut client_ids = HashSet::new();
         for c in &self.clients {
             if !client_ids.insert(c.client_id.as_str()) {
@@ -585,7 +709,13 @@ impl Settings {
                     c.client_id
                 ));
             }
-            for uri in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
+            for uri in c
+                .redirect_uris
+                .iter()
+                .chain(&c.post_logout_redirect_uris)
+                .chain(&c.backchannel_logout_uri)
+                .chain(&c.frontchannel_logout_uri)
+            {
                 if url::Url::parse(uri).is_err() || uri.contains('#') {
                     return bad(format!(
                         "client {:?}: {uri:?} is not an absolute URL without a fragment",
@@ -648,6 +778,23 @@ impl Settings {
                         crate::identity::SOURCES.join(", ")
                     ));
                 }
+            }
+        }
+        if let Some(m) = &self.suomifi_mandates {
+            if url::Url::parse(&m.url).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
+                return bad(format!(
+                    "suomifi_mandates.url must be an http(s) URL, got {:?}",
+                    m.url
+                ));
+            }
+            if !m.mandate_path.starts_with('/') || !m.mandate_path.contains("{sessionId}") {
+                return bad(
+                    "suomifi_mandates.mandate_path must start with / and contain {sessionId}"
+                        .into(),
+                );
+            }
+            if m.client_id.is_empty() || m.api_key.expose().is_empty() {
+                return bad("suomifi_mandates: client_id and api_key are required".into());
             }
         }
         if self.password.lock_after_failures == 0 {

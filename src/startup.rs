@@ -130,7 +130,15 @@ impl Application {
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|e| StartupError::Other(e.to_string()))?;
+        let mandates = match &settings.suomifi_mandates {
+            Some(m) => Some(
+                crate::mandates::MandateClient::new(m.clone(), clock.clone())
+                    .map_err(|e| StartupError::Other(e.to_string()))?,
+            ),
+            None => None,
+        };
         let state = Arc::new(AppState {
+            mandates,
             policy: Policy::new(settings.portals.clone()),
             clients: Clients::new(&settings.clients),
             eph: EphemeralState::new(eph),
@@ -160,6 +168,7 @@ impl Application {
         }
         spawn_key_reloader(&state);
         spawn_audit_retention(&state);
+        crate::logout::spawn_expiry_sweeper(&state);
         Ok(Self { listener, state })
     }
 

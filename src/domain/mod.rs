@@ -6,4 +6,4 @@ mod ids;
 mod kinds;
 
 pub use ids::{BusinessId, IdError, OrgOid};
-pub use kinds::{AccountStatus, AuthMethod, Lang, LoA, Network, OrgKind, Role};
+pub use kinds::{AccountStatus, AuthMethod, CardType, Lang, LoA, Network, OrgKind, Right, Role};

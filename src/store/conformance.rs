@@ -774,6 +774,7 @@ fn grant() -> Grant {
         loa: LoA::Low,
         methods: vec![AuthMethod::Password],
         source: "password".into(),
+        attributes: Default::default(),
     }
 }
 
@@ -786,6 +787,7 @@ async fn sessions(st: &EphemeralState) {
         loa: LoA::Low,
         methods: vec![AuthMethod::Password],
         source: "password".into(),
+        attributes: Default::default(),
     };
     st.put_session("k1", &s, 1000).await.unwrap();
     assert_eq!(st.session("k1", 1500).await.unwrap(), Some(s.clone()));
@@ -806,6 +808,7 @@ async fn sessions(st: &EphemeralState) {
         login_hint: None,
         max_age: None,
         created_at: 1,
+        min_loa: None,
     };
     st.put_auth_request("ar1", &r, 60).await.unwrap();
     assert_eq!(st.auth_request("ar1").await.unwrap(), Some(r));

@@ -50,6 +50,16 @@ pub struct IdTokenClaims {
     pub person: PersonClaims,
 }
 
+/// An organisation the person may act for in this portal, and what they
+/// may do there (Kanta Ekstranet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorityClaim {
+    pub business_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub right: crate::domain::Right,
+}
+
 /// Claims about the person, shared by ID tokens, access tokens and
 /// userinfo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -73,6 +83,9 @@ pub struct PersonClaims {
     /// The portals this person may reach.
     #[serde(default)]
     pub portals: Vec<String>,
+    /// Organisations the person may act for in the requesting portal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorities: Vec<AuthorityClaim>,
 }
 
 /// RFC 9068 access token claims.
@@ -98,6 +111,8 @@ pub struct AccessTokenClaims {
     pub portals: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub organisations: Vec<OrgClaim>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorities: Vec<AuthorityClaim>,
 }
 
 pub fn amr(methods: &[AuthMethod]) -> Vec<String> {
@@ -153,5 +168,6 @@ pub fn person_claims(person: &Person, scope: &[String], portals: Vec<String>) ->
         organisations,
         networks,
         portals,
+        authorities: Vec::new(),
     }
 }

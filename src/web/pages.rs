@@ -145,6 +145,8 @@ pub struct LoginPage<'a> {
     pub password_error: Option<&'static str>,
     pub focus_username: bool,
     pub desk: &'a ServiceDesk,
+    /// The portal needs a stronger login than the session had.
+    pub step_up: Option<String>,
 }
 
 #[derive(Template)]

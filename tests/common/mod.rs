@@ -446,6 +446,7 @@ pub async fn strong_browser(app: &TestApp, username: &str) -> Browser {
         loa: LoA::Low,
         methods: vec![AuthMethod::Password, AuthMethod::Otp],
         source: "password".into(),
+        attributes: Default::default(),
     };
     let secret = porttivahti::tokens::random_token(32);
     app.state

@@ -1,9 +1,13 @@
 pub mod account;
+pub mod act_for;
 pub mod admin;
 pub mod admin_api;
 pub mod demo;
+pub mod introspection;
 pub mod liaisons;
 pub mod login;
+pub mod logout_pages;
 pub mod oidc;
 pub mod ops;
 pub mod second_factor;
+pub mod step_up;

@@ -357,6 +357,7 @@ pub async fn otp_post(
             loa: p.identity.loa.max(LoA::Low),
             methods,
             source: p.identity.source.clone(),
+            attributes: Default::default(),
         };
         if let Some((old, _)) = browser.session(&app).await? {
             app.eph.delete_session(&old).await?;
