@@ -163,6 +163,7 @@ mod tests {
             name: "P".into(),
             access: vec![],
             claims: Some(vec!["portals".into(), "name".into()]),
+            choose_organisation: false,
         };
         filter_claims(Some(&portal), &mut pc);
         assert_eq!(pc.name.as_deref(), Some("Anna"));

@@ -169,7 +169,8 @@ async fn garbage_expired_and_logged_out_tokens_are_inactive() {
     let at = t["access_token"].as_str().unwrap().to_string();
     // Tampered: one character of the payload changed.
     let mut parts: Vec<String> = at.split('.').map(str::to_string).collect();
-    parts[1].replace_range(5..6, if &parts[1][5..6] == "A" { "B" } else { "A" });
+    let with = if &parts[1][5..6] == "A" { "B" } else { "A" };
+    parts[1].replace_range(5..6, with);
     assert_eq!(introspect(&app, A, &parts.join(".")).await["active"], false);
     // Logged out: the session's tokens are inactive.
     let id_token = t["id_token"].as_str().unwrap();

@@ -495,6 +495,7 @@ mod cases;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{AuthMethod, Network, OrgKind};
 
     fn portal(id: &str, access: Vec<AccessRule>) -> PortalSettings {
         PortalSettings {
@@ -502,6 +503,7 @@ mod tests {
             name: id.into(),
             access,
             claims: None,
+            choose_organisation: false,
         }
     }
 
