@@ -420,7 +420,7 @@ async fn the_cli_explains_too() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/pv.db", dir.path().display());
     let bin = env!("CARGO_BIN_EXE_porttivahti");
-    let run = |args: Vec<&'static str>, db: String| {
+    let run = move |args: Vec<&'static str>, db: String| {
         std::process::Command::new(bin)
             .args(args)
             .env("PORTTIVAHTI__STORE__DATABASE_URL", db)
