@@ -69,7 +69,7 @@ fn benches(c: &mut Criterion) {
     // The raw operation: the token's own signing input and signature,
     // with a key parsed once.
     let dot = token.rfind('.').expect("jws");
-    let signing_input = token[..dot].as_bytes().to_vec();
+    let signing_input = token.as_bytes()[..dot].to_vec();
     let signature = b64url_decode(&token[dot + 1..]).expect("signature");
     let raw_keys = verifying_keys_from_jwks(&jwks);
     let raw = &raw_keys[0].key;

@@ -182,10 +182,7 @@ async fn logout_at_one_portal_ends_the_session_at_the_others() {
     assert!(csp.contains("frame-src https://c.example"), "{csp}");
     let page = r.text().await.unwrap();
     let sid = id["sid"].as_str().unwrap();
-    assert!(
-        page.contains(&format!("https://c.example/fc?iss=")),
-        "{page}"
-    );
+    assert!(page.contains("https://c.example/fc?iss="), "{page}");
     assert!(page.contains(&format!("sid={sid}")), "{page}");
 
     let got_a = wait_for(&w.a, 1).await;
