@@ -11,6 +11,10 @@ use serde::Deserialize;
 
 use crate::domain::{AuthMethod, BusinessId, CardType, LoA, Network, OrgKind, OrgOid, Right, Role};
 
+mod relying;
+
+pub use relying::{LogoutSettings, MandateSettings, SubjectType};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read configuration file {path}: {source}")]
@@ -74,34 +78,6 @@ pub struct Settings {
     /// The Suomi.fi e-Authorizations service (Kanta Ekstranet mandates).
     #[serde(default)]
     pub suomifi_mandates: Option<MandateSettings>,
-}
-
-/// The Suomi.fi e-Authorizations service (Suomi.fi-valtuudet).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MandateSettings {
-    /// Base URL, e.g. `https://asiointivaltuustarkastus.suomi.fi`.
-    pub url: String,
-    /// Our client id at the service.
-    pub client_id: String,
-    /// The API key that keys the request header's HMAC.
-    pub api_key: Secret,
-    /// The mandate codes (issues) to ask about, e.g. the two Kanta ones.
-    #[serde(default)]
-    pub mandate_codes: Vec<String>,
-    /// Path of the mandate query, with `{sessionId}` and `{issue}`.
-    #[serde(default = "default_mandate_path")]
-    pub mandate_path: String,
-    #[serde(default = "default_mandate_timeout")]
-    pub timeout_ms: u64,
-}
-
-fn default_mandate_path() -> String {
-    "/service/ypa/api/organizations/{sessionId}?issues={issue}".into()
-}
-
-fn default_mandate_timeout() -> u64 {
-    5000
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -434,42 +410,6 @@ pub struct ClientSettings {
     pub sector_identifier: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SubjectType {
-    #[default]
-    Public,
-    Pairwise,
-}
-
-/// Telling portals that a session ended (back-channel logout).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogoutSettings {
-    /// How often each node looks for expired sessions to announce.
-    pub sweep_secs: u64,
-    /// Delivery attempts of one logout token (the first included).
-    pub attempts: u32,
-    /// Wait before the first retry; doubled after each failure.
-    pub retry_initial_ms: u64,
-    /// Lifetime of a logout token (covers the retries).
-    pub token_ttl_secs: u64,
-    /// Timeout of one delivery.
-    pub timeout_ms: u64,
-}
-
-impl Default for LogoutSettings {
-    fn default() -> Self {
-        Self {
-            sweep_secs: 30,
-            attempts: 6,
-            retry_initial_ms: 2000,
-            token_ttl_secs: 300,
-            timeout_ms: 5000,
-        }
-    }
-}
-
 fn default_grants() -> Vec<GrantType> {
     vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
 }
@@ -781,21 +721,7 @@ impl Settings {
             }
         }
         if let Some(m) = &self.suomifi_mandates {
-            if url::Url::parse(&m.url).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
-                return bad(format!(
-                    "suomifi_mandates.url must be an http(s) URL, got {:?}",
-                    m.url
-                ));
-            }
-            if !m.mandate_path.starts_with('/') || !m.mandate_path.contains("{sessionId}") {
-                return bad(
-                    "suomifi_mandates.mandate_path must start with / and contain {sessionId}"
-                        .into(),
-                );
-            }
-            if m.client_id.is_empty() || m.api_key.expose().is_empty() {
-                return bad("suomifi_mandates: client_id and api_key are required".into());
-            }
+            m.check().map_err(ConfigError::Invalid)?;
         }
         if self.password.lock_after_failures == 0 {
             return bad("password.lock_after_failures must be at least 1".into());
