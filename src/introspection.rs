@@ -161,10 +161,7 @@ async fn introspect_refresh(
     if !current || f.client_id != caller.id() || f.expires_at <= app.now() {
         return Ok(Introspection::inactive());
     }
-    let sub = match caller_subject(app, caller, &f.grant.account_id) {
-        Some(s) => s,
-        None => f.grant.account_id.clone(),
-    };
+    let sub = crate::privacy::subject_for(app, caller, &f.grant.account_id);
     Ok(Introspection::Active(Box::new(ActiveToken {
         active: true,
         token_type: "refresh_token",
@@ -182,11 +179,6 @@ async fn introspect_refresh(
         portals: Vec::new(),
         organisations: None,
     })))
-}
-
-/// The subject the caller knows the account by.
-fn caller_subject(app: &AppState, caller: &Client, account_id: &str) -> Option<String> {
-    Some(crate::privacy::subject_for(app, caller, account_id))
 }
 
 /// What a revocation did (the endpoint answers 200 either way, RFC 7009

@@ -305,9 +305,12 @@ impl Policy {
             want.is_empty() || want.iter().any(|w| have.contains(w))
         }
         let mut holds = true;
-        let mut note = |field: &'static str, wanted: String, have: String, ok: bool| {
+        // The texts of a check are made only when explaining.
+        type Detail<'d> = &'d dyn Fn() -> (String, String);
+        let mut note = |field: &'static str, ok: bool, detail: Detail<'_>| {
             holds &= ok;
             if let Some(t) = trace.as_deref_mut() {
+                let (wanted, have) = detail();
                 t.push(Check {
                     field,
                     wanted,
@@ -324,46 +327,37 @@ impl Policy {
         }
         let a = &f.attributes;
         if !r.networks.is_empty() {
-            note(
-                "networks",
-                list(&r.networks),
-                list(&f.networks),
-                any(&r.networks, &f.networks),
-            );
+            note("networks", any(&r.networks, &f.networks), &|| {
+                (list(&r.networks), list(&f.networks))
+            });
         }
         if !r.org_kinds.is_empty() {
-            let ok = any(&r.org_kinds, &f.org_kinds);
-            note("org_kinds", list(&r.org_kinds), list(&f.org_kinds), ok);
+            note("org_kinds", any(&r.org_kinds, &f.org_kinds), &|| {
+                (list(&r.org_kinds), list(&f.org_kinds))
+            });
         }
         if !r.methods.is_empty() {
-            note(
-                "methods",
-                list(&r.methods),
-                list(&f.methods),
-                any(&r.methods, &f.methods),
-            );
+            note("methods", any(&r.methods, &f.methods), &|| {
+                (list(&r.methods), list(&f.methods))
+            });
         }
         if !r.sources.is_empty() {
-            let ok = r.sources.contains(&f.source);
-            note("sources", list(&r.sources), f.source.clone(), ok);
+            note("sources", r.sources.contains(&f.source), &|| {
+                (list(&r.sources), f.source.clone())
+            });
         }
         if !r.card_types.is_empty() {
             let have: Vec<_> = a.card_type.into_iter().collect();
-            note(
-                "card_types",
-                list(&r.card_types),
-                list(&have),
-                any(&r.card_types, &have),
-            );
+            note("card_types", any(&r.card_types, &have), &|| {
+                (list(&r.card_types), list(&have))
+            });
         }
         if !r.profession_groups.is_empty() {
             let have: Vec<String> = a.profession_group.iter().cloned().collect();
-            let ok = any(&r.profession_groups, &have);
             note(
                 "profession_groups",
-                list(&r.profession_groups),
-                list(&have),
-                ok,
+                any(&r.profession_groups, &have),
+                &|| (list(&r.profession_groups), list(&have)),
             );
         }
         if !r.via_portals.is_empty() {
@@ -372,12 +366,9 @@ impl Policy {
                 .iter()
                 .filter(|v| self.decide_depth(v, f, depth + 1, None).0 == Decision::Allow)
                 .collect();
-            note(
-                "via_portals",
-                list(&r.via_portals),
-                list(&reached),
-                !reached.is_empty(),
-            );
+            note("via_portals", !reached.is_empty(), &|| {
+                (list(&r.via_portals), list(&reached))
+            });
         }
         // Positions and mandates hold per organisation; with `acting_for`
         // only the chosen organisation counts.
@@ -393,17 +384,19 @@ impl Policy {
                 })
                 .map(|x| x.business_id.clone())
                 .collect();
-            let have = a
-                .authorities
-                .iter()
-                .map(|x| {
-                    let what: Vec<&String> = x.positions.iter().chain(&x.mandates).collect();
-                    format!("{}: {}", x.business_id, list(&what))
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            let wanted = list(&r.positions.iter().chain(&r.mandates).collect::<Vec<_>>());
-            note("positions/mandates", wanted, have, !orgs.is_empty());
+            note("positions/mandates", !orgs.is_empty(), &|| {
+                let have = a
+                    .authorities
+                    .iter()
+                    .map(|x| {
+                        let what: Vec<&String> = x.positions.iter().chain(&x.mandates).collect();
+                        format!("{}: {}", x.business_id, list(&what))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let wanted = list(&r.positions.iter().chain(&r.mandates).collect::<Vec<_>>());
+                (wanted, have)
+            });
             scope = Scope::Orgs(orgs);
         }
         // Nested rules: a nested rule that needs a higher level counts as
@@ -420,12 +413,12 @@ impl Policy {
                     None => ok = false,
                 }
             }
-            note(
-                "all",
-                format!("all of {} nested rules", r.all.len()),
-                String::new(),
-                ok,
-            );
+            note("all", ok, &|| {
+                (
+                    format!("all of {} nested rules", r.all.len()),
+                    String::new(),
+                )
+            });
         }
         if !r.any.is_empty() {
             let mut found: Option<Scope> = None;
@@ -441,15 +434,17 @@ impl Policy {
             if let Some(s) = found {
                 scope = scope.and(s);
             }
-            note(
-                "any",
-                format!("one of {} nested rules", r.any.len()),
-                String::new(),
-                ok,
-            );
+            note("any", ok, &|| {
+                (
+                    format!("one of {} nested rules", r.any.len()),
+                    String::new(),
+                )
+            });
         }
         if let Some(min) = r.min_loa {
-            note("min_loa", min.to_string(), f.loa.to_string(), f.loa >= min);
+            note("min_loa", f.loa >= min, &|| {
+                (min.to_string(), f.loa.to_string())
+            });
         }
         if holds && !scope.is_empty() {
             return RuleOutcome::Holds(scope);
