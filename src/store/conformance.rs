@@ -3,6 +3,8 @@
 //! SQLite and PostgreSQL, memory and Redis.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod relying;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -663,6 +665,8 @@ pub async fn ephemeral_suite(store: Arc<dyn Ephemeral>) {
     codes(&st).await;
     refresh_families(&st).await;
     concurrent_rotation_rotates_once(&st).await;
+    relying::relying(&st).await;
+    relying::session_end_is_claimed_once(&st).await;
 }
 
 async fn primitives(s: &dyn Ephemeral) {
