@@ -178,10 +178,15 @@ pub async fn frontchannel_urls(app: &AppState, sid: &str) -> StoreResult<Vec<Str
 /// Announces sessions that expire: every `logout.sweep_secs`, the minutes
 /// that have fully passed since the last sweep are looked at, and their
 /// sessions' portals are told (once, whichever node gets there first).
+/// A node starts an hour back, and after a long pause looks back at most
+/// one session lifetime.
 pub fn spawn_expiry_sweeper(state: &SharedState) {
     let every = Duration::from_secs(state.settings.logout.sweep_secs.max(1));
     let weak = Arc::downgrade(state);
-    let mut next = state.now().div_euclid(60) - 1;
+    // At start, look back an hour: sessions that expired while no node
+    // was running are announced late rather than never (the claim keeps
+    // them from being announced twice).
+    let mut next = state.now().div_euclid(60) - 60;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {

@@ -24,3 +24,18 @@ pub fn authority_claims(attrs: &LoginAttributes, rights: &Rights) -> Vec<Authori
         })
         .collect()
 }
+
+/// For the Suomi.fi login: what the person with `national_id` may do for
+/// which organisation, to be put into the new session's
+/// `LoginAttributes::authorities`. Empty when `[suomifi_mandates]` is not
+/// configured; an error when the service cannot answer (the login should
+/// then say that the mandates could not be checked, not refuse silently).
+pub async fn authorities_at_login(
+    app: &crate::app::AppState,
+    national_id: &str,
+) -> Result<Vec<crate::policy::Authority>, MandateError> {
+    match &app.mandates {
+        Some(client) => client.authorities(national_id).await,
+        None => Ok(Vec::new()),
+    }
+}
