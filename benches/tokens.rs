@@ -110,6 +110,7 @@ fn issue_user_tokens(keys: &KeySet, person: &Person, scope: &[String], now: i64)
         card_type: None,
         portals: claims.portals,
         organisations: claims.organisations,
+        authorities: Vec::new(),
     };
     let resp = TokenResponse {
         access_token: jwt::encode(&keys.signing, TokenType::AccessToken, &at).expect("encode"),
@@ -140,6 +141,7 @@ fn issue_client_credentials(keys: &KeySet, now: i64) -> Vec<u8> {
         card_type: None,
         portals: Vec::new(),
         organisations: Vec::new(),
+        authorities: Vec::new(),
     };
     let resp = TokenResponse {
         access_token: jwt::encode(&keys.signing, TokenType::AccessToken, &at).expect("encode"),

@@ -102,6 +102,9 @@ pub struct AppState {
     pub tls_url: Option<String>,
     /// Organisation IdPs and Suomi.fi, with their metadata.
     pub sources: Arc<crate::identity::sources::Sources>,
+    /// The Suomi.fi e-Authorizations service, when configured: the
+    /// Suomi.fi login asks it what the person may do for which company.
+    pub mandates: Option<crate::mandates::MandateClient>,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -9,7 +9,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::domain::{AuthMethod, BusinessId, LoA, Network, OrgKind, OrgOid, Role};
+use crate::domain::{AuthMethod, BusinessId, CardType, LoA, Network, OrgKind, OrgOid, Right, Role};
+
+mod relying;
+
+pub use relying::{LogoutSettings, MandateSettings, SubjectType};
 
 mod card;
 pub use card::{CardIssuer, CardSettings, CardTypeRule, RevocationUnknown};
@@ -83,6 +87,11 @@ pub struct Settings {
     pub registration: crate::identity::config::RegistrationSettings,
     #[serde(default)]
     pub dev_idp: crate::identity::config::DevIdpSettings,
+    #[serde(default)]
+    pub logout: LogoutSettings,
+    /// The Suomi.fi e-Authorizations service (Kanta Ekstranet mandates).
+    #[serde(default)]
+    pub suomifi_mandates: Option<MandateSettings>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -340,6 +349,13 @@ pub struct PortalSettings {
     /// Any one rule that holds grants access.
     #[serde(default)]
     pub access: Vec<AccessRule>,
+    /// The person claims the portal receives (absent: all of them).
+    #[serde(default)]
+    pub claims: Option<Vec<String>>,
+    /// A person who may act for several organisations here picks one
+    /// before going on (Kanta Ekstranet).
+    #[serde(default)]
+    pub choose_organisation: bool,
 }
 
 /// One access rule; every condition it names must hold.
@@ -364,6 +380,33 @@ pub struct AccessRule {
     /// The person reaches one of these other portals.
     #[serde(default)]
     pub via_portals: Vec<String>,
+    /// The session was a login with one of these certificate cards.
+    #[serde(default)]
+    pub card_types: Vec<CardType>,
+    /// The person's profile names one of these profession groups.
+    #[serde(default)]
+    pub profession_groups: Vec<String>,
+    /// For some organisation, the person holds one of these trade-register
+    /// positions (ELI, TJ, TJS, VTJ, …); the rule then holds for those
+    /// organisations.
+    #[serde(default)]
+    pub positions: Vec<String>,
+    /// For some organisation, the person holds one of these Suomi.fi
+    /// mandates (codes as the e-Authorizations service names them).
+    #[serde(default)]
+    pub mandates: Vec<String>,
+    /// What the rule gives for each such organisation (default `full`).
+    #[serde(default)]
+    pub right: Option<Right>,
+    /// At least one of these nested rules holds too.
+    #[serde(default)]
+    pub any: Vec<AccessRule>,
+    /// Every one of these nested rules holds too.
+    #[serde(default)]
+    pub all: Vec<AccessRule>,
+    /// A label for `policy explain` and the operator page.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -389,6 +432,26 @@ pub struct ClientSettings {
     /// access tokens act as an operator in the administration API.
     #[serde(default)]
     pub service_desk: bool,
+    /// OpenID Connect Back-Channel Logout: where logout tokens are POSTed
+    /// when a session this client got tokens in ends.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    /// The client needs `sid` in logout tokens (always sent here).
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
+    /// Front-channel logout: loaded in an iframe of the logout page.
+    #[serde(default)]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Add `iss` and `sid` to the front-channel logout URI.
+    #[serde(default)]
+    pub frontchannel_logout_session_required: bool,
+    /// `public` (the account id) or `pairwise` (a per-sector `sub`).
+    #[serde(default)]
+    pub subject_type: SubjectType,
+    /// The sector of pairwise subjects (clients sharing it see the same
+    /// `sub`); default: the client id.
+    #[serde(default)]
+    pub sector_identifier: Option<String>,
 }
 
 fn default_grants() -> Vec<GrantType> {
@@ -591,6 +654,7 @@ impl Settings {
             }
         }
         crate::policy::check_acyclic(&self.portals).map_err(ConfigError::Invalid)?;
+        crate::policy::check_rules(&self.portals).map_err(ConfigError::Invalid)?;
         let mut client_ids = HashSet::new();
         for c in &self.clients {
             if !client_ids.insert(c.client_id.as_str()) {
@@ -629,7 +693,13 @@ impl Settings {
                     c.client_id
                 ));
             }
-            for uri in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
+            for uri in c
+                .redirect_uris
+                .iter()
+                .chain(&c.post_logout_redirect_uris)
+                .chain(&c.backchannel_logout_uri)
+                .chain(&c.frontchannel_logout_uri)
+            {
                 if url::Url::parse(uri).is_err() || uri.contains('#') {
                     return bad(format!(
                         "client {:?}: {uri:?} is not an absolute URL without a fragment",
@@ -714,6 +784,9 @@ impl Settings {
             return bad(format!(
                 "server.tls_public_url must be an https URL, got {u:?}"
             ));
+        }
+        if let Some(m) = &self.suomifi_mandates {
+            m.check().map_err(ConfigError::Invalid)?;
         }
         if self.password.lock_after_failures == 0 {
             return bad("password.lock_after_failures must be at least 1".into());

@@ -65,6 +65,66 @@ enum Command {
     /// Generate a client secret and print it with the SHA-256 digest to put
     /// in the configuration (`secret_sha256`).
     ClientSecret,
+    /// Tokens, as a relying service sees them.
+    Token {
+        #[command(subcommand)]
+        op: TokenOp,
+    },
+    /// Portal access policy.
+    Policy {
+        #[command(subcommand)]
+        op: PolicyOp,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenOp {
+    /// Verify an access token offline against a JWKS (no configuration
+    /// needed): signature, `typ: at+jwt`, issuer, audience, times, and
+    /// with `--portal` that the `portals` claim names it. Prints the
+    /// claims; exits 1 when the token is not valid.
+    Verify {
+        /// The JWKS: an http(s) URL (`…/jwks`) or a file.
+        #[arg(long)]
+        jwks: String,
+        /// The gateway's issuer (its public URL).
+        #[arg(long)]
+        issuer: String,
+        /// The portal that must be in the `portals` claim.
+        #[arg(long)]
+        portal: Option<String>,
+        /// The expected `aud`.
+        #[arg(long)]
+        audience: Option<String>,
+        /// Allowed clock skew, seconds.
+        #[arg(long, default_value_t = 60)]
+        leeway: i64,
+        /// The access token (`-` reads it from standard input).
+        token: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyOp {
+    /// Why this person can or cannot reach this portal, rule by rule, for a
+    /// login with the given source, methods and level.
+    Explain {
+        /// Username of the account.
+        #[arg(long)]
+        account: String,
+        /// Portal id.
+        #[arg(long)]
+        portal: String,
+        /// The login's identity source.
+        #[arg(long, default_value = "password")]
+        source: String,
+        /// The login's methods (amr values), comma-separated.
+        #[arg(long, default_value = "pwd", value_delimiter = ',')]
+        methods: Vec<porttivahti::domain::AuthMethod>,
+        /// The login's level of assurance.
+        #[arg(long, default_value = "low")]
+        loa: porttivahti::domain::LoA,
+    },
 }
 
 #[derive(Subcommand)]
@@ -131,6 +191,10 @@ fn main() -> ExitCode {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
     let cli = Cli::parse();
+    // Commands of relying services need no configuration.
+    if let Some(Command::Token { op }) = cli.command {
+        return offline(op);
+    }
     let settings = match Settings::load(Some(&cli.config), std::env::vars()) {
         Ok(s) => s,
         Err(e) => {
@@ -193,6 +257,37 @@ fn main() -> ExitCode {
                 println!("{code}");
                 Ok(())
             }
+            Command::Token { .. } => Ok(()),
+            Command::Policy {
+                op:
+                    PolicyOp::Explain {
+                        account,
+                        portal,
+                        source,
+                        methods,
+                        loa,
+                    },
+            } => {
+                let dir = open_directory(&settings).await.map_err(|e| e.to_string())?;
+                let (a, _) = dir
+                    .credentials(&account)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("no account with username {account:?}"))?;
+                let text = porttivahti::admin::explain::explain_account(
+                    &*dir,
+                    &settings.portals,
+                    &a.id,
+                    &portal,
+                    &source,
+                    &methods,
+                    loa,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                print!("{text}");
+                Ok(())
+            }
             Command::ClientSecret => {
                 let secret = porttivahti::tokens::random_token(32);
                 let digest = porttivahti::tokens::hex(&porttivahti::tokens::sha256(&secret));
@@ -206,6 +301,65 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("porttivahti: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `porttivahti token verify`: offline, against a JWKS.
+fn offline(op: TokenOp) -> ExitCode {
+    let TokenOp::Verify {
+        jwks,
+        issuer,
+        portal,
+        audience,
+        leeway,
+        token,
+    } = op;
+    let token = if token == "-" {
+        let mut s = String::new();
+        if std::io::stdin().read_to_string(&mut s).is_err() {
+            eprintln!("porttivahti: cannot read the token from standard input");
+            return ExitCode::from(2);
+        }
+        s.trim().to_string()
+    } else {
+        token
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("porttivahti: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    use porttivahti::verifier::{Verifier, VerifierConfig, load_jwks};
+    let result = runtime.block_on(async {
+        let set = load_jwks(&jwks).await?;
+        let mut cfg = VerifierConfig::new(issuer).leeway_secs(leeway);
+        if let Some(a) = audience {
+            cfg = cfg.audience(a);
+        }
+        let v = Verifier::from_jwks(cfg, &set)?;
+        match &portal {
+            Some(p) => v.verify_for_portal(&token, p).await,
+            None => v.verify(&token).await,
+        }
+    });
+    match result {
+        Ok(claims) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&claims).unwrap_or_default()
+            );
+            eprintln!("porttivahti: the token is valid");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("porttivahti: the token is not valid: {e}");
             ExitCode::FAILURE
         }
     }

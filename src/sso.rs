@@ -83,6 +83,7 @@ pub fn facts(person: &Person, grant: &Grant) -> Facts {
         source: grant.source.clone(),
         loa: grant.loa,
         methods: grant.methods.clone(),
+        attributes: grant.attributes.clone(),
     }
 }
 
@@ -98,6 +99,7 @@ pub fn grant_of(session: &Session, scope: Vec<String>) -> Grant {
         card_type: session.card_type.clone(),
         source_org_kind: session.source_org_kind,
         source_org: session.source_org.clone(),
+        attributes: session.attributes.clone(),
     }
 }
 
@@ -114,6 +116,9 @@ pub enum Access {
     AccountGone,
     /// A new password is needed before anything else.
     MustChangePassword,
+    /// The person may act for several organisations here and picks one
+    /// first (`choose_organisation`).
+    ChooseOrganisation,
 }
 
 /// Decides and, when allowed, issues an authorization code for `req`.
@@ -133,11 +138,19 @@ pub async fn authorize(
         return Ok(Access::MustChangePassword);
     }
     let grant = grant_of(session, req.scope.clone());
-    match app
+    let (decision, rights) = app
         .policy
-        .decide(&client.settings.portal, &facts(&person, &grant))
-    {
-        Decision::Allow => {}
+        .decide_with_rights(&client.settings.portal, &facts(&person, &grant));
+    match decision {
+        Decision::Allow => {
+            let choose = app
+                .policy
+                .portal(&client.settings.portal)
+                .is_some_and(|p| p.choose_organisation);
+            if choose && rights.len() > 1 && session.attributes.acting_for.is_none() {
+                return Ok(Access::ChooseOrganisation);
+            }
+        }
         Decision::StepUp(l) => {
             Metrics::inc(&app.metrics.counters.access_denied_total);
             return Ok(Access::Denied {
@@ -173,6 +186,11 @@ pub async fn authorize(
     app.eph
         .add_session_client(&session.sid, client.id(), session.expires_at - now)
         .await?;
+    if crate::logout::wants_notice(client) {
+        app.eph
+            .index_session_expiry(&session.sid, &session.account_id, session.expires_at, now)
+            .await?;
+    }
     Metrics::inc(&app.metrics.counters.codes_issued_total);
     Ok(Access::Code {
         redirect: redirect_with(
@@ -407,12 +425,16 @@ async fn issue(
         .await?
         .filter(|p| p.account.status == AccountStatus::Active)
         .ok_or(TokenError::InvalidGrant("the account is not active"))?;
-    let portals = app.policy.reachable(&facts(&person, grant));
+    let facts = facts(&person, grant);
+    let portals = app.policy.reachable(&facts);
     if !portals.iter().any(|p| p == &client.settings.portal) {
         return Err(TokenError::InvalidGrant(
             "the person may no longer reach this portal",
         ));
     }
+    let (_, rights) = app
+        .policy
+        .decide_with_rights(&client.settings.portal, &facts);
     let t = &app.settings.tokens;
     let (family_id, refresh_token, new_family) = match rotated {
         Some((f, tok)) => (Some(f.to_string()), Some(tok), None),
@@ -439,10 +461,13 @@ async fn issue(
         app.eph.create_family(fam, now).await?;
     }
     let keys = app.keys.current();
-    let claims = person_claims(&person, &grant.scope, portals);
+    let mut claims = person_claims(&person, &grant.scope, portals);
+    claims.authorities = crate::mandates::authority_claims(&grant.attributes, &rights);
+    crate::privacy::filter_claims(app.policy.portal(&client.settings.portal), &mut claims);
+    let sub = crate::privacy::subject_for(app, client, &person.account.id);
     let id = IdTokenClaims {
         iss: app.issuer().to_string(),
-        sub: person.account.id.clone(),
+        sub: sub.clone(),
         aud: Audience::One(client.id().to_string()),
         azp: client.id().to_string(),
         exp: now + t.id_token_ttl_secs as i64,
@@ -461,7 +486,7 @@ async fn issue(
     };
     let at = AccessTokenClaims {
         iss: app.issuer().to_string(),
-        sub: person.account.id.clone(),
+        sub,
         aud: Audience::One(client.settings.portal.clone()),
         exp: now + t.access_token_ttl_secs as i64,
         iat: now,
@@ -475,6 +500,7 @@ async fn issue(
         card_type: grant.card_type.clone(),
         portals: claims.portals,
         organisations: claims.organisations,
+        authorities: claims.authorities,
     };
     let resp = TokenResponse {
         access_token: jwt::encode(&keys.signing, TokenType::AccessToken, &at)?,
@@ -521,6 +547,7 @@ pub fn client_credentials(
         card_type: None,
         portals: Vec::new(),
         organisations: Vec::new(),
+        authorities: Vec::new(),
     };
     let keys = app.keys.current();
     Metrics::inc(&app.metrics.counters.tokens_client_credentials_total);
@@ -552,15 +579,7 @@ pub async fn check_access_token(
         return Ok(None);
     };
     let c = v.claims;
-    let Some(sid) = &c.sid else {
-        return Ok(None);
-    };
-    if app.eph.session_ended(sid).await? {
-        return Ok(None);
-    }
-    if let Some((fam, _)) = c.jti.split_once('.')
-        && app.eph.family_revoked(fam).await?
-    {
+    if c.sid.is_none() || !crate::introspection::access_token_live(app, &c).await? {
         return Ok(None);
     }
     Ok(Some(c))
@@ -624,6 +643,8 @@ pub async fn end_account_sessions(app: &AppState, account_id: &str) -> StoreResu
 /// Ends a session everywhere: the session, its refresh families, and (by
 /// the ended marker) the access tokens issued in it.
 pub async fn logout(app: &AppState, session_key: Option<&str>, sid: &str) -> StoreResult<()> {
+    // Who and which portals, before the session is gone: they are told.
+    let ended = app.eph.session_by_sid(sid, app.now()).await?;
     match session_key {
         Some(k) => app.eph.delete_session(k).await?,
         None => app.eph.delete_session_by_sid(sid).await?,
@@ -634,6 +655,8 @@ pub async fn logout(app: &AppState, session_key: Option<&str>, sid: &str) -> Sto
         .access_token_ttl_secs
         .max(app.settings.tokens.id_token_ttl_secs) as i64;
     app.eph.revoke_session_families(sid, ttl).await?;
+    let account = ended.as_ref().map(|s| s.account_id.as_str());
+    crate::logout::session_ended(app, sid, account).await?;
     Metrics::inc(&app.metrics.counters.logouts_total);
     Ok(())
 }

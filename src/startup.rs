@@ -150,8 +150,16 @@ impl Application {
             crate::identity::sources::Sources::new(&settings, clock.now())
                 .map_err(StartupError::Other)?,
         );
+        let mandates = match &settings.suomifi_mandates {
+            Some(m) => Some(
+                crate::mandates::MandateClient::new(m.clone(), clock.clone())
+                    .map_err(|e| StartupError::Other(e.to_string()))?,
+            ),
+            None => None,
+        };
         let state = Arc::new(AppState {
             sources,
+            mandates,
             policy: Policy::new(settings.portals.clone()),
             clients: Clients::new(&settings.clients),
             eph: EphemeralState::new(eph),
@@ -190,6 +198,7 @@ impl Application {
             state.clock.clone(),
             state.self_url.clone(),
         );
+        crate::logout::spawn_expiry_sweeper(&state);
         Ok(Self {
             listener,
             tls_listener,

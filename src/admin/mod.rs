@@ -7,6 +7,7 @@
 //! that does not exist. [`OperatorHandle`] reaches everything, and every
 //! operation on an account takes a mandatory reason.
 
+pub mod explain;
 mod handles;
 pub mod usernames;
 

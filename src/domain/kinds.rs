@@ -93,6 +93,13 @@ text_enum!(
     LoA { Low = "low", Substantial = "substantial", High = "high" }
 );
 
+text_enum!(
+    /// What a person may do for an organisation in a portal (Kanta
+    /// Ekstranet: a trade-register position or the onboarding mandate
+    /// gives `full`; the data-protection viewing mandate `read_only`).
+    Right { Full = "full", ReadOnly = "read_only" }
+);
+
 impl LoA {
     /// The `acr` value published for this level.
     pub fn acr(self) -> &'static str {

@@ -7,5 +7,5 @@ mod kinds;
 mod satu;
 
 pub use ids::{BusinessId, IdError, OrgOid};
-pub use kinds::{AccountStatus, AuthMethod, CardType, Lang, LoA, Network, OrgKind, Role};
+pub use kinds::{AccountStatus, AuthMethod, CardType, Lang, LoA, Network, OrgKind, Right, Role};
 pub use satu::Satu;

@@ -1,21 +1,18 @@
 //! Portal access: a pure function from what is known of a person and
-//! their session to which portals they may reach. Rules live in
-//! configuration (`[[portals]]`), so a region adds a portal without code.
+//! their session to which portals they may reach, and what they may do for
+//! which organisation there. Rules live in configuration (`[[portals]]`),
+//! so a region adds a portal without code.
+
+mod explain;
+mod facts;
 
 use std::collections::{HashMap, HashSet};
 
 use crate::config::{AccessRule, PortalSettings};
-use crate::domain::{AuthMethod, LoA, Network, OrgKind};
+use crate::domain::{LoA, Right};
 
-/// The facts a decision is made on.
-#[derive(Debug, Clone)]
-pub struct Facts {
-    pub networks: Vec<Network>,
-    pub org_kinds: Vec<OrgKind>,
-    pub source: String,
-    pub loa: LoA,
-    pub methods: Vec<AuthMethod>,
-}
+pub use explain::{Check, Explanation, RuleReport};
+pub use facts::{Authority, Facts, LoginAttributes};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -38,6 +35,21 @@ pub struct Policy {
     index: HashMap<String, usize>,
 }
 
+/// Every rule of a portal with its nested `any`/`all` rules.
+fn walk<'a>(rules: &'a [AccessRule], out: &mut Vec<&'a AccessRule>) {
+    for r in rules {
+        out.push(r);
+        walk(&r.any, out);
+        walk(&r.all, out);
+    }
+}
+
+fn all_rules(p: &PortalSettings) -> Vec<&AccessRule> {
+    let mut v = Vec::new();
+    walk(&p.access, &mut v);
+    v
+}
+
 /// Refuses `via_portals` chains that loop (a reaches b reaches a).
 pub fn check_acyclic(portals: &[PortalSettings]) -> Result<(), String> {
     fn visit<'a>(
@@ -55,7 +67,7 @@ pub fn check_acyclic(portals: &[PortalSettings]) -> Result<(), String> {
         }
         path.push(id);
         if let Some(p) = by_id.get(id) {
-            for rule in &p.access {
+            for rule in all_rules(p) {
                 for via in &rule.via_portals {
                     visit(via, by_id, path, done)?;
                 }
@@ -74,10 +86,132 @@ pub fn check_acyclic(portals: &[PortalSettings]) -> Result<(), String> {
     Ok(())
 }
 
+/// Start-up checks of what serde cannot see: names in nested rules and in
+/// a portal's `claims`. Errors name the portal and the field.
+pub fn check_rules(portals: &[PortalSettings]) -> Result<(), String> {
+    let ids: HashSet<&str> = portals.iter().map(|p| p.id.as_str()).collect();
+    for p in portals {
+        if let Some(claims) = &p.claims
+            && let Some(c) = claims
+                .iter()
+                .find(|c| !crate::privacy::PERSON_CLAIMS.contains(&c.as_str()))
+        {
+            return Err(format!(
+                "portal {:?}: claims names {c:?}; known claims: {}",
+                p.id,
+                crate::privacy::PERSON_CLAIMS.join(", ")
+            ));
+        }
+        for r in all_rules(p) {
+            if let Some(v) = r
+                .via_portals
+                .iter()
+                .find(|v| !ids.contains(v.as_str()) || **v == p.id)
+            {
+                return Err(format!(
+                    "portal {:?}: access.via_portals names {v:?}, which is not another portal",
+                    p.id
+                ));
+            }
+            if let Some(s) = r
+                .sources
+                .iter()
+                .find(|s| !crate::identity::SOURCES.contains(&s.as_str()))
+            {
+                return Err(format!(
+                    "portal {:?}: access.sources names {s:?}; known sources: {}",
+                    p.id,
+                    crate::identity::SOURCES.join(", ")
+                ));
+            }
+            for (field, list) in [
+                ("positions", &r.positions),
+                ("mandates", &r.mandates),
+                ("profession_groups", &r.profession_groups),
+            ] {
+                if list.iter().any(|x| x.trim().is_empty()) {
+                    return Err(format!(
+                        "portal {:?}: access.{field} has an empty entry",
+                        p.id
+                    ));
+                }
+            }
+            if r.right.is_some() && r.positions.is_empty() && r.mandates.is_empty() {
+                return Err(format!(
+                    "portal {:?}: access.right needs positions or mandates in the same rule",
+                    p.id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The level an `acr_values` request asks for: the lowest level among
+/// the values we know (any listed level satisfies the portal), `None`
+/// when none is known.
+pub fn loa_of_acr_values(values: &str) -> Option<LoA> {
+    values
+        .split(' ')
+        .filter_map(|v| match v {
+            "low" | "http://eidas.europa.eu/LoA/low" => Some(LoA::Low),
+            "substantial" | "http://ftn.ficora.fi/2017/loa2" => Some(LoA::Substantial),
+            "high" | "http://ftn.ficora.fi/2017/loa3" => Some(LoA::High),
+            other => LoA::ALL.iter().copied().find(|l| l.acr() == other),
+        })
+        .min()
+}
+
+/// Whom a rule holds for: everyone, or (for positions and mandates) these
+/// organisations' business ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    Everyone,
+    Orgs(Vec<String>),
+}
+
+impl Scope {
+    fn and(self, other: Scope) -> Scope {
+        match (self, other) {
+            (Scope::Everyone, s) | (s, Scope::Everyone) => s,
+            (Scope::Orgs(a), Scope::Orgs(b)) => {
+                Scope::Orgs(a.into_iter().filter(|x| b.contains(x)).collect())
+            }
+        }
+    }
+    fn or(self, other: Scope) -> Scope {
+        match (self, other) {
+            (Scope::Everyone, _) | (_, Scope::Everyone) => Scope::Everyone,
+            (Scope::Orgs(mut a), Scope::Orgs(b)) => {
+                for x in b {
+                    if !a.contains(&x) {
+                        a.push(x);
+                    }
+                }
+                Scope::Orgs(a)
+            }
+        }
+    }
+    fn is_empty(&self) -> bool {
+        matches!(self, Scope::Orgs(v) if v.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum RuleOutcome {
-    Holds,
+    Holds(Scope),
     NeedsLoA(LoA),
     Fails,
+}
+
+/// The rights a decision gives, by organisation (business id).
+pub type Rights = Vec<(String, Right)>;
+
+fn rank(r: Right) -> u8 {
+    match r {
+        Right::ReadOnly => 1,
+        Right::Full => 2,
+    }
 }
 
 impl Policy {
@@ -96,49 +230,236 @@ impl Policy {
         self.index.get(id).map(|&i| &self.portals[i])
     }
 
-    pub fn decide(&self, portal: &str, facts: &Facts) -> Decision {
-        self.decide_depth(portal, facts, 0)
+    pub fn portals(&self) -> &[PortalSettings] {
+        &self.portals
     }
 
-    fn decide_depth(&self, portal: &str, facts: &Facts, depth: usize) -> Decision {
+    pub fn decide(&self, portal: &str, facts: &Facts) -> Decision {
+        self.decide_with_rights(portal, facts).0
+    }
+
+    /// The decision and, when allowed, what the person may do for which
+    /// organisation (empty when no rule is about organisations).
+    pub fn decide_with_rights(&self, portal: &str, facts: &Facts) -> (Decision, Rights) {
+        self.decide_depth(portal, facts, 0, None)
+    }
+
+    fn decide_depth(
+        &self,
+        portal: &str,
+        facts: &Facts,
+        depth: usize,
+        mut report: Option<&mut Vec<RuleReport>>,
+    ) -> (Decision, Rights) {
         let Some(p) = self.portal(portal) else {
-            return Decision::Deny(DenyReason::UnknownPortal);
+            return (Decision::Deny(DenyReason::UnknownPortal), Vec::new());
         };
         // Depth is bounded by the number of portals: the rules are acyclic.
         if depth > self.portals.len() {
-            return Decision::Deny(DenyReason::NoRuleMatches);
+            return (Decision::Deny(DenyReason::NoRuleMatches), Vec::new());
         }
         let mut step_up: Option<LoA> = None;
-        for rule in &p.access {
-            match self.rule(rule, facts, depth) {
-                RuleOutcome::Holds => return Decision::Allow,
+        let mut allowed = false;
+        let mut rights: Rights = Vec::new();
+        for (i, rule) in p.access.iter().enumerate() {
+            let mut checks = report.as_ref().map(|_| Vec::new());
+            let outcome = self.rule(rule, facts, depth, checks.as_mut());
+            if let (Some(rep), Some(checks)) = (report.as_deref_mut(), checks) {
+                rep.push(RuleReport::new(i, rule, &outcome, checks));
+            }
+            match outcome {
+                RuleOutcome::Holds(scope) => {
+                    allowed = true;
+                    if let Scope::Orgs(orgs) = scope {
+                        let right = rule.right.unwrap_or(Right::Full);
+                        for o in orgs {
+                            match rights.iter_mut().find(|(b, _)| *b == o) {
+                                Some((_, r)) if rank(right) > rank(*r) => *r = right,
+                                Some(_) => {}
+                                None => rights.push((o, right)),
+                            }
+                        }
+                    }
+                }
                 RuleOutcome::NeedsLoA(l) => step_up = Some(step_up.map_or(l, |s| s.min(l))),
                 RuleOutcome::Fails => {}
             }
         }
+        if allowed {
+            return (Decision::Allow, rights);
+        }
         match step_up {
-            Some(l) => Decision::StepUp(l),
-            None => Decision::Deny(DenyReason::NoRuleMatches),
+            Some(l) => (Decision::StepUp(l), Vec::new()),
+            None => (Decision::Deny(DenyReason::NoRuleMatches), Vec::new()),
         }
     }
 
-    fn rule(&self, r: &AccessRule, f: &Facts, depth: usize) -> RuleOutcome {
+    fn rule(
+        &self,
+        r: &AccessRule,
+        f: &Facts,
+        depth: usize,
+        mut trace: Option<&mut Vec<Check>>,
+    ) -> RuleOutcome {
         fn any<T: PartialEq>(want: &[T], have: &[T]) -> bool {
             want.is_empty() || want.iter().any(|w| have.contains(w))
         }
-        let holds = any(&r.networks, &f.networks)
-            && any(&r.org_kinds, &f.org_kinds)
-            && any(&r.methods, &f.methods)
-            && (r.sources.is_empty() || r.sources.contains(&f.source))
-            && (r.via_portals.is_empty()
-                || r.via_portals
-                    .iter()
-                    .any(|v| self.decide_depth(v, f, depth + 1) == Decision::Allow));
-        match (holds, r.min_loa) {
-            (false, _) => RuleOutcome::Fails,
-            (true, Some(min)) if f.loa < min => RuleOutcome::NeedsLoA(min),
-            (true, _) => RuleOutcome::Holds,
+        let mut holds = true;
+        // The texts of a check are made only when explaining.
+        type Detail<'d> = &'d dyn Fn() -> (String, String);
+        let mut note = |field: &'static str, ok: bool, detail: Detail<'_>| {
+            holds &= ok;
+            if let Some(t) = trace.as_deref_mut() {
+                let (wanted, have) = detail();
+                t.push(Check {
+                    field,
+                    wanted,
+                    have,
+                    ok,
+                });
+            }
+        };
+        fn list<T: std::fmt::Display>(v: &[T]) -> String {
+            v.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         }
+        let a = &f.attributes;
+        if !r.networks.is_empty() {
+            note("networks", any(&r.networks, &f.networks), &|| {
+                (list(&r.networks), list(&f.networks))
+            });
+        }
+        if !r.org_kinds.is_empty() {
+            note("org_kinds", any(&r.org_kinds, &f.org_kinds), &|| {
+                (list(&r.org_kinds), list(&f.org_kinds))
+            });
+        }
+        if !r.methods.is_empty() {
+            note("methods", any(&r.methods, &f.methods), &|| {
+                (list(&r.methods), list(&f.methods))
+            });
+        }
+        if !r.sources.is_empty() {
+            note("sources", r.sources.contains(&f.source), &|| {
+                (list(&r.sources), f.source.clone())
+            });
+        }
+        if !r.card_types.is_empty() {
+            let have: Vec<_> = a.card_type.into_iter().collect();
+            note("card_types", any(&r.card_types, &have), &|| {
+                (list(&r.card_types), list(&have))
+            });
+        }
+        if !r.profession_groups.is_empty() {
+            let have: Vec<String> = a.profession_group.iter().cloned().collect();
+            note(
+                "profession_groups",
+                any(&r.profession_groups, &have),
+                &|| (list(&r.profession_groups), list(&have)),
+            );
+        }
+        if !r.via_portals.is_empty() {
+            let reached: Vec<&String> = r
+                .via_portals
+                .iter()
+                .filter(|v| self.decide_depth(v, f, depth + 1, None).0 == Decision::Allow)
+                .collect();
+            note("via_portals", !reached.is_empty(), &|| {
+                (list(&r.via_portals), list(&reached))
+            });
+        }
+        // Positions and mandates hold per organisation; with `acting_for`
+        // only the chosen organisation counts.
+        let mut scope = Scope::Everyone;
+        if !r.positions.is_empty() || !r.mandates.is_empty() {
+            let orgs: Vec<String> = a
+                .authorities
+                .iter()
+                .filter(|x| a.acting_for.as_ref().is_none_or(|c| *c == x.business_id))
+                .filter(|x| {
+                    r.positions.iter().any(|p| x.positions.contains(p))
+                        || r.mandates.iter().any(|m| x.mandates.contains(m))
+                })
+                .map(|x| x.business_id.clone())
+                .collect();
+            note("positions/mandates", !orgs.is_empty(), &|| {
+                let have = a
+                    .authorities
+                    .iter()
+                    .map(|x| {
+                        let what: Vec<&String> = x.positions.iter().chain(&x.mandates).collect();
+                        format!("{}: {}", x.business_id, list(&what))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let wanted = list(&r.positions.iter().chain(&r.mandates).collect::<Vec<_>>());
+                (wanted, have)
+            });
+            scope = Scope::Orgs(orgs);
+        }
+        // Nested rules: a nested rule that needs a higher level counts as
+        // failing here; the whole rule is retried at higher levels below.
+        let held = |o: RuleOutcome| match o {
+            RuleOutcome::Holds(s) => Some(s),
+            RuleOutcome::NeedsLoA(_) | RuleOutcome::Fails => None,
+        };
+        if !r.all.is_empty() {
+            let mut ok = true;
+            for sub in &r.all {
+                match held(self.rule(sub, f, depth, None)) {
+                    Some(s) => scope = scope.and(s),
+                    None => ok = false,
+                }
+            }
+            note("all", ok, &|| {
+                (
+                    format!("all of {} nested rules", r.all.len()),
+                    String::new(),
+                )
+            });
+        }
+        if !r.any.is_empty() {
+            let mut found: Option<Scope> = None;
+            for sub in &r.any {
+                if let Some(s) = held(self.rule(sub, f, depth, None)) {
+                    found = Some(match found {
+                        None => s,
+                        Some(prev) => prev.or(s),
+                    });
+                }
+            }
+            let ok = found.is_some();
+            if let Some(s) = found {
+                scope = scope.and(s);
+            }
+            note("any", ok, &|| {
+                (
+                    format!("one of {} nested rules", r.any.len()),
+                    String::new(),
+                )
+            });
+        }
+        if let Some(min) = r.min_loa {
+            note("min_loa", f.loa >= min, &|| {
+                (min.to_string(), f.loa.to_string())
+            });
+        }
+        if holds && !scope.is_empty() {
+            return RuleOutcome::Holds(scope);
+        }
+        // Would a stronger login do? Try the levels above the session's.
+        for level in [LoA::Substantial, LoA::High] {
+            if level > f.loa {
+                let mut strong = f.clone();
+                strong.loa = level;
+                if matches!(self.rule(r, &strong, depth, None), RuleOutcome::Holds(_)) {
+                    return RuleOutcome::NeedsLoA(level);
+                }
+            }
+        }
+        RuleOutcome::Fails
     }
 
     /// Every portal this person may reach now, in configuration order.
@@ -149,17 +470,35 @@ impl Policy {
             .map(|p| p.id.clone())
             .collect()
     }
+
+    /// Why this person can or cannot reach `portal`, rule by rule.
+    pub fn explain(&self, portal: &str, facts: &Facts) -> Explanation {
+        let mut rules = Vec::new();
+        let (decision, rights) = self.decide_depth(portal, facts, 0, Some(&mut rules));
+        Explanation {
+            portal: portal.to_string(),
+            decision,
+            rights,
+            rules,
+        }
+    }
 }
+
+#[cfg(test)]
+mod cases;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{AuthMethod, Network, OrgKind};
 
     fn portal(id: &str, access: Vec<AccessRule>) -> PortalSettings {
         PortalSettings {
             id: id.into(),
             name: id.into(),
             access,
+            claims: None,
+            choose_organisation: false,
         }
     }
 
@@ -215,6 +554,7 @@ mod tests {
             source: "password".into(),
             loa,
             methods: vec![m],
+            attributes: LoginAttributes::default(),
         }
     }
 

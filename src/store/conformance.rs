@@ -3,6 +3,8 @@
 //! SQLite and PostgreSQL, memory and Redis.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod relying;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -802,6 +804,8 @@ pub async fn ephemeral_suite(store: Arc<dyn Ephemeral>) {
     codes(&st).await;
     refresh_families(&st).await;
     concurrent_rotation_rotates_once(&st).await;
+    relying::relying(&st).await;
+    relying::session_end_is_claimed_once(&st).await;
 }
 
 async fn primitives(s: &dyn Ephemeral) {
@@ -916,6 +920,7 @@ fn grant() -> Grant {
         source_org_kind: None,
         card_type: None,
         source_org: None,
+        attributes: Default::default(),
     }
 }
 
@@ -932,6 +937,7 @@ async fn sessions(st: &EphemeralState) {
         card_type: None,
         source_org: None,
         upstream: None,
+        attributes: Default::default(),
     };
     st.put_session("k1", &s, 1000).await.unwrap();
     assert_eq!(st.session("k1", 1500).await.unwrap(), Some(s.clone()));
@@ -953,6 +959,7 @@ async fn sessions(st: &EphemeralState) {
         idp_hint: None,
         max_age: None,
         created_at: 1,
+        min_loa: None,
     };
     st.put_auth_request("ar1", &r, 60).await.unwrap();
     assert_eq!(st.auth_request("ar1").await.unwrap(), Some(r));

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use super::{Ephemeral, StoreError, StoreResult};
 use crate::domain::{AuthMethod, LoA, OrgKind};
+use crate::policy::LoginAttributes;
 
 /// A single sign-on session: who logged in, when and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +37,10 @@ pub struct Session {
     /// The upstream IdP's session, for single logout.
     #[serde(default)]
     pub upstream: Option<Upstream>,
+    /// Card type, profession group, positions and mandates, when the
+    /// login established them.
+    #[serde(default)]
+    pub attributes: LoginAttributes,
 }
 
 /// Where a session came from upstream: what a LogoutRequest names.
@@ -61,6 +66,10 @@ pub struct AuthRequest {
     pub idp_hint: Option<String>,
     pub max_age: Option<i64>,
     pub created_at: i64,
+    /// The level the portal asked for (`acr_values`) or its rules need:
+    /// the login page asks for a method that reaches it.
+    #[serde(default)]
+    pub min_loa: Option<LoA>,
 }
 
 /// What an authorization code stands for.
@@ -91,6 +100,8 @@ pub struct Grant {
     pub source_org_kind: Option<OrgKind>,
     #[serde(default)]
     pub source_org: Option<String>,
+    #[serde(default)]
+    pub attributes: LoginAttributes,
 }
 
 /// A refresh-token family: every rotation replaces `current`; a token that
@@ -419,6 +430,82 @@ impl EphemeralState {
             .get(&format!("rt:{{{family_id}}}:revoked"))
             .await?
             .is_some())
+    }
+
+    // Revoked access tokens (RFC 7009), by `jti`.
+
+    /// Refuses the access token `jti` for `ttl` seconds (until it expires).
+    pub async fn revoke_access_token(&self, jti: &str, ttl: i64) -> StoreResult<()> {
+        self.store
+            .put(&format!("at:{{{jti}}}:revoked"), b"1".to_vec(), secs(ttl))
+            .await
+    }
+
+    pub async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool> {
+        Ok(self
+            .store
+            .get(&format!("at:{{{jti}}}:revoked"))
+            .await?
+            .is_some())
+    }
+
+    /// The session known by its `sid`, while it lasts.
+    pub async fn session_by_sid(&self, sid: &str, now: i64) -> StoreResult<Option<Session>> {
+        match self.store.get(&format!("sid:{{{sid}}}:session")).await? {
+            Some(key) => self.session(&String::from_utf8_lossy(&key), now).await,
+            None => Ok(None),
+        }
+    }
+
+    // Logout notification: sessions whose portals want to hear of their
+    // end, by the minute they expire, and a once-only claim per session.
+
+    /// Remembers that session `sid` (of `account_id`) expiring at
+    /// `expires_at` has portals to notify when it ends.
+    pub async fn index_session_expiry(
+        &self,
+        sid: &str,
+        account_id: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        let bucket = expires_at.div_euclid(60);
+        self.store
+            .set_add(
+                &format!("logout:exp:{bucket}"),
+                &format!("{sid} {account_id}"),
+                // Kept a day past the expiry, for sweepers that were down.
+                ttl_until(expires_at + 86_400, now),
+            )
+            .await
+    }
+
+    /// The sessions (sid, account id) indexed as expiring in the minute
+    /// `bucket` (unix time / 60).
+    pub async fn sessions_expiring_in(&self, bucket: i64) -> StoreResult<Vec<(String, String)>> {
+        Ok(self
+            .store
+            .set_members(&format!("logout:exp:{bucket}"))
+            .await?
+            .into_iter()
+            .filter_map(|m| {
+                m.split_once(' ')
+                    .map(|(s, a)| (s.to_string(), a.to_string()))
+            })
+            .collect())
+    }
+
+    /// Claims the end of session `sid` for notifying its portals: true
+    /// exactly once across nodes (logout, account end and the expiry
+    /// sweeper race for it).
+    pub async fn claim_session_end(&self, sid: &str, ttl: i64) -> StoreResult<bool> {
+        self.store
+            .put_if_absent(
+                &format!("sid:{{{sid}}}:end-notified"),
+                b"1".to_vec(),
+                secs(ttl),
+            )
+            .await
     }
 
     // Counters for rate limits.

@@ -56,6 +56,16 @@ pub struct IdTokenClaims {
     pub person: PersonClaims,
 }
 
+/// An organisation the person may act for in this portal, and what they
+/// may do there (Kanta Ekstranet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorityClaim {
+    pub business_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub right: crate::domain::Right,
+}
+
 /// Claims about the person, shared by ID tokens, access tokens and
 /// userinfo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -82,6 +92,9 @@ pub struct PersonClaims {
     /// What the person told at first login (scope `profile`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub professional_profile: Option<ProfileClaim>,
+    /// Organisations the person may act for in the requesting portal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorities: Vec<AuthorityClaim>,
 }
 
 /// The professional profile in tokens: organisations by their register OID.
@@ -121,6 +134,8 @@ pub struct AccessTokenClaims {
     pub portals: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub organisations: Vec<OrgClaim>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorities: Vec<AuthorityClaim>,
 }
 
 pub fn amr(methods: &[AuthMethod]) -> Vec<String> {
@@ -191,5 +206,6 @@ pub fn person_claims(person: &Person, scope: &[String], portals: Vec<String>) ->
                 }
             },
         ),
+        authorities: Vec::new(),
     }
 }

@@ -35,6 +35,8 @@ pub enum TokenType {
     Jwt,
     /// An RFC 9068 access token (`typ: at+jwt`).
     AccessToken,
+    /// An OpenID Connect Back-Channel Logout token (`typ: logout+jwt`).
+    LogoutToken,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +59,7 @@ pub fn encode<T: Serialize>(
     let header = match typ {
         TokenType::Jwt => &key.header_jwt,
         TokenType::AccessToken => &key.header_at,
+        TokenType::LogoutToken => &key.header_logout,
     };
     let mut out = String::with_capacity(header.len() + payload.len() * 4 / 3 + 90);
     out.push_str(header);
@@ -148,6 +151,7 @@ pub fn verify<T: DeserializeOwned>(
         .ok_or(JwtError::Malformed)?;
     let typ_ok = match (expect.typ, header.typ.as_deref()) {
         (TokenType::AccessToken, Some(t)) => t.eq_ignore_ascii_case("at+jwt"),
+        (TokenType::LogoutToken, Some(t)) => t.eq_ignore_ascii_case("logout+jwt"),
         (TokenType::Jwt, None) => true,
         (TokenType::Jwt, Some(t)) => t.eq_ignore_ascii_case("JWT"),
         _ => false,

@@ -91,6 +91,7 @@ pub struct SigningKey {
     /// Base64url of the JOSE header for ID tokens and for access tokens.
     pub(crate) header_jwt: String,
     pub(crate) header_at: String,
+    pub(crate) header_logout: String,
 }
 
 impl SigningKey {
@@ -100,6 +101,7 @@ impl SigningKey {
         Self {
             header_jwt: header("JWT"),
             header_at: header("at+jwt"),
+            header_logout: header("logout+jwt"),
             kid,
             pair,
         }

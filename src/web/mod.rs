@@ -31,6 +31,12 @@ pub fn router(state: SharedState) -> Router {
         .route("/authorize", get(oidc::authorize))
         .route("/token", post(oidc::token))
         .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
+        .route(
+            "/act-for",
+            get(routes::act_for::page).post(routes::act_for::choose),
+        )
+        .route("/introspect", post(routes::introspection::introspect))
+        .route("/revoke", post(routes::introspection::revoke))
         .route("/logout", get(oidc::logout_get).post(oidc::logout_post))
         .route("/login", get(login::login_get))
         .route("/login/password", post(login::login_password))
@@ -97,6 +103,7 @@ pub fn router(state: SharedState) -> Router {
         )
         .route("/admin/operator/accounts", get(admin::operator_accounts))
         .route("/admin/operator/audit", get(admin::operator_audit))
+        .route("/admin/operator/policy", get(admin::operator_policy))
         .route("/favicon.svg", get(ops::favicon_svg))
         .route("/favicon.ico", get(ops::favicon_ico))
         // The administration JSON API: the same operations, for programs.

@@ -461,6 +461,7 @@ pub async fn strong_browser(app: &TestApp, username: &str) -> Browser {
         source_org_kind: None,
         source_org: None,
         upstream: None,
+        attributes: Default::default(),
     };
     let secret = porttivahti::tokens::random_token(32);
     app.state

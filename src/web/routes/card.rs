@@ -171,6 +171,7 @@ async fn complete(
             upstream: None,
             source_org_kind: None,
             card_type: Some(card.card_type.to_string()),
+            authorities: Vec::new(),
         },
     )
     .await

@@ -30,6 +30,8 @@ struct PendingRegistration {
     source_org_kind: Option<OrgKind>,
     #[serde(default)]
     card_type: Option<String>,
+    #[serde(default)]
+    authorities: Vec<crate::policy::Authority>,
 }
 
 /// How a source's login ends: the identity, where the person was going,
@@ -41,6 +43,9 @@ pub struct ExternalLogin {
     pub source_org_kind: Option<OrgKind>,
     /// The certificate card's type, for a card login.
     pub card_type: Option<String>,
+    /// What the person may do for which organisation (Suomi.fi mandates
+    /// and trade-register positions, asked at login).
+    pub authorities: Vec<crate::policy::Authority>,
 }
 
 /// Logs the person in to the account their identity is linked to and
@@ -65,6 +70,7 @@ pub async fn complete_login(
             upstream: login.upstream.clone(),
             source_org_kind: login.source_org_kind,
             card_type: login.card_type.clone(),
+            authorities: login.authorities.clone(),
         };
         app.eph
             .put_pending(
@@ -113,9 +119,19 @@ async fn start(
         methods: id.methods,
         source: id.source,
         source_org_kind: login.source_org_kind,
-        card_type: login.card_type,
+        card_type: login.card_type.clone(),
         source_org: source_org.clone(),
         upstream: login.upstream,
+        attributes: crate::policy::LoginAttributes {
+            card_type: login.card_type.as_deref().and_then(|c| c.parse().ok()),
+            profession_group: app
+                .dir
+                .profile(account_id)
+                .await?
+                .map(|p| p.profession_group),
+            authorities: login.authorities,
+            acting_for: None,
+        },
     };
     if let Some((old_key, _)) = browser.session(app).await? {
         app.eph.delete_session(&old_key).await?;
@@ -664,6 +680,7 @@ pub async fn register_post(
                 upstream: p.upstream,
                 source_org_kind: p.source_org_kind,
                 card_type: p.card_type,
+                authorities: p.authorities,
             },
         )
         .await?;

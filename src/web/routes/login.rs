@@ -60,6 +60,8 @@ fn portal_name(app: &AppState, req: &AuthRequest) -> Option<String> {
 struct LoginForm<'a> {
     ar: &'a str,
     q: &'a str,
+    /// The level the pending login must reach, if above the lowest.
+    min_loa: Option<crate::domain::LoA>,
     username: String,
     form_error: Option<&'static str>,
     username_error: Option<&'static str>,
@@ -99,6 +101,7 @@ fn login_page(
                 page_uri("/login/card", f.ar)
             )
         }),
+        step_up: f.min_loa.map(|l| super::step_up::notice(browser.lang, l)),
     };
     with_cookies(
         render(&page, status),
@@ -237,6 +240,7 @@ pub async fn login_get(
             LoginForm {
                 ar: &q.ar,
                 q: &q.q,
+                min_loa: req.as_ref().and_then(|r| r.min_loa),
                 username: hint,
                 form_error: None,
                 username_error: None,
@@ -287,9 +291,11 @@ async fn password_inner(
     let mut req = pending(app, &f.ar).await?;
     let mut ar = f.ar.as_str();
     let portal = req.as_ref().and_then(|r| portal_name(app, r));
+    let min_loa = req.as_ref().and_then(|r| r.min_loa);
     let form = |ar, form_error, username_error, password_error| LoginForm {
         ar,
         q: "",
+        min_loa,
         username: f.username.trim().to_string(),
         form_error,
         username_error,
@@ -391,6 +397,7 @@ async fn password_inner(
                 source_org_kind: None,
                 source_org: None,
                 upstream: None,
+                attributes: Default::default(),
             };
             // A new login replaces whatever session the browser had.
             if let Some((old_key, _)) = browser.session(app).await? {
@@ -544,6 +551,23 @@ async fn decide(
     match sso::authorize(app, client, req, session).await? {
         Access::Code { redirect } => Ok(Redirect::to(&redirect).into_response()),
         Access::Denied { .. } if prompt_none => Ok(back_with_error("access_denied")),
+        // Single sign-on below the portal's level: log in again, more
+        // strongly, and come back here. (Right after a login the page
+        // below says why instead, so a weak method cannot loop.)
+        Access::Denied {
+            step_up: Some(level),
+            ..
+        } if ar.is_none() => {
+            let again = AuthRequest {
+                min_loa: Some(req.min_loa.map_or(level, |m| m.max(level))),
+                ..req.clone()
+            };
+            let ar = random_token(18);
+            app.eph
+                .put_auth_request(&ar, &again, app.settings.tokens.login_ttl_secs as i64)
+                .await?;
+            Ok(Redirect::to(&format!("/login?ar={ar}")).into_response())
+        }
         Access::Denied { person, step_up } => {
             let contacts = contacts_for(app, &person, &person.account.id, browser.lang).await?;
             let portal = app
@@ -585,7 +609,16 @@ async fn decide(
                 StatusCode::FORBIDDEN,
             ))
         }
-        Access::MustChangePassword if prompt_none => Ok(back_with_error("interaction_required")),
+        Access::MustChangePassword | Access::ChooseOrganisation if prompt_none => {
+            Ok(back_with_error("interaction_required"))
+        }
+        Access::ChooseOrganisation => {
+            let ar = random_token(18);
+            app.eph
+                .put_auth_request(&ar, req, app.settings.tokens.login_ttl_secs as i64)
+                .await?;
+            Ok(Redirect::to(&format!("/act-for?ar={ar}")).into_response())
+        }
         Access::MustChangePassword => {
             let ar = random_token(18);
             app.eph

@@ -34,7 +34,7 @@ pub async fn discovery(State(app): State<SharedState>) -> Response {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "subject_types_supported": ["public"],
+        "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": ["ES256"],
         "userinfo_signing_alg_values_supported": ["none"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -43,7 +43,7 @@ pub async fn discovery(State(app): State<SharedState>) -> Response {
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "azp",
             "name", "given_name", "family_name", "preferred_username", "title", "email",
-            "organisations", "networks", "portals", "card_type"
+            "organisations", "networks", "portals", "card_type", "authorities"
         ],
         "acr_values_supported": [
             crate::domain::LoA::Low.acr(),
@@ -56,8 +56,14 @@ pub async fn discovery(State(app): State<SharedState>) -> Response {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
-        "frontchannel_logout_supported": false,
-        "backchannel_logout_supported": false,
+        "frontchannel_logout_supported": true,
+        "frontchannel_logout_session_supported": true,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
+        "introspection_endpoint": u("/introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint": u("/revoke"),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     });
     (
         [(header::CACHE_CONTROL, "public, max-age=3600")],
@@ -93,6 +99,7 @@ pub struct AuthorizeParams {
     login_hint: Option<String>,
     /// A source id: skip the choice of where to log in.
     idp_hint: Option<String>,
+    acr_values: Option<String>,
     #[serde(rename = "request")]
     request_object: Option<String>,
 }
@@ -216,12 +223,20 @@ async fn authorize_inner(
         idp_hint: p.idp_hint.clone().filter(|h| !h.is_empty()),
         max_age,
         created_at: app.now(),
+        min_loa: p
+            .acr_values
+            .as_deref()
+            .and_then(crate::policy::loa_of_acr_values),
     };
     let session = browser.session(app).await?;
     let fresh_enough = |auth_time: i64| max_age.is_none_or(|m| app.now() - auth_time <= m);
+    // A portal asking for a higher level than the session has gets a
+    // new login, with a method that reaches it.
+    let strong_enough = |loa| req.min_loa.is_none_or(|m| loa >= m);
     if let Some((_, s)) = &session
         && !prompt_login
         && fresh_enough(s.auth_time)
+        && strong_enough(s.loa)
     {
         return login::continue_authorization(app, browser, client, &req, s, prompt_none).await;
     }
@@ -247,7 +262,7 @@ pub struct TokenForm {
     client_secret: Option<String>,
 }
 
-fn token_error(e: &TokenError, basic: bool) -> Response {
+pub(crate) fn token_error(e: &TokenError, basic: bool) -> Response {
     let status = match e {
         TokenError::InvalidClient => StatusCode::UNAUTHORIZED,
         TokenError::Store(crate::store::StoreError::Unavailable(_)) => {
@@ -282,6 +297,16 @@ fn client_credentials_of(
     headers: &HeaderMap,
     f: &TokenForm,
 ) -> Result<(String, Option<String>, bool), TokenError> {
+    client_auth(headers, f.client_id.as_deref(), f.client_secret.as_deref())
+}
+
+/// Client id, secret and whether HTTP Basic was used, from the
+/// `Authorization` header or the form fields (never both).
+pub(crate) fn client_auth(
+    headers: &HeaderMap,
+    form_id: Option<&str>,
+    form_secret: Option<&str>,
+) -> Result<(String, Option<String>, bool), TokenError> {
     if let Some(h) = headers.get(header::AUTHORIZATION) {
         let h = h.to_str().map_err(|_| TokenError::InvalidClient)?;
         let b64 = h
@@ -297,15 +322,15 @@ fn client_credentials_of(
                 .map(|(_, v)| v.into_owned())
                 .unwrap_or_default()
         };
-        if f.client_secret.is_some() {
+        if form_secret.is_some() {
             return Err(TokenError::InvalidRequest(
                 "use one client authentication method",
             ));
         }
         return Ok((dec(id), Some(dec(secret)), true));
     }
-    let id = f.client_id.clone().ok_or(TokenError::InvalidClient)?;
-    Ok((id, f.client_secret.clone(), false))
+    let id = form_id.ok_or(TokenError::InvalidClient)?.to_string();
+    Ok((id, form_secret.map(str::to_string), false))
 }
 
 /// `POST /token`.
@@ -406,13 +431,24 @@ pub async fn userinfo(State(app): State<SharedState>, headers: HeaderMap) -> Res
         Ok(None) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token"),
         Err(e) => return WebError::from(e).into_response(),
     };
-    let person = match sso::load_person(&app, &claims.sub).await {
+    let account_id = match crate::privacy::account_of(&app, &claims).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token"),
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let person = match sso::load_person(&app, &account_id).await {
         Ok(Some(p)) if p.account.status == crate::domain::AccountStatus::Active => p,
         Ok(_) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token"),
         Err(e) => return WebError::from(e).into_response(),
     };
     let scope: Vec<String> = claims.scope.split(' ').map(str::to_string).collect();
-    let pc = person_claims(&person, &scope, claims.portals.clone());
+    let mut pc = person_claims(&person, &scope, claims.portals.clone());
+    pc.authorities = claims.authorities.clone();
+    let portal = app
+        .clients
+        .get(&claims.client_id)
+        .and_then(|c| app.policy.portal(&c.settings.portal));
+    crate::privacy::filter_claims(portal, &mut pc);
     let mut body = serde_json::to_value(&pc).unwrap_or_else(|_| json!({}));
     if let Some(o) = body.as_object_mut() {
         o.insert("sub".into(), json!(claims.sub));
@@ -543,6 +579,14 @@ async fn logout_inner(
         return Ok(with_cookies(render(&page, StatusCode::OK), set));
     }
     let upstream = session.as_ref().and_then(|(_, s)| s.upstream.clone());
+    let ended_sid = session
+        .as_ref()
+        .map(|(_, s)| s.sid.clone())
+        .or_else(|| hint.as_ref().map(|h| h.sid.clone()));
+    let frames = match &ended_sid {
+        Some(sid) => crate::logout::frontchannel_urls(app, sid).await?,
+        None => Vec::new(),
+    };
     if let Some((key, s)) = &session {
         sso::logout(app, Some(key), &s.sid).await?;
         tracing::info!(account = %s.account_id, sid = %s.sid, "logged out");
@@ -553,10 +597,15 @@ async fn logout_inner(
     let clear = clear_cookie(app, "pv_sid");
     // The upstream IdP's session ends too (SAML single logout); its answer
     // comes back to /saml/{source}/slo, which goes on to `redirect`.
-    if let Some(u) = upstream
-        && let Some(to) = super::saml::single_logout(app, &u, redirect.as_deref()).await?
-    {
-        return Ok(with_cookies(Redirect::to(&to).into_response(), [clear]));
+    let redirect = match upstream {
+        Some(u) => super::saml::single_logout(app, &u, redirect.as_deref())
+            .await?
+            .or(redirect),
+        None => redirect,
+    };
+    if !frames.is_empty() {
+        let page = super::logout_pages::frontchannel_page(browser.lang, uri, frames, redirect);
+        return Ok(with_cookies(page, [clear]));
     }
     let resp = match redirect {
         Some(r) => Redirect::to(&r).into_response(),

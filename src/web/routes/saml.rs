@@ -393,6 +393,21 @@ async fn acs_inner(
         Some(o) => app.dir.organisation(o).await?.map(|o| o.kind),
         None => None,
     };
+    // Suomi.fi: what the person may do for which organisation (Kanta
+    // Ekstranet), asked while the identity code is at hand; it is not kept.
+    let authorities = match assertion
+        .first(suomifi::attr::NATIONAL_ID)
+        .filter(|_| src.settings.is_suomifi())
+    {
+        Some(hetu) => match crate::mandates::authorities_at_login(app, hetu).await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(source = %id, error = %e, "the e-Authorizations service did not answer: logging in without mandates");
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
     complete_login(
         app,
         browser,
@@ -406,6 +421,7 @@ async fn acs_inner(
             }),
             source_org_kind,
             card_type: None,
+            authorities,
         },
     )
     .await

@@ -361,6 +361,7 @@ pub async fn otp_post(
             source_org_kind: None,
             source_org: None,
             upstream: None,
+            attributes: Default::default(),
         };
         if let Some((old, _)) = browser.session(&app).await? {
             app.eph.delete_session(&old).await?;

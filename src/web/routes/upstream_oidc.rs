@@ -287,6 +287,7 @@ async fn callback_inner(
             upstream: None,
             source_org_kind,
             card_type: None,
+            authorities: Vec::new(),
         },
     )
     .await

@@ -248,7 +248,9 @@ pub async fn dashboard(State(app): State<SharedState>, browser: Browser, uri: Ur
 mod accounts;
 mod audit;
 mod operator;
+mod policy;
 
 pub use accounts::*;
 pub use audit::*;
 pub use operator::*;
+pub use policy::*;

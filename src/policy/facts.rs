@@ -1,0 +1,52 @@
+//! What a decision is made on, and what a login may add to it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{AuthMethod, CardType, LoA, Network, OrgKind};
+
+/// What a person may do for one organisation by the trade register or
+/// Suomi.fi e-Authorizations: positions (ELI, TJ, …) and mandates.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authority {
+    /// The organisation's business id (Y-tunnus).
+    pub business_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Trade-register positions, e.g. `TJ`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub positions: Vec<String>,
+    /// Suomi.fi mandate codes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mandates: Vec<String>,
+}
+
+/// Facts a login establishes beyond source, level and methods. Stored in
+/// sessions and grants with `#[serde(default)]`, so state written before
+/// these existed stays readable; logins that know none leave it empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginAttributes {
+    /// The certificate card of a card login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_type: Option<CardType>,
+    /// The profession group of the person's profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profession_group: Option<String>,
+    /// Organisations the person may act for, asked at login (Suomi.fi).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorities: Vec<Authority>,
+    /// The organisation (business id) the person chose to act for, when
+    /// there were several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acting_for: Option<String>,
+}
+
+/// The facts a decision is made on.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub networks: Vec<Network>,
+    pub org_kinds: Vec<OrgKind>,
+    pub source: String,
+    pub loa: LoA,
+    pub methods: Vec<AuthMethod>,
+    pub attributes: LoginAttributes,
+}

@@ -1,0 +1,262 @@
+//! The verifier for relying services: offline verification against the
+//! published JWKS, key rotation, the tower layer, and the CLI.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Extension;
+use axum::routing::get;
+use common::*;
+use porttivahti::verifier::{
+    RequirePortalLayer, VerifiedToken, Verifier, VerifierConfig, VerifyError,
+};
+
+async fn anna_token(app: &TestApp) -> String {
+    let b = Browser::new(app);
+    let (t, _) = login_at_portal_a(app, &b).await;
+    t["access_token"].as_str().unwrap().to_string()
+}
+
+async fn verifier(app: &TestApp, cfg: VerifierConfig) -> Verifier {
+    Verifier::fetching(cfg, &format!("{}/jwks", app.base))
+        .await
+        .unwrap()
+        .with_clock(app.clock.clone())
+}
+
+#[tokio::test]
+async fn verifies_offline_and_checks_portal_audience_issuer_and_time() {
+    let app = spawn_app().await;
+    let token = anna_token(&app).await;
+    let v = verifier(&app, VerifierConfig::new(&app.base).audience("hopo")).await;
+    let c = v.verify(&token).await.unwrap();
+    assert_eq!(c.sub, account_id(&app, "anna.hoitaja").await);
+    assert!(v.verify_for_portal(&token, "hopo").await.is_ok());
+    assert!(matches!(
+        v.verify_for_portal(&token, "santra").await,
+        Err(VerifyError::NotForPortal(_))
+    ));
+    // Another audience, another issuer.
+    let other = verifier(&app, VerifierConfig::new(&app.base).audience("santra")).await;
+    assert!(other.verify(&token).await.is_err());
+    let wrong_iss = verifier(&app, VerifierConfig::new("https://evil.example")).await;
+    assert!(wrong_iss.verify(&token).await.is_err());
+    // Tampered signature.
+    let mut bad = token.clone();
+    let last = bad.pop().unwrap();
+    bad.push(if last == 'A' { 'B' } else { 'A' });
+    assert!(v.verify(&bad).await.is_err());
+    // An ID token is not an access token (typ).
+    let b = Browser::new(&app);
+    let (t, _) = login_at_portal_a(&app, &b).await;
+    let id = t["id_token"].as_str().unwrap();
+    assert!(v.verify(id).await.is_err());
+    // Expiry with leeway: 300 s life + 60 s leeway.
+    app.clock.advance(330);
+    assert!(v.verify(&token).await.is_ok(), "inside the leeway");
+    app.clock.advance(60);
+    assert!(matches!(
+        v.verify(&token).await,
+        Err(VerifyError::Token(porttivahti::tokens::JwtError::Expired))
+    ));
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_fetched_once_when_first_met() {
+    let app = spawn_app().await;
+    let v = verifier(
+        &app,
+        VerifierConfig::new(&app.base).min_refetch(Duration::from_millis(0)),
+    )
+    .await;
+    let first = anna_token(&app).await;
+    assert!(v.verify_cached(&first).is_ok());
+    let now = app.clock_now();
+    app.state
+        .keys
+        .rotate(&*app.state.dir, now, now)
+        .await
+        .unwrap();
+    app.clock.advance(2);
+    app.state
+        .keys
+        .reload(&*app.state.dir, app.clock_now())
+        .await
+        .unwrap();
+    let second = anna_token(&app).await;
+    assert_ne!(jwt_header(&first)["kid"], jwt_header(&second)["kid"]);
+    // Not in the cache yet; verify() fetches the JWKS again.
+    assert!(matches!(
+        v.verify_cached(&second),
+        Err(VerifyError::Token(
+            porttivahti::tokens::JwtError::UnknownKey
+        ))
+    ));
+    assert!(v.verify(&second).await.is_ok());
+    assert!(v.verify_cached(&second).is_ok());
+    assert!(
+        v.verify_cached(&first).is_ok(),
+        "the old key is still published"
+    );
+}
+
+#[tokio::test]
+async fn unknown_key_ids_do_not_flood_the_gateway() {
+    let app = spawn_app().await;
+    let v = verifier(&app, VerifierConfig::new(&app.base)).await;
+    let token = anna_token(&app).await;
+    // A made-up kid: the first miss may fetch, later ones within
+    // min_refetch (30 s) do not.
+    let (h, rest) = token.split_once('.').unwrap();
+    let mut header = jwt_header(&token);
+    header["kid"] = "made-up".into();
+    let forged = format!(
+        "{}.{rest}",
+        porttivahti::tokens::b64url(serde_json::to_vec(&header).unwrap())
+    );
+    assert_ne!(forged.split('.').next().unwrap(), h);
+    let before = app
+        .state
+        .metrics
+        .counters
+        .http_requests_total
+        .load(std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..20 {
+        assert!(v.verify(&forged).await.is_err());
+    }
+    let after = app
+        .state
+        .metrics
+        .counters
+        .http_requests_total
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(after - before <= 1, "{} JWKS fetches", after - before);
+}
+
+async fn serve(router: axum::Router) -> String {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, router).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn the_layer_lets_through_only_tokens_for_its_portal() {
+    let app = spawn_app().await;
+    let v = Arc::new(verifier(&app, VerifierConfig::new(&app.base)).await);
+    let whoami = |Extension(t): Extension<VerifiedToken>| async move { t.0.sub.clone() };
+    let hopo = serve(
+        axum::Router::new()
+            .route("/api", get(whoami))
+            .layer(RequirePortalLayer::new(v.clone(), "hopo")),
+    )
+    .await;
+    let santra = serve(
+        axum::Router::new()
+            .route("/api", get(whoami))
+            .layer(RequirePortalLayer::new(v.clone(), "santra")),
+    )
+    .await;
+    let token = anna_token(&app).await;
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!("{hopo}/api"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.text().await.unwrap(),
+        account_id(&app, "anna.hoitaja").await
+    );
+
+    let r = http.get(format!("{hopo}/api")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        "Bearer realm=\"porttivahti\""
+    );
+
+    let r = http
+        .get(format!("{hopo}/api"))
+        .bearer_auth("not.a.token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let h = r.headers()["www-authenticate"].to_str().unwrap();
+    assert!(h.contains("error=\"invalid_token\""), "{h}");
+
+    let r = http
+        .get(format!("{santra}/api"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let h = r.headers()["www-authenticate"].to_str().unwrap();
+    assert!(h.contains("error=\"insufficient_scope\""), "{h}");
+}
+
+#[tokio::test]
+async fn the_cli_verifies_against_a_jwks_file_or_url() {
+    let app = spawn_app().await;
+    let token = anna_token(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jwks.json");
+    let jwks = reqwest::get(format!("{}/jwks", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    std::fs::write(&file, jwks).unwrap();
+    let bin = env!("CARGO_BIN_EXE_porttivahti");
+    // Off the runtime's thread: the CLI may fetch the JWKS from this
+    // test's server.
+    let run = |jwks: String, portal: &'static str, token: String, issuer: String| async move {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(bin)
+                .args([
+                    "token", "verify", "--jwks", &jwks, "--issuer", &issuer, "--portal", portal,
+                    &token,
+                ])
+                // No configuration is read: a missing file does not matter.
+                .env("PORTTIVAHTI_CONFIG", "/nonexistent.toml")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    let f = file.display().to_string();
+    let out = run(f.clone(), "hopo", token.clone(), app.base.clone()).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let claims: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(claims["aud"], "hopo");
+    let out = run(
+        format!("{}/jwks", app.base),
+        "hopo",
+        token.clone(),
+        app.base.clone(),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(f.clone(), "santra", token.clone(), app.base.clone()).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("santra"));
+    let out = run(f, "hopo", token, "https://evil.example".into()).await;
+    assert_eq!(out.status.code(), Some(1));
+}
