@@ -105,6 +105,8 @@ pub struct AppState {
     /// The Suomi.fi e-Authorizations service, when configured: the
     /// Suomi.fi login asks it what the person may do for which company.
     pub mandates: Option<crate::mandates::MandateClient>,
+    /// Access tokens this node verified lately (introspection).
+    pub verified_tokens: crate::introspection::VerifiedTokens,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -6,6 +6,9 @@
 //! ended, the refresh family revoked, the token itself revoked); no
 //! directory access.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use serde::Serialize;
 
 use crate::app::{AppState, Client};
@@ -102,6 +105,55 @@ fn expect(app: &AppState, allow_expired: bool) -> jwt::Expect<'_> {
     }
 }
 
+/// Access tokens whose signature this node has verified lately, by the
+/// SHA-256 of the whole token: a portal introspects the same token at
+/// every API call, and the signature is most of the cost. Only the
+/// signature check is remembered — expiry and the liveness look-ups
+/// (session ended, family or token revoked) run every time. An entry lives
+/// at most [`VERIFIED_FOR_SECS`], so a retired signing key stops being
+/// believed within a minute.
+#[derive(Default)]
+pub struct VerifiedTokens(Mutex<HashMap<[u8; 32], (AccessTokenClaims, i64)>>);
+
+const VERIFIED_FOR_SECS: i64 = 60;
+const VERIFIED_MAX: usize = 20_000;
+
+impl VerifiedTokens {
+    fn get(&self, key: &[u8; 32], now: i64) -> Option<AccessTokenClaims> {
+        let map = self.0.lock().ok()?;
+        let (claims, until) = map.get(key)?;
+        (now < *until && now < claims.exp).then(|| claims.clone())
+    }
+
+    fn put(&self, key: [u8; 32], claims: &AccessTokenClaims, now: i64) {
+        let Ok(mut map) = self.0.lock() else {
+            return;
+        };
+        if map.len() >= VERIFIED_MAX {
+            map.retain(|_, (c, until)| now < *until && now < c.exp);
+            if map.len() >= VERIFIED_MAX {
+                map.clear();
+            }
+        }
+        map.insert(key, (claims.clone(), now + VERIFIED_FOR_SECS));
+    }
+}
+
+/// Verifies an access token of ours, or takes the answer this node gave
+/// for the same token within the last minute.
+async fn verified_access_token(app: &AppState, token: &str) -> Option<AccessTokenClaims> {
+    let now = app.now();
+    let key = crate::tokens::sha256(token);
+    if let Some(c) = app.verified_tokens.get(&key, now) {
+        return Some(c);
+    }
+    let v = crate::sso::verify_own::<AccessTokenClaims>(app, token, &expect(app, false))
+        .await
+        .ok()?;
+    app.verified_tokens.put(key, &v.claims, now);
+    Some(v.claims)
+}
+
 /// A refresh token is `family.secret` (one dot); a JWT has two.
 fn as_refresh(token: &str) -> Option<(&str, &str)> {
     let (f, s) = token.split_once('.')?;
@@ -118,11 +170,9 @@ pub async fn introspect(
     if let Some((fid, secret)) = as_refresh(token) {
         return introspect_refresh(app, caller, fid, secret).await;
     }
-    let Ok(v) = crate::sso::verify_own::<AccessTokenClaims>(app, token, &expect(app, false)).await
-    else {
+    let Some(c) = verified_access_token(app, token).await else {
         return Ok(Introspection::inactive());
     };
-    let c = v.claims;
     if !may_see(caller, &c) || !access_token_live(app, &c).await? {
         return Ok(Introspection::inactive());
     }

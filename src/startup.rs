@@ -160,6 +160,7 @@ impl Application {
         let state = Arc::new(AppState {
             sources,
             mandates,
+            verified_tokens: Default::default(),
             policy: Policy::new(settings.portals.clone()),
             clients: Clients::new(&settings.clients),
             eph: EphemeralState::new(eph),
