@@ -107,6 +107,8 @@ pub struct AppState {
     pub mandates: Option<crate::mandates::MandateClient>,
     /// Access tokens this node verified lately (introspection).
     pub verified_tokens: crate::introspection::VerifiedTokens,
+    /// People read for token grants in the last seconds.
+    pub people: crate::sso::People,
 }
 
 pub type SharedState = Arc<AppState>;

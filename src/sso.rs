@@ -21,17 +21,7 @@ pub async fn load_person(app: &AppState, account_id: &str) -> StoreResult<Option
     let Some(account) = app.dir.account(account_id).await? else {
         return Ok(None);
     };
-    let memberships = app.dir.memberships(account_id).await?;
-    let mut organisations = Vec::new();
-    for m in &memberships {
-        if organisations
-            .iter()
-            .all(|o: &crate::store::Organisation| o.id != m.org_id)
-            && let Some(o) = app.dir.organisation(&m.org_id).await?
-        {
-            organisations.push(o);
-        }
-    }
+    let (memberships, organisations) = app.dir.memberships_with_organisations(account_id).await?;
     let profile = match app.dir.profile(account_id).await? {
         Some(p) => {
             let mut orgs = Vec::new();
@@ -59,7 +49,18 @@ pub async fn load_person(app: &AppState, account_id: &str) -> StoreResult<Option
 /// [`load_person`], with the organisation that vouched for this login
 /// (organisation logins) among the person's organisations.
 pub async fn load_person_for(app: &AppState, grant: &Grant) -> StoreResult<Option<Person>> {
-    let Some(mut person) = load_person(app, &grant.account_id).await? else {
+    let now = app.now();
+    let cached = app.people.get(&grant.account_id, now);
+    let Some(mut person) = (match cached {
+        Some(p) => Some(p),
+        None => {
+            let p = load_person(app, &grant.account_id).await?;
+            if let Some(p) = &p {
+                app.people.put(p, now);
+            }
+            p
+        }
+    }) else {
         return Ok(None);
     };
     if let Some(id) = &grant.source_org
@@ -69,6 +70,46 @@ pub async fn load_person_for(app: &AppState, grant: &Grant) -> StoreResult<Optio
         person.organisations.push(o);
     }
     Ok(Some(person))
+}
+
+/// The people this node has read from the directory for token grants in
+/// the last [`PEOPLE_FOR_SECS`]: a portal's refreshes come in bursts, and on
+/// shared stores the directory round trips dominate a grant. What a cached
+/// person may be stale about is bounded by that: a disabled account's
+/// refresh families are revoked at once in the shared state (so its grants
+/// fail there), and a changed membership or profile reaches the tokens
+/// within seconds.
+#[derive(Default)]
+pub struct People(std::sync::Mutex<std::collections::HashMap<String, (Person, i64)>>);
+
+pub const PEOPLE_FOR_SECS: i64 = 2;
+const PEOPLE_MAX: usize = 10_000;
+
+impl People {
+    fn get(&self, account_id: &str, now: i64) -> Option<Person> {
+        let map = self.0.lock().ok()?;
+        let (p, at) = map.get(account_id)?;
+        (now - at < PEOPLE_FOR_SECS && now >= *at).then(|| p.clone())
+    }
+
+    fn put(&self, p: &Person, now: i64) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= PEOPLE_MAX {
+                map.retain(|_, (_, at)| now - *at < PEOPLE_FOR_SECS);
+                if map.len() >= PEOPLE_MAX {
+                    map.clear();
+                }
+            }
+            map.insert(p.account.id.clone(), (p.clone(), now));
+        }
+    }
+
+    /// Forgets an account at once (this node changed it).
+    pub fn forget(&self, account_id: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(account_id);
+        }
+    }
 }
 
 pub fn facts(person: &Person, grant: &Grant) -> Facts {
@@ -633,6 +674,7 @@ pub async fn verify_own<T: serde::de::DeserializeOwned>(
 /// Ends every session of an account and everything issued in them (a
 /// leaver disabled, a password reset).
 pub async fn end_account_sessions(app: &AppState, account_id: &str) -> StoreResult<usize> {
+    app.people.forget(account_id);
     let sids = app.eph.account_sessions(account_id).await?;
     for sid in &sids {
         logout(app, None, sid).await?;

@@ -161,6 +161,7 @@ impl Application {
             sources,
             mandates,
             verified_tokens: Default::default(),
+            people: Default::default(),
             policy: Policy::new(settings.portals.clone()),
             clients: Clients::new(&settings.clients),
             eph: EphemeralState::new(eph),

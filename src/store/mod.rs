@@ -237,6 +237,11 @@ pub trait Directory: Identities + Send + Sync {
     /// The account and its password hash, by username (case-insensitive).
     async fn credentials(&self, username: &str) -> StoreResult<Option<(Account, Option<String>)>>;
     async fn memberships(&self, account_id: &str) -> StoreResult<Vec<Membership>>;
+    /// The memberships and their organisations, in one round trip.
+    async fn memberships_with_organisations(
+        &self,
+        account_id: &str,
+    ) -> StoreResult<(Vec<Membership>, Vec<Organisation>)>;
     /// Counts a failed password; locks the account at `lock_after`.
     async fn record_login_failure(
         &self,

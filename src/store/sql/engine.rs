@@ -302,6 +302,36 @@ impl Directory for $name {
         }
     }
 
+    async fn memberships_with_organisations(
+        &self,
+        account_id: &str,
+    ) -> StoreResult<(Vec<Membership>, Vec<Organisation>)> {
+        let rows = sqlx::query(
+            "SELECT m.account_id, m.org_id, m.network, m.role, o.* FROM memberships m \
+             JOIN organisations o ON o.id = m.org_id \
+             WHERE m.account_id = $1 ORDER BY m.org_id, m.network, m.role",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let mut memberships = Vec::with_capacity(rows.len());
+        let mut organisations: Vec<Organisation> = Vec::new();
+        for r in &rows {
+            let m = Membership {
+                account_id: r.try_get("account_id").map_err(map_err)?,
+                org_id: r.try_get("org_id").map_err(map_err)?,
+                network: parse(&r.try_get::<String, _>("network").map_err(map_err)?)?,
+                role: parse(&r.try_get::<String, _>("role").map_err(map_err)?)?,
+            };
+            if organisations.iter().all(|o| o.id != m.org_id) {
+                organisations.push(org_from_row(r)?);
+            }
+            memberships.push(m);
+        }
+        Ok((memberships, organisations))
+    }
+
     async fn memberships(&self, account_id: &str) -> StoreResult<Vec<Membership>> {
         let rows = sqlx::query(
             "SELECT account_id, org_id, network, role FROM memberships \
