@@ -3,6 +3,7 @@
 //! SQLite and PostgreSQL, memory and Redis.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod identities;
 mod relying;
 
 use std::sync::Arc;
@@ -12,8 +13,8 @@ use super::ephemeral::{
     AuthRequest, CodeGrant, Grant, Redemption, RefreshFamily, Rotation, Session,
 };
 use super::{
-    AuditEvent, Directory, Ephemeral, EphemeralState, IdentityLink, LiaisonContact, Membership,
-    NewAccount, Organisation, Profile, Registration, StoreError, StoredKey,
+    AuditEvent, Directory, Ephemeral, EphemeralState, LiaisonContact, Membership, NewAccount,
+    Organisation, StoreError, StoredKey,
 };
 use crate::domain::{AccountStatus, AuthMethod, LoA, Network, OrgKind, Role};
 
@@ -75,7 +76,7 @@ where
     signing_keys_round_trip(&*fresh().await).await;
     concurrent_failures_all_count(fresh().await).await;
     administration(&*fresh().await).await;
-    identities(&*fresh().await).await;
+    identities::identities(&*fresh().await).await;
 }
 
 async fn administration(d: &dyn Directory) {
@@ -365,144 +366,6 @@ async fn administration(d: &dyn Directory) {
         .unwrap()
         .is_empty()
     );
-}
-
-fn registration(id: &str, source: &str, subject: &str, orgs: &[&str]) -> Registration {
-    let mut account = new_account(id, &format!("ext-{id}"));
-    account.password_hash = None;
-    Registration {
-        account,
-        link: IdentityLink {
-            source: source.into(),
-            subject: subject.into(),
-            account_id: id.into(),
-            created_at: 1_700_000_000,
-            last_used_at: None,
-        },
-        profile: Profile {
-            account_id: id.into(),
-            profession_group: "nurse".into(),
-            wellbeing_area: Some("keski-suomi".into()),
-            home_municipality: None,
-            cooperating_organisations: orgs.iter().map(|o| o.to_string()).collect(),
-            updated_at: 1_700_000_000,
-        },
-        memberships: vec![],
-    }
-}
-
-async fn identities(d: &dyn Directory) {
-    d.insert_organisation(&org("hus", "1.2.246.10.1"), &audit("org", "hus"))
-        .await
-        .unwrap();
-    d.insert_organisation(&org("oys", "1.2.246.10.2"), &audit("org", "oys"))
-        .await
-        .unwrap();
-    let r = registration("r1", "suomifi", "hash-1", &["hus"]);
-    let a = d.register(&r, &audit("register", "r1")).await.unwrap();
-    assert_eq!(a.id, "r1");
-    let found = d
-        .account_by_identity("suomifi", "hash-1", 1_700_000_100)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(found.id, "r1");
-    assert!(
-        d.account_by_identity("hus", "hash-1", 0)
-            .await
-            .unwrap()
-            .is_none(),
-        "a subject belongs to its source only"
-    );
-    let links = d.identity_links("r1").await.unwrap();
-    assert_eq!(links.len(), 1);
-    assert_eq!(links[0].last_used_at, Some(1_700_000_100));
-    assert_eq!(d.profile("r1").await.unwrap().unwrap(), r.profile);
-    assert!(d.profile("nobody").await.unwrap().is_none());
-
-    // The same subject again: a conflict, and nothing of the second account.
-    let again = registration("r2", "suomifi", "hash-1", &["hus"]);
-    assert!(matches!(
-        d.register(&again, &audit("register", "r2")).await,
-        Err(StoreError::Conflict(_))
-    ));
-    assert!(d.account("r2").await.unwrap().is_none());
-    assert!(d.profile("r2").await.unwrap().is_none());
-    // An organisation not in the register: nothing written either.
-    let unknown = registration("r3", "suomifi", "hash-3", &["nowhere"]);
-    assert!(matches!(
-        d.register(&unknown, &audit("register", "r3")).await,
-        Err(StoreError::NotFound(_))
-    ));
-    assert!(d.account("r3").await.unwrap().is_none());
-    assert!(
-        d.account_by_identity("suomifi", "hash-3", 0)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    let events = d.audit_events(Some("r3"), 10).await.unwrap();
-    assert!(events.is_empty(), "no audit for what was not written");
-
-    // A second way in to the same account.
-    let card = IdentityLink {
-        source: "card".into(),
-        subject: "99912345A".into(),
-        account_id: "r1".into(),
-        created_at: 1_700_000_200,
-        last_used_at: None,
-    };
-    d.link_identity(&card, &audit("link", "r1")).await.unwrap();
-    assert_eq!(d.identity_links("r1").await.unwrap().len(), 2);
-    assert!(matches!(
-        d.link_identity(&card, &audit("link", "r1")).await,
-        Err(StoreError::Conflict(_))
-    ));
-    d.unlink_identity("card", "99912345A", &audit("unlink", "r1"))
-        .await
-        .unwrap();
-    assert!(
-        d.account_by_identity("card", "99912345A", 0)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(matches!(
-        d.unlink_identity("card", "99912345A", &audit("unlink", "r1"))
-            .await,
-        Err(StoreError::NotFound(_))
-    ));
-
-    // Editing the profile replaces the organisations and the contact data.
-    let mut p = r.profile.clone();
-    p.cooperating_organisations = vec!["oys".into()];
-    p.wellbeing_area = None;
-    p.home_municipality = Some("Oulu".into());
-    d.save_profile(
-        &p,
-        Some("new@example.fi"),
-        Some("+358401234567"),
-        &audit("profile", "r1"),
-    )
-    .await
-    .unwrap();
-    assert_eq!(d.profile("r1").await.unwrap().unwrap(), p);
-    let a = d.account("r1").await.unwrap().unwrap();
-    assert_eq!(a.email.as_deref(), Some("new@example.fi"));
-    assert_eq!(a.phone.as_deref(), Some("+358401234567"));
-    assert!(matches!(
-        d.save_profile(
-            &Profile {
-                account_id: "nobody".into(),
-                ..p
-            },
-            None,
-            None,
-            &audit("profile", "nobody")
-        )
-        .await,
-        Err(StoreError::NotFound(_))
-    ));
 }
 
 async fn organisations_round_trip(d: &dyn Directory) {
