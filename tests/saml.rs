@@ -802,3 +802,70 @@ async fn logout_ends_the_idp_session_too() {
     .unwrap();
     assert_eq!(b.get(&forged).await.status(), 200);
 }
+
+#[tokio::test]
+async fn the_idp_can_end_the_session_with_its_own_logout_request() {
+    use porttivahti::identity::saml::request::{logout_request_xml, read_redirect, redirect_url};
+    let (app, org, _) = setup().await;
+    let b = Browser::new(&app);
+    let (_, challenge) = pkce();
+    let req = to_idp(
+        &app,
+        &b,
+        &org,
+        "hus",
+        "santra-portal",
+        "https://santra.example/cb",
+        &challenge,
+    )
+    .await;
+    let resp = org
+        .idp
+        .response(&req, Some(&hanna()), &Answer::new(app.clock_now()))
+        .unwrap();
+    assert_eq!(post_acs(&b, "hus", &resp).await.status(), 303);
+    assert_eq!(register(&b, &["hus"]).await.status(), 303);
+    assert_eq!(b.get("/account/profile").await.status(), 200);
+
+    let slo = format!("{}/saml/hus/slo", app.base);
+    let request = |name_id: &str, key: &KeyPair| {
+        let xml = logout_request_xml(
+            "_idp-lr1",
+            &org.idp.entity_id,
+            &slo,
+            app.clock_now(),
+            name_id,
+            None,
+        );
+        redirect_url(&slo, "SAMLRequest", &xml, Some("rs-idp"), key).unwrap()
+    };
+    // Signed by someone else: ignored, the session stays.
+    let sp_key = KeyPair::from_files("certs/dev/saml-sp-key.pem", "certs/dev/saml-sp.pem").unwrap();
+    let r = b
+        .get(&request("hanna.hoitaja@hus.example.fi", &sp_key))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(b.get("/account/profile").await.status(), 200);
+    // From the IdP (any browser may carry it): the session ends, and the
+    // IdP gets our signed answer.
+    let stranger = Browser::new(&app);
+    let r = stranger
+        .get(&request("hanna.hoitaja@hus.example.fi", &org.idp.key))
+        .await;
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    assert!(to.starts_with(&org.idp.slo_url), "{to}");
+    let m = read_redirect(
+        to.split_once('?').unwrap().1,
+        "SAMLResponse",
+        Some(&sp_cert()),
+    )
+    .unwrap();
+    assert!(m.xml.contains("InResponseTo=\"_idp-lr1\"") && m.xml.contains("status:Success"));
+    assert_eq!(m.relay_state.as_deref(), Some("rs-idp"));
+    assert_eq!(
+        b.get("/account/profile").await.status(),
+        303,
+        "the session has ended"
+    );
+}

@@ -137,6 +137,17 @@ async fn start(
         app.eph.delete_session(&old_key).await?;
     }
     let cookie = start_session(app, &session).await?;
+    if let Some(u) = &session.upstream {
+        // So that the IdP's own LogoutRequest can find this session.
+        app.eph
+            .put_pending(
+                "slo-idx",
+                &crate::tokens::hash_secret(&format!("{}\n{}", u.source, u.name_id)),
+                &session.sid,
+                session.expires_at - now,
+            )
+            .await?;
+    }
     crate::telemetry::Metrics::inc(&app.metrics.counters.logins_succeeded_total);
     tracing::info!(account = %account_id, sid = %session.sid, source = %session.source, loa = %session.loa, "external login");
     let req = pending(app, &login.ar).await?;

@@ -626,6 +626,13 @@ pub async fn slo(
     let Some(src) = app.sources.get(&id) else {
         return (StatusCode::NOT_FOUND, "no such SAML source").into_response();
     };
+    if query.split('&').any(|p| p.starts_with("SAMLRequest=")) {
+        return match idp_logout(&app, src, &id, query).await {
+            Ok(Some(to)) => Redirect::to(&to).into_response(),
+            Ok(None) => done(&app),
+            Err(e) => Localized(e, browser.lang).into_response(),
+        };
+    }
     let certs = src
         .loaded()
         .map(|l| l.meta.signing_certs.clone())
@@ -653,4 +660,81 @@ pub async fn slo(
         }) if source == id => Redirect::to(&to).into_response(),
         _ => done(&app),
     }
+}
+
+/// The IdP's own LogoutRequest (redirect binding, signed by its key): ends
+/// the session it names here (and so at every portal of it), and answers
+/// with our signed LogoutResponse. `None` when the IdP has no logout
+/// endpoint to answer to.
+async fn idp_logout(
+    app: &AppState,
+    src: &SamlSource,
+    id: &str,
+    query: &str,
+) -> Result<Option<String>, WebError> {
+    use crate::identity::saml::{request, xml};
+    let Some(loaded) = src.loaded() else {
+        return Ok(None);
+    };
+    let Some(m) = loaded
+        .meta
+        .signing_certs
+        .iter()
+        .find_map(|c| request::read_redirect(query, "SAMLRequest", Some(c)).ok())
+    else {
+        tracing::warn!(source = %id, "a LogoutRequest not signed by the IdP was ignored");
+        return Ok(None);
+    };
+    let parsed = xml::parse(&m.xml).ok().and_then(|doc| {
+        let root = doc.document_element()?;
+        if !xml::is(&doc, root, xml::SAMLP, "LogoutRequest") {
+            return None;
+        }
+        let text_of = |name: &str| {
+            xml::only_child(&doc, root, xml::SAML, name)
+                .ok()
+                .flatten()
+                .and_then(|n| xml::text(&doc, n).ok())
+        };
+        Some((
+            xml::attr(&doc, root, "ID")?.to_string(),
+            text_of("Issuer")?,
+            text_of("NameID")?,
+        ))
+    });
+    let Some((request_id, issuer, name_id)) = parsed else {
+        tracing::warn!(source = %id, "a signed LogoutRequest that could not be read was ignored");
+        return Ok(None);
+    };
+    if issuer != loaded.meta.entity_id {
+        tracing::warn!(source = %id, %issuer, "a LogoutRequest from another issuer was ignored");
+        return Ok(None);
+    }
+    let key = hash_secret(&format!("{id}\n{name_id}"));
+    if let Some(sid) = app.eph.take_pending::<String>("slo-idx", &key).await? {
+        crate::sso::logout(app, None, &sid).await?;
+        tracing::info!(source = %id, %sid, "session ended by the IdP's single logout");
+    }
+    let (Some(slo), Some(sp_key)) = (
+        loaded.meta.slo_redirect.clone(),
+        app.sources.sp_key.as_ref(),
+    ) else {
+        return Ok(None);
+    };
+    let answer = request::logout_response_xml(
+        &format!("_{}", random_token(20)),
+        &entity_id(app, id),
+        &slo,
+        app.now(),
+        &request_id,
+    );
+    request::redirect_url(
+        &slo,
+        "SAMLResponse",
+        &answer,
+        m.relay_state.as_deref(),
+        sp_key,
+    )
+    .map(Some)
+    .map_err(WebError::internal)
 }
