@@ -5,7 +5,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use super::config::{SourceKind, SourceSettings};
+use super::config::SourceSettings;
 use super::saml::idp::Idp;
 use super::saml::metadata::IdpMetadata;
 use super::saml::xmlsec::{KeyPair, Signers};
@@ -327,9 +327,4 @@ impl Sources {
             });
         }
     }
-}
-
-/// How the login page shows a source.
-pub fn is_suomifi(s: &SourceSettings) -> bool {
-    matches!(s.kind, SourceKind::Suomifi(_))
 }
