@@ -155,12 +155,7 @@ networks = []
         },
     )
     .await;
-    for _ in 0..100 {
-        if app.state.sources.all()[0].loaded().is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    wait_for_sources(&app).await;
     let d = Driver::start(&cd, "fi-FI").await;
     d.goto(&format!("{}/demo/", app.base)).await;
     d.click("a[href='/demo/login']").await;

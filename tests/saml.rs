@@ -105,13 +105,7 @@ async fn setup() -> (TestApp, Peer, Peer) {
     )
     .await;
     // The metadata is fetched in the background at start.
-    for _ in 0..100 {
-        if app.state.sources.all().iter().all(|s| s.loaded().is_some()) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(app.state.sources.all().iter().all(|s| s.loaded().is_some()));
+    common::wait_for_sources(&app).await;
     (app, org, sfi)
 }
 
@@ -184,6 +178,25 @@ async fn to_idp(
     assert!(to.starts_with(&p.idp.sso_url), "{to}");
     p.idp
         .read_request(to.split_once('?').unwrap().1, Some(&sp_cert()))
+        .unwrap()
+}
+
+/// Hanna starts a Santra login at HUS and the IdP answers for her with a
+/// valid signed assertion (the answer, to post to the ACS).
+async fn hanna_at_hus(app: &TestApp, b: &Browser, org: &Peer) -> String {
+    let (_, challenge) = pkce();
+    let req = to_idp(
+        app,
+        b,
+        org,
+        "hus",
+        "santra-portal",
+        "https://santra.example/cb",
+        &challenge,
+    )
+    .await;
+    org.idp
+        .response(&req, Some(&hanna()), &Answer::new(app.clock_now()))
         .unwrap()
 }
 
@@ -574,21 +587,7 @@ async fn idp_key_rollover_is_picked_up_from_the_metadata() {
     *org.metadata.lock().unwrap() = org.idp.metadata();
     app.clock.advance(61);
     let b = Browser::new(&app);
-    let (_, challenge) = pkce();
-    let req = to_idp(
-        &app,
-        &b,
-        &org,
-        "hus",
-        "santra-portal",
-        "https://santra.example/cb",
-        &challenge,
-    )
-    .await;
-    let resp = org
-        .idp
-        .response(&req, Some(&hanna()), &Answer::new(app.clock_now()))
-        .unwrap();
+    let resp = hanna_at_hus(&app, &b, &org).await;
     let r = post_acs(&b, "hus", &resp).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     assert!(location(&r).starts_with("/register"));
@@ -689,12 +688,7 @@ metadata_url = "/dev-idp/suomifi/metadata"
         |_| {},
     )
     .await;
-    for _ in 0..100 {
-        if app.state.sources.all()[0].loaded().is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    common::wait_for_sources(&app).await;
     let b = Browser::new(&app);
     let r = b.get("/login/source/dev").await;
     assert_eq!(r.status(), 303);
@@ -737,13 +731,7 @@ async fn logout_ends_the_idp_session_too() {
     use porttivahti::identity::saml::request::{logout_response_xml, read_redirect, redirect_url};
     let (app, org, _) = setup().await;
     let b = Browser::new(&app);
-    let (_, challenge) = pkce();
-    let redirect = "https://santra.example/cb";
-    let req = to_idp(&app, &b, &org, "hus", "santra-portal", redirect, &challenge).await;
-    let resp = org
-        .idp
-        .response(&req, Some(&hanna()), &Answer::new(app.clock_now()))
-        .unwrap();
+    let resp = hanna_at_hus(&app, &b, &org).await;
     assert_eq!(post_acs(&b, "hus", &resp).await.status(), 303);
     assert_eq!(register(&b, &["hus"]).await.status(), 303);
 
@@ -808,21 +796,7 @@ async fn the_idp_can_end_the_session_with_its_own_logout_request() {
     use porttivahti::identity::saml::request::{logout_request_xml, read_redirect, redirect_url};
     let (app, org, _) = setup().await;
     let b = Browser::new(&app);
-    let (_, challenge) = pkce();
-    let req = to_idp(
-        &app,
-        &b,
-        &org,
-        "hus",
-        "santra-portal",
-        "https://santra.example/cb",
-        &challenge,
-    )
-    .await;
-    let resp = org
-        .idp
-        .response(&req, Some(&hanna()), &Answer::new(app.clock_now()))
-        .unwrap();
+    let resp = hanna_at_hus(&app, &b, &org).await;
     assert_eq!(post_acs(&b, "hus", &resp).await.status(), 303);
     assert_eq!(register(&b, &["hus"]).await.status(), 303);
     assert_eq!(b.get("/account/profile").await.status(), 200);

@@ -101,13 +101,7 @@ redirect_uris = ["https://santra.example/cb"]
         |_| {},
     )
     .await;
-    for _ in 0..100 {
-        if app.state.sources.all()[0].available() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(app.state.sources.all()[0].available(), "discovery failed");
+    common::wait_for_sources(&app).await;
 
     let b = Browser::new(&app);
     let up = Browser::new(&upstream);

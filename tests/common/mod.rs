@@ -521,3 +521,16 @@ pub async fn login_at_portal_a(app: &TestApp, b: &Browser) -> (serde_json::Value
     .unwrap();
     (t, ch)
 }
+
+/// Waits (up to 5 s) until every configured identity source has its
+/// metadata or discovery document, which nodes fetch in the background.
+pub async fn wait_for_sources(app: &TestApp) {
+    let ready = || app.state.sources.all().iter().all(|s| s.available());
+    for _ in 0..100 {
+        if ready() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the identity sources' metadata did not load in 5 s");
+}

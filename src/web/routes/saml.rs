@@ -55,6 +55,23 @@ pub(super) fn binding_cookie(app: &AppState, value: &str) -> String {
     set_cookie(app, "pv_saml", value, None, same_site)
 }
 
+/// The secret of the browser's binding cookie: its own, or a new one. A
+/// login started here must come back to the browser that started it.
+pub(super) fn browser_binding(app: &AppState, browser: &Browser) -> String {
+    browser
+        .cookie(app, "pv_saml")
+        .map(str::to_string)
+        .filter(|b| b.len() >= 32)
+        .unwrap_or_else(|| random_token(32))
+}
+
+/// Whether the browser carries the binding whose hash is `hash`.
+pub(super) fn bound_to(app: &AppState, browser: &Browser, hash: &str) -> bool {
+    browser
+        .cookie(app, "pv_saml")
+        .is_some_and(|c| hash_secret(c) == hash)
+}
+
 /// `GET /login/source/{id}`: sends the person to the source's IdP.
 pub async fn begin(
     State(app): State<SharedState>,
@@ -115,11 +132,7 @@ async fn begin_inner(
     };
     let now = app.now();
     let request_id = format!("_{}", random_token(20));
-    let binding = browser
-        .cookie(app, "pv_saml")
-        .map(str::to_string)
-        .filter(|b| b.len() >= 32)
-        .unwrap_or_else(|| random_token(32));
+    let binding = browser_binding(app, browser);
     app.eph
         .put_pending(
             "saml",
@@ -344,9 +357,7 @@ async fn acs_inner(
         return Ok(refused(app, browser, "", Refusal::OtherBrowser));
     };
     let ar = sent.ar.clone();
-    let binding_ok = browser
-        .cookie(app, "pv_saml")
-        .is_some_and(|c| hash_secret(c) == sent.binding);
+    let binding_ok = bound_to(app, browser, &sent.binding);
     if sent.source != id || !binding_ok {
         tracing::warn!(source = %id, ?ip, %request_id, sent_for = %sent.source, binding_ok, "SAML response arrived at another source's ACS or in another browser");
         return Ok(refused(app, browser, &ar, Refusal::OtherBrowser));

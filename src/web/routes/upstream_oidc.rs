@@ -19,7 +19,7 @@ use crate::app::{AppState, SharedState};
 use crate::domain::AuthMethod;
 use crate::identity::sources::SamlSource;
 use crate::identity::{Attributes, VerifiedIdentity};
-use crate::tokens::{hash_secret, random_token};
+use crate::tokens::hash_secret;
 use crate::web::browser::{Browser, set_cookie, with_cookies};
 use crate::web::error::{Localized, WebError};
 use crate::web::i18n::texts;
@@ -81,11 +81,7 @@ pub async fn begin(
         .set_pkce_challenge(challenge)
         .add_extra_param("ui_locales", browser.lang.as_str())
         .url();
-    let binding = browser
-        .cookie(app, "pv_saml")
-        .map(str::to_string)
-        .filter(|b| b.len() >= 32)
-        .unwrap_or_else(|| random_token(32));
+    let binding = super::saml::browser_binding(app, browser);
     app.eph
         .put_pending(
             "oidc",
@@ -169,9 +165,7 @@ async fn callback_inner(
         return Ok(refuse("", s.other_browser_body, StatusCode::BAD_REQUEST));
     };
     let ar = sent.ar.clone();
-    let bound = browser
-        .cookie(app, "pv_saml")
-        .is_some_and(|c| hash_secret(c) == sent.binding);
+    let bound = super::saml::bound_to(app, browser, &sent.binding);
     if sent.source != id || !bound {
         tracing::warn!(source = %id, ?ip, "OpenID Connect callback in another browser or for another source");
         return Ok(refuse(&ar, s.other_browser_body, StatusCode::BAD_REQUEST));
