@@ -95,6 +95,9 @@ pub struct AppState {
     /// How this node reaches itself over HTTP (the demo portal's back
     /// channel), e.g. `http://127.0.0.1:8080`.
     pub self_url: String,
+    /// The demo portals' verifier of back-channel logout tokens, made
+    /// on first use from this node's JWKS.
+    pub demo_verifier: tokio::sync::OnceCell<crate::verifier::Verifier>,
     /// Certificate-card verification, when `card.enabled`.
     pub cards: Option<crate::identity::card::Cards>,
     /// The public base URL of the HTTPS listener (card login), when there

@@ -356,6 +356,27 @@ pub struct PortalSettings {
     /// before going on (Kanta Ekstranet).
     #[serde(default)]
     pub choose_organisation: bool,
+    /// What the refusal page tells a person who may not reach the portal
+    /// (how to get access), in Finnish; `_sv`/`_en` default to it.
+    #[serde(default)]
+    pub denied_help: Option<String>,
+    #[serde(default)]
+    pub denied_help_sv: Option<String>,
+    #[serde(default)]
+    pub denied_help_en: Option<String>,
+}
+
+impl PortalSettings {
+    /// `denied_help` in `lang`, falling back to Finnish.
+    pub fn denied_help_in(&self, lang: crate::domain::Lang) -> Option<&str> {
+        use crate::domain::Lang;
+        let own = match lang {
+            Lang::Fi => None,
+            Lang::Sv => self.denied_help_sv.as_deref(),
+            Lang::En => self.denied_help_en.as_deref(),
+        };
+        own.or(self.denied_help.as_deref())
+    }
 }
 
 /// One access rule; every condition it names must hold.
@@ -557,6 +578,63 @@ pub struct DemoSettings {
     pub client_id: String,
     #[serde(default)]
     pub client_secret: Secret,
+    /// Further demo portals, each a client of its own under
+    /// `/demo/{path}/` (e.g. Kanta Ekstranet), so single sign-on and the
+    /// back-channel logout between portals can be tried.
+    #[serde(default)]
+    pub portals: Vec<DemoPortalSettings>,
+}
+
+/// One further demo portal.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoPortalSettings {
+    /// The path segment under `/demo/`: lowercase letters, digits, `-`.
+    pub path: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+}
+
+/// A demo portal as served: `path` is empty for the first one (`/demo/`).
+#[derive(Debug, Clone)]
+pub struct DemoSlot {
+    pub path: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+}
+
+impl DemoSlot {
+    /// `/demo/` or `/demo/{path}/`.
+    pub fn base(&self) -> String {
+        if self.path.is_empty() {
+            "/demo/".into()
+        } else {
+            format!("/demo/{}/", self.path)
+        }
+    }
+}
+
+impl DemoSettings {
+    /// Every demo portal, the first one (`client_id`) first.
+    pub fn slots(&self) -> Vec<DemoSlot> {
+        let first = DemoSlot {
+            path: String::new(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+        };
+        std::iter::once(first)
+            .chain(self.portals.iter().map(|p| DemoSlot {
+                path: p.path.clone(),
+                client_id: p.client_id.clone(),
+                client_secret: p.client_secret.clone(),
+            }))
+            .collect()
+    }
+
+    /// The demo portal under `path` (empty: the first).
+    pub fn slot(&self, path: &str) -> Option<DemoSlot> {
+        self.slots().into_iter().find(|s| s.path == path)
+    }
 }
 
 impl Settings {
@@ -723,31 +801,7 @@ impl Settings {
             }
         }
         if self.demo.enabled {
-            let Some(c) = self
-                .clients
-                .iter()
-                .find(|c| c.client_id == self.demo.client_id)
-            else {
-                return bad(format!(
-                    "demo.client_id {:?} is not a configured client",
-                    self.demo.client_id
-                ));
-            };
-            let secret_ok = match (&c.secret, &c.secret_sha256) {
-                (Some(s), _) => s == &self.demo.client_secret,
-                (None, Some(h)) => {
-                    crate::tokens::hex(&crate::tokens::sha256(self.demo.client_secret.expose()))
-                        == h.to_ascii_lowercase()
-                }
-                (None, None) => false,
-            };
-            if !secret_ok || !c.grant_types.contains(&GrantType::AuthorizationCode) {
-                return bad(format!(
-                    "demo: client {:?} must be confidential, allow authorization_code, and \
-                     demo.client_secret must be its secret",
-                    c.client_id
-                ));
-            }
+            self.check_demo().map_err(ConfigError::Invalid)?;
         }
         crate::identity::check_sources(self).map_err(ConfigError::Invalid)?;
         let mut known: Vec<&str> = crate::identity::SOURCES
@@ -786,10 +840,64 @@ impl Settings {
             ));
         }
         if let Some(m) = &self.suomifi_mandates {
-            m.check().map_err(ConfigError::Invalid)?;
+            m.check(self.dev_idp.enabled)
+                .map_err(ConfigError::Invalid)?;
         }
         if self.password.lock_after_failures == 0 {
             return bad("password.lock_after_failures must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    /// The demo portals: distinct paths that cannot shadow the demo's own
+    /// routes, each a confidential code-flow client whose secret is given.
+    fn check_demo(&self) -> Result<(), String> {
+        let mut seen: HashSet<String> = HashSet::new();
+        for slot in self.demo.slots() {
+            let key = if slot.path.is_empty() {
+                "demo.client_id".to_string()
+            } else {
+                format!("demo.portals {:?}", slot.path)
+            };
+            if !slot.path.is_empty()
+                && (!slot
+                    .path
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    || ["login", "callback", "backchannel-logout", "test-pki"]
+                        .contains(&slot.path.as_str()))
+            {
+                return Err(format!(
+                    "{key}: path must be lowercase letters, digits and -, and not one of the \
+                     demo's own routes"
+                ));
+            }
+            if !seen.insert(slot.path.clone()) {
+                return Err(format!("{key}: the path is used twice"));
+            }
+            let Some(c) = self.clients.iter().find(|c| c.client_id == slot.client_id) else {
+                return Err(format!(
+                    "{key}: client {:?} is not a configured client",
+                    slot.client_id
+                ));
+            };
+            let secret_ok = match (&c.secret, &c.secret_sha256) {
+                (Some(s), _) => s == &slot.client_secret,
+                (None, Some(h)) => {
+                    crate::tokens::hex(&crate::tokens::sha256(slot.client_secret.expose()))
+                        == h.to_ascii_lowercase()
+                }
+                (None, None) => false,
+            };
+            if !secret_ok || !c.grant_types.contains(&GrantType::AuthorizationCode) {
+                return Err(format!(
+                    "{key}: client {:?} must be confidential, allow authorization_code, and \
+                     the demo's client_secret must be its secret",
+                    c.client_id
+                ));
+            }
         }
         Ok(())
     }

@@ -150,9 +150,10 @@ impl Application {
             crate::identity::sources::Sources::new(&settings, clock.now())
                 .map_err(StartupError::Other)?,
         );
+        let self_url = format!("http://{}", SocketAddr::new(self_ip, local.port()));
         let mandates = match &settings.suomifi_mandates {
             Some(m) => Some(
-                crate::mandates::MandateClient::new(m.clone(), clock.clone())
+                crate::mandates::MandateClient::new(m.resolved(&self_url), clock.clone())
                     .map_err(|e| StartupError::Other(e.to_string()))?,
             ),
             None => None,
@@ -161,11 +162,12 @@ impl Application {
             sources,
             mandates,
             verified_tokens: Default::default(),
+            demo_verifier: Default::default(),
             people: Default::default(),
             policy: Policy::new(settings.portals.clone()),
             clients: Clients::new(&settings.clients),
             eph: EphemeralState::new(eph),
-            self_url: format!("http://{}", SocketAddr::new(self_ip, local.port())),
+            self_url,
             settings,
             dir,
             keys,
@@ -359,18 +361,29 @@ fn spawn_audit_retention(state: &SharedState) {
     });
 }
 
-/// The demo portal's own callback and landing page follow the public URL.
+/// The demo portals' own callbacks, landing pages and back-channel logout
+/// endpoints follow the public URL.
 fn add_demo_uris(settings: &mut Settings) {
     let issuer = settings.server.issuer().to_string();
-    let id = settings.demo.client_id.clone();
-    if let Some(c) = settings.clients.iter_mut().find(|c| c.client_id == id) {
-        let cb = format!("{issuer}/demo/callback");
-        let back = format!("{issuer}/demo/");
+    for slot in settings.demo.slots() {
+        let Some(c) = settings
+            .clients
+            .iter_mut()
+            .find(|c| c.client_id == slot.client_id)
+        else {
+            continue;
+        };
+        let base = format!("{issuer}{}", slot.base());
+        let cb = format!("{base}callback");
         if !c.redirect_uris.contains(&cb) {
             c.redirect_uris.push(cb);
         }
-        if !c.post_logout_redirect_uris.contains(&back) {
-            c.post_logout_redirect_uris.push(back);
+        if !c.post_logout_redirect_uris.contains(&base) {
+            c.post_logout_redirect_uris.push(base.clone());
+        }
+        if c.backchannel_logout_uri.is_none() {
+            c.backchannel_logout_uri = Some(format!("{base}backchannel-logout"));
+            c.backchannel_logout_session_required = true;
         }
     }
 }

@@ -70,9 +70,30 @@ fn default_mandate_timeout() -> u64 {
 }
 
 impl MandateSettings {
+    /// The settings with a path URL (this server's development service)
+    /// made absolute against `self_url`, how this node reaches itself.
+    pub fn resolved(&self, self_url: &str) -> Self {
+        let mut s = self.clone();
+        if s.url.starts_with('/') {
+            s.url = format!("{}{}", self_url.trim_end_matches('/'), s.url);
+        }
+        s
+    }
+
     /// Start-up checks; the error names the key.
-    pub(super) fn check(&self) -> Result<(), String> {
-        if url::Url::parse(&self.url).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
+    pub(super) fn check(&self, dev_service: bool) -> Result<(), String> {
+        // A path is this server's development service (`/dev-mandates`).
+        let own = self.url.starts_with('/');
+        if own && !dev_service {
+            return Err(format!(
+                "suomifi_mandates.url {:?} is a path, which means this server's development \
+                 e-Authorizations service: that needs [dev_idp] enabled (development only)",
+                self.url
+            ));
+        }
+        if !own
+            && url::Url::parse(&self.url).map_or(true, |u| !matches!(u.scheme(), "http" | "https"))
+        {
             return Err(format!(
                 "suomifi_mandates.url must be an http(s) URL, got {:?}",
                 self.url
@@ -100,12 +121,17 @@ mod tests {
         );
         toml::from_str::<MandateSettings>(&text)
             .map_err(|e| e.to_string())?
-            .check()
+            .check(false)
     }
 
     #[test]
     fn mandate_settings_are_checked_naming_the_key() {
         assert!(mandates("").is_ok());
+        let own: MandateSettings =
+            toml::from_str("url = \"/dev-mandates\"\nclient_id = \"c\"\napi_key = \"k\"\n").unwrap();
+        assert!(own.check(true).is_ok());
+        let e = own.check(false).unwrap_err();
+        assert!(e.contains("[dev_idp] enabled"), "{e}");
         let e = mandates("mandate_path = \"/x\"").unwrap_err();
         assert!(e.contains("suomifi_mandates.mandate_path"), "{e}");
         let e = toml::from_str::<MandateSettings>(

@@ -499,6 +499,9 @@ mod tests {
             access,
             claims: None,
             choose_organisation: false,
+            denied_help: None,
+            denied_help_sv: None,
+            denied_help_en: None,
         }
     }
 

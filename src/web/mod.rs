@@ -4,6 +4,7 @@
 pub mod admin_i18n;
 pub mod browser;
 pub mod card_i18n;
+pub mod denied_i18n;
 pub mod error;
 pub mod i18n;
 pub mod middleware;
@@ -19,7 +20,7 @@ use axum::routing::{delete, get, post};
 
 use crate::app::SharedState;
 use routes::{
-    account, admin, admin_api as api, card, demo, dev_idp, external, liaisons, login, oidc, ops,
+    account, admin, admin_api as api, card, demo, dev_idp, dev_mandates, external, liaisons, login, oidc, ops,
     saml, second_factor, upstream_oidc,
 };
 
@@ -165,13 +166,30 @@ pub fn router(state: SharedState) -> Router {
                 "/dev-idp/{profile}/sso",
                 get(dev_idp::sso_get).post(dev_idp::sso_post),
             )
-            .route("/dev-idp/{profile}/slo", get(dev_idp::slo));
+            .route("/dev-idp/{profile}/slo", get(dev_idp::slo))
+            .route(
+                "/dev-mandates/service/ypa/user/register/{client}/{hetu}",
+                get(dev_mandates::register),
+            )
+            .route(
+                "/dev-mandates/service/ypa/api/organizationRoles/{sid}",
+                get(dev_mandates::organisation_roles),
+            )
+            .route(
+                "/dev-mandates/service/ypa/api/organizations/{sid}",
+                get(dev_mandates::organisations),
+            );
     }
     if state.settings.demo.enabled {
         r = r
             .route("/demo/", get(demo::index))
             .route("/demo/login", get(demo::login))
             .route("/demo/callback", get(demo::callback))
+            .route("/demo/backchannel-logout", post(demo::backchannel))
+            .route("/demo/{path}/", get(demo::index_at))
+            .route("/demo/{path}/login", get(demo::login_at))
+            .route("/demo/{path}/callback", get(demo::callback_at))
+            .route("/demo/{path}/backchannel-logout", post(demo::backchannel_at))
             .route("/demo/test-pki/card-ca.crl", get(card::demo_crl));
     }
     r.fallback(|uri: Uri, browser: browser::Browser| async move {

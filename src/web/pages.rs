@@ -169,6 +169,23 @@ pub struct MessagePage<'a> {
     pub link: Option<(String, &'a str)>,
 }
 
+/// A portal refused by its rules: why, and what would give access.
+#[derive(Template)]
+#[template(path = "denied.html")]
+pub struct DeniedPage<'a> {
+    pub t: &'static Texts,
+    pub langs: Vec<LangLink>,
+    pub title: &'a str,
+    pub body: &'a str,
+    /// What each failing rule still needs (`web::denied_i18n::missing`).
+    pub missing: Vec<String>,
+    pub error_code: Option<&'a str>,
+    pub contacts: Vec<OrgContacts>,
+    pub show_desk: bool,
+    pub desk: Option<&'a ServiceDesk>,
+    pub link: Option<(String, &'a str)>,
+}
+
 #[derive(Template)]
 #[template(path = "password_change.html")]
 pub struct PasswordChangePage {
@@ -214,11 +231,21 @@ pub struct LogoutConfirmPage {
 #[template(path = "demo.html")]
 pub struct DemoPage {
     pub portal: String,
+    pub login_url: String,
+    /// The other demo portals, for trying single sign-on between them.
+    pub others: Vec<DemoLink>,
+    /// The gateway ended this portal's session over the back channel.
+    pub ended: bool,
     pub error: Option<String>,
     pub id_claims: Option<String>,
     pub access_claims: Option<String>,
     pub userinfo: Option<String>,
     pub logout_url: String,
+}
+
+pub struct DemoLink {
+    pub name: String,
+    pub href: String,
 }
 
 /// Renders a template into an HTML response with `status`.

@@ -210,6 +210,45 @@ pub async fn spawn_app_extra(
     }
 }
 
+/// The application on the shipped development configuration
+/// (`config/porttivahti.toml`: demo portals, development IdP and
+/// e-Authorizations service, demo data) on free ports with a fresh
+/// database, seeded as `serve` seeds it.
+pub async fn spawn_shipped() -> TestApp {
+    porttivahti::telemetry::init("text");
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/pv.db", dir.path().display());
+    let vars = [
+        ("PORTTIVAHTI__STORE__DATABASE_URL", db.as_str()),
+        ("PORTTIVAHTI__SERVER__LISTEN", "127.0.0.1:0"),
+        ("PORTTIVAHTI__SERVER__PUBLIC_URL", "http://127.0.0.1:0"),
+        ("PORTTIVAHTI__SERVER__TLS_LISTEN", "127.0.0.1:0"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()));
+    let settings = Settings::load(Some(Path::new("config/porttivahti.toml")), vars).unwrap();
+    let clock = Arc::new(ManualClock::starting_now());
+    let app = Application::build(settings, clock.clone()).await.unwrap();
+    let state = app.state();
+    porttivahti::startup::seed(&*state.dir, &state.settings, clock_now_of(&clock))
+        .await
+        .unwrap();
+    let base = format!("http://{}", app.local_addr());
+    let tls = app.tls_local_addr();
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        base,
+        tls,
+        state,
+        clock,
+        _dir: dir,
+    }
+}
+
+fn clock_now_of(clock: &ManualClock) -> i64 {
+    use porttivahti::clock::Clock;
+    clock.now()
+}
+
 /// A browser: keeps cookies, does not follow redirects.
 pub struct Browser {
     pub http: reqwest::Client,

@@ -329,20 +329,41 @@ impl TestPki {
     /// A CRL of the card CA, valid from `this_update` to `next_update`,
     /// listing the cards named in `revoked`. DER.
     pub fn crl(&self, revoked: &[&str], this_update: i64, next_update: i64) -> Vec<u8> {
+        self.crl_padded(revoked, 0, this_update, next_update)
+    }
+
+    /// As [`Self::crl`], with `filler` more revoked serials of no test
+    /// card: a CRL of a real CA's size, for measuring.
+    pub fn crl_padded(
+        &self,
+        revoked: &[&str],
+        filler: usize,
+        this_update: i64,
+        next_update: i64,
+    ) -> Vec<u8> {
+        let entry = |serial: Vec<u8>| RevokedCertParams {
+            serial_number: SerialNumber::from_slice(&serial),
+            revocation_time: at(this_update - 3600),
+            reason_code: Some(RevocationReason::KeyCompromise),
+            invalidity_date: None,
+        };
+        let mut revoked_certs: Vec<RevokedCertParams> = revoked
+            .iter()
+            .map(|name| entry(self.card(name).serial.clone()))
+            .collect();
+        // 16-byte serials like a CA's random ones, starting 0x7f so none
+        // is a test card's.
+        revoked_certs.extend((0..filler as u64).map(|i| {
+            let mut serial = vec![0x7f; 8];
+            serial.extend_from_slice(&i.to_be_bytes());
+            entry(serial)
+        }));
         let params = CertificateRevocationListParams {
             this_update: at(this_update),
             next_update: at(next_update),
             crl_number: SerialNumber::from_slice(&(this_update as u64).to_be_bytes()[4..]),
             issuing_distribution_point: None,
-            revoked_certs: revoked
-                .iter()
-                .map(|name| RevokedCertParams {
-                    serial_number: SerialNumber::from_slice(&self.card(name).serial),
-                    revocation_time: at(this_update - 3600),
-                    reason_code: Some(RevocationReason::KeyCompromise),
-                    invalidity_date: None,
-                })
-                .collect(),
+            revoked_certs,
             key_identifier_method: KeyIdMethod::Sha256,
         };
         params.signed_by(&self.card_ca).unwrap().der().to_vec()

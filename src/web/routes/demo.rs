@@ -3,23 +3,25 @@
 //! gateway over HTTP like any portal: authorization code with PKCE, token
 //! exchange, ID token verified against the published JWKS, userinfo.
 
-use std::time::Duration;
-
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{AppState, SharedState};
+use crate::config::DemoSlot;
 use crate::tokens::claims::IdTokenClaims;
 use crate::tokens::jwt::{self, TokenType};
 use crate::tokens::keyring::{JwkSet, verifying_keys_from_jwks};
 use crate::tokens::{b64url, b64url_decode, random_token, sha256};
+use crate::verifier::{Verifier, VerifierConfig};
 use crate::web::browser::{Browser, set_cookie, with_cookies};
-use crate::web::pages::{DemoPage, render};
+use crate::web::pages::{DemoLink, DemoPage, render};
 
 #[derive(Serialize, Deserialize)]
 struct Pending {
+    client_id: String,
     nonce: String,
     verifier: String,
 }
@@ -30,27 +32,59 @@ struct DemoSession {
     id_claims: String,
     access_claims: String,
     userinfo: String,
+    sid: Option<String>,
 }
 
-fn callback_url(app: &AppState) -> String {
-    app.url("/demo/callback")
+/// How long the demo remembers a login.
+const DEMO_SESSION_SECS: i64 = 3600;
+
+/// The demo portal under `path`, or a 404 page.
+fn slot_of(app: &AppState, path: &str) -> Result<DemoSlot, Response> {
+    app.settings
+        .demo
+        .slot(path)
+        .ok_or_else(|| (StatusCode::NOT_FOUND, "no such demo portal").into_response())
 }
 
-fn portal_name(app: &AppState) -> String {
+fn cookie_name(slot: &DemoSlot) -> String {
+    if slot.path.is_empty() {
+        "pv_demo".into()
+    } else {
+        format!("pv_demo_{}", slot.path)
+    }
+}
+
+/// Keys of the demo's state are the client's own.
+fn key(slot: &DemoSlot, id: &str) -> String {
+    format!("{}:{id}", slot.client_id)
+}
+
+fn callback_url(app: &AppState, slot: &DemoSlot) -> String {
+    app.url(&format!("{}callback", slot.base()))
+}
+
+fn portal_name(app: &AppState, slot: &DemoSlot) -> String {
     app.clients
-        .get(&app.settings.demo.client_id)
+        .get(&slot.client_id)
         .and_then(|c| app.policy.portal(&c.settings.portal))
         .map(|p| p.name.clone())
         .unwrap_or_default()
 }
 
-fn page(app: &AppState, error: Option<String>, s: Option<DemoSession>) -> Response {
+fn page(
+    app: &AppState,
+    slot: &DemoSlot,
+    error: Option<String>,
+    s: Option<DemoSession>,
+    ended: bool,
+) -> Response {
+    let base = slot.base();
     let logout_url = match &s {
         Some(s) => crate::sso::redirect_with(
             &app.url("/logout"),
             &[
                 ("id_token_hint", Some(&s.id_token)),
-                ("post_logout_redirect_uri", Some(&app.url("/demo/"))),
+                ("post_logout_redirect_uri", Some(&app.url(&base))),
             ],
         ),
         None => String::new(),
@@ -64,9 +98,23 @@ fn page(app: &AppState, error: Option<String>, s: Option<DemoSession>) -> Respon
         Some(s) => (Some(s.id_claims), Some(s.access_claims), Some(s.userinfo)),
         None => (None, None, None),
     };
+    let others = app
+        .settings
+        .demo
+        .slots()
+        .into_iter()
+        .filter(|o| o.path != slot.path)
+        .map(|o| DemoLink {
+            name: portal_name(app, &o),
+            href: o.base(),
+        })
+        .collect();
     render(
         &DemoPage {
-            portal: portal_name(app),
+            portal: portal_name(app, slot),
+            login_url: format!("{base}login"),
+            others,
+            ended,
             error,
             id_claims,
             access_claims,
@@ -77,67 +125,87 @@ fn page(app: &AppState, error: Option<String>, s: Option<DemoSession>) -> Respon
     )
 }
 
-/// `GET /demo/`.
-pub async fn index(State(app): State<SharedState>, browser: Browser) -> Response {
-    let session = match browser.cookie(&app, "pv_demo") {
-        Some(k) => app
+async fn show(app: &AppState, browser: &Browser, slot: &DemoSlot) -> Response {
+    let Some(k) = browser.cookie(app, &cookie_name(slot)) else {
+        return page(app, slot, None, None, false);
+    };
+    let session = app
+        .eph
+        .pending::<DemoSession>("demo-session", &key(slot, &k))
+        .await
+        .ok()
+        .flatten();
+    // Gone because the gateway said so over the back channel.
+    let ended = session.is_none()
+        && app
             .eph
-            .raw()
-            .get(&format!("demo:session:{k}"))
+            .pending::<bool>("demo-ended", &key(slot, &k))
             .await
             .ok()
             .flatten()
-            .and_then(|b| serde_json::from_slice::<DemoSession>(&b).ok()),
-        None => None,
-    };
-    // A session the gateway has ended shows as logged out.
-    let session = match session {
-        Some(s) if still_logged_in(&app, &s).await => Some(s),
-        _ => None,
-    };
-    page(&app, None, session)
+            .unwrap_or(false);
+    page(app, slot, None, session, ended)
 }
 
-async fn still_logged_in(app: &AppState, s: &DemoSession) -> bool {
-    let sid = serde_json::from_str::<serde_json::Value>(&s.id_claims)
-        .ok()
-        .and_then(|v| v.get("sid").and_then(|x| x.as_str()).map(str::to_string));
-    match sid {
-        Some(sid) => !app.eph.session_ended(&sid).await.unwrap_or(true),
-        None => false,
+/// `GET /demo/`.
+pub async fn index(State(app): State<SharedState>, browser: Browser) -> Response {
+    match slot_of(&app, "") {
+        Ok(slot) => show(&app, &browser, &slot).await,
+        Err(r) => r,
+    }
+}
+
+/// `GET /demo/{path}/`.
+pub async fn index_at(
+    State(app): State<SharedState>,
+    browser: Browser,
+    Path(path): Path<String>,
+) -> Response {
+    match slot_of(&app, &path) {
+        Ok(slot) => show(&app, &browser, &slot).await,
+        Err(r) => r,
     }
 }
 
 /// `GET /demo/login`: starts the authorization code flow.
 pub async fn login(State(app): State<SharedState>) -> Response {
+    match slot_of(&app, "") {
+        Ok(slot) => start(&app, &slot).await,
+        Err(r) => r,
+    }
+}
+
+/// `GET /demo/{path}/login`.
+pub async fn login_at(State(app): State<SharedState>, Path(path): Path<String>) -> Response {
+    match slot_of(&app, &path) {
+        Ok(slot) => start(&app, &slot).await,
+        Err(r) => r,
+    }
+}
+
+async fn start(app: &AppState, slot: &DemoSlot) -> Response {
     let state = random_token(16);
     let p = Pending {
+        client_id: slot.client_id.clone(),
         nonce: random_token(16),
         verifier: random_token(48),
     };
     let challenge = b64url(sha256(&p.verifier));
-    let Ok(bytes) = serde_json::to_vec(&p) else {
-        return page(&app, Some("cannot start login".into()), None);
-    };
     if app
         .eph
-        .raw()
-        .put(
-            &format!("demo:state:{state}"),
-            bytes,
-            Duration::from_secs(1800),
-        )
+        .put_pending("demo-state", &state, &p, 1800)
         .await
         .is_err()
     {
-        return page(&app, Some("the session store is unavailable".into()), None);
+        let e = "the session store is unavailable".to_string();
+        return page(app, slot, Some(e), None, false);
     }
     let url = crate::sso::redirect_with(
         &app.url("/authorize"),
         &[
             ("response_type", Some("code")),
-            ("client_id", Some(&app.settings.demo.client_id)),
-            ("redirect_uri", Some(&callback_url(&app))),
+            ("client_id", Some(&slot.client_id)),
+            ("redirect_uri", Some(&callback_url(app, slot))),
             ("scope", Some("openid profile email")),
             ("state", Some(&state)),
             ("nonce", Some(&p.nonce)),
@@ -163,64 +231,154 @@ struct Tokens {
 }
 
 /// `GET /demo/callback`: exchanges the code and verifies what came back.
-pub async fn callback(
-    State(app): State<SharedState>,
-    browser: Browser,
-    Query(cb): Query<Callback>,
-) -> Response {
-    if let Some(e) = cb.error {
-        return page(
-            &app,
-            Some(format!("{e}: {}", cb.error_description.unwrap_or_default())),
-            None,
-        );
-    }
-    match finish(&app, cb).await {
-        Ok(s) => {
-            let key = random_token(16);
-            let stored = serde_json::to_vec(&s).unwrap_or_default();
-            let _ = app
-                .eph
-                .raw()
-                .put(
-                    &format!("demo:session:{key}"),
-                    stored,
-                    Duration::from_secs(3600),
-                )
-                .await;
-            let _ = browser;
-            with_cookies(
-                Redirect::to("/demo/").into_response(),
-                [set_cookie(&app, "pv_demo", &key, None, "Lax")],
-            )
-        }
-        Err(e) => page(&app, Some(e), None),
+pub async fn callback(State(app): State<SharedState>, Query(cb): Query<Callback>) -> Response {
+    match slot_of(&app, "") {
+        Ok(slot) => arrive(&app, &slot, cb).await,
+        Err(r) => r,
     }
 }
 
-async fn finish(app: &AppState, cb: Callback) -> Result<DemoSession, String> {
+/// `GET /demo/{path}/callback`.
+pub async fn callback_at(
+    State(app): State<SharedState>,
+    Path(path): Path<String>,
+    Query(cb): Query<Callback>,
+) -> Response {
+    match slot_of(&app, &path) {
+        Ok(slot) => arrive(&app, &slot, cb).await,
+        Err(r) => r,
+    }
+}
+
+async fn arrive(app: &AppState, slot: &DemoSlot, cb: Callback) -> Response {
+    if let Some(e) = cb.error {
+        let e = format!("{e}: {}", cb.error_description.unwrap_or_default());
+        return page(app, slot, Some(e), None, false);
+    }
+    let s = match finish(app, slot, cb).await {
+        Ok(s) => s,
+        Err(e) => return page(app, slot, Some(e), None, false),
+    };
+    let k = random_token(16);
+    if let Some(sid) = &s.sid {
+        // The back channel names the gateway's session: remember which of
+        // ours belong to it.
+        let idx = key(slot, sid);
+        let mut keys: Vec<String> = app
+            .eph
+            .pending("demo-sid", &idx)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        keys.push(k.clone());
+        let _ = app
+            .eph
+            .put_pending("demo-sid", &idx, &keys, DEMO_SESSION_SECS)
+            .await;
+    }
+    if let Err(e) = app
+        .eph
+        .put_pending("demo-session", &key(slot, &k), &s, DEMO_SESSION_SECS)
+        .await
+    {
+        return page(app, slot, Some(e.to_string()), None, false);
+    }
+    with_cookies(
+        Redirect::to(&slot.base()).into_response(),
+        [set_cookie(app, &cookie_name(slot), &k, None, "Lax")],
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    logout_token: Option<String>,
+}
+
+/// `POST /demo/backchannel-logout`: the gateway's back-channel logout
+/// (OpenID Connect Back-Channel Logout 1.0), checked like any portal
+/// should: signature against the JWKS, issuer, audience, event, `sid`.
+pub async fn backchannel(State(app): State<SharedState>, Form(f): Form<LogoutForm>) -> Response {
+    match slot_of(&app, "") {
+        Ok(slot) => end_sessions(&app, &slot, f).await,
+        Err(r) => r,
+    }
+}
+
+/// `POST /demo/{path}/backchannel-logout`.
+pub async fn backchannel_at(
+    State(app): State<SharedState>,
+    Path(path): Path<String>,
+    Form(f): Form<LogoutForm>,
+) -> Response {
+    match slot_of(&app, &path) {
+        Ok(slot) => end_sessions(&app, &slot, f).await,
+        Err(r) => r,
+    }
+}
+
+async fn end_sessions(app: &AppState, slot: &DemoSlot, f: LogoutForm) -> Response {
+    let refuse = |why: String| {
+        tracing::warn!(client = %slot.client_id, reason = %why, "demo portal: back-channel logout refused");
+        let body = serde_json::json!({"error": "invalid_request", "error_description": why});
+        (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+    };
+    let Some(token) = f.logout_token else {
+        return refuse("no logout_token".into());
+    };
+    let jwks = format!("{}/jwks", app.self_url);
+    let verifier = app
+        .demo_verifier
+        .get_or_try_init(|| Verifier::fetching(VerifierConfig::new(app.issuer()), &jwks))
+        .await;
+    let claims = match verifier {
+        Ok(v) => v.verify_logout_token(&token, &slot.client_id).await,
+        Err(e) => return refuse(e.to_string()),
+    };
+    let sid = match claims {
+        Ok(c) => c.sid.unwrap_or_default(),
+        Err(e) => return refuse(e.to_string()),
+    };
+    let keys: Vec<String> = app
+        .eph
+        .take_pending("demo-sid", &key(slot, &sid))
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    for k in &keys {
+        let _ = app
+            .eph
+            .take_pending::<DemoSession>("demo-session", &key(slot, k))
+            .await;
+        let _ = app
+            .eph
+            .put_pending("demo-ended", &key(slot, k), &true, DEMO_SESSION_SECS)
+            .await;
+    }
+    tracing::info!(client = %slot.client_id, %sid, sessions = keys.len(), "demo portal: logged out over the back channel");
+    ([(header::CACHE_CONTROL, "no-store")], StatusCode::OK).into_response()
+}
+
+async fn finish(app: &AppState, slot: &DemoSlot, cb: Callback) -> Result<DemoSession, String> {
     let state = cb.state.ok_or("the gateway sent no state")?;
     let code = cb.code.ok_or("the gateway sent no code")?;
     let pending: Pending = app
         .eph
-        .raw()
-        .take(&format!("demo:state:{state}"))
+        .take_pending("demo-state", &state)
         .await
         .map_err(|e| e.to_string())?
-        .and_then(|b| serde_json::from_slice(&b).ok())
+        .filter(|p: &Pending| p.client_id == slot.client_id)
         .ok_or("unknown state: start the login again")?;
     let base = &app.self_url;
     let tokens: Tokens = app
         .http
         .post(format!("{base}/token"))
-        .basic_auth(
-            &app.settings.demo.client_id,
-            Some(app.settings.demo.client_secret.expose()),
-        )
+        .basic_auth(&slot.client_id, Some(slot.client_secret.expose()))
         .form(&[
             ("grant_type", "authorization_code"),
             ("code", &code),
-            ("redirect_uri", &callback_url(app)),
+            ("redirect_uri", &callback_url(app, slot)),
             ("code_verifier", &pending.verifier),
         ])
         .send()
@@ -243,7 +401,7 @@ async fn finish(app: &AppState, cb: Callback) -> Result<DemoSession, String> {
     let keys = verifying_keys_from_jwks(&jwks);
     let expect = jwt::Expect {
         issuer: app.issuer(),
-        audience: Some(&app.settings.demo.client_id),
+        audience: Some(&slot.client_id),
         typ: TokenType::Jwt,
         now: app.now(),
         allow_expired: false,
@@ -272,8 +430,13 @@ async fn finish(app: &AppState, cb: Callback) -> Result<DemoSession, String> {
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .unwrap_or_default();
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let id_value = serde_json::to_value(&id.claims).unwrap_or_default();
     Ok(DemoSession {
-        id_claims: pretty(&serde_json::to_value(&id.claims).unwrap_or_default()),
+        sid: id_value
+            .get("sid")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        id_claims: pretty(&id_value),
         id_token: tokens.id_token,
         access_claims: pretty(&access_claims),
         userinfo: pretty(&userinfo),

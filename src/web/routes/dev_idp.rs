@@ -96,7 +96,7 @@ pub const SUOMIFI_PEOPLE: &[TestPerson] = &[
     },
     TestPerson {
         label: "Maija Valtuutettu",
-        note: "150375-258S · mobiilivarmenne / mobile certificate (loa3) · Suomi.fi-valtuus / mandate for 7019376-8",
+        note: "150375-258S · mobiilivarmenne / mobile certificate (loa3) · Suomi.fi-valtuudet / mandates: 7019376-8 (käyttöönotto / onboarding), 2345678-0 (katselu / read-only)",
         name_id: "",
         context: suomifi::LOA3,
         attributes: &[
@@ -105,6 +105,19 @@ pub const SUOMIFI_PEOPLE: &[TestPerson] = &[
             (attr::SURNAME, "Valtuutettu"),
             (attr::MUNICIPALITY_FI, "Helsinki"),
             (attr::MUNICIPALITY_SV, "Helsingfors"),
+        ],
+    },
+    TestPerson {
+        label: "Pekka Pankkinen",
+        note: "220485-934F · pankkitunnukset / bank (loa2) · ei asemaa eikä valtuuksia / no position or mandate",
+        name_id: "",
+        context: suomifi::LOA2,
+        attributes: &[
+            (attr::NATIONAL_ID, "220485-934F"),
+            (attr::GIVEN_NAME, "Pekka"),
+            (attr::SURNAME, "Pankkinen"),
+            (attr::MUNICIPALITY_FI, "Tampere"),
+            (attr::MUNICIPALITY_SV, "Tammerfors"),
         ],
     },
     TestPerson {

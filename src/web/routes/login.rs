@@ -20,7 +20,8 @@ use crate::web::browser::{Browser, start_session, with_cookies};
 use crate::web::error::{Localized, WebError};
 use crate::web::i18n::{Texts, texts};
 use crate::web::pages::{
-    HomePage, LiaisonView, LoginPage, MessagePage, OrgContacts, PasswordChangePage, lang_links,
+    DeniedPage, HomePage, LiaisonView, LoginPage, MessagePage, OrgContacts, PasswordChangePage,
+    lang_links,
     login_uri, network_name, page_uri, render,
 };
 
@@ -570,26 +571,39 @@ async fn decide(
         }
         Access::Denied { person, step_up } => {
             let contacts = contacts_for(app, &person, &person.account.id, browser.lang).await?;
-            let portal = app
-                .policy
-                .portal(&client.settings.portal)
-                .map(|p| p.name.clone())
-                .unwrap_or_default();
-            let title = format!("{}: {portal}", t.denied_title);
-            let body = if step_up.is_some() {
-                t.step_up_body
-            } else {
-                t.denied_body
+            let portal = app.policy.portal(&client.settings.portal);
+            let title = format!(
+                "{}: {}",
+                t.denied_title,
+                portal.map(|p| p.name.as_str()).unwrap_or_default()
+            );
+            // Why, in the person's words: the portal's own help text when
+            // the region wrote one, and what each of its rules still needs.
+            let help = portal.and_then(|p| p.denied_help_in(browser.lang));
+            let body = match (step_up, help) {
+                (Some(_), _) => t.step_up_body,
+                (None, Some(h)) => h,
+                (None, None) => t.denied_body,
             };
-            Ok(message(
-                app,
-                browser,
-                &deciding_uri(ar),
-                &title,
+            let grant = sso::grant_of(session, req.scope.clone());
+            let explanation = app
+                .policy
+                .explain(&client.settings.portal, &sso::facts(&person, &grant));
+            let page = DeniedPage {
+                t,
+                langs: lang_links(&deciding_uri(ar), browser.lang),
+                title: &title,
                 body,
+                missing: crate::web::denied_i18n::missing(&explanation, browser.lang),
+                error_code: None,
+                show_desk: true,
                 contacts,
-                None,
-                StatusCode::FORBIDDEN,
+                desk: Some(&app.settings.service_desk),
+                link: None,
+            };
+            Ok(with_cookies(
+                render(&page, StatusCode::FORBIDDEN),
+                browser.lang_cookie(app),
             ))
         }
         Access::AccountGone => {

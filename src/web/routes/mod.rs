@@ -5,6 +5,7 @@ pub mod admin_api;
 pub mod card;
 pub mod demo;
 pub mod dev_idp;
+pub mod dev_mandates;
 pub mod external;
 pub mod introspection;
 pub mod liaisons;
