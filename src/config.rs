@@ -866,8 +866,14 @@ impl Settings {
                     .path
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                    || ["login", "callback", "backchannel-logout", "test-pki"]
-                        .contains(&slot.path.as_str()))
+                    || [
+                        "login",
+                        "logout",
+                        "callback",
+                        "backchannel-logout",
+                        "test-pki",
+                    ]
+                    .contains(&slot.path.as_str()))
             {
                 return Err(format!(
                     "{key}: path must be lowercase letters, digits and -, and not one of the \

@@ -82,7 +82,11 @@ async fn suomifi_login(b: &Browser, start: &str, person: usize) -> (String, reqw
     assert_eq!(r.status(), 200);
     let form = r.text().await.unwrap();
     let r = submit_form(b, &form).await;
-    assert_eq!(r.status(), 303, "the ACS should accept the development IdP's answer");
+    assert_eq!(
+        r.status(),
+        303,
+        "the ACS should accept the development IdP's answer"
+    );
     if location(&r).starts_with("/register") {
         let page = b.get(&location(&r)).await.text().await.unwrap();
         let r = b
@@ -108,7 +112,10 @@ async fn suomifi_login(b: &Browser, start: &str, person: usize) -> (String, reqw
 
 /// The claims a demo portal page shows, as JSON.
 fn shown_claims(html: &str) -> serde_json::Value {
-    let start = html.find("<pre id=\"id-claims\">").expect("no claims on the page") + 20;
+    let start = html
+        .find("<pre id=\"id-claims\">")
+        .expect("no claims on the page")
+        + 20;
     let end = start + html[start..].find("</pre>").unwrap();
     let text = html[start..end]
         .replace("&quot;", "\"")
@@ -216,15 +223,17 @@ async fn logging_out_in_one_demo_portal_ends_the_other_over_the_back_channel() {
         "one gateway session serves both portals"
     );
 
-    // Log out in the Ekstranet demo.
-    let logout = html
-        .split("href=\"")
-        .find(|s| s.contains("/logout?"))
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .replace("&amp;", "&");
+    // Log out in the Ekstranet demo: it ends its own session, then the
+    // gateway's.
+    assert!(html.contains("href=\"/demo/ekstranet/logout\""), "{html}");
+    let logout = "/demo/ekstranet/logout".to_string();
     let (_, page) = follow(&b, b.get(&logout).await).await;
     let mut html = page.text().await.unwrap();
+    let ekstranet = b.get("/demo/ekstranet/").await.text().await.unwrap();
+    assert!(
+        ekstranet.contains("id=\"login\""),
+        "logged out here at once"
+    );
     // Through the Suomi.fi single logout's forms, if any, back to the portal.
     for _ in 0..5 {
         if !html.contains("<form method=\"post\"") || html.contains("id=\"login\"") {

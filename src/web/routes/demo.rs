@@ -38,12 +38,13 @@ struct DemoSession {
 /// How long the demo remembers a login.
 const DEMO_SESSION_SECS: i64 = 3600;
 
-/// The demo portal under `path`, or a 404 page.
-fn slot_of(app: &AppState, path: &str) -> Result<DemoSlot, Response> {
-    app.settings
-        .demo
-        .slot(path)
-        .ok_or_else(|| (StatusCode::NOT_FOUND, "no such demo portal").into_response())
+/// The demo portal under `path`.
+fn slot_of(app: &AppState, path: &str) -> Option<DemoSlot> {
+    app.settings.demo.slot(path)
+}
+
+fn no_such_portal() -> Response {
+    (StatusCode::NOT_FOUND, "no such demo portal").into_response()
 }
 
 fn cookie_name(slot: &DemoSlot) -> String {
@@ -79,16 +80,7 @@ fn page(
     ended: bool,
 ) -> Response {
     let base = slot.base();
-    let logout_url = match &s {
-        Some(s) => crate::sso::redirect_with(
-            &app.url("/logout"),
-            &[
-                ("id_token_hint", Some(&s.id_token)),
-                ("post_logout_redirect_uri", Some(&app.url(&base))),
-            ],
-        ),
-        None => String::new(),
-    };
+    let logout_url = format!("{base}logout");
     let status = if error.is_some() {
         StatusCode::BAD_GATEWAY
     } else {
@@ -131,7 +123,7 @@ async fn show(app: &AppState, browser: &Browser, slot: &DemoSlot) -> Response {
     };
     let session = app
         .eph
-        .pending::<DemoSession>("demo-session", &key(slot, &k))
+        .pending::<DemoSession>("demo-session", &key(slot, k))
         .await
         .ok()
         .flatten();
@@ -139,7 +131,7 @@ async fn show(app: &AppState, browser: &Browser, slot: &DemoSlot) -> Response {
     let ended = session.is_none()
         && app
             .eph
-            .pending::<bool>("demo-ended", &key(slot, &k))
+            .pending::<bool>("demo-ended", &key(slot, k))
             .await
             .ok()
             .flatten()
@@ -150,8 +142,8 @@ async fn show(app: &AppState, browser: &Browser, slot: &DemoSlot) -> Response {
 /// `GET /demo/`.
 pub async fn index(State(app): State<SharedState>, browser: Browser) -> Response {
     match slot_of(&app, "") {
-        Ok(slot) => show(&app, &browser, &slot).await,
-        Err(r) => r,
+        Some(slot) => show(&app, &browser, &slot).await,
+        None => no_such_portal(),
     }
 }
 
@@ -162,24 +154,24 @@ pub async fn index_at(
     Path(path): Path<String>,
 ) -> Response {
     match slot_of(&app, &path) {
-        Ok(slot) => show(&app, &browser, &slot).await,
-        Err(r) => r,
+        Some(slot) => show(&app, &browser, &slot).await,
+        None => no_such_portal(),
     }
 }
 
 /// `GET /demo/login`: starts the authorization code flow.
 pub async fn login(State(app): State<SharedState>) -> Response {
     match slot_of(&app, "") {
-        Ok(slot) => start(&app, &slot).await,
-        Err(r) => r,
+        Some(slot) => start(&app, &slot).await,
+        None => no_such_portal(),
     }
 }
 
 /// `GET /demo/{path}/login`.
 pub async fn login_at(State(app): State<SharedState>, Path(path): Path<String>) -> Response {
     match slot_of(&app, &path) {
-        Ok(slot) => start(&app, &slot).await,
-        Err(r) => r,
+        Some(slot) => start(&app, &slot).await,
+        None => no_such_portal(),
     }
 }
 
@@ -233,8 +225,8 @@ struct Tokens {
 /// `GET /demo/callback`: exchanges the code and verifies what came back.
 pub async fn callback(State(app): State<SharedState>, Query(cb): Query<Callback>) -> Response {
     match slot_of(&app, "") {
-        Ok(slot) => arrive(&app, &slot, cb).await,
-        Err(r) => r,
+        Some(slot) => arrive(&app, &slot, cb).await,
+        None => no_such_portal(),
     }
 }
 
@@ -245,8 +237,8 @@ pub async fn callback_at(
     Query(cb): Query<Callback>,
 ) -> Response {
     match slot_of(&app, &path) {
-        Ok(slot) => arrive(&app, &slot, cb).await,
-        Err(r) => r,
+        Some(slot) => arrive(&app, &slot, cb).await,
+        None => no_such_portal(),
     }
 }
 
@@ -290,6 +282,50 @@ async fn arrive(app: &AppState, slot: &DemoSlot, cb: Callback) -> Response {
     )
 }
 
+/// `GET /demo/logout`: as a portal does, ends its own session first, then
+/// sends the browser to the gateway's logout, which ends the others.
+pub async fn logout(State(app): State<SharedState>, browser: Browser) -> Response {
+    match slot_of(&app, "") {
+        Some(slot) => leave(&app, &browser, &slot).await,
+        None => no_such_portal(),
+    }
+}
+
+/// `GET /demo/{path}/logout`.
+pub async fn logout_at(
+    State(app): State<SharedState>,
+    browser: Browser,
+    Path(path): Path<String>,
+) -> Response {
+    match slot_of(&app, &path) {
+        Some(slot) => leave(&app, &browser, &slot).await,
+        None => no_such_portal(),
+    }
+}
+
+async fn leave(app: &AppState, browser: &Browser, slot: &DemoSlot) -> Response {
+    let session = match browser.cookie(app, &cookie_name(slot)) {
+        Some(k) => app
+            .eph
+            .take_pending::<DemoSession>("demo-session", &key(slot, k))
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let Some(s) = session else {
+        return Redirect::to(&slot.base()).into_response();
+    };
+    let url = crate::sso::redirect_with(
+        &app.url("/logout"),
+        &[
+            ("id_token_hint", Some(&s.id_token)),
+            ("post_logout_redirect_uri", Some(&app.url(&slot.base()))),
+        ],
+    );
+    Redirect::to(&url).into_response()
+}
+
 #[derive(Deserialize)]
 pub struct LogoutForm {
     logout_token: Option<String>,
@@ -300,8 +336,8 @@ pub struct LogoutForm {
 /// should: signature against the JWKS, issuer, audience, event, `sid`.
 pub async fn backchannel(State(app): State<SharedState>, Form(f): Form<LogoutForm>) -> Response {
     match slot_of(&app, "") {
-        Ok(slot) => end_sessions(&app, &slot, f).await,
-        Err(r) => r,
+        Some(slot) => end_sessions(&app, &slot, f).await,
+        None => no_such_portal(),
     }
 }
 
@@ -312,8 +348,8 @@ pub async fn backchannel_at(
     Form(f): Form<LogoutForm>,
 ) -> Response {
     match slot_of(&app, &path) {
-        Ok(slot) => end_sessions(&app, &slot, f).await,
-        Err(r) => r,
+        Some(slot) => end_sessions(&app, &slot, f).await,
+        None => no_such_portal(),
     }
 }
 

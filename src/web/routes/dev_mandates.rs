@@ -66,9 +66,15 @@ const SESSION_SECS: i64 = 600;
 
 /// Checks the request header against our own `[suomifi_mandates]`
 /// settings, for the path and query the client signed.
-fn authorised(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<(), Response> {
+/// A refusal: status and text.
+type Refusal = (StatusCode, String);
+
+fn authorised(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<(), Refusal> {
     let Some(m) = &app.settings.suomifi_mandates else {
-        return Err((StatusCode::NOT_FOUND, "no [suomifi_mandates] configured").into_response());
+        return Err((
+            StatusCode::NOT_FOUND,
+            "no [suomifi_mandates] configured".into(),
+        ));
     };
     let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
     let signed = pq.strip_prefix(PREFIX).unwrap_or(pq);
@@ -76,28 +82,24 @@ fn authorised(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<(), Resp
         .get(AUTH_HEADER)
         .and_then(|h| h.to_str().ok())
         .is_some_and(|h| {
-            check_auth_header(
-                h,
-                &m.client_id,
-                m.api_key.expose(),
-                signed,
-                app.now(),
-                300,
-            )
+            check_auth_header(h, &m.client_id, m.api_key.expose(), signed, app.now(), 300)
         });
     if ok {
         Ok(())
     } else {
         tracing::warn!(path = %signed, "development e-Authorizations: request header refused");
-        Err((StatusCode::UNAUTHORIZED, "invalid X-AsiointivaltuudetAuthorization").into_response())
+        Err((
+            StatusCode::UNAUTHORIZED,
+            "invalid X-AsiointivaltuudetAuthorization".into(),
+        ))
     }
 }
 
-async fn national_id_of(app: &AppState, session_id: &str) -> Result<String, Response> {
+async fn national_id_of(app: &AppState, session_id: &str) -> Result<String, Refusal> {
     match app.eph.pending::<String>("devmandates", session_id).await {
         Ok(Some(h)) => Ok(h),
-        Ok(None) => Err((StatusCode::NOT_FOUND, "unknown or expired session").into_response()),
-        Err(e) => Err((StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()),
+        Ok(None) => Err((StatusCode::NOT_FOUND, "unknown or expired session".into())),
+        Err(e) => Err((StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
     }
 }
 
@@ -109,11 +111,15 @@ pub async fn register(
     Path((client, national_id)): Path<(String, String)>,
 ) -> Response {
     if let Err(r) = authorised(&app, &uri, &headers) {
-        return r;
+        return r.into_response();
     }
     let ours = app.settings.suomifi_mandates.as_ref().map(|m| &m.client_id);
     if ours != Some(&client) {
-        return (StatusCode::BAD_REQUEST, "client id does not match the header").into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            "client id does not match the header",
+        )
+            .into_response();
     }
     let session_id = crate::tokens::random_token(16);
     if let Err(e) = app
@@ -135,11 +141,11 @@ pub async fn organisation_roles(
     Path(session_id): Path<String>,
 ) -> Response {
     if let Err(r) = authorised(&app, &uri, &headers) {
-        return r;
+        return r.into_response();
     }
     let national_id = match national_id_of(&app, &session_id).await {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let orgs: Vec<_> = AUTHORITIES
         .iter()
@@ -163,11 +169,11 @@ pub async fn organisations(
     Query(q): Query<Issues>,
 ) -> Response {
     if let Err(r) = authorised(&app, &uri, &headers) {
-        return r;
+        return r.into_response();
     }
     let national_id = match national_id_of(&app, &session_id).await {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let issue = q.issues.unwrap_or_default();
     let orgs: Vec<_> = AUTHORITIES
