@@ -2,6 +2,7 @@
 //! Sources differ in shape, so each kind has its own small capability.
 
 pub mod card;
+pub mod mobile;
 pub mod config;
 pub mod password;
 pub mod saml;

@@ -7,6 +7,7 @@ pub mod card_i18n;
 pub mod error;
 pub mod i18n;
 pub mod middleware;
+pub mod mobile_i18n;
 pub mod pages;
 pub mod routes;
 pub mod sources_i18n;
@@ -19,8 +20,8 @@ use axum::routing::{delete, get, post};
 
 use crate::app::SharedState;
 use routes::{
-    account, admin, admin_api as api, card, demo, dev_idp, external, liaisons, login, oidc, ops,
-    saml, second_factor, upstream_oidc,
+    account, admin, admin_api as api, card, demo, dev_idp, dev_mssp, external, liaisons, login,
+    mobile, oidc, ops, saml, second_factor, upstream_oidc,
 };
 
 pub fn router(state: SharedState) -> Router {
@@ -41,6 +42,10 @@ pub fn router(state: SharedState) -> Router {
         .route("/login", get(login::login_get))
         .route("/login/password", post(login::login_password))
         .route("/login/card", get(card::login_card))
+        .route("/login/mobile", get(mobile::form_get).post(mobile::start))
+        .route("/login/mobile/wait", get(mobile::wait))
+        .route("/login/mobile/status", get(mobile::status))
+        .route("/login/mobile/cancel", get(mobile::cancel))
         .route(
             "/password/change",
             get(login::change_get).post(login::change_post),
@@ -51,6 +56,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/static/style.css", get(ops::stylesheet))
         .route("/static/autosubmit.js", get(ops::autosubmit_js))
+        .route("/static/mobile.js", get(ops::mobile_js))
         .route("/account/", get(account::page))
         .route(
             "/account/totp",
@@ -165,14 +171,16 @@ pub fn router(state: SharedState) -> Router {
                 "/dev-idp/{profile}/sso",
                 get(dev_idp::sso_get).post(dev_idp::sso_post),
             )
-            .route("/dev-idp/{profile}/slo", get(dev_idp::slo));
+            .route("/dev-idp/{profile}/slo", get(dev_idp::slo))
+            .route("/dev-mssp/soap", post(dev_mssp::soap));
     }
     if state.settings.demo.enabled {
         r = r
             .route("/demo/", get(demo::index))
             .route("/demo/login", get(demo::login))
             .route("/demo/callback", get(demo::callback))
-            .route("/demo/test-pki/card-ca.crl", get(card::demo_crl));
+            .route("/demo/test-pki/card-ca.crl", get(card::demo_crl))
+            .route("/demo/test-pki/mobile-ca.crl", get(dev_mssp::demo_crl));
     }
     r.fallback(|uri: Uri, browser: browser::Browser| async move {
         if uri.path().starts_with("/admin/api/") {
