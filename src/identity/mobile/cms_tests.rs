@@ -50,7 +50,8 @@ fn tampered_bytes_are_refused() {
     let at = position(&p7, b"8f2c1e0a");
     p7[at] = b'9';
     let mut data = DATA.to_vec();
-    data[position(&data, b"8f2c1e0a")] = b'9';
+    let at_data = position(&data, b"8f2c1e0a");
+    data[at_data] = b'9';
     assert!(matches!(check(&p7, &data), Err(CmsError::OtherData(_))));
     // A signed attribute changed (signingTime): the signature breaks.
     for original in [EC_ATTACHED, RSA_DETACHED] {
