@@ -112,10 +112,15 @@ impl MobileSettings {
         if let Some(u) = &self.status_url
             && !url_ok(u)
         {
-            return Err(format!("mobile.status_url must be an http(s) URL, got {u:?}"));
+            return Err(format!(
+                "mobile.status_url must be an http(s) URL, got {u:?}"
+            ));
         }
         let own = self.mssp_url.starts_with('/')
-            || self.status_url.as_deref().is_some_and(|u| u.starts_with('/'));
+            || self
+                .status_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with('/'));
         if own && !development {
             return Err(
                 "mobile.mssp_url names this server's development MSSP: it needs \
@@ -160,7 +165,9 @@ impl MobileSettings {
             .filter_map(|i| i.crl_url.as_deref())
             .find(|u| !(u.starts_with("http://") || u.starts_with("https://")))
         {
-            return Err(format!("mobile.issuers: crl_url {u:?} must be an http(s) URL"));
+            return Err(format!(
+                "mobile.issuers: crl_url {u:?} must be an http(s) URL"
+            ));
         }
         if self.policy_oids.is_empty() {
             return Err("mobile.policy_oids must name at least one certificate policy".into());

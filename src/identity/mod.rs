@@ -2,8 +2,8 @@
 //! Sources differ in shape, so each kind has its own small capability.
 
 pub mod card;
-pub mod mobile;
 pub mod config;
+pub mod mobile;
 pub mod password;
 pub mod saml;
 pub mod sources;

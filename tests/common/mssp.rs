@@ -60,7 +60,10 @@ impl Mssp {
             crl_url: format!("{base}/mobile-ca.crl"),
         };
         let router = axum::Router::new()
-            .route("/soap/services/MSS_SignaturePort", axum::routing::post(soap))
+            .route(
+                "/soap/services/MSS_SignaturePort",
+                axum::routing::post(soap),
+            )
             .route("/mobile-ca.crl", axum::routing::get(crl))
             .with_state(s.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
@@ -139,9 +142,8 @@ fn sign(data: &[u8], cert: &[u8], key: &[u8]) -> Vec<u8> {
     )
     .unwrap();
     let rng = aws_lc_rs::rand::SystemRandom::new();
-    let f = |m: &[u8]| -> Result<Vec<u8>, String> {
-        Ok(pair.sign(&rng, m).unwrap().as_ref().to_vec())
-    };
+    let f =
+        |m: &[u8]| -> Result<Vec<u8>, String> { Ok(pair.sign(&rng, m).unwrap().as_ref().to_vec()) };
     cms::build(
         data,
         &cms::Signer {

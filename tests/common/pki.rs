@@ -470,7 +470,11 @@ impl TestMobilePki {
     pub fn generate(now: i64, crl_url: &str) -> Self {
         let year = 365 * DAY;
         let root = CertifiedIssuer::self_signed(
-            ca_params("Porttivahti Test Operator Root CA", now - year, now + 20 * year),
+            ca_params(
+                "Porttivahti Test Operator Root CA",
+                now - year,
+                now + 20 * year,
+            ),
             KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).unwrap(),
         )
         .unwrap();
@@ -495,9 +499,33 @@ impl TestMobilePki {
         let valid = (now - 30 * DAY, now + 5 * year);
         // name, SATU, given, family, policy, validity, wrong CA
         let specs = [
-            ("mervi", "99950001A", "Mervi", "Mobiili", POLICY_MOBILE, valid, false),
-            ("teemu", "99950002B", "Teemu", "Tekstari", POLICY_MOBILE, valid, false),
-            ("revoked", "99950003C", "Reija", "Peruttu", POLICY_MOBILE, valid, false),
+            (
+                "mervi",
+                "99950001A",
+                "Mervi",
+                "Mobiili",
+                POLICY_MOBILE,
+                valid,
+                false,
+            ),
+            (
+                "teemu",
+                "99950002B",
+                "Teemu",
+                "Tekstari",
+                POLICY_MOBILE,
+                valid,
+                false,
+            ),
+            (
+                "revoked",
+                "99950003C",
+                "Reija",
+                "Peruttu",
+                POLICY_MOBILE,
+                valid,
+                false,
+            ),
             (
                 "expired",
                 "99950004D",
@@ -507,8 +535,24 @@ impl TestMobilePki {
                 (now - 3 * year, now - DAY),
                 false,
             ),
-            ("wrong-ca", "99950005E", "Ville", "Väärä", POLICY_MOBILE, valid, true),
-            ("no-policy", "99950006F", "Niko", "Politiikaton", POLICY_PROFESSIONAL, valid, false),
+            (
+                "wrong-ca",
+                "99950005E",
+                "Ville",
+                "Väärä",
+                POLICY_MOBILE,
+                valid,
+                true,
+            ),
+            (
+                "no-policy",
+                "99950006F",
+                "Niko",
+                "Politiikaton",
+                POLICY_PROFESSIONAL,
+                valid,
+                false,
+            ),
         ];
         let mut users = BTreeMap::new();
         for (n, (name, satu, given, family, policy, (from, until), wrong)) in

@@ -233,10 +233,7 @@ impl<'a> SignedData<'a> {
     pub fn verify(&self, expected: &[u8]) -> Result<&'a [u8], CmsError> {
         let s = &self.signer;
         if s.digest_alg != SHA256 {
-            return Err(malformed(format!(
-                "digest {} is not SHA-256",
-                s.digest_alg
-            )));
+            return Err(malformed(format!("digest {} is not SHA-256", s.digest_alg)));
         }
         if self.content_type != DATA {
             return Err(CmsError::OtherData(format!(
@@ -299,10 +296,12 @@ impl<'a> SignedData<'a> {
 
 fn key_id<'c>(c: &'c X509Certificate<'_>) -> Option<&'c [u8]> {
     use x509_parser::extensions::ParsedExtension;
-    c.extensions().iter().find_map(|e| match e.parsed_extension() {
-        ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0),
-        _ => None,
-    })
+    c.extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0),
+            _ => None,
+        })
 }
 
 fn verify_signature(
@@ -341,11 +340,14 @@ fn verify_signature(
         .map_err(|_| CmsError::BadSignature("the signer's key did not make this signature".into()))
 }
 
+/// Signs bytes with SHA-256, returning the signature.
+pub type SignFn<'a> = dyn Fn(&[u8]) -> Result<Vec<u8>, String> + 'a;
+
 /// What signs, for [`build`]: the signer's certificate (DER) and a
 /// function that signs bytes with its key (SHA-256).
 pub struct Signer<'k> {
     pub certificate: &'k [u8],
-    pub sign: &'k dyn Fn(&[u8]) -> Result<Vec<u8>, String>,
+    pub sign: &'k SignFn<'k>,
 }
 
 /// Builds a ContentInfo with SignedData: `content` signed by `signer`

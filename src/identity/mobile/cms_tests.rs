@@ -12,7 +12,11 @@ fn check(p7: &[u8], data: &[u8]) -> Result<Vec<u8>, CmsError> {
 }
 
 fn subject_of(der: &[u8]) -> String {
-    X509Certificate::from_der(der).unwrap().1.subject().to_string()
+    X509Certificate::from_der(der)
+        .unwrap()
+        .1
+        .subject()
+        .to_string()
 }
 
 fn position(hay: &[u8], needle: &[u8]) -> usize {
@@ -59,7 +63,11 @@ fn tampered_bytes_are_refused() {
         let at = position(&p7, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05]);
         // OID, SET header, UTCTime header, then the first digit.
         let digit = at + 9 + 2 + 2;
-        p7[digit] = if p7[digit] == b'9' { b'8' } else { p7[digit] + 1 };
+        p7[digit] = if p7[digit] == b'9' {
+            b'8'
+        } else {
+            p7[digit] + 1
+        };
         assert!(
             matches!(check(&p7, DATA), Err(CmsError::BadSignature(_))),
             "{:?}",
@@ -72,7 +80,10 @@ fn tampered_bytes_are_refused() {
     p7[last] ^= 1;
     assert!(matches!(check(&p7, DATA), Err(CmsError::BadSignature(_))));
     // Garbage and truncation.
-    assert!(matches!(check(b"nonsense", DATA), Err(CmsError::Malformed(_))));
+    assert!(matches!(
+        check(b"nonsense", DATA),
+        Err(CmsError::Malformed(_))
+    ));
     assert!(matches!(
         check(&RSA_DETACHED[..RSA_DETACHED.len() - 10], DATA),
         Err(CmsError::Malformed(_))
@@ -108,10 +119,7 @@ fn what_build_makes_verifies_and_only_over_its_content() {
     for attach in [true, false] {
         let p7 = build(b"hello", &signer, attach).unwrap();
         assert_eq!(check(&p7, b"hello").unwrap(), cert);
-        assert!(matches!(
-            check(&p7, b"hellO"),
-            Err(CmsError::OtherData(_))
-        ));
+        assert!(matches!(check(&p7, b"hellO"), Err(CmsError::OtherData(_))));
     }
     // Signed by another key than the certificate's.
     let (_, other) = test_signer();

@@ -105,7 +105,10 @@ pub fn new_event_id() -> String {
 
 /// An AP_TransID: unique per request, an XML NCName.
 fn ap_trans_id() -> String {
-    format!("pv{}", crate::tokens::random_token(12).replace(['-', '_'], "x"))
+    format!(
+        "pv{}",
+        crate::tokens::random_token(12).replace(['-', '_'], "x")
+    )
 }
 
 impl MobileLogin {
@@ -259,9 +262,7 @@ impl MobileLogin {
                 satu,
                 ..
             } => {
-                let id = self
-                    .verify(&signature, &t.data_to_be_signed, now)
-                    .await?;
+                let id = self.verify(&signature, &t.data_to_be_signed, now).await?;
                 if let Some(told) = satu
                     && told != id.satu.as_str()
                 {
@@ -300,8 +301,8 @@ impl MobileLogin {
         let der = signed
             .verify(data_to_be_signed.as_bytes())
             .map_err(MobileError::Signature)?;
-        let facts = cert::read(der, None)
-            .map_err(|e| MobileError::Certificate(CardError::Malformed(e)))?;
+        let facts =
+            cert::read(der, None).map_err(|e| MobileError::Certificate(CardError::Malformed(e)))?;
         self.certificates
             .check_certificate(&CertificateDer::from(der), &facts, now, Usage::Signing)
             .await
@@ -356,7 +357,9 @@ fn refusal(reply: Reply) -> MobileError {
             code: Some(code),
             text,
         } => from_status(code, text),
-        Reply::Fault { code: None, text } => MobileError::Unavailable(format!("SOAP fault: {text}")),
+        Reply::Fault { code: None, text } => {
+            MobileError::Unavailable(format!("SOAP fault: {text}"))
+        }
     }
 }
 

@@ -39,7 +39,8 @@ pub fn parse_request(text: &str) -> Result<Request, String> {
             .next()
             .ok_or(format!("no {local}"))
     };
-    let text_of = |ns: &str, local: &str| -> Result<String, String> { xml::text(&doc, one(ns, local)?) };
+    let text_of =
+        |ns: &str, local: &str| -> Result<String, String> { xml::text(&doc, one(ns, local)?) };
     let ap = one(MSS_NS, "AP_Info")?;
     let ap_attr = |name: &str| xml::attr(&doc, ap, name).unwrap_or("").to_string();
     if let Some(status) = xml::all(&doc, MSS_NS, "MSS_StatusReq").into_iter().next() {
@@ -167,7 +168,10 @@ mod tests {
         ));
         assert!(matches!(
             soap::parse_reply(&fault(401, "USER_CANCEL")).unwrap(),
-            Reply::Fault { code: Some(401), .. }
+            Reply::Fault {
+                code: Some(401),
+                ..
+            }
         ));
     }
 }

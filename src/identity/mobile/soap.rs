@@ -93,7 +93,10 @@ impl SignatureRequest<'_> {
             ),
             service(
                 DISPLAY_NAME_URI,
-                &format!("<fi:DisplayName>{}</fi:DisplayName>", esc(self.display_name)),
+                &format!(
+                    "<fi:DisplayName>{}</fi:DisplayName>",
+                    esc(self.display_name)
+                ),
             ),
             service(PERSON_IDENTITY_URI, &person),
         ]

@@ -24,11 +24,17 @@ fn the_signature_request_asks_what_ficom_specifies() {
     .to_soap();
     let doc = xml::parse(&soap).unwrap();
     let req = xml::all(&doc, MSS_NS, "MSS_SignatureReq")[0];
-    assert_eq!(xml::attr(&doc, req, "MessagingMode"), Some("asynchClientServer"));
+    assert_eq!(
+        xml::attr(&doc, req, "MessagingMode"),
+        Some("asynchClientServer")
+    );
     assert_eq!(xml::attr(&doc, req, "MajorVersion"), Some("1"));
     let ap_info = xml::all(&doc, MSS_NS, "AP_Info")[0];
     assert_eq!(xml::attr(&doc, ap_info, "AP_PWD"), Some("s<cret"));
-    assert_eq!(xml::attr(&doc, ap_info, "Instant"), Some("2026-01-15T12:00:00Z"));
+    assert_eq!(
+        xml::attr(&doc, ap_info, "Instant"),
+        Some("2026-01-15T12:00:00Z")
+    );
     let dtbs = xml::all(&doc, MSS_NS, "DataToBeSigned")[0];
     assert_eq!(xml::text(&doc, dtbs).unwrap(), "Porttivahti & co");
     assert_eq!(xml::attr(&doc, dtbs, "MimeType"), Some("text/plain"));
@@ -38,7 +44,12 @@ fn the_signature_request_asks_what_ficom_specifies() {
         .into_iter()
         .map(|u| xml::text(&doc, u).unwrap())
         .collect();
-    for u in [EVENT_ID_URI, DISPLAY_NAME_URI, PERSON_IDENTITY_URI, PKCS7_FORMAT] {
+    for u in [
+        EVENT_ID_URI,
+        DISPLAY_NAME_URI,
+        PERSON_IDENTITY_URI,
+        PKCS7_FORMAT,
+    ] {
         assert!(uris.iter().any(|x| x == u), "{u} in {uris:?}");
     }
 }
@@ -75,14 +86,20 @@ fn accepted_pending_and_signed_replies() {
     let pending = wrap(&format!(
         r#"<m:MSS_StatusResp xmlns:m="{MSS_NS}" MSSP_TransID="abc"><m:Status><m:StatusCode Value="504"/></m:Status></m:MSS_StatusResp>"#
     ));
-    assert!(matches!(parse_reply(&pending).unwrap(), Reply::Status { code: 504, .. }));
+    assert!(matches!(
+        parse_reply(&pending).unwrap(),
+        Reply::Status { code: 504, .. }
+    ));
     let signed = wrap(&format!(
         r#"<m:MSS_StatusResp xmlns:m="{MSS_NS}" xmlns:fi="{FI_NS}" xmlns:saml="{SAML_NS}" MSSP_TransID="abc"><m:MSS_Signature><m:Base64Signature>AAEC
         AwQ=</m:Base64Signature></m:MSS_Signature><m:Status><m:StatusCode Value="502"/><m:StatusMessage>VALID_SIGNATURE</m:StatusMessage></m:Status><fi:ServiceResponses><fi:ServiceResponse><saml:Assertion><saml:AttributeStatement><saml:Attribute Name="{PERSON_ID_SATU}"><saml:AttributeValue>99912345A</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion></fi:ServiceResponse></fi:ServiceResponses></m:MSS_StatusResp>"#
     ));
     match parse_reply(&signed).unwrap() {
         Reply::Status {
-            code, signature, satu, ..
+            code,
+            signature,
+            satu,
+            ..
         } => {
             assert_eq!(code, 502);
             assert_eq!(signature, Some(vec![0, 1, 2, 3, 4]));
@@ -99,17 +116,28 @@ fn faults_carry_the_status_code() {
     );
     assert!(matches!(
         parse_reply(&soap11).unwrap(),
-        Reply::Fault { code: Some(105), .. }
+        Reply::Fault {
+            code: Some(105),
+            ..
+        }
     ));
     let soap12 = format!(
         r#"<e:Envelope xmlns:e="{SOAP12_NS}"><e:Body><e:Fault><e:Code><e:Value>e:Receiver</e:Value><e:Subcode><e:Value>mss:_401</e:Value></e:Subcode></e:Code><e:Reason><e:Text>USER_CANCEL</e:Text></e:Reason></e:Fault></e:Body></e:Envelope>"#
     );
     assert!(matches!(
         parse_reply(&soap12).unwrap(),
-        Reply::Fault { code: Some(401), .. }
+        Reply::Fault {
+            code: Some(401),
+            ..
+        }
     ));
-    let no_code = wrap(r#"<S:Fault><faultcode>S:Server</faultcode><faultstring>boom</faultstring></S:Fault>"#);
-    assert!(matches!(parse_reply(&no_code).unwrap(), Reply::Fault { code: None, .. }));
+    let no_code = wrap(
+        r#"<S:Fault><faultcode>S:Server</faultcode><faultstring>boom</faultstring></S:Fault>"#,
+    );
+    assert!(matches!(
+        parse_reply(&no_code).unwrap(),
+        Reply::Fault { code: None, .. }
+    ));
 }
 
 #[test]
@@ -118,10 +146,7 @@ fn what_is_not_an_mssp_answer_is_refused() {
         "<html>oops</html>",
         "not xml",
         &wrap("<nothing/>"),
-        &format!(
-            r#"<!DOCTYPE x [<!ENTITY a "b">]>{}"#,
-            wrap("<nothing/>")
-        ),
+        &format!(r#"<!DOCTYPE x [<!ENTITY a "b">]>{}"#, wrap("<nothing/>")),
         &wrap(&format!(
             r#"<m:MSS_StatusResp xmlns:m="{MSS_NS}"><m:Status><m:StatusCode Value="x"/></m:Status></m:MSS_StatusResp>"#
         )),

@@ -123,7 +123,10 @@ async fn signature(app: &AppState, ask: SignatureAsk) -> Response {
         mssp_trans_id = %id,
         "development MSSP: signature requested"
     );
-    soap_response(StatusCode::OK, peer::signature_response(&ask.ap_trans_id, &id))
+    soap_response(
+        StatusCode::OK,
+        peer::signature_response(&ask.ap_trans_id, &id),
+    )
 }
 
 async fn status_query(app: &AppState, id: &str) -> Response {
@@ -134,7 +137,12 @@ async fn status_query(app: &AppState, id: &str) -> Response {
     let outstanding = || {
         soap_response(
             StatusCode::OK,
-            peer::status_response(id, status::OUTSTANDING_TRANSACTION, "OUTSTANDING_TRANSACTION", None),
+            peer::status_response(
+                id,
+                status::OUTSTANDING_TRANSACTION,
+                "OUTSTANDING_TRANSACTION",
+                None,
+            ),
         )
     };
     match behaviour(&tx.msisdn) {
@@ -162,11 +170,13 @@ async fn status_query(app: &AppState, id: &str) -> Response {
 fn sign(name: &str, data: &str) -> Result<Vec<u8>, String> {
     let cert_path = format!("{PKI_DIR}/{name}.pem");
     let key_path = format!("{PKI_DIR}/{name}-key.pem");
-    let cert = CertificateDer::from_pem_file(&cert_path).map_err(|e| format!("{cert_path}: {e}"))?;
-    let key = match PrivateKeyDer::from_pem_file(&key_path).map_err(|e| format!("{key_path}: {e}"))? {
-        PrivateKeyDer::Pkcs8(k) => k,
-        _ => return Err(format!("{key_path}: not a PKCS#8 key")),
-    };
+    let cert =
+        CertificateDer::from_pem_file(&cert_path).map_err(|e| format!("{cert_path}: {e}"))?;
+    let key =
+        match PrivateKeyDer::from_pem_file(&key_path).map_err(|e| format!("{key_path}: {e}"))? {
+            PrivateKeyDer::Pkcs8(k) => k,
+            _ => return Err(format!("{key_path}: not a PKCS#8 key")),
+        };
     let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
         &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
         key.secret_pkcs8_der(),

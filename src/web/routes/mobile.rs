@@ -45,7 +45,7 @@ struct PendingMobile {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum Outcome {
-    Verified(VerifiedIdentity),
+    Verified(Box<VerifiedIdentity>),
     Refused { code: String, status: u16 },
 }
 
@@ -271,7 +271,7 @@ async fn advance(
         Ok(Progress::Waiting) => return Ok(p),
         Ok(Progress::Signed(id)) => {
             let s = mobile.settings();
-            Outcome::Verified(id.verified(&s.source, s.loa, now))
+            Outcome::Verified(Box::new(id.verified(&s.source, s.loa, now)))
         }
         Err(e) => Outcome::Refused {
             code: e.code().to_string(),
@@ -309,7 +309,11 @@ async fn status_inner(
         return Ok("gone");
     };
     let p = advance(app, ticket, p).await?;
-    Ok(if p.outcome.is_some() { "done" } else { "waiting" })
+    Ok(if p.outcome.is_some() {
+        "done"
+    } else {
+        "waiting"
+    })
 }
 
 /// `GET /login/mobile/wait?t=…`: the event id while the phone is asked;
@@ -357,7 +361,7 @@ async fn wait_inner(
                 app,
                 browser,
                 ExternalLogin {
-                    identity,
+                    identity: *identity,
                     ar,
                     upstream: None,
                     source_org_kind: None,
@@ -415,7 +419,13 @@ pub async fn cancel(
     no_store(Redirect::to(&login_uri(&q.ar).to_string()).into_response())
 }
 
-fn refusal(app: &AppState, browser: &Browser, ar: &str, code: &str, status: StatusCode) -> Response {
+fn refusal(
+    app: &AppState,
+    browser: &Browser,
+    ar: &str,
+    code: &str,
+    status: StatusCode,
+) -> Response {
     let m = mobile_texts(browser.lang);
     message(
         app,
