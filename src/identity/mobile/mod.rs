@@ -421,6 +421,48 @@ mod tests {
         );
     }
 
+    /// Collects what is logged while `f` runs.
+    fn logged(f: impl FnOnce()) -> String {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let writer = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let bytes = buf.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn refusals_are_logged_for_the_operator_with_the_number_masked() {
+        let m: Msisdn = "+358401234567".parse().unwrap();
+        let line = logged(|| log_refusal(&m, "mssp-7", &MobileError::Cancelled(401)));
+        for part in [
+            "WARN",
+            "mobile login refused",
+            "code=\"mobile_cancelled\"",
+            "msisdn=+35840*****67",
+            "mssp_trans_id=\"mssp-7\"",
+            "status=401",
+        ] {
+            assert!(line.contains(part), "{part} in {line}");
+        }
+        assert!(!line.contains("401234567"), "the number is masked: {line}");
+    }
+
     #[test]
     fn a_path_is_this_server() {
         assert_eq!(
