@@ -293,6 +293,42 @@ async fn refused_on_the_phone() {
 }
 
 #[tokio::test]
+async fn the_mssps_own_verdicts_have_their_pages() {
+    let f = fixture().await;
+    for (answer, status, code, words) in [
+        (Answer::Fault(208), 403, "mobile_timeout", "in time"),
+        (Answer::Fault(402), 403, "mobile_blocked", "is blocked"),
+        (
+            Answer::Fault(422),
+            403,
+            "mobile_unknown_number",
+            "No mobile certificate",
+        ),
+        (
+            Answer::Status(503),
+            403,
+            "mobile_signature_invalid",
+            "could not be accepted",
+        ),
+        (
+            Answer::Status(502),
+            503,
+            "mobile_unavailable",
+            "cannot be reached",
+        ),
+        (
+            Answer::Fault(900),
+            503,
+            "mobile_refused",
+            "cannot be reached",
+        ),
+    ] {
+        f.mssp.answer(NUMBER, answer);
+        assert_page(refused(&f, NUMBER).await, status, code, words);
+    }
+}
+
+#[tokio::test]
 async fn an_unknown_number_gets_its_own_page_at_once() {
     let f = fixture().await;
     let b = Browser::new(&f.app);

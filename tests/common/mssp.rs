@@ -31,6 +31,10 @@ pub enum Answer {
     Cancel,
     /// Never answers.
     Silent,
+    /// Ends the transaction with this fault status (e.g. 208, 402).
+    Fault(u32),
+    /// Ends the transaction with this status and no signature (e.g. 503).
+    Status(u32),
 }
 
 #[derive(Default)]
@@ -205,6 +209,8 @@ async fn soap(State(s): State<Mssp>, body: String) -> Response {
                 }
                 Answer::Cancel => fault(401, "USER_CANCEL"),
                 Answer::Silent => status(&mssp_trans_id, 504, "OUTSTANDING_TRANSACTION", None),
+                Answer::Fault(code) => fault(code, "FAULT"),
+                Answer::Status(code) => status(&mssp_trans_id, code, "STATUS", None),
             }
         }
     }

@@ -369,7 +369,8 @@ impl CardVerifier {
             RevocationUnknown::Allow => {
                 tracing::warn!(
                     reason = %why,
-                    "revocation status unknown; card accepted because card.revocation_unknown = \"allow\""
+                    source = %self.settings.source,
+                    "revocation status unknown; certificate accepted because revocation_unknown = \"allow\""
                 );
                 Ok(())
             }
