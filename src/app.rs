@@ -100,6 +100,8 @@ pub struct AppState {
     pub demo_verifier: tokio::sync::OnceCell<crate::verifier::Verifier>,
     /// Certificate-card verification, when `card.enabled`.
     pub cards: Option<crate::identity::card::Cards>,
+    /// Mobile certificate login, when `mobile.enabled`.
+    pub mobile: Option<crate::identity::mobile::Mobile>,
     /// The public base URL of the HTTPS listener (card login), when there
     /// is one.
     pub tls_url: Option<String>,

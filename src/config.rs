@@ -18,6 +18,16 @@ pub use relying::{LogoutSettings, MandateSettings, SubjectType};
 mod card;
 pub use card::{CardIssuer, CardSettings, CardTypeRule, RevocationUnknown};
 
+mod mobile;
+pub use mobile::{FICOM_SIGNATURE_PROFILE, MobileSettings};
+
+/// A dotted OID such as `1.2.246.277.1.11`.
+pub(crate) fn oid_ok(o: &str) -> bool {
+    o.split('.').count() >= 2
+        && o.split('.')
+            .all(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read configuration file {path}: {source}")]
@@ -78,6 +88,9 @@ pub struct Settings {
     pub demo: DemoSettings,
     #[serde(default)]
     pub card: CardSettings,
+    /// Mobile certificate (mobiilivarmenne) login.
+    #[serde(default)]
+    pub mobile: MobileSettings,
     /// Organisation IdPs and Suomi.fi (`[[sources]]`).
     #[serde(default)]
     pub sources: Vec<crate::identity::config::SourceSettings>,
@@ -818,6 +831,15 @@ impl Settings {
             }
             known.push(&self.card.source);
         }
+        if self.mobile.enabled {
+            if known.contains(&self.mobile.source.as_str()) {
+                return bad(format!(
+                    "mobile.source {:?} is already the id of another source",
+                    self.mobile.source
+                ));
+            }
+            known.push(&self.mobile.source);
+        }
         for p in &self.portals {
             for rule in &p.access {
                 if let Some(s) = rule.sources.iter().find(|s| !known.contains(&s.as_str())) {
@@ -832,6 +854,15 @@ impl Settings {
         self.card
             .check(self.server.environment == Environment::Development)
             .map_err(ConfigError::Invalid)?;
+        self.mobile
+            .check(self.server.environment == Environment::Development)
+            .map_err(ConfigError::Invalid)?;
+        if self.mobile.enabled && self.mobile.mssp_url.starts_with('/') && !self.dev_idp.enabled {
+            return bad(
+                "mobile.mssp_url names the development MSSP, which needs [dev_idp] enabled = true"
+                    .into(),
+            );
+        }
         if let Some(u) = &self.server.tls_public_url
             && !u.starts_with("https://")
         {

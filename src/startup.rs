@@ -139,6 +139,14 @@ impl Application {
         } else {
             None
         };
+        let mobile = if settings.mobile.enabled {
+            Some(Arc::new(
+                crate::identity::mobile::MobileLogin::new(&settings.mobile)
+                    .map_err(StartupError::Other)?,
+            ))
+        } else {
+            None
+        };
         let (tls_listener, tls_url) = match settings.server.tls_listen {
             Some(addr) => {
                 let (l, url) = bind_tls(&settings, addr, cards.as_deref()).await?;
@@ -178,6 +186,7 @@ impl Application {
             cookie_key,
             http,
             cards,
+            mobile,
             tls_url,
         });
         let ephemeral_ok = state.eph.ping().await.is_ok();
@@ -303,7 +312,7 @@ async fn bind_tls(
 /// Keeps the card CAs' revocation lists fresh in the background, so a
 /// login seldom waits for a fetch.
 fn spawn_crl_refresh(state: &SharedState) {
-    if state.cards.is_none() {
+    if state.cards.is_none() && state.mobile.is_none() {
         return;
     }
     let weak = Arc::downgrade(state);
@@ -314,6 +323,9 @@ fn spawn_crl_refresh(state: &SharedState) {
             let Some(state) = weak.upgrade() else { break };
             if let Some(cards) = &state.cards {
                 cards.refresh_crls(state.now()).await;
+            }
+            if let Some(mobile) = &state.mobile {
+                mobile.refresh_crls(state.now()).await;
             }
         }
     });

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use super::oid_ok;
 use crate::domain::CardType;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -117,11 +118,6 @@ impl CardSettings {
         if self.source.trim().is_empty() {
             return Err("card.source must not be empty".into());
         }
-        let oid_ok = |o: &str| {
-            o.split('.').count() >= 2
-                && o.split('.')
-                    .all(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
-        };
         for rule in &self.types {
             if rule.policy_oids.is_empty() {
                 return Err(format!(

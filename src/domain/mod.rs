@@ -4,8 +4,10 @@
 
 mod ids;
 mod kinds;
+mod msisdn;
 mod satu;
 
 pub use ids::{BusinessId, IdError, OrgOid};
 pub use kinds::{AccountStatus, AuthMethod, CardType, Lang, LoA, Network, OrgKind, Right, Role};
+pub use msisdn::Msisdn;
 pub use satu::Satu;

@@ -3,6 +3,7 @@
 
 pub mod card;
 pub mod config;
+pub mod mobile;
 pub mod password;
 pub mod saml;
 pub mod sources;

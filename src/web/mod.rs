@@ -8,6 +8,7 @@ pub mod denied_i18n;
 pub mod error;
 pub mod i18n;
 pub mod middleware;
+pub mod mobile_i18n;
 pub mod pages;
 pub mod routes;
 pub mod sources_i18n;
@@ -20,8 +21,8 @@ use axum::routing::{delete, get, post};
 
 use crate::app::SharedState;
 use routes::{
-    account, admin, admin_api as api, card, demo, dev_idp, dev_mandates, external, liaisons, login,
-    oidc, ops, saml, second_factor, upstream_oidc,
+    account, admin, admin_api as api, card, demo, dev_idp, dev_mandates, dev_mssp, external,
+    liaisons, login, mobile, oidc, ops, saml, second_factor, upstream_oidc,
 };
 
 pub fn router(state: SharedState) -> Router {
@@ -42,6 +43,10 @@ pub fn router(state: SharedState) -> Router {
         .route("/login", get(login::login_get))
         .route("/login/password", post(login::login_password))
         .route("/login/card", get(card::login_card))
+        .route("/login/mobile", get(mobile::form_get).post(mobile::start))
+        .route("/login/mobile/wait", get(mobile::wait))
+        .route("/login/mobile/status", get(mobile::status))
+        .route("/login/mobile/cancel", get(mobile::cancel))
         .route(
             "/password/change",
             get(login::change_get).post(login::change_post),
@@ -52,6 +57,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/static/style.css", get(ops::stylesheet))
         .route("/static/autosubmit.js", get(ops::autosubmit_js))
+        .route("/static/mobile.js", get(ops::mobile_js))
         .route("/account/", get(account::page))
         .route(
             "/account/totp",
@@ -178,7 +184,8 @@ pub fn router(state: SharedState) -> Router {
             .route(
                 "/dev-mandates/service/ypa/api/organizations/{sid}",
                 get(dev_mandates::organisations),
-            );
+            )
+            .route("/dev-mssp/soap", post(dev_mssp::soap));
     }
     if state.settings.demo.enabled {
         r = r
@@ -195,7 +202,8 @@ pub fn router(state: SharedState) -> Router {
                 "/demo/{path}/backchannel-logout",
                 post(demo::backchannel_at),
             )
-            .route("/demo/test-pki/card-ca.crl", get(card::demo_crl));
+            .route("/demo/test-pki/card-ca.crl", get(card::demo_crl))
+            .route("/demo/test-pki/mobile-ca.crl", get(dev_mssp::demo_crl));
     }
     r.fallback(|uri: Uri, browser: browser::Browser| async move {
         if uri.path().starts_with("/admin/api/") {

@@ -150,6 +150,8 @@ pub struct LoginPage<'a> {
     /// Where certificate-card login starts (the HTTPS listener), when
     /// card login is enabled.
     pub card_url: Option<String>,
+    /// Where mobile certificate login starts, and its name, when enabled.
+    pub mobile: Option<(String, &'static str)>,
     /// The portal needs a stronger login than the session had.
     pub step_up: Option<String>,
 }

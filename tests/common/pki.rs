@@ -458,3 +458,215 @@ fn make_card(
         serial: vec![0x4c, 0x00, serial],
     }
 }
+
+/// The certificate policy the operators' mobile certificates share
+/// (Finnish Trust Network; e.g. Telia's CPS).
+pub const POLICY_MOBILE: &str = "1.2.246.277.1.11";
+
+/// A test mobile certificate and its key.
+pub struct TestMobile {
+    pub name: &'static str,
+    pub satu: &'static str,
+    pub cert_der: Vec<u8>,
+    pub cert_pem: String,
+    pub key_pem: String,
+    /// PKCS#8.
+    pub key_der: Vec<u8>,
+    pub serial: Vec<u8>,
+}
+
+/// The test PKI of mobile certificate login: an operator's root, a mobile
+/// certificate CA under it, a CA nobody trusts, and mobile certificates
+/// (P-256, SATU in the subject serialNumber, the mobile policy), one of
+/// each way a certificate can be wrong.
+pub struct TestMobilePki {
+    pub root_pem: String,
+    pub ca_pem: String,
+    ca: CertifiedIssuer<'static, KeyPair>,
+    pub users: BTreeMap<&'static str, TestMobile>,
+}
+
+impl TestMobilePki {
+    /// A PKI valid around `now`, whose certificates name `crl_url`.
+    pub fn generate(now: i64, crl_url: &str) -> Self {
+        let year = 365 * DAY;
+        let root = CertifiedIssuer::self_signed(
+            ca_params(
+                "Porttivahti Test Operator Root CA",
+                now - year,
+                now + 20 * year,
+            ),
+            KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).unwrap(),
+        )
+        .unwrap();
+        let mut ca = ca_params(
+            "Porttivahti Test Mobile Certificate CA",
+            now - year,
+            now + 10 * year,
+        );
+        ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        ca.use_authority_key_identifier_extension = true;
+        let ca = CertifiedIssuer::signed_by(
+            ca,
+            KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).unwrap(),
+            &root,
+        )
+        .unwrap();
+        let wrong_ca = CertifiedIssuer::self_signed(
+            ca_params("Someone Else's Mobile CA", now - year, now + 10 * year),
+            KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap(),
+        )
+        .unwrap();
+        let valid = (now - 30 * DAY, now + 5 * year);
+        // name, SATU, given, family, policy, validity, wrong CA
+        let specs = [
+            (
+                "mervi",
+                "99950001A",
+                "Mervi",
+                "Mobiili",
+                POLICY_MOBILE,
+                valid,
+                false,
+            ),
+            (
+                "teemu",
+                "99950002B",
+                "Teemu",
+                "Tekstari",
+                POLICY_MOBILE,
+                valid,
+                false,
+            ),
+            (
+                "revoked",
+                "99950003C",
+                "Reija",
+                "Peruttu",
+                POLICY_MOBILE,
+                valid,
+                false,
+            ),
+            (
+                "expired",
+                "99950004D",
+                "Eila",
+                "Entinen",
+                POLICY_MOBILE,
+                (now - 3 * year, now - DAY),
+                false,
+            ),
+            (
+                "wrong-ca",
+                "99950005E",
+                "Ville",
+                "Väärä",
+                POLICY_MOBILE,
+                valid,
+                true,
+            ),
+            (
+                "no-policy",
+                "99950006F",
+                "Niko",
+                "Politiikaton",
+                POLICY_PROFESSIONAL,
+                valid,
+                false,
+            ),
+        ];
+        let mut users = BTreeMap::new();
+        for (n, (name, satu, given, family, policy, (from, until), wrong)) in
+            specs.into_iter().enumerate()
+        {
+            let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+            let mut p = CertificateParams::default();
+            let mut dn = DistinguishedName::new();
+            dn.push(DnType::CountryName, "FI");
+            dn.push(DnType::CommonName, format!("{family} {given} {satu}"));
+            dn.push(DnType::CustomDnType(vec![2, 5, 4, 4]), family);
+            dn.push(DnType::CustomDnType(vec![2, 5, 4, 42]), given);
+            dn.push(
+                DnType::CustomDnType(vec![2, 5, 4, 5]),
+                DnValue::PrintableString(satu.try_into().unwrap()),
+            );
+            p.distinguished_name = dn;
+            let serial = vec![0x6d, 0x00, n as u8 + 1];
+            p.serial_number = Some(SerialNumber::from_slice(&serial));
+            p.not_before = at(from);
+            p.not_after = at(until);
+            p.use_authority_key_identifier_extension = true;
+            p.crl_distribution_points = vec![CrlDistributionPoint {
+                uris: vec![crl_url.to_string()],
+            }];
+            p.custom_extensions.push(policies(policy));
+            p.key_usages = vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::ContentCommitment,
+            ];
+            p.extended_key_usages = vec![
+                ExtendedKeyUsagePurpose::ClientAuth,
+                ExtendedKeyUsagePurpose::EmailProtection,
+            ];
+            let issuer = if wrong { &wrong_ca } else { &ca };
+            let cert = p.signed_by(&key, issuer).unwrap();
+            users.insert(
+                name,
+                TestMobile {
+                    name,
+                    satu,
+                    cert_der: cert.der().to_vec(),
+                    cert_pem: cert.pem(),
+                    key_pem: key.serialize_pem(),
+                    key_der: key.serialize_der(),
+                    serial,
+                },
+            );
+        }
+        Self {
+            root_pem: root.pem(),
+            ca_pem: ca.pem(),
+            ca,
+            users,
+        }
+    }
+
+    pub fn user(&self, name: &str) -> &TestMobile {
+        self.users
+            .get(name)
+            .unwrap_or_else(|| panic!("no test mobile certificate {name}"))
+    }
+
+    /// A CRL of the mobile CA listing the certificates named in `revoked`.
+    pub fn crl(&self, revoked: &[&str], this_update: i64, next_update: i64) -> Vec<u8> {
+        let params = CertificateRevocationListParams {
+            this_update: at(this_update),
+            next_update: at(next_update),
+            crl_number: SerialNumber::from_slice(&(this_update as u64).to_be_bytes()[4..]),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|name| RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(&self.user(name).serial),
+                    revocation_time: at(this_update - 3600),
+                    reason_code: Some(RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        params.signed_by(&self.ca).unwrap().der().to_vec()
+    }
+
+    /// Writes `mobile-roots.pem`, `mobile-ca.pem` and each certificate's
+    /// `mobile-<name>.pem` and `mobile-<name>-key.pem`.
+    pub fn write(&self, dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("mobile-roots.pem"), &self.root_pem).unwrap();
+        std::fs::write(dir.join("mobile-ca.pem"), &self.ca_pem).unwrap();
+        for u in self.users.values() {
+            std::fs::write(dir.join(format!("mobile-{}.pem", u.name)), &u.cert_pem).unwrap();
+            std::fs::write(dir.join(format!("mobile-{}-key.pem", u.name)), &u.key_pem).unwrap();
+        }
+    }
+}

@@ -14,7 +14,9 @@ pub enum CardError {
     NotYetValid { not_before: i64 },
     #[error("the certificate is revoked (serial {serial}, CRL {url})")]
     Revoked { serial: String, url: String },
-    #[error("the certificate is not issued by a CA configured for cards: {0}")]
+    #[error(
+        "the certificate is not issued by a configured CA (card.issuers or mobile.issuers): {0}"
+    )]
     UnknownCa(String),
     #[error("the certificate is not for client authentication: {0}")]
     WrongKeyUsage(String),

@@ -64,6 +64,17 @@ impl CardIdentity {
     }
 }
 
+/// What a certificate is checked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Usage {
+    /// TLS client authentication (cards): KeyUsage digitalSignature and
+    /// ExtendedKeyUsage clientAuth.
+    ClientAuth,
+    /// Signing (mobile certificates): KeyUsage digitalSignature, and an
+    /// ExtendedKeyUsage, when there is one, that names clientAuth.
+    Signing,
+}
+
 /// A CA that issues cards.
 struct CardCa {
     der: CertificateDer<'static>,
@@ -217,43 +228,16 @@ impl CardVerifier {
         facts: &cert::CertFacts,
         now: i64,
     ) -> Result<CardIdentity, CardError> {
-        let Some((ca_index, ca)) = self
-            .issuers
-            .iter()
-            .enumerate()
-            .find(|(_, c)| c.facts.subject_raw == facts.issuer_raw)
-        else {
-            return Err(CardError::UnknownCa(facts.issuer.clone()));
-        };
-        if now > facts.not_after {
-            return Err(CardError::Expired {
-                not_after: facts.not_after,
-            });
-        }
-        if now < facts.not_before {
-            return Err(CardError::NotYetValid {
-                not_before: facts.not_before,
-            });
-        }
-        self.verify_chain(leaf, now)?;
-        if !facts.digital_signature {
-            return Err(CardError::WrongKeyUsage(
-                "KeyUsage does not allow digitalSignature".into(),
-            ));
-        }
-        if !facts.client_auth {
-            return Err(CardError::WrongKeyUsage(
-                "ExtendedKeyUsage does not name clientAuth".into(),
-            ));
-        }
-        self.check_revocation(ca_index, ca, facts, now).await?;
+        let issuer_type = self
+            .check_certificate(leaf, facts, now, Usage::ClientAuth)
+            .await?;
         let card_type = self
             .settings
             .types
             .iter()
             .find(|r| r.policy_oids.iter().any(|o| facts.policies.contains(o)))
             .map(|r| r.card_type)
-            .or(ca.card_type)
+            .or(issuer_type)
             .ok_or_else(|| CardError::UnknownCardType(facts.policies.clone()))?;
         if card_type == CardType::Test && !self.settings.allow_test_cards {
             return Err(CardError::TestCard);
@@ -278,6 +262,50 @@ impl CardVerifier {
         })
     }
 
+    /// The checks every certificate of a configured CA goes through:
+    /// issued by one of the CAs, valid now, chaining to a trust anchor,
+    /// allowed for `usage`, and not revoked. Returns the card type the
+    /// issuing CA is configured with, if any.
+    pub(crate) async fn check_certificate(
+        &self,
+        leaf: &CertificateDer<'_>,
+        facts: &cert::CertFacts,
+        now: i64,
+        usage: Usage,
+    ) -> Result<Option<CardType>, CardError> {
+        let Some((ca_index, ca)) = self
+            .issuers
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.facts.subject_raw == facts.issuer_raw)
+        else {
+            return Err(CardError::UnknownCa(facts.issuer.clone()));
+        };
+        if now > facts.not_after {
+            return Err(CardError::Expired {
+                not_after: facts.not_after,
+            });
+        }
+        if now < facts.not_before {
+            return Err(CardError::NotYetValid {
+                not_before: facts.not_before,
+            });
+        }
+        self.verify_chain(leaf, now)?;
+        if !facts.digital_signature {
+            return Err(CardError::WrongKeyUsage(
+                "KeyUsage does not allow digitalSignature".into(),
+            ));
+        }
+        if usage == Usage::ClientAuth && !facts.client_auth {
+            return Err(CardError::WrongKeyUsage(
+                "ExtendedKeyUsage does not name clientAuth".into(),
+            ));
+        }
+        self.check_revocation(ca_index, ca, facts, now).await?;
+        Ok(ca.card_type)
+    }
+
     /// The chain up to a trust anchor, through configured card CAs only.
     fn verify_chain(&self, leaf: &CertificateDer<'_>, now: i64) -> Result<(), CardError> {
         let ee = webpki::EndEntityCert::try_from(leaf)
@@ -288,6 +316,8 @@ impl CardVerifier {
             &self.anchors,
             &self.intermediates,
             time,
+            // Requires clientAuth only when there is an ExtendedKeyUsage;
+            // cards are held to more below.
             webpki::KeyUsage::client_auth(),
             None,
             None,
@@ -339,7 +369,8 @@ impl CardVerifier {
             RevocationUnknown::Allow => {
                 tracing::warn!(
                     reason = %why,
-                    "revocation status unknown; card accepted because card.revocation_unknown = \"allow\""
+                    source = %self.settings.source,
+                    "revocation status unknown; certificate accepted because revocation_unknown = \"allow\""
                 );
                 Ok(())
             }

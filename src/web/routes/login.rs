@@ -101,6 +101,12 @@ fn login_page(
                 page_uri("/login/card", f.ar)
             )
         }),
+        mobile: app.mobile.as_ref().map(|_| {
+            (
+                page_uri("/login/mobile", f.ar).to_string(),
+                crate::web::mobile_i18n::mobile_texts(browser.lang).method,
+            )
+        }),
         step_up: f.min_loa.map(|l| super::step_up::notice(browser.lang, l)),
     };
     with_cookies(

@@ -75,6 +75,19 @@ pub async fn autosubmit_js() -> Response {
         .into_response()
 }
 
+/// Polls the mobile certificate login's status (no inline scripts under
+/// the CSP).
+pub async fn mobile_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../../static/mobile.js"),
+    )
+        .into_response()
+}
+
 /// A small shield in the service's colour.
 const FAVICON_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path d="M16 2 4 6v9c0 7.5 5.1 13 12 15 6.9-2 12-7.5 12-15V6z" fill="#00598a"/><path d="m10 16 4 4 8-9" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/></svg>"##;
 
