@@ -82,6 +82,8 @@ fn card_settings(dir: &std::path::Path, crl_url: &str) -> CardSettings {
             certificate: dir.join("card-ca.pem"),
             crl_url: Some(crl_url.to_string()),
             card_type: None,
+            revocation: Default::default(),
+            ocsp_url: None,
         }],
         types: vec![CardTypeRule {
             card_type: CardType::Professional,
@@ -160,7 +162,13 @@ async fn card_login(addr: SocketAddr, config: Arc<rustls::ClientConfig>, authori
     let (status, login) = exchange(&mut tls, authorize).await;
     assert_eq!(status, 303, "authorize");
     let login = login.unwrap();
-    let ar = login.split("ar=").nth(1).unwrap().split('&').next().unwrap();
+    let ar = login
+        .split("ar=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
     let (status, back) = exchange(&mut tls, &format!("/login/card?ar={ar}")).await;
     let back = back.unwrap_or_default();
     assert!(
@@ -200,11 +208,9 @@ fn handshake_limit(card: &pki::TestCard, hints: &[Vec<u8>], threads: usize, secs
 }
 
 fn handshake(server: &Arc<rustls::ServerConfig>, client: &Arc<rustls::ClientConfig>) {
-    let mut c = rustls::ClientConnection::new(
-        client.clone(),
-        ServerName::try_from("localhost").unwrap(),
-    )
-    .unwrap();
+    let mut c =
+        rustls::ClientConnection::new(client.clone(), ServerName::try_from("localhost").unwrap())
+            .unwrap();
     let mut s = rustls::ServerConnection::new(server.clone()).unwrap();
     let mut buf = Vec::with_capacity(8192);
     while c.is_handshaking() || s.is_handshaking() {

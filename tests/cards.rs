@@ -87,6 +87,8 @@ fn card_settings(dir: &std::path::Path) -> CardSettings {
             certificate: dir.join("card-ca.pem"),
             crl_url: None,
             card_type: None,
+            revocation: Default::default(),
+            ocsp_url: None,
         }],
         types: vec![
             rule(CardType::Professional, pki::POLICY_PROFESSIONAL),

@@ -82,7 +82,11 @@ async fn suomifi_login(b: &Browser, start: &str, person: usize) -> (String, reqw
     assert_eq!(r.status(), 200);
     let form = r.text().await.unwrap();
     let r = submit_form(b, &form).await;
-    assert_eq!(r.status(), 303, "the ACS should accept the development IdP's answer");
+    assert_eq!(
+        r.status(),
+        303,
+        "the ACS should accept the development IdP's answer"
+    );
     if location(&r).starts_with("/register") {
         let page = b.get(&location(&r)).await.text().await.unwrap();
         let r = b
@@ -108,7 +112,10 @@ async fn suomifi_login(b: &Browser, start: &str, person: usize) -> (String, reqw
 
 /// The claims a demo portal page shows, as JSON.
 fn shown_claims(html: &str) -> serde_json::Value {
-    let start = html.find("<pre id=\"id-claims\">").expect("no claims on the page") + 20;
+    let start = html
+        .find("<pre id=\"id-claims\">")
+        .expect("no claims on the page")
+        + 20;
     let end = start + html[start..].find("</pre>").unwrap();
     let text = html[start..end]
         .replace("&quot;", "\"")

@@ -128,7 +128,8 @@ mod tests {
     fn mandate_settings_are_checked_naming_the_key() {
         assert!(mandates("").is_ok());
         let own: MandateSettings =
-            toml::from_str("url = \"/dev-mandates\"\nclient_id = \"c\"\napi_key = \"k\"\n").unwrap();
+            toml::from_str("url = \"/dev-mandates\"\nclient_id = \"c\"\napi_key = \"k\"\n")
+                .unwrap();
         assert!(own.check(true).is_ok());
         let e = own.check(false).unwrap_err();
         assert!(e.contains("[dev_idp] enabled"), "{e}");

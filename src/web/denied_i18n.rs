@@ -73,7 +73,11 @@ fn phrase(c: &Check, lang: Lang) -> String {
             c.wanted.clone(),
         ),
         "card_types" => (
-            l("varmennekortti, tyyppi", "certifikatkort av typen", "a certificate card of the type"),
+            l(
+                "varmennekortti, tyyppi",
+                "certifikatkort av typen",
+                "a certificate card of the type",
+            ),
             c.wanted.clone(),
         ),
         "profession_groups" => (
@@ -115,7 +119,13 @@ fn methods(codes: &str, lang: Lang) -> String {
         .map(|m| match m {
             "suomifi" => "Suomi.fi".to_string(),
             "sc" => pick(lang, "varmennekortti", "certifikatkort", "certificate card").into(),
-            "mca" => pick(lang, "mobiilivarmenne", "mobilcertifikat", "mobile certificate").into(),
+            "mca" => pick(
+                lang,
+                "mobiilivarmenne",
+                "mobilcertifikat",
+                "mobile certificate",
+            )
+            .into(),
             "saml" | "oidc" => pick(
                 lang,
                 "organisaation kirjautuminen",
@@ -124,7 +134,13 @@ fn methods(codes: &str, lang: Lang) -> String {
             )
             .into(),
             "pwd" => pick(lang, "salasana", "lösenord", "password").into(),
-            "otp" => pick(lang, "vahvistuskoodi", "verifieringskod", "authenticator code").into(),
+            "otp" => pick(
+                lang,
+                "vahvistuskoodi",
+                "verifieringskod",
+                "authenticator code",
+            )
+            .into(),
             other => other.to_string(),
         })
         .collect::<Vec<_>>()
@@ -171,7 +187,11 @@ mod tests {
                         check("positions/mandates", "ELI, TJ", false),
                     ],
                 ),
-                rule(2, false, vec![check("positions/mandates", "ELI, TJ", false)]),
+                rule(
+                    2,
+                    false,
+                    vec![check("positions/mandates", "ELI, TJ", false)],
+                ),
                 rule(3, false, vec![check("methods", "sc, mca", false)]),
             ],
         };
@@ -184,6 +204,9 @@ mod tests {
             ]
         );
         let en = missing(&e, Lang::En);
-        assert_eq!(en[1], "identification by: certificate card, mobile certificate");
+        assert_eq!(
+            en[1],
+            "identification by: certificate card, mobile certificate"
+        );
     }
 }

@@ -20,8 +20,8 @@ use axum::routing::{delete, get, post};
 
 use crate::app::SharedState;
 use routes::{
-    account, admin, admin_api as api, card, demo, dev_idp, dev_mandates, external, liaisons, login, oidc, ops,
-    saml, second_factor, upstream_oidc,
+    account, admin, admin_api as api, card, demo, dev_idp, dev_mandates, external, liaisons, login,
+    oidc, ops, saml, second_factor, upstream_oidc,
 };
 
 pub fn router(state: SharedState) -> Router {
@@ -189,7 +189,10 @@ pub fn router(state: SharedState) -> Router {
             .route("/demo/{path}/", get(demo::index_at))
             .route("/demo/{path}/login", get(demo::login_at))
             .route("/demo/{path}/callback", get(demo::callback_at))
-            .route("/demo/{path}/backchannel-logout", post(demo::backchannel_at))
+            .route(
+                "/demo/{path}/backchannel-logout",
+                post(demo::backchannel_at),
+            )
             .route("/demo/test-pki/card-ca.crl", get(card::demo_crl));
     }
     r.fallback(|uri: Uri, browser: browser::Browser| async move {

@@ -76,20 +76,17 @@ fn authorised(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<(), Resp
         .get(AUTH_HEADER)
         .and_then(|h| h.to_str().ok())
         .is_some_and(|h| {
-            check_auth_header(
-                h,
-                &m.client_id,
-                m.api_key.expose(),
-                signed,
-                app.now(),
-                300,
-            )
+            check_auth_header(h, &m.client_id, m.api_key.expose(), signed, app.now(), 300)
         });
     if ok {
         Ok(())
     } else {
         tracing::warn!(path = %signed, "development e-Authorizations: request header refused");
-        Err((StatusCode::UNAUTHORIZED, "invalid X-AsiointivaltuudetAuthorization").into_response())
+        Err((
+            StatusCode::UNAUTHORIZED,
+            "invalid X-AsiointivaltuudetAuthorization",
+        )
+            .into_response())
     }
 }
 
@@ -113,7 +110,11 @@ pub async fn register(
     }
     let ours = app.settings.suomifi_mandates.as_ref().map(|m| &m.client_id);
     if ours != Some(&client) {
-        return (StatusCode::BAD_REQUEST, "client id does not match the header").into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            "client id does not match the header",
+        )
+            .into_response();
     }
     let session_id = crate::tokens::random_token(16);
     if let Err(e) = app

@@ -21,8 +21,7 @@ use crate::web::error::{Localized, WebError};
 use crate::web::i18n::{Texts, texts};
 use crate::web::pages::{
     DeniedPage, HomePage, LiaisonView, LoginPage, MessagePage, OrgContacts, PasswordChangePage,
-    lang_links,
-    login_uri, network_name, page_uri, render,
+    lang_links, login_uri, network_name, page_uri, render,
 };
 
 #[derive(Debug, Deserialize, Default)]
