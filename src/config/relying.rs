@@ -139,7 +139,7 @@ mod tests {
             "url = \"ftp://x\"\nclient_id = \"c\"\napi_key = \"k\"",
         )
         .unwrap()
-        .check()
+        .check(true)
         .unwrap_err();
         assert!(e.contains("suomifi_mandates.url"), "{e}");
         assert!(mandates("apikey = \"x\"").unwrap_err().contains("apikey"));
