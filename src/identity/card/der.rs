@@ -216,7 +216,8 @@ mod tests {
                 0x06, 0x09, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x02
             ]
         );
-        let (_, parsed) = x509_parser::asn1_rs::Oid::from_der(&oid(&[2, 16, 840, 1, 101])).unwrap();
+        let der = oid(&[2, 16, 840, 1, 101]);
+        let (_, parsed) = x509_parser::asn1_rs::Oid::from_der(&der).unwrap();
         assert_eq!(parsed.to_id_string(), "2.16.840.1.101");
     }
 

@@ -291,3 +291,6 @@ impl OcspClient {
         Ok(body)
     }
 }
+
+#[cfg(test)]
+mod tests;
