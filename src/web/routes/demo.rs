@@ -39,6 +39,8 @@ struct DemoSession {
 const DEMO_SESSION_SECS: i64 = 3600;
 
 /// The demo portal under `path`, or a 404 page.
+// The error is the finished page the handler returns at once.
+#[allow(clippy::result_large_err)]
 fn slot_of(app: &AppState, path: &str) -> Result<DemoSlot, Response> {
     app.settings
         .demo
@@ -131,7 +133,7 @@ async fn show(app: &AppState, browser: &Browser, slot: &DemoSlot) -> Response {
     };
     let session = app
         .eph
-        .pending::<DemoSession>("demo-session", &key(slot, &k))
+        .pending::<DemoSession>("demo-session", &key(slot, k))
         .await
         .ok()
         .flatten();
@@ -139,7 +141,7 @@ async fn show(app: &AppState, browser: &Browser, slot: &DemoSlot) -> Response {
     let ended = session.is_none()
         && app
             .eph
-            .pending::<bool>("demo-ended", &key(slot, &k))
+            .pending::<bool>("demo-ended", &key(slot, k))
             .await
             .ok()
             .flatten()

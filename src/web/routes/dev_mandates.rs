@@ -66,6 +66,8 @@ const SESSION_SECS: i64 = 600;
 
 /// Checks the request header against our own `[suomifi_mandates]`
 /// settings, for the path and query the client signed.
+// The error is the finished refusal the handler returns at once.
+#[allow(clippy::result_large_err)]
 fn authorised(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<(), Response> {
     let Some(m) = &app.settings.suomifi_mandates else {
         return Err((StatusCode::NOT_FOUND, "no [suomifi_mandates] configured").into_response());
