@@ -155,7 +155,7 @@ impl<'a> Reader<'a> {
         let input = self.rest;
         let (rest, any) = Any::from_der(input).map_err(|e| format!("{what}: {e}"))?;
         let raw = &input[..input.len() - rest.len()];
-        let content = any.data.as_ref();
+        let content = any.data;
         self.rest = rest;
         Ok(Element {
             tag: raw[0],
