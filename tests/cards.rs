@@ -683,7 +683,7 @@ async fn ocsp_a_good_card_logs_in_and_the_answer_is_cached() {
         0,
         "revocation = \"ocsp\" never fetches the CRL"
     );
-    assert_logged(&["OCSP answer", &ocsp.url, "serial=4c0001", "status=Good"]);
+    assert_logged(&["OCSP answer", &ocsp.url, "serial=4c0001", "status=good"]);
     // The second login is answered from the cache.
     let (status, _) = present(&f, Some("professional")).await;
     assert!((300..400).contains(&status));
@@ -700,7 +700,7 @@ async fn ocsp_a_revoked_card_is_refused_with_its_page() {
         "{body}"
     );
     assert_logged(&["card refused", "card_revoked", "OCSP", &ocsp.url]);
-    assert_logged(&["OCSP answer", &ocsp.url, "Revoked"]);
+    assert_logged(&["OCSP answer", &ocsp.url, "status=revoked"]);
     // Revoked answers are cached too.
     let (status, _) = present(&f, Some("revoked")).await;
     assert_eq!(status, 403);

@@ -367,7 +367,7 @@ impl CardVerifier {
     ) -> (Option<String>, Result<Known, String>) {
         let Some(url) = ca.ocsp_url.clone().or(facts.ocsp_urls.first().cloned()) else {
             let why = "neither the card (AuthorityInfoAccess) nor the configuration names an OCSP responder";
-            tracing::warn!(serial = %facts.serial_hex(), ca = %ca.facts.subject, reason = why, "no OCSP answer");
+            tracing::warn!(serial = %facts.serial_hex(), ca = %ca.facts.subject, reason = %why, "no OCSP answer");
             return (None, Err(why.to_string()));
         };
         let answer = self

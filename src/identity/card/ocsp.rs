@@ -145,6 +145,15 @@ pub enum Known {
     Revoked { at: i64 },
 }
 
+impl std::fmt::Display for Known {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Known::Good => f.write_str("good"),
+            Known::Revoked { at } => write!(f, "revoked (at {at})"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Cached {
     status: Known,
@@ -244,7 +253,7 @@ impl OcspClient {
         tracing::info!(
             url,
             serial = %crate::tokens::hex(serial),
-            status = ?known,
+            status = %known,
             this_update = checked.this_update,
             next_update = ?checked.next_update,
             signed_by = %checked.signer,
