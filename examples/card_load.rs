@@ -82,6 +82,8 @@ fn card_settings(dir: &std::path::Path, crl_url: &str) -> CardSettings {
             certificate: dir.join("card-ca.pem"),
             crl_url: Some(crl_url.to_string()),
             card_type: None,
+            revocation: Default::default(),
+            ocsp_url: None,
         }],
         types: vec![CardTypeRule {
             card_type: CardType::Professional,

@@ -16,7 +16,7 @@ mod relying;
 pub use relying::{LogoutSettings, MandateSettings, SubjectType};
 
 mod card;
-pub use card::{CardIssuer, CardSettings, CardTypeRule, RevocationUnknown};
+pub use card::{CardIssuer, CardSettings, CardTypeRule, RevocationCheck, RevocationUnknown};
 
 mod mobile;
 pub use mobile::{FICOM_SIGNATURE_PROFILE, MobileSettings};

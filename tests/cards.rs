@@ -1,9 +1,12 @@
 //! Certificate-card login over real TLS: each test card of the test PKI is
 //! presented to the real HTTPS listener on loopback, and the card CA's CRL
-//! is served by a small HTTP server on loopback.
+//! is served by a small HTTP server on loopback, its OCSP responder by a
+//! test responder (`common/ocsp.rs`) that signs real answers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "common/ocsp.rs"]
+mod ocsp;
 #[path = "common/pki.rs"]
 mod pki;
 
@@ -15,14 +18,62 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use porttivahti::clock::{Clock, SystemClock};
-use porttivahti::config::{CardIssuer, CardSettings, CardTypeRule, RevocationUnknown, Settings};
+use porttivahti::config::{
+    CardIssuer, CardSettings, CardTypeRule, RevocationCheck, RevocationUnknown, Settings,
+};
 use porttivahti::domain::CardType;
 use porttivahti::identity::card::CardError;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use common::{TestApp, spawn_app_with};
+use ocsp::{Mode, OcspResponder};
 use pki::{TestCard, TestPki};
+
+/// Every log line of this test binary: the tests share one subscriber,
+/// installed before the first application starts (its own `init` then
+/// leaves it in place). A test finds its lines by its responder's URL.
+static LOGS: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
+            .with_ansi(false)
+            .with_writer(move || LogWriter(sink.clone()))
+            .try_init()
+            .expect("the first subscriber of this test binary");
+        buf
+    });
+}
+
+/// The first log line that contains every one of `needles`.
+fn log_line(needles: &[&str]) -> Option<String> {
+    let logs = LOGS.get()?.lock().unwrap().clone();
+    String::from_utf8_lossy(&logs)
+        .lines()
+        .find(|l| needles.iter().all(|n| l.contains(n)))
+        .map(str::to_string)
+}
+
+fn assert_logged(needles: &[&str]) {
+    assert!(log_line(needles).is_some(), "no log line with {needles:?}");
+}
 
 /// Serves the card CA's CRL at `/card-ca.crl`; `None` answers 503.
 #[derive(Clone, Default)]
@@ -87,6 +138,8 @@ fn card_settings(dir: &std::path::Path) -> CardSettings {
             certificate: dir.join("card-ca.pem"),
             crl_url: None,
             card_type: None,
+            revocation: Default::default(),
+            ocsp_url: None,
         }],
         types: vec![
             rule(CardType::Professional, pki::POLICY_PROFESSIONAL),
@@ -103,6 +156,7 @@ fn card_settings(dir: &std::path::Path) -> CardSettings {
 }
 
 async fn fixture_with(tweak: impl FnOnce(&mut Settings)) -> Fixture {
+    capture_logs();
     let crl = CrlServer::start().await;
     let now = SystemClock.now();
     let pki = TestPki::generate(now, &crl.url);
@@ -561,4 +615,228 @@ async fn the_login_page_offers_the_card_with_the_pending_login() {
         .await
         .unwrap();
     assert!(!page.contains("/login/card"));
+}
+
+// ---- OCSP ----
+
+struct OcspFixture {
+    f: Fixture,
+    ocsp: OcspResponder,
+}
+
+/// The card CA answers OCSP at a test responder (which knows the
+/// "revoked" card is revoked); the issuer is checked by `revocation`,
+/// asking the responder through the `ocsp_url` override when `override_url`
+/// (else the card's AIA).
+async fn ocsp_fixture_with(
+    revocation: RevocationCheck,
+    override_url: bool,
+    tweak: impl FnOnce(&mut Settings),
+) -> OcspFixture {
+    use rustls::pki_types::pem::PemObject;
+    capture_logs();
+    let crl = CrlServer::start().await;
+    let now = SystemClock.now();
+    let pki = TestPki::generate(now, &crl.url);
+    let dir = tempfile::tempdir().unwrap();
+    pki.write(dir.path());
+    crl.set(Some(pki.crl(&["revoked"], now - 3600, now + 86_400)));
+    let ca_der = CertificateDer::from_pem_slice(pki.card_ca_pem.as_bytes()).unwrap();
+    let ca_key = PrivatePkcs8KeyDer::from_pem_slice(pki.card_ca_key_pem.as_bytes()).unwrap();
+    let ocsp = OcspResponder::start(&ca_der, ca_key.secret_pkcs8_der()).await;
+    ocsp.revoke(&pki.card("revoked").serial);
+    let mut cards = card_settings(dir.path());
+    cards.issuers[0].revocation = revocation;
+    cards.issuers[0].ocsp_url = override_url.then(|| ocsp.url.clone());
+    let app = spawn_app_with(|s| {
+        s.server.tls_listen = Some("127.0.0.1:0".parse().unwrap());
+        s.card = cards;
+        tweak(s);
+    })
+    .await;
+    let f = Fixture {
+        app,
+        pki,
+        crl,
+        now,
+        _dir: dir,
+    };
+    OcspFixture { f, ocsp }
+}
+
+async fn ocsp_fixture() -> OcspFixture {
+    ocsp_fixture_with(RevocationCheck::Ocsp, true, |_| {}).await
+}
+
+#[tokio::test]
+async fn ocsp_a_good_card_logs_in_and_the_answer_is_cached() {
+    let OcspFixture { f, ocsp } = ocsp_fixture().await;
+    let (status, body) = present(&f, Some("professional")).await;
+    assert!((300..400).contains(&status), "{status}: {body}");
+    assert_eq!(ocsp.hits(), 1);
+    let asked = ocsp.last_request().unwrap();
+    assert_eq!(asked.serial, f.pki.card("professional").serial);
+    assert_eq!(asked.hash_oid, ocsp::SHA1);
+    assert_eq!(asked.nonce.as_ref().map(Vec::len), Some(16));
+    assert_eq!(
+        f.crl.hits(),
+        0,
+        "revocation = \"ocsp\" never fetches the CRL"
+    );
+    assert_logged(&["OCSP answer", &ocsp.url, "serial=4c0001", "status=good"]);
+    // The second login is answered from the cache.
+    let (status, _) = present(&f, Some("professional")).await;
+    assert!((300..400).contains(&status));
+    assert_eq!(ocsp.hits(), 1, "the cached answer serves the next login");
+}
+
+#[tokio::test]
+async fn ocsp_a_revoked_card_is_refused_with_its_page() {
+    let OcspFixture { f, ocsp } = ocsp_fixture().await;
+    let (status, body) = present(&f, Some("revoked")).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("card_revoked") && body.contains("revoked"),
+        "{body}"
+    );
+    assert_logged(&["card refused", "card_revoked", "OCSP", &ocsp.url]);
+    assert_logged(&["OCSP answer", &ocsp.url, "status=revoked"]);
+    // Revoked answers are cached too.
+    let (status, _) = present(&f, Some("revoked")).await;
+    assert_eq!(status, 403);
+    assert_eq!(ocsp.hits(), 1);
+}
+
+#[tokio::test]
+async fn ocsp_an_unreachable_responder_fails_closed_unless_allowed() {
+    let OcspFixture { f, ocsp } = ocsp_fixture().await;
+    ocsp.set_mode(Mode::Down);
+    let (status, body) = present(&f, Some("professional")).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("card_revocation_unknown"), "{body}");
+    assert_logged(&["no OCSP answer", &ocsp.url, "HTTP 503"]);
+    assert_logged(&["card refused", "card_revocation_unknown", &ocsp.url]);
+
+    let open = ocsp_fixture_with(RevocationCheck::Ocsp, true, |s| {
+        s.card.revocation_unknown = RevocationUnknown::Allow
+    })
+    .await;
+    open.ocsp.set_mode(Mode::Down);
+    let (status, body) = present(&open.f, Some("professional")).await;
+    assert!((300..400).contains(&status), "accepted: {status} {body}");
+    assert_logged(&[
+        "revocation status unknown; card accepted",
+        &open.ocsp.url,
+        "HTTP 503",
+    ]);
+    // Failures are not cached: the responder is asked again.
+    let _ = present(&open.f, Some("professional")).await;
+    assert_eq!(open.ocsp.hits(), 2);
+}
+
+#[tokio::test]
+async fn ocsp_answers_that_cannot_be_trusted_are_refused() {
+    let OcspFixture { f, ocsp } = ocsp_fixture().await;
+    for (mode, reason) in [
+        (
+            Mode::WrongKey,
+            "signed neither by the CA nor by a responder it authorised",
+        ),
+        (Mode::Stale, "the response is stale"),
+        (Mode::Unknown, "answered \"unknown\""),
+        (Mode::TryLater, "tryLater"),
+        (Mode::WrongNonce, "nonce is not the one we sent"),
+    ] {
+        ocsp.set_mode(mode);
+        let (status, body) = present(&f, Some("staff")).await;
+        assert_eq!(status, 503, "{mode:?}: {body}");
+        assert!(body.contains("card_revocation_unknown"), "{mode:?}: {body}");
+        assert_logged(&["no OCSP answer", &ocsp.url, "serial=4c0002", reason]);
+    }
+    assert_eq!(ocsp.hits(), 5, "no refused answer was cached");
+    ocsp.set_mode(Mode::Normal);
+    let (status, _) = present(&f, Some("staff")).await;
+    assert!((300..400).contains(&status));
+}
+
+#[tokio::test]
+async fn ocsp_a_delegated_responder_of_the_ca_is_believed() {
+    let OcspFixture { f, ocsp } = ocsp_fixture().await;
+    let (cert, key) = f.pki.ocsp_responder(f.now);
+    ocsp.set_delegate(cert, &key);
+    ocsp.set_mode(Mode::Delegated);
+    let (status, body) = present(&f, Some("operator")).await;
+    assert!((300..400).contains(&status), "{status}: {body}");
+    let (status, body) = present(&f, Some("revoked")).await;
+    assert_eq!(status, 403, "{body}");
+    assert_logged(&[
+        "OCSP answer",
+        &ocsp.url,
+        "delegated responder",
+        "Porttivahti Test OCSP Responder",
+    ]);
+}
+
+#[tokio::test]
+async fn ocsp_then_crl_falls_back_to_the_crl_when_the_responder_is_down() {
+    let OcspFixture { f, ocsp } =
+        ocsp_fixture_with(RevocationCheck::OcspThenCrl, true, |_| {}).await;
+    ocsp.set_mode(Mode::Down);
+    let (status, body) = present(&f, Some("professional")).await;
+    assert!((300..400).contains(&status), "{status}: {body}");
+    assert_eq!(f.crl.hits(), 1, "the CRL answered");
+    assert_logged(&["checking the CRL instead", &ocsp.url, "HTTP 503"]);
+    let (status, body) = present(&f, Some("revoked")).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("card_revoked"), "{body}");
+    assert_logged(&["card refused", "card_revoked", "CRL", &f.crl.url]);
+    // With the responder back, OCSP answers and the CRL is not needed.
+    ocsp.set_mode(Mode::Normal);
+    let hits = ocsp.hits();
+    let (status, _) = present(&f, Some("staff")).await;
+    assert!((300..400).contains(&status));
+    assert_eq!(ocsp.hits(), hits + 1);
+}
+
+#[tokio::test]
+async fn ocsp_the_responder_is_found_in_the_card_aia() {
+    let OcspFixture { f, ocsp } = ocsp_fixture_with(RevocationCheck::Ocsp, false, |_| {}).await;
+    let card = f.pki.card_with_ocsp(f.now, &ocsp.url);
+    let (status, body) = tls_get(f.app.tls.unwrap(), "/login/card", Some(&card)).await;
+    assert!((300..400).contains(&status), "{status}: {body}");
+    assert_eq!(ocsp.hits(), 1);
+    assert_eq!(ocsp.last_request().unwrap().serial, card.serial);
+    // A card without an AIA responder, and no ocsp_url: status unknown.
+    let (status, body) = present(&f, Some("professional")).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("card_revocation_unknown"), "{body}");
+    assert_logged(&[
+        "no OCSP answer",
+        "serial=4c0001",
+        "nor the configuration names an OCSP responder",
+    ]);
+}
+
+#[test]
+fn ocsp_settings_are_checked_at_start() {
+    let base = common::TEST_CONFIG.replace("SVC_DIGEST", &"0".repeat(64))
+        + "\n[card]\nenabled = true\ntrust_anchors = \"roots.pem\"\n\
+           [[card.issuers]]\ncertificate = \"ca.pem\"\n";
+    let parse = |extra: &str| {
+        Settings::parse(
+            &(base.clone() + extra),
+            std::path::Path::new("t"),
+            Vec::new(),
+        )
+    };
+    assert!(parse("revocation = \"ocsp_then_crl\"\nocsp_url = \"http://ocsp.example/\"\n").is_ok());
+    let err = parse("ocsp_url = \"http://ocsp.example/\"\n").unwrap_err();
+    assert!(
+        err.to_string().contains("ocsp_url is set but revocation"),
+        "{err}"
+    );
+    let err = parse("revocation = \"ocsp\"\nocsp_url = \"ldap://x\"\n").unwrap_err();
+    assert!(err.to_string().contains("card.issuers: ocsp_url"), "{err}");
+    let err = parse("revocation = \"sometimes\"\n").unwrap_err();
+    assert!(err.to_string().contains("revocation"), "{err}");
 }

@@ -59,6 +59,8 @@ fn mobile_settings(dir: &std::path::Path, mssp: &Mssp) -> MobileSettings {
             certificate: dir.join("mobile-ca.pem"),
             crl_url: None,
             card_type: None,
+            revocation: Default::default(),
+            ocsp_url: None,
         }],
         ..MobileSettings::default()
     }
@@ -580,6 +582,8 @@ async fn the_development_mssp_signs_with_the_test_certificates() {
                 certificate: "certs/test-pki/mobile-ca.pem".into(),
                 crl_url: None,
                 card_type: None,
+                revocation: Default::default(),
+                ocsp_url: None,
             }],
             // The committed CRL names the development port 8080.
             revocation_unknown: porttivahti::config::RevocationUnknown::Allow,

@@ -39,6 +39,16 @@ pub struct CardSettings {
     pub crl_fetch_timeout_secs: u64,
     /// Largest CRL accepted, in bytes.
     pub crl_max_bytes: usize,
+    /// Timeout of one OCSP request (issuers with `revocation = "ocsp"` or
+    /// `"ocsp_then_crl"`).
+    pub ocsp_timeout_secs: u64,
+    /// Longest time an OCSP answer (good or revoked) is cached, even when
+    /// its `nextUpdate` is later; also how old a response without
+    /// `nextUpdate` may be.
+    pub ocsp_cache_max_secs: u64,
+    /// Clock difference tolerated against the responder's `thisUpdate` and
+    /// `nextUpdate`.
+    pub ocsp_clock_skew_secs: u64,
     /// OID of the subject attribute that carries the professional
     /// registration number (Terhikki/Suosikki), if the certificates carry
     /// one. Unverified for DVV's profile, hence configuration.
@@ -63,6 +73,9 @@ impl Default for CardSettings {
             crl_default_lifetime_secs: 3600,
             crl_fetch_timeout_secs: 5,
             crl_max_bytes: 64 * 1024 * 1024,
+            ocsp_timeout_secs: 5,
+            ocsp_cache_max_secs: 3600,
+            ocsp_clock_skew_secs: 300,
             registration_number_attribute: None,
             proxy_header: None,
         }
@@ -81,6 +94,32 @@ pub struct CardIssuer {
     /// The card type of its cards when no policy OID tells.
     #[serde(default)]
     pub card_type: Option<CardType>,
+    /// How its cards' revocation is checked.
+    #[serde(default)]
+    pub revocation: RevocationCheck,
+    /// Where OCSP requests go; default: the card's AIA OCSP responder.
+    #[serde(default)]
+    pub ocsp_url: Option<String>,
+}
+
+/// How a CA's cards are checked for revocation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevocationCheck {
+    /// The CA's CRL only (the default).
+    #[default]
+    Crl,
+    /// OCSP only: no answer means the status is unknown.
+    Ocsp,
+    /// OCSP; when it gives no answer (unreachable, refused response,
+    /// status unknown), the CRL.
+    OcspThenCrl,
+}
+
+impl RevocationCheck {
+    pub fn uses_ocsp(self) -> bool {
+        matches!(self, RevocationCheck::Ocsp | RevocationCheck::OcspThenCrl)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -144,6 +183,26 @@ impl CardSettings {
                     "card.issuers: crl_url {u:?} must be an http(s) URL"
                 ));
             }
+            if let Some(u) = &i.ocsp_url {
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return Err(format!(
+                        "card.issuers: ocsp_url {u:?} must be an http(s) URL"
+                    ));
+                }
+                if !i.revocation.uses_ocsp() {
+                    return Err(format!(
+                        "card.issuers {}: ocsp_url is set but revocation = \"crl\"; \
+                         say revocation = \"ocsp\" or \"ocsp_then_crl\"",
+                        i.certificate.display()
+                    ));
+                }
+            }
+        }
+        if self.ocsp_timeout_secs == 0 {
+            return Err("card.ocsp_timeout_secs must be at least 1".into());
+        }
+        if self.ocsp_cache_max_secs == 0 {
+            return Err("card.ocsp_cache_max_secs must be at least 1".into());
         }
         if let Some(h) = &self.proxy_header
             && (h.is_empty()

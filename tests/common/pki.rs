@@ -670,3 +670,73 @@ impl TestMobilePki {
         }
     }
 }
+
+/// AuthorityInfoAccess with one OCSP responder (id-ad-ocsp, a URI).
+fn aia_ocsp(url: &str) -> CustomExtension {
+    let mut description = der_oid("1.3.6.1.5.5.7.48.1");
+    // accessLocation: GeneralName uniformResourceIdentifier, [6] IMPLICIT IA5String.
+    description.extend([0x86, url.len() as u8]);
+    description.extend(url.as_bytes());
+    CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], der_seq(der_seq(description)))
+}
+
+impl TestPki {
+    /// Anna Hoitaja's professional card again, with serial 4c0080 and an
+    /// AuthorityInfoAccess naming `ocsp_url` as its OCSP responder.
+    pub fn card_with_ocsp(&self, now: i64, ocsp_url: &str) -> TestCard {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut p = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, "FI");
+        dn.push(DnType::CommonName, "Hoitaja Anna 99912345A");
+        dn.push(DnType::CustomDnType(vec![2, 5, 4, 4]), "Hoitaja");
+        dn.push(DnType::CustomDnType(vec![2, 5, 4, 42]), "Anna");
+        dn.push(
+            DnType::CustomDnType(vec![2, 5, 4, 5]),
+            DnValue::PrintableString("99912345A".try_into().unwrap()),
+        );
+        p.distinguished_name = dn;
+        let serial = vec![0x4c, 0x00, 0x80];
+        p.serial_number = Some(SerialNumber::from_slice(&serial));
+        p.not_before = at(now - 30 * DAY);
+        p.not_after = at(now + 365 * DAY);
+        p.use_authority_key_identifier_extension = true;
+        p.crl_distribution_points = vec![CrlDistributionPoint {
+            uris: vec![self.crl_url.clone()],
+        }];
+        p.custom_extensions.push(policies(POLICY_PROFESSIONAL));
+        p.custom_extensions.push(aia_ocsp(ocsp_url));
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = p.signed_by(&key, &self.card_ca).unwrap();
+        let cert_pem = cert.pem();
+        TestCard {
+            name: "ocsp-aia",
+            satu: "99912345A",
+            cert_der: cert.der().to_vec(),
+            chain_pem: format!("{cert_pem}{}", self.card_ca_pem),
+            cert_pem,
+            key_pem: key.serialize_pem(),
+            key_der: key.serialize_der(),
+            serial,
+        }
+    }
+
+    /// A delegated OCSP responder of the card CA: a certificate it issued
+    /// with ExtendedKeyUsage id-kp-OCSPSigning, valid around `now`.
+    /// (certificate DER, PKCS#8 key DER).
+    pub fn ocsp_responder(&self, now: i64) -> (Vec<u8>, Vec<u8>) {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut p = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, "FI");
+        dn.push(DnType::CommonName, "Porttivahti Test OCSP Responder");
+        p.distinguished_name = dn;
+        p.not_before = at(now - DAY);
+        p.not_after = at(now + 30 * DAY);
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::OcspSigning];
+        let cert = p.signed_by(&key, &self.card_ca).unwrap();
+        (cert.der().to_vec(), key.serialize_der())
+    }
+}

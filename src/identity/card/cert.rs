@@ -1,6 +1,6 @@
 //! What a card certificate says, read with x509-parser: who (subject), by
 //! whom (issuer), until when, for what (key usage, policies), and where its
-//! revocation list is.
+//! revocation list and OCSP responder are.
 
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -35,6 +35,9 @@ pub struct CertFacts {
     pub policies: Vec<String>,
     /// http(s) URIs of the CRL distribution points.
     pub crl_urls: Vec<String>,
+    /// http(s) URIs of the OCSP responders in AuthorityInfoAccess
+    /// (access method id-ad-ocsp).
+    pub ocsp_urls: Vec<String>,
     /// KeyUsage is present and allows digitalSignature (critical or not).
     pub digital_signature: bool,
     /// ExtendedKeyUsage is present and names clientAuth.
@@ -66,6 +69,7 @@ pub fn read(der: &[u8], registration_attr: Option<&str>) -> Result<CertFacts, St
     let subject = cert.subject();
     let mut policies = Vec::new();
     let mut crl_urls = Vec::new();
+    let mut ocsp_urls = Vec::new();
     for ext in cert.extensions() {
         match ext.parsed_extension() {
             ParsedExtension::CertificatePolicies(ps) => {
@@ -81,6 +85,16 @@ pub fn read(der: &[u8], registration_attr: Option<&str>) -> Result<CertFacts, St
                                 crl_urls.push(u.to_string());
                             }
                         }
+                    }
+                }
+            }
+            ParsedExtension::AuthorityInfoAccess(aia) => {
+                for desc in aia.iter() {
+                    if desc.access_method.to_id_string() == super::ocsp::AD_OCSP
+                        && let GeneralName::URI(u) = &desc.access_location
+                        && (u.starts_with("http://") || u.starts_with("https://"))
+                    {
+                        ocsp_urls.push(u.to_string());
                     }
                 }
             }
@@ -105,6 +119,7 @@ pub fn read(der: &[u8], registration_attr: Option<&str>) -> Result<CertFacts, St
         registration_number: registration_attr.and_then(|oid| attribute(subject, oid)),
         policies,
         crl_urls,
+        ocsp_urls,
         digital_signature,
         client_auth,
     })

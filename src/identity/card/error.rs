@@ -12,8 +12,13 @@ pub enum CardError {
     Expired { not_after: i64 },
     #[error("the certificate is valid only from {not_before} (unix time)")]
     NotYetValid { not_before: i64 },
-    #[error("the certificate is revoked (serial {serial}, CRL {url})")]
-    Revoked { serial: String, url: String },
+    /// `method` is "CRL" or "OCSP"; `url` is where that answer came from.
+    #[error("the certificate is revoked (serial {serial}, {method} {url})")]
+    Revoked {
+        serial: String,
+        method: &'static str,
+        url: String,
+    },
     #[error(
         "the certificate is not issued by a configured CA (card.issuers or mobile.issuers): {0}"
     )]

@@ -5,12 +5,15 @@
 //! The chain is built and its signatures checked by rustls-webpki (which
 //! rustls uses anyway, on aws-lc-rs) against the configured trust anchors,
 //! with only the configured card CAs as intermediates. The card's own
-//! facts are read with x509-parser, and revocation lists are verified with
-//! aws-lc-rs (`crl.rs`). Nothing here knows HTTP.
+//! facts are read with x509-parser; revocation is checked per card CA with
+//! its CRL (`crl.rs`), its OCSP responder (`ocsp.rs`), or OCSP first and
+//! the CRL when OCSP gives no answer, both verified with aws-lc-rs.
 
 pub mod cert;
 pub mod crl;
+mod der;
 mod error;
+pub mod ocsp;
 mod sig;
 
 use std::path::Path;
@@ -22,11 +25,12 @@ use rustls::pki_types::{CertificateDer, TrustAnchor, UnixTime};
 
 pub use error::CardError;
 
-use crate::config::{CardSettings, RevocationUnknown};
+use crate::config::{CardSettings, RevocationCheck, RevocationUnknown};
 use crate::domain::{AuthMethod, CardType, LoA, Satu};
 use crate::identity::{Attributes, VerifiedIdentity};
 use cert::CaFacts;
 use crl::{CrlCache, CrlPolicy};
+use ocsp::{Known, OcspClient, OcspPolicy};
 
 /// Who a verified card says its holder is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +85,8 @@ struct CardCa {
     facts: CaFacts,
     crl_url: Option<String>,
     card_type: Option<CardType>,
+    revocation: RevocationCheck,
+    ocsp_url: Option<String>,
 }
 
 pub struct CardVerifier {
@@ -92,6 +98,7 @@ pub struct CardVerifier {
     issuers: Vec<CardCa>,
     intermediates: Vec<CertificateDer<'static>>,
     crls: CrlCache,
+    ocsp: OcspClient,
 }
 
 fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
@@ -132,6 +139,8 @@ impl CardVerifier {
                     facts,
                     crl_url: i.crl_url.clone(),
                     card_type: i.card_type,
+                    revocation: i.revocation,
+                    ocsp_url: i.ocsp_url.clone(),
                 });
             }
         }
@@ -148,6 +157,13 @@ impl CardVerifier {
                 crls.remember_url(n, u);
             }
         }
+        let ocsp = OcspClient::new(
+            settings.ocsp_timeout_secs,
+            OcspPolicy {
+                cache_max: settings.ocsp_cache_max_secs.max(1) as i64,
+                skew: settings.ocsp_clock_skew_secs as i64,
+            },
+        )?;
         Ok(Self {
             settings: settings.clone(),
             anchors,
@@ -155,6 +171,7 @@ impl CardVerifier {
             issuers,
             intermediates,
             crls,
+            ocsp,
         })
     }
 
@@ -334,7 +351,72 @@ impl CardVerifier {
         })
     }
 
+    /// Revocation by the CA's configured method: the CRL, OCSP, or OCSP
+    /// and the CRL when OCSP gives no answer.
     async fn check_revocation(
+        &self,
+        ca_index: usize,
+        ca: &CardCa,
+        facts: &cert::CertFacts,
+        now: i64,
+    ) -> Result<(), CardError> {
+        if !ca.revocation.uses_ocsp() {
+            return self.check_crl(ca_index, ca, facts, now).await;
+        }
+        let (url, answer) = self.ask_ocsp(ca_index, ca, facts, now).await;
+        match answer {
+            Ok(Known::Good) => Ok(()),
+            Ok(Known::Revoked { .. }) => Err(CardError::Revoked {
+                serial: facts.serial_hex(),
+                method: "OCSP",
+                url: url.unwrap_or_default(),
+            }),
+            Err(why) if ca.revocation == RevocationCheck::OcspThenCrl => {
+                tracing::warn!(
+                    url = url.as_deref().unwrap_or("-"),
+                    serial = %facts.serial_hex(),
+                    ca = %ca.facts.subject,
+                    reason = %why,
+                    "no OCSP answer; checking the CRL instead (revocation = \"ocsp_then_crl\")"
+                );
+                self.check_crl(ca_index, ca, facts, now).await
+            }
+            Err(why) => self.revocation_unknown(format!("OCSP: {why}")),
+        }
+    }
+
+    /// The OCSP status from the configured `ocsp_url` or the card's AIA
+    /// responder, with the URL asked. Every answer that is not believed is
+    /// logged here with its reason.
+    async fn ask_ocsp(
+        &self,
+        ca_index: usize,
+        ca: &CardCa,
+        facts: &cert::CertFacts,
+        now: i64,
+    ) -> (Option<String>, Result<Known, String>) {
+        let Some(url) = ca.ocsp_url.clone().or(facts.ocsp_urls.first().cloned()) else {
+            let why = "neither the card (AuthorityInfoAccess) nor the configuration names an OCSP responder";
+            tracing::warn!(serial = %facts.serial_hex(), ca = %ca.facts.subject, reason = %why, "no OCSP answer");
+            return (None, Err(why.to_string()));
+        };
+        let answer = self
+            .ocsp
+            .status(ca_index, &ca.facts, &facts.serial, &url, now)
+            .await;
+        if let Err(why) = &answer {
+            tracing::warn!(
+                url,
+                serial = %facts.serial_hex(),
+                ca = %ca.facts.subject,
+                reason = %why,
+                "no OCSP answer"
+            );
+        }
+        (Some(url), answer)
+    }
+
+    async fn check_crl(
         &self,
         ca_index: usize,
         ca: &CardCa,
@@ -356,6 +438,7 @@ impl CardVerifier {
             )),
             Ok(crl) if crl.is_revoked(&facts.serial) => Err(CardError::Revoked {
                 serial: facts.serial_hex(),
+                method: "CRL",
                 url: crl.url.clone(),
             }),
             Ok(_) => Ok(()),
@@ -429,6 +512,7 @@ mod tests {
             CardError::NotYetValid { not_before: 0 },
             CardError::Revoked {
                 serial: String::new(),
+                method: "CRL",
                 url: String::new(),
             },
             CardError::UnknownCa(String::new()),
