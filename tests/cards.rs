@@ -725,7 +725,7 @@ async fn ocsp_an_unreachable_responder_fails_closed_unless_allowed() {
     let (status, body) = present(&open.f, Some("professional")).await;
     assert!((300..400).contains(&status), "accepted: {status} {body}");
     assert_logged(&[
-        "revocation status unknown; card accepted",
+        "revocation status unknown; certificate accepted",
         &open.ocsp.url,
         "HTTP 503",
     ]);
