@@ -127,6 +127,23 @@ impl Application {
         } else {
             local.ip()
         };
+        let self_url = format!("http://{}", SocketAddr::new(self_ip, local.port()));
+        // A CRL URL that is a path is this server's (development).
+        let own = |u: &mut Option<String>| {
+            if let Some(path) = u.as_mut().filter(|p| p.starts_with('/')) {
+                *path = format!("{self_url}{path}");
+            }
+        };
+        settings
+            .card
+            .issuers
+            .iter_mut()
+            .for_each(|i| own(&mut i.crl_url));
+        settings
+            .mobile
+            .issuers
+            .iter_mut()
+            .for_each(|i| own(&mut i.crl_url));
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
             .build()
@@ -158,7 +175,6 @@ impl Application {
             crate::identity::sources::Sources::new(&settings, clock.now())
                 .map_err(StartupError::Other)?,
         );
-        let self_url = format!("http://{}", SocketAddr::new(self_ip, local.port()));
         let mandates = match &settings.suomifi_mandates {
             Some(m) => Some(
                 crate::mandates::MandateClient::new(m.resolved(&self_url), clock.clone())

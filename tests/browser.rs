@@ -188,3 +188,67 @@ networks = []
     d2.wait_for("hopo").await;
     assert!(!d2.source().await.contains("Ensimmäinen kirjautuminen"));
 }
+
+/// A tester on the shipped development configuration (what `cargo run`
+/// serves): logs in to the demo portal with a mobile certificate at the
+/// development MSSP — the waiting page's script polls until the phone has
+/// signed — registers once and sees the method in the claims; then opens
+/// the demo Kanta Ekstranet, steps up to Suomi.fi as the managing director
+/// and sees the company and the right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_demo_with_a_mobile_certificate_and_kanta_ekstranet_in_a_browser() {
+    let Some(cd) = chromedriver() else {
+        eprintln!("PORTTIVAHTI_TEST_CHROMEDRIVER is not set: browser test not run");
+        return;
+    };
+    let app = spawn_shipped().await;
+    wait_for_sources(&app).await;
+    let d = Driver::start(&cd, "fi-FI").await;
+    d.goto(&format!("{}/demo/", app.base)).await;
+    d.click("#login").await;
+    d.click("#mobile-login").await;
+    d.type_into("#phone", "040 123 4567").await;
+    d.click("form[action='/login/mobile'] button[type=submit]")
+        .await;
+    d.wait_for("id=\"event-id\"").await;
+    let event = d.text("#event-id").await;
+    assert_eq!(event.trim().chars().count(), 4, "{event}");
+    // The development MSSP's phone confirms after three seconds of its clock.
+    app.clock.advance(4);
+    d.wait_for("action=\"/register\"").await;
+    d.type_into("#email", "mervi.mobiili@example.fi").await;
+    d.type_into("#phone", "040 123 4567").await;
+    d.type_into("#municipality", "Jyväskylä").await;
+    d.click("#profession_group option[value='nurse']").await;
+    d.click("form[action='/register'] button[type=submit]")
+        .await;
+    let page = d.wait_for("id=\"id-claims\"").await;
+    assert!(page.contains("mca"), "{page}");
+    assert!(d.url().await.ends_with("/demo/"));
+
+    // Kanta Ekstranet needs a position or a mandate: the person logs in
+    // again through Suomi.fi as Rova's managing director.
+    d.goto(&format!("{}/demo/ekstranet/", app.base)).await;
+    d.click("#login").await;
+    let page = d.wait_for("id=\"denied-why\"").await;
+    assert!(page.contains("Suomi.fi-valtuus"), "{page}");
+    d.click("a.button[href^='/login?ar=']").await;
+    d.wait_for("Suomi.fi").await;
+    d.click("a[href^='/login/source/suomifi']").await;
+    d.wait_for("Teemu Toimitusjohtaja").await;
+    d.click("ul.people li:nth-child(2) button[type=submit]")
+        .await;
+    d.wait_for("action=\"/register\"").await;
+    d.type_into("#email", "teemu@rova.example.fi").await;
+    d.type_into("#phone", "040 765 4321").await;
+    d.type_into("#municipality", "Rovaniemi").await;
+    d.click("#profession_group option[value='physician']").await;
+    d.click("form[action='/register'] button[type=submit]")
+        .await;
+    let page = d.wait_for("id=\"id-claims\"").await;
+    assert!(
+        page.contains("7019376-8") && page.contains("full"),
+        "{page}"
+    );
+    assert!(d.url().await.ends_with("/demo/ekstranet/"));
+}

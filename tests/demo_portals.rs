@@ -199,6 +199,8 @@ async fn a_bank_credential_user_without_a_mandate_is_told_why() {
         "{html}"
     );
     assert!(html.contains("sote-digipalvelujen-kayttoonotto"), "{html}");
+    // And a way to log in otherwise (Suomi.fi as someone else, a card).
+    assert!(html.contains("href=\"/login?ar="), "{html}");
     // The same person reaches the professionals' section of the demo.
     let (url, page) = follow(&b, b.get("/demo/login").await).await;
     assert!(url.ends_with("/demo/"), "{url}");

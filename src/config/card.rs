@@ -137,6 +137,24 @@ pub enum RevocationUnknown {
     Allow,
 }
 
+/// A CRL URL is http(s); in development it may be a path, meaning this
+/// server itself (the demo's test PKI CRLs, whatever port it listens on).
+pub(super) fn check_crl_url(key: &str, url: &str, development: bool) -> Result<(), String> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return Ok(());
+    }
+    if url.starts_with('/') {
+        return if development {
+            Ok(())
+        } else {
+            Err(format!(
+                "{key}: crl_url {url:?} is a path on this server, which is for development only"
+            ))
+        };
+    }
+    Err(format!("{key}: crl_url {url:?} must be an http(s) URL"))
+}
+
 impl CardSettings {
     /// Cross-checks; `development` tells a development configuration.
     pub(super) fn check(&self, development: bool) -> Result<(), String> {
@@ -176,12 +194,8 @@ impl CardSettings {
             ));
         }
         for i in &self.issuers {
-            if let Some(u) = &i.crl_url
-                && !(u.starts_with("http://") || u.starts_with("https://"))
-            {
-                return Err(format!(
-                    "card.issuers: crl_url {u:?} must be an http(s) URL"
-                ));
+            if let Some(u) = &i.crl_url {
+                check_crl_url("card.issuers", u, development)?;
             }
             if let Some(u) = &i.ocsp_url {
                 if !(u.starts_with("http://") || u.starts_with("https://")) {

@@ -159,15 +159,8 @@ impl MobileSettings {
         if self.issuers.is_empty() {
             return Err("mobile.issuers must name at least one mobile certificate CA".into());
         }
-        if let Some(u) = self
-            .issuers
-            .iter()
-            .filter_map(|i| i.crl_url.as_deref())
-            .find(|u| !(u.starts_with("http://") || u.starts_with("https://")))
-        {
-            return Err(format!(
-                "mobile.issuers: crl_url {u:?} must be an http(s) URL"
-            ));
+        for u in self.issuers.iter().filter_map(|i| i.crl_url.as_deref()) {
+            super::card::check_crl_url("mobile.issuers", u, development)?;
         }
         if self.policy_oids.is_empty() {
             return Err("mobile.policy_oids must name at least one certificate policy".into());

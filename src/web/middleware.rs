@@ -69,7 +69,7 @@ pub async fn request_context(
     // A page that frames others (front-channel logout) sets its own.
     h.entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
         ));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -186,7 +186,7 @@ fn refusal(
     status: StatusCode,
 ) -> Response {
     let ct = card_texts(browser.lang);
-    page(
+    coded_page(
         app,
         browser,
         uri,
@@ -198,8 +198,10 @@ fn refusal(
     )
 }
 
+/// A refusal or error page with its stable error code and the request
+/// id, the service desk beneath (card and mobile-certificate logins).
 #[allow(clippy::too_many_arguments)]
-fn page(
+pub(crate) fn coded_page(
     app: &AppState,
     browser: &Browser,
     uri: &Uri,

@@ -590,6 +590,13 @@ async fn decide(
                 (None, Some(h)) => h,
                 (None, None) => t.denied_body,
             };
+            // Another way of logging in may bring what is missing (e.g.
+            // Suomi.fi, which brings the mandates): back to the login page
+            // for the same request.
+            let again = random_token(18);
+            app.eph
+                .put_auth_request(&again, req, app.settings.tokens.login_ttl_secs as i64)
+                .await?;
             let grant = sso::grant_of(session, req.scope.clone());
             let explanation = app
                 .policy
@@ -604,7 +611,7 @@ async fn decide(
                 show_desk: true,
                 contacts,
                 desk: Some(&app.settings.service_desk),
-                link: None,
+                link: Some((format!("/login?ar={again}"), t.denied_other_login)),
             };
             Ok(with_cookies(
                 render(&page, StatusCode::FORBIDDEN),

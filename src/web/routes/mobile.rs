@@ -27,7 +27,7 @@ use crate::web::browser::{Browser, with_cookies};
 use crate::web::error::{Localized, WebError};
 use crate::web::i18n::{Texts, texts};
 use crate::web::mobile_i18n::{MobileTexts, mobile_texts, refusal_text};
-use crate::web::pages::{LangLink, MessagePage, lang_links, login_uri, page_uri, render};
+use crate::web::pages::{LangLink, lang_links, login_uri, page_uri, render};
 
 /// The ephemeral-store kind of waiting mobile logins.
 const PENDING: &str = "mobile";
@@ -427,7 +427,7 @@ fn refusal(
     status: StatusCode,
 ) -> Response {
     let m = mobile_texts(browser.lang);
-    message(
+    super::card::coded_page(
         app,
         browser,
         &page_uri("/login/mobile", ar),
@@ -441,7 +441,7 @@ fn refusal(
 
 fn expired(app: &AppState, browser: &Browser, ar: &str) -> Response {
     let t = texts(browser.lang);
-    message(
+    super::card::coded_page(
         app,
         browser,
         &login_uri(ar),
@@ -451,30 +451,4 @@ fn expired(app: &AppState, browser: &Browser, ar: &str) -> Response {
         Some((login_uri(ar).to_string(), t.back_to_login)),
         StatusCode::BAD_REQUEST,
     )
-}
-
-#[allow(clippy::too_many_arguments)]
-fn message(
-    app: &AppState,
-    browser: &Browser,
-    uri: &Uri,
-    title: &str,
-    body: &str,
-    code: Option<&str>,
-    link: Option<(String, &str)>,
-    status: StatusCode,
-) -> Response {
-    let page = MessagePage {
-        t: texts(browser.lang),
-        langs: lang_links(uri, browser.lang),
-        title,
-        body,
-        error_code: code,
-        request_id: crate::web::middleware::current_request_id(),
-        contacts: Vec::new(),
-        show_desk: true,
-        desk: Some(&app.settings.service_desk),
-        link,
-    };
-    with_cookies(render(&page, status), browser.lang_cookie(app))
 }
