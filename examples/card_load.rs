@@ -37,6 +37,7 @@ struct Args {
     crl_entries: usize,
     seconds: u64,
     connections: usize,
+    db_connections: u32,
 }
 
 fn args() -> Args {
@@ -44,6 +45,7 @@ fn args() -> Args {
         crl_entries: 100_000,
         seconds: 10,
         connections: 32,
+        db_connections: 8,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -52,16 +54,21 @@ fn args() -> Args {
             "--crl-entries" => a.crl_entries = v,
             "--seconds" => a.seconds = v as u64,
             "--connections" => a.connections = v,
+            "--db-connections" => a.db_connections = v as u32,
             other => panic!("unknown option {other}"),
         }
     }
     a
 }
 
-/// Serves one CRL at `/card-ca.crl`.
-async fn serve_crl(crl: Vec<u8>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/card-ca.crl", listener.local_addr().unwrap());
+/// Serves one CRL at `url`'s address and `/card-ca.crl`.
+async fn serve_crl(crl: Vec<u8>, url: &str) -> String {
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/card-ca.crl")
+        .to_string();
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let url = url.to_string();
     let crl = Arc::new(crl);
     let router = axum::Router::new().route(
         "/card-ca.crl",
@@ -177,28 +184,42 @@ async fn card_login(addr: SocketAddr, config: Arc<rustls::ClientConfig>, authori
     );
 }
 
-/// In-memory TLS handshakes per second on `threads` threads: the client
-/// presents the card, the server is configured as the gateway's listener.
-fn handshake_limit(card: &pki::TestCard, hints: &[Vec<u8>], threads: usize, secs: u64) -> f64 {
+/// In-memory card logins' cryptography per second on `threads` threads:
+/// a full TLS handshake (the client presents the card, the server is
+/// configured as the gateway's listener) and the gateway's card check
+/// (chain to the anchors, key usages, the CRL probe), with no network, no
+/// HTTP and no store.
+fn crypto_limit(
+    card: &pki::TestCard,
+    cards: porttivahti::identity::card::Cards,
+    threads: usize,
+    secs: u64,
+) -> f64 {
     let server = Arc::new(
         porttivahti::web::tls::server_config(
             std::path::Path::new("certs/dev/server-chain.pem"),
             std::path::Path::new("certs/dev/server-key.pem"),
             true,
-            hints,
+            cards.hint_subjects(),
         )
         .unwrap(),
     );
     let client = client_config(card);
+    let chain = vec![CertificateDer::from(card.cert_der.clone())];
     let done = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let deadline = start + Duration::from_secs(secs);
     std::thread::scope(|s| {
         for _ in 0..threads {
             let (server, client, done) = (server.clone(), client.clone(), done.clone());
+            let (cards, chain) = (cards.clone(), chain.clone());
             s.spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
                 while Instant::now() < deadline {
                     handshake(&server, &client);
+                    rt.block_on(cards.verify(&chain, SystemClock.now())).unwrap();
                     done.fetch_add(1, Ordering::Relaxed);
                 }
             });
@@ -208,9 +229,11 @@ fn handshake_limit(card: &pki::TestCard, hints: &[Vec<u8>], threads: usize, secs
 }
 
 fn handshake(server: &Arc<rustls::ServerConfig>, client: &Arc<rustls::ClientConfig>) {
-    let mut c =
-        rustls::ClientConnection::new(client.clone(), ServerName::try_from("localhost").unwrap())
-            .unwrap();
+    let mut c = rustls::ClientConnection::new(
+        client.clone(),
+        ServerName::try_from("localhost").unwrap(),
+    )
+    .unwrap();
     let mut s = rustls::ServerConnection::new(server.clone()).unwrap();
     let mut buf = Vec::with_capacity(8192);
     while c.is_handshaking() || s.is_handshaking() {
@@ -233,17 +256,54 @@ fn handshake(server: &Arc<rustls::ServerConfig>, client: &Arc<rustls::ClientConf
     }
 }
 
+/// CPU seconds (user + system) this process's threads have used, summed
+/// by whether the thread's name starts with one of `prefixes`: (matching,
+/// others). The gateway's runtime (with the CRL server) and its SQLite
+/// workers are one side, the load generator's runtime the other.
+fn cpu_by_thread(prefixes: &[&str]) -> (f64, f64) {
+    let tick = 100.0; // USER_HZ on Linux
+    let (mut mine, mut other) = (0.0, 0.0);
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let path = task.path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+        // Fields after the ")" that ends the name: utime is the 12th, stime the 13th.
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let f: Vec<f64> = rest
+            .split_whitespace()
+            .map(|x| x.parse().unwrap_or(0.0))
+            .collect();
+        let secs = (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / tick;
+        if prefixes.iter().any(|p| comm.starts_with(p)) {
+            mine += secs;
+        } else {
+            other += secs;
+        }
+    }
+    (mine, other)
+}
+
 fn main() {
     let a = args();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    // The gateway (and the CRL server) on one runtime, the load generator
+    // on another, so that their CPU time can be told apart.
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("pv-server")
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async move {
-        let now = SystemClock.now();
-        // The CRL server's address goes into the cards, so start it with a
-        // placeholder PKI's CRL... generate the PKI first for its URL.
+    let load_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("pv-load")
+        .enable_all()
+        .build()
+        .unwrap();
+    let now = SystemClock.now();
+    let (app, pki) = server_rt.block_on(async {
+        // The CRL server's address goes into the cards: take a free port
+        // for it first.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let crl_url = format!("http://{}/card-ca.crl", listener.local_addr().unwrap());
         drop(listener);
@@ -256,13 +316,14 @@ fn main() {
             crl.len(),
             t.elapsed().as_secs_f64()
         );
-        let url = serve_crl(crl).await;
+        let url = serve_crl(crl, &crl_url).await;
         let dir = tempfile::tempdir().unwrap();
         pki.write(dir.path());
         let cards = card_settings(dir.path(), &url);
         let app = common::spawn_app_with(|s| {
             s.server.tls_listen = Some("127.0.0.1:0".parse().unwrap());
             s.card = cards;
+            s.store.max_connections = a.db_connections;
         })
         .await;
         let account_id = common::account_id(&app, "anna.hoitaja").await;
@@ -281,22 +342,27 @@ fn main() {
             )
             .await
             .unwrap();
-        let addr = app.tls.unwrap();
-        let (_, challenge) = common::pkce();
-        let authorize = common::auth_url(&app, "portal-a", "https://a.example/cb", Some(&challenge), &[]);
-        let authorize = authorize
-            .strip_prefix(&app.base)
-            .unwrap_or(&authorize)
-            .to_string();
-        let config = client_config(pki.card("professional"));
+        std::mem::forget(dir);
+        (app, pki)
+    });
+    let addr = app.tls.unwrap();
+    let (_, challenge) = common::pkce();
+    let authorize = common::auth_url(&app, "portal-a", "https://a.example/cb", Some(&challenge), &[]);
+    let authorize = authorize
+        .strip_prefix(&app.base)
+        .unwrap_or(&authorize)
+        .to_string();
+    let config = client_config(pki.card("professional"));
+    let (logins, elapsed, lat) = load_rt.block_on(async {
         // Warm up: fetches and indexes the CRL once.
         let t = Instant::now();
         card_login(addr, config.clone(), &authorize).await;
-        eprintln!("first login (CRL fetched and indexed): {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
-
+        eprintln!(
+            "first login (CRL fetched and indexed): {:.0} ms",
+            t.elapsed().as_secs_f64() * 1000.0
+        );
         let stop = Arc::new(AtomicBool::new(false));
         let count = Arc::new(AtomicU64::new(0));
-        let mut lat: Vec<Duration> = Vec::new();
         let start = Instant::now();
         let tasks: Vec<_> = (0..a.connections)
             .map(|_| {
@@ -316,26 +382,36 @@ fn main() {
             .collect();
         tokio::time::sleep(Duration::from_secs(a.seconds)).await;
         stop.store(true, Ordering::Relaxed);
+        let mut lat: Vec<Duration> = Vec::new();
         for t in tasks {
             lat.extend(t.await.unwrap());
         }
-        let elapsed = start.elapsed().as_secs_f64();
-        let logins = count.load(Ordering::Relaxed) as f64 / elapsed;
-        lat.sort();
-        let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
-        let limit = tokio::task::spawn_blocking(move || {
-            handshake_limit(pki.card("professional"), &[], threads, a.seconds)
-        })
-        .await
-        .unwrap();
-        println!(
-            "card logins: {logins:.0}/s over {} connections for {elapsed:.1} s (p50 {:.1} ms, p99 {:.1} ms), CRL {} entries",
-            a.connections,
-            p(0.5),
-            p(0.99),
-            a.crl_entries + 1
-        );
-        println!("crypto limit: {limit:.0} in-memory TLS handshakes/s (both ends, {threads} threads)");
-        println!("ratio: {:.2} of the handshake limit", logins / limit);
+        (count.load(Ordering::Relaxed), start.elapsed().as_secs_f64(), lat)
     });
+    let (server_cpu, other_cpu) = cpu_by_thread(&["pv-server", "sqlx-sqlite"]);
+    // The warm-up login is in the counts too.
+    let per_login = |cpu: f64| cpu / (logins + 1) as f64 * 1000.0;
+    let mut lat = lat;
+    lat.sort();
+    let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    let rate = logins as f64 / elapsed;
+    let cards = app.state.cards.clone().unwrap();
+    let limit = crypto_limit(pki.card("professional"), cards, threads, a.seconds);
+    println!(
+        "card logins: {rate:.0}/s over {} connections for {elapsed:.1} s (p50 {:.1} ms, p99 {:.1} ms), CRL {} entries",
+        a.connections,
+        p(0.5),
+        p(0.99),
+        a.crl_entries + 1
+    );
+    println!(
+        "CPU per login: gateway {:.2} ms, load generator {:.2} ms; the gateway alone on {threads} cores: {:.0} logins/s",
+        per_login(server_cpu),
+        per_login(other_cpu),
+        threads as f64 * 1000.0 / per_login(server_cpu)
+    );
+    println!(
+        "crypto limit: {limit:.0} card logins/s in memory (TLS handshake both ends + the card check, {threads} threads)"
+    );
+    println!("ratio: {:.2} of the crypto limit", rate / limit);
 }

@@ -159,6 +159,12 @@ impl TlsListener {
                 if tx.is_closed() {
                     break;
                 }
+                // TLS writes a response in several records: without this,
+                // Nagle's algorithm holds the last one back until the
+                // client's delayed ACK (tens of milliseconds a request).
+                if let Err(e) = stream.set_nodelay(true) {
+                    tracing::debug!(error = %e, "TLS listener: TCP_NODELAY not set");
+                }
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
