@@ -219,7 +219,8 @@ fn crypto_limit(
                     .unwrap();
                 while Instant::now() < deadline {
                     handshake(&server, &client);
-                    rt.block_on(cards.verify(&chain, SystemClock.now())).unwrap();
+                    rt.block_on(cards.verify(&chain, SystemClock.now()))
+                        .unwrap();
                     done.fetch_add(1, Ordering::Relaxed);
                 }
             });
@@ -229,11 +230,9 @@ fn crypto_limit(
 }
 
 fn handshake(server: &Arc<rustls::ServerConfig>, client: &Arc<rustls::ClientConfig>) {
-    let mut c = rustls::ClientConnection::new(
-        client.clone(),
-        ServerName::try_from("localhost").unwrap(),
-    )
-    .unwrap();
+    let mut c =
+        rustls::ClientConnection::new(client.clone(), ServerName::try_from("localhost").unwrap())
+            .unwrap();
     let mut s = rustls::ServerConnection::new(server.clone()).unwrap();
     let mut buf = Vec::with_capacity(8192);
     while c.is_handshaking() || s.is_handshaking() {
@@ -347,7 +346,13 @@ fn main() {
     });
     let addr = app.tls.unwrap();
     let (_, challenge) = common::pkce();
-    let authorize = common::auth_url(&app, "portal-a", "https://a.example/cb", Some(&challenge), &[]);
+    let authorize = common::auth_url(
+        &app,
+        "portal-a",
+        "https://a.example/cb",
+        Some(&challenge),
+        &[],
+    );
     let authorize = authorize
         .strip_prefix(&app.base)
         .unwrap_or(&authorize)
@@ -366,8 +371,12 @@ fn main() {
         let start = Instant::now();
         let tasks: Vec<_> = (0..a.connections)
             .map(|_| {
-                let (stop, count, config, authorize) =
-                    (stop.clone(), count.clone(), config.clone(), authorize.clone());
+                let (stop, count, config, authorize) = (
+                    stop.clone(),
+                    count.clone(),
+                    config.clone(),
+                    authorize.clone(),
+                );
                 tokio::spawn(async move {
                     let mut mine = Vec::new();
                     while !stop.load(Ordering::Relaxed) {
@@ -386,14 +395,19 @@ fn main() {
         for t in tasks {
             lat.extend(t.await.unwrap());
         }
-        (count.load(Ordering::Relaxed), start.elapsed().as_secs_f64(), lat)
+        (
+            count.load(Ordering::Relaxed),
+            start.elapsed().as_secs_f64(),
+            lat,
+        )
     });
     let (server_cpu, other_cpu) = cpu_by_thread(&["pv-server", "sqlx-sqlite"]);
     // The warm-up login is in the counts too.
     let per_login = |cpu: f64| cpu / (logins + 1) as f64 * 1000.0;
     let mut lat = lat;
     lat.sort();
-    let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    let p =
+        |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
     let rate = logins as f64 / elapsed;
     let cards = app.state.cards.clone().unwrap();
     let limit = crypto_limit(pki.card("professional"), cards, threads, a.seconds);

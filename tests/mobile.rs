@@ -478,6 +478,26 @@ async fn another_browser_cannot_take_over_a_waiting_login() {
 }
 
 #[tokio::test]
+async fn one_number_is_asked_only_so_often() {
+    let f = fixture().await;
+    f.mssp.answer(NUMBER, Answer::Silent);
+    // Requests for one number from several browsers (addresses alike
+    // here): after login_per_account (10) in the window, no more buzzing.
+    for i in 0..10 {
+        let b = Browser::new(&f.app);
+        let (ar, _) = authorize(&f, &b).await;
+        assert_eq!(
+            send_number(&b, &ar, NUMBER).await.status(),
+            303,
+            "request {i}"
+        );
+    }
+    let b = Browser::new(&f.app);
+    let (ar, _) = authorize(&f, &b).await;
+    assert_eq!(send_number(&b, &ar, NUMBER).await.status(), 429);
+}
+
+#[tokio::test]
 async fn cancelling_on_the_page_returns_to_the_login() {
     let f = fixture().await;
     f.mssp.answer(NUMBER, Answer::Silent);

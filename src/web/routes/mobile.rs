@@ -190,7 +190,12 @@ async fn start_inner(
     // Each request makes a phone buzz: limited per address like logins.
     let rl = &app.settings.rate_limit;
     let ip_key = format!("mobile-ip:{}", browser.ip_string().unwrap_or_default());
-    if app.eph.count(&ip_key, rl.window_secs).await? > rl.login_per_ip {
+    // ...and per number, so that nobody makes someone else's phone buzz
+    // from many addresses.
+    let number_key = format!("mobile-number:{}", hash_secret(&msisdn.to_string()));
+    if app.eph.count(&ip_key, rl.window_secs).await? > rl.login_per_ip
+        || app.eph.count(&number_key, rl.window_secs).await? > rl.login_per_account
+    {
         Metrics::inc(&app.metrics.counters.logins_rate_limited_total);
         tracing::warn!(ip = ?browser.ip, "mobile login rate limit reached");
         return Ok(form_page(
