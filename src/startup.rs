@@ -144,7 +144,7 @@ impl Application {
             .issuers
             .iter_mut()
             .for_each(|i| own(&mut i.crl_url));
-        let http = reqwest::Client::builder()
+        let http = crate::http_client_builder()
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|e| StartupError::Other(e.to_string()))?;

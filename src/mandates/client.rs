@@ -101,7 +101,7 @@ impl MandateClient {
         settings: MandateSettings,
         clock: std::sync::Arc<dyn crate::clock::Clock>,
     ) -> Result<Self, MandateError> {
-        let http = reqwest::Client::builder()
+        let http = crate::http_client_builder()
             .timeout(Duration::from_millis(settings.timeout_ms.max(1)))
             .build()
             .map_err(|e| MandateError::Unreachable(e.to_string()))?;
@@ -126,7 +126,7 @@ impl MandateClient {
             .header(AUTH_HEADER, header)
             .send()
             .await
-            .map_err(|e| MandateError::Unreachable(e.to_string()))?;
+            .map_err(|e| MandateError::Unreachable(crate::error_chain(&e)))?;
         if !r.status().is_success() {
             return Err(MandateError::Status(r.status().as_u16()));
         }

@@ -134,7 +134,7 @@ impl Verifier {
     /// A verifier that fetches the JWKS from `url` now and again when it
     /// meets an unknown key id.
     pub async fn fetching(cfg: VerifierConfig, url: &str) -> Result<Self, VerifyError> {
-        let http = reqwest::Client::builder()
+        let http = crate::http_client_builder()
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| VerifyError::Fetch(e.to_string()))?;
@@ -277,7 +277,13 @@ async fn fetch(http: &reqwest::Client, url: &str) -> Result<JwkSet, VerifyError>
 /// Reads a JWKS from a file or fetches it from an `http(s)://` URL.
 pub async fn load_jwks(source: &str) -> Result<JwkSet, VerifyError> {
     if source.starts_with("http://") || source.starts_with("https://") {
-        fetch(&reqwest::Client::new(), source).await
+        fetch(
+            &crate::http_client_builder()
+                .build()
+                .map_err(|e| VerifyError::Fetch(e.to_string()))?,
+            source,
+        )
+        .await
     } else {
         let text = std::fs::read_to_string(source)
             .map_err(|e| VerifyError::Fetch(format!("{source}: {e}")))?;

@@ -259,7 +259,7 @@ impl CrlCache {
 
 /// The timeout of CRL fetches.
 pub fn http_client(timeout_secs: u64) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
+    crate::http_client_builder()
         .timeout(Duration::from_secs(timeout_secs.max(1)))
         .build()
         .map_err(|e| e.to_string())

@@ -184,7 +184,7 @@ pub struct OcspClient {
 
 impl OcspClient {
     pub fn new(timeout_secs: u64, policy: OcspPolicy) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
+        let http = crate::http_client_builder()
             .timeout(Duration::from_secs(timeout_secs.max(1)))
             .build()
             .map_err(|e| e.to_string())?;

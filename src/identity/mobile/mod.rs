@@ -115,7 +115,7 @@ impl MobileLogin {
     pub fn new(settings: &MobileSettings) -> Result<Self, String> {
         let certificates = CardVerifier::new(&settings.certificate_settings())
             .map_err(|e| e.replace("card.", "mobile."))?;
-        let http = reqwest::Client::builder()
+        let http = crate::http_client_builder()
             .timeout(Duration::from_secs(settings.request_timeout_secs.max(1)))
             .build()
             .map_err(|e| e.to_string())?;
