@@ -39,7 +39,11 @@ async fn send(
                 None => req,
             }
         }
-        Auth::Bearer(t) => reqwest::Client::new().request(method, url).bearer_auth(t),
+        Auth::Bearer(t) => porttivahti::http_client_builder()
+            .build()
+            .unwrap()
+            .request(method, url)
+            .bearer_auth(t),
     };
     let req = match body {
         Some(b) => req.json(&b),
@@ -75,7 +79,9 @@ async fn csrf_token(app: &TestApp, b: &Browser) -> String {
 }
 
 async fn token(app: &TestApp, client: &str, secret: &str) -> String {
-    let r: Value = reqwest::Client::new()
+    let r: Value = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!("{}/token", app.base))
         .basic_auth(client, Some(secret))
         .form(&[("grant_type", "client_credentials")])

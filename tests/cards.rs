@@ -537,7 +537,7 @@ fn escaped(pem: &str) -> String {
 #[tokio::test]
 async fn a_trusted_proxy_may_pass_the_certificate_in_a_header() {
     let f = fixture_with(|s| s.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
-    let http = reqwest::Client::builder()
+    let http = porttivahti::http_client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
@@ -568,7 +568,9 @@ async fn a_trusted_proxy_may_pass_the_certificate_in_a_header() {
 #[tokio::test]
 async fn the_certificate_header_is_refused_from_anyone_else() {
     let f = fixture().await;
-    let r = reqwest::Client::new()
+    let r = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .get(format!("{}/login/card", f.app.base))
         .header(
             "x-ssl-client-cert",

@@ -10,7 +10,9 @@ use serde_json::Value;
 const A: (&str, &str) = ("portal-a", "secret-a-0123456789");
 
 async fn post(app: &TestApp, path: &str, who: (&str, &str), token: &str) -> reqwest::Response {
-    reqwest::Client::new()
+    porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!("{}{path}", app.base))
         .basic_auth(who.0, Some(who.1))
         .form(&[("token", token)])
@@ -69,7 +71,9 @@ async fn an_access_token_is_active_until_revoked() {
         introspect(&app, A, at).await,
         serde_json::json!({"active": false})
     );
-    let u = reqwest::Client::new()
+    let u = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .get(format!("{}/userinfo", app.base))
         .bearer_auth(at)
         .send()
@@ -130,14 +134,18 @@ async fn only_authenticated_confidential_clients_may_ask() {
         assert_eq!(r.status(), 401, "{path}");
         assert!(r.headers().contains_key("www-authenticate"));
         // A public client has no secret to prove itself with.
-        let r = reqwest::Client::new()
+        let r = porttivahti::http_client_builder()
+            .build()
+            .unwrap()
             .post(format!("{}{path}", app.base))
             .form(&[("token", at), ("client_id", "portal-b")])
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 401, "{path}");
-        let r = reqwest::Client::new()
+        let r = porttivahti::http_client_builder()
+            .build()
+            .unwrap()
             .post(format!("{}{path}", app.base))
             .basic_auth(A.0, Some(A.1))
             .form(&[("token_type_hint", "access_token")])
@@ -147,7 +155,9 @@ async fn only_authenticated_confidential_clients_may_ask() {
         assert_eq!(r.status(), 400, "{path} without a token");
     }
     // Form authentication works as at the token endpoint.
-    let r = reqwest::Client::new()
+    let r = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!("{}/introspect", app.base))
         .form(&[("token", at), ("client_id", A.0), ("client_secret", A.1)])
         .send()
@@ -193,7 +203,9 @@ async fn garbage_expired_and_logged_out_tokens_are_inactive() {
 #[tokio::test]
 async fn a_service_token_is_introspected_by_its_audience() {
     let app = spawn_app().await;
-    let r = reqwest::Client::new()
+    let r = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!("{}/token", app.base))
         .basic_auth("svc", Some(SVC_SECRET))
         .form(&[("grant_type", "client_credentials")])

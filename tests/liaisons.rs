@@ -10,7 +10,10 @@ use porttivahti::store::AuditEvent;
 
 /// `GET path` with no cookies; the status, `Cache-Control` and the page.
 async fn get(app: &TestApp, path: &str, accept_language: Option<&str>) -> (u16, String, String) {
-    let mut req = reqwest::Client::new().get(format!("{}{}", app.base, path));
+    let mut req = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
+        .get(format!("{}{}", app.base, path));
     if let Some(l) = accept_language {
         req = req.header("accept-language", l);
     }
@@ -215,7 +218,9 @@ async fn the_page_is_in_swedish_and_english_too() {
     );
 
     // From the browser's language: cacheable, and it varies by it.
-    let r = reqwest::Client::new()
+    let r = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .get(format!("{}/liaisons?q=zzz", app.base))
         .header("accept-language", "sv-FI,sv;q=0.9")
         .send()

@@ -401,7 +401,9 @@ async fn https_deployment_uses_host_cookies_and_hsts() {
     let app = spawn_app_with(|s| s.server.public_url = "https://sso.example.fi".into()).await;
     // The public URL is https, but the test talks plain HTTP to the node
     // (as a TLS-terminating proxy would).
-    let r = reqwest::Client::new()
+    let r = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .get(format!("{}/login", app.base))
         .send()
         .await

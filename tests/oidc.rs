@@ -12,7 +12,7 @@ use openidconnect::{
 };
 
 fn rp_http() -> openidconnect::reqwest::Client {
-    openidconnect::reqwest::Client::builder()
+    porttivahti::http_client_builder()
         .redirect(openidconnect::reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -94,7 +94,9 @@ async fn portal_logs_a_person_in_and_validates_every_token() {
     assert_eq!(at_claims["sub"], sub.as_str());
 
     // Userinfo answers for the same person.
-    let ui: serde_json::Value = reqwest::Client::new()
+    let ui: serde_json::Value = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .get(format!("{}/userinfo", app.base))
         .bearer_auth(&at)
         .send()
@@ -290,7 +292,9 @@ async fn logout_ends_the_session_for_every_portal() {
             .status(),
         400
     );
-    let ui = reqwest::Client::new()
+    let ui = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .get(format!("{}/userinfo", app.base))
         .bearer_auth(access)
         .send()
@@ -305,7 +309,7 @@ async fn logout_by_hint_from_elsewhere_ends_the_browser_session_too() {
     let b = Browser::new(&app);
     let (t, ch) = login_at_portal_a(&app, &b).await;
     // The portal's back end (no browser cookie) ends the session.
-    let r = reqwest::Client::builder()
+    let r = porttivahti::http_client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -573,7 +577,9 @@ async fn a_reused_code_revokes_what_it_issued() {
     let cb = "https://a.example/cb";
     let code = code_for(&app, &b, "portal-a", cb, &ch).await;
     // client_secret_post works as well as Basic.
-    let first: serde_json::Value = reqwest::Client::new()
+    let first: serde_json::Value = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!("{}/token", app.base))
         .form(&[
             ("grant_type", "authorization_code"),
@@ -610,7 +616,9 @@ async fn a_reused_code_revokes_what_it_issued() {
         400,
         "refresh family revoked"
     );
-    let ui = reqwest::Client::new()
+    let ui = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .get(format!("{}/userinfo", app.base))
         .bearer_auth(at)
         .send()
@@ -641,7 +649,9 @@ async fn tampered_and_foreign_tokens_are_refused() {
     let userinfo = |tok: String| {
         let base = app.base.clone();
         async move {
-            reqwest::Client::new()
+            porttivahti::http_client_builder()
+                .build()
+                .unwrap()
                 .get(format!("{base}/userinfo"))
                 .bearer_auth(tok)
                 .send()
@@ -691,7 +701,9 @@ async fn tampered_and_foreign_tokens_are_refused() {
 #[tokio::test]
 async fn service_clients_get_access_tokens_by_client_credentials() {
     let app = spawn_app().await;
-    let r: serde_json::Value = reqwest::Client::new()
+    let r: serde_json::Value = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!("{}/token", app.base))
         .basic_auth("svc", Some(SVC_SECRET))
         .form(&[("grant_type", "client_credentials"), ("scope", "hopo.read")])
@@ -709,7 +721,9 @@ async fn service_clients_get_access_tokens_by_client_credentials() {
         (Some("svc"), Some("hopo-api"), Some("hopo.read"))
     );
     // A client without the grant, and a wrong secret.
-    let r = reqwest::Client::new()
+    let r = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!("{}/token", app.base))
         .basic_auth("portal-a", Some("secret-a-0123456789"))
         .form(&[("grant_type", "client_credentials")])
@@ -720,7 +734,9 @@ async fn service_clients_get_access_tokens_by_client_credentials() {
         r.json::<serde_json::Value>().await.unwrap()["error"],
         "unauthorized_client"
     );
-    let r = reqwest::Client::new()
+    let r = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!("{}/token", app.base))
         .basic_auth("svc", Some("not-the-secret"))
         .form(&[("grant_type", "client_credentials")])
@@ -728,7 +744,9 @@ async fn service_clients_get_access_tokens_by_client_credentials() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    let r = reqwest::Client::new()
+    let r = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!("{}/token", app.base))
         .basic_auth("svc", Some(SVC_SECRET))
         .form(&[("grant_type", "password")])
@@ -740,7 +758,9 @@ async fn service_clients_get_access_tokens_by_client_credentials() {
         "unsupported_grant_type"
     );
     // A service client cannot redeem codes.
-    let r = reqwest::Client::new()
+    let r = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!("{}/token", app.base))
         .basic_auth("svc", Some(SVC_SECRET))
         .form(&[

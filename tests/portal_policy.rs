@@ -104,7 +104,7 @@ async fn suomifi_browser(
         &app.base.parse().unwrap(),
     );
     let b = Browser {
-        http: reqwest::Client::builder()
+        http: porttivahti::http_client_builder()
             .cookie_provider(jar)
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -262,7 +262,9 @@ async fn a_managing_director_reaches_ekstranet_for_that_company_only() {
         )
     );
     // Userinfo still finds the person behind the pairwise subject.
-    let u: serde_json::Value = reqwest::Client::new()
+    let u: serde_json::Value = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .get(format!("{}/userinfo", app.base))
         .bearer_auth(t["access_token"].as_str().unwrap())
         .send()

@@ -95,7 +95,12 @@ impl Cluster {
         };
         let started = Instant::now();
         loop {
-            if let Ok(r) = reqwest::get(format!("{}/readyz", node.base)).await
+            if let Ok(r) = porttivahti::http_client_builder()
+                .build()
+                .unwrap()
+                .get(format!("{}/readyz", node.base))
+                .send()
+                .await
                 && r.status() == 200
             {
                 return node;
@@ -111,7 +116,7 @@ impl Cluster {
 
 fn browser(base: &str) -> Browser {
     Browser {
-        http: reqwest::Client::builder()
+        http: porttivahti::http_client_builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -142,7 +147,9 @@ fn authorize(
 }
 
 async fn token(base: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
-    let r = reqwest::Client::new()
+    let r = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!("{base}/token"))
         .basic_auth("portal-a", Some("secret-a-0123456789"))
         .form(form)
@@ -153,7 +160,9 @@ async fn token(base: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
 }
 
 async fn cc_kid(base: &str) -> String {
-    let r: serde_json::Value = reqwest::Client::new()
+    let r: serde_json::Value = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!("{base}/token"))
         .basic_auth("svc", Some(SVC_SECRET))
         .form(&[("grant_type", "client_credentials")])
@@ -285,7 +294,9 @@ async fn two_nodes_serve_one_region_together() {
         query_param(&location(&r), "error").as_deref(),
         Some("login_required")
     );
-    let ui = reqwest::Client::new()
+    let ui = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .get(format!("{}/userinfo", a.base))
         .bearer_auth(t1["access_token"].as_str().unwrap())
         .send()
@@ -531,7 +542,9 @@ async fn store_outages_give_clear_errors_and_the_node_recovers() {
             "no internals: {text}"
         );
         // Portals get a standard OAuth error.
-        let r = reqwest::Client::new()
+        let r = porttivahti::http_client_builder()
+            .build()
+            .unwrap()
             .post(format!("{}/token", app.base))
             .basic_auth("portal-a", Some("secret-a-0123456789"))
             .form(&[("grant_type", "refresh_token"), ("refresh_token", "x.y")])

@@ -161,7 +161,7 @@ async fn the_layer_lets_through_only_tokens_for_its_portal() {
     )
     .await;
     let token = anna_token(&app).await;
-    let http = reqwest::Client::new();
+    let http = porttivahti::http_client_builder().build().unwrap();
     let r = http
         .get(format!("{hopo}/api"))
         .bearer_auth(&token)

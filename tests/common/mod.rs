@@ -285,7 +285,7 @@ pub fn hidden(html: &str, name: &str) -> String {
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
         Self {
-            http: reqwest::Client::builder()
+            http: porttivahti::http_client_builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -400,7 +400,10 @@ pub async fn exchange(
     if let Some(v) = verifier {
         form.push(("code_verifier", v));
     }
-    let req = reqwest::Client::new().post(format!("{}/token", app.base));
+    let req = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
+        .post(format!("{}/token", app.base));
     let req = match secret {
         Some(s) => req.basic_auth(client, Some(s)),
         None => {
@@ -412,7 +415,9 @@ pub async fn exchange(
 }
 
 pub async fn refresh(app: &TestApp, client: &str, secret: &str, token: &str) -> reqwest::Response {
-    reqwest::Client::new()
+    porttivahti::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!("{}/token", app.base))
         .basic_auth(client, Some(secret))
         .form(&[("grant_type", "refresh_token"), ("refresh_token", token)])
@@ -514,7 +519,7 @@ pub async fn strong_browser(app: &TestApp, username: &str) -> Browser {
         &app.base.parse().unwrap(),
     );
     Browser {
-        http: reqwest::Client::builder()
+        http: porttivahti::http_client_builder()
             .cookie_provider(jar)
             .redirect(reqwest::redirect::Policy::none())
             .build()

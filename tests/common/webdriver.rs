@@ -44,7 +44,7 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {chromedriver}: {e}"));
-        let http = reqwest::Client::new();
+        let http = porttivahti::http_client_builder().build().unwrap();
         let base = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
         while http.get(format!("{base}/status")).send().await.is_err() {
