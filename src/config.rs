@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::domain::{AuthMethod, BusinessId, CardType, LoA, Network, OrgKind, OrgOid, Right, Role};
+use crate::domain::{BusinessId, Network, OrgKind, OrgOid, Role};
 
 mod relying;
 
@@ -20,6 +20,12 @@ pub use card::{CardIssuer, CardSettings, CardTypeRule, RevocationCheck, Revocati
 
 mod mobile;
 pub use mobile::{FICOM_SIGNATURE_PROFILE, MobileSettings};
+
+mod demo;
+pub use demo::{DemoPortalSettings, DemoSettings, DemoSlot};
+
+mod portals;
+pub use portals::{AccessRule, PortalSettings};
 
 /// A dotted OID such as `1.2.246.277.1.11`.
 pub(crate) fn oid_ok(o: &str) -> bool {
@@ -353,96 +359,6 @@ pub struct ServiceDesk {
     pub phone: Option<String>,
 }
 
-/// A portal: something a person may or may not reach.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PortalSettings {
-    pub id: String,
-    pub name: String,
-    /// Any one rule that holds grants access.
-    #[serde(default)]
-    pub access: Vec<AccessRule>,
-    /// The person claims the portal receives (absent: all of them).
-    #[serde(default)]
-    pub claims: Option<Vec<String>>,
-    /// A person who may act for several organisations here picks one
-    /// before going on (Kanta Ekstranet).
-    #[serde(default)]
-    pub choose_organisation: bool,
-    /// What the refusal page tells a person who may not reach the portal
-    /// (how to get access), in Finnish; `_sv`/`_en` default to it.
-    #[serde(default)]
-    pub denied_help: Option<String>,
-    #[serde(default)]
-    pub denied_help_sv: Option<String>,
-    #[serde(default)]
-    pub denied_help_en: Option<String>,
-}
-
-impl PortalSettings {
-    /// `denied_help` in `lang`, falling back to Finnish.
-    pub fn denied_help_in(&self, lang: crate::domain::Lang) -> Option<&str> {
-        use crate::domain::Lang;
-        let own = match lang {
-            Lang::Fi => None,
-            Lang::Sv => self.denied_help_sv.as_deref(),
-            Lang::En => self.denied_help_en.as_deref(),
-        };
-        own.or(self.denied_help.as_deref())
-    }
-}
-
-/// One access rule; every condition it names must hold.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct AccessRule {
-    /// The account has a membership in one of these networks.
-    #[serde(default)]
-    pub networks: Vec<Network>,
-    /// The session was authenticated by one of these sources.
-    #[serde(default)]
-    pub sources: Vec<String>,
-    /// The session used one of these methods.
-    #[serde(default)]
-    pub methods: Vec<AuthMethod>,
-    /// The session's level of assurance is at least this.
-    #[serde(default)]
-    pub min_loa: Option<LoA>,
-    /// The account belongs to an organisation of one of these kinds.
-    #[serde(default)]
-    pub org_kinds: Vec<OrgKind>,
-    /// The person reaches one of these other portals.
-    #[serde(default)]
-    pub via_portals: Vec<String>,
-    /// The session was a login with one of these certificate cards.
-    #[serde(default)]
-    pub card_types: Vec<CardType>,
-    /// The person's profile names one of these profession groups.
-    #[serde(default)]
-    pub profession_groups: Vec<String>,
-    /// For some organisation, the person holds one of these trade-register
-    /// positions (ELI, TJ, TJS, VTJ, …); the rule then holds for those
-    /// organisations.
-    #[serde(default)]
-    pub positions: Vec<String>,
-    /// For some organisation, the person holds one of these Suomi.fi
-    /// mandates (codes as the e-Authorizations service names them).
-    #[serde(default)]
-    pub mandates: Vec<String>,
-    /// What the rule gives for each such organisation (default `full`).
-    #[serde(default)]
-    pub right: Option<Right>,
-    /// At least one of these nested rules holds too.
-    #[serde(default)]
-    pub any: Vec<AccessRule>,
-    /// Every one of these nested rules holds too.
-    #[serde(default)]
-    pub all: Vec<AccessRule>,
-    /// A label for `policy explain` and the operator page.
-    #[serde(default)]
-    pub label: Option<String>,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSettings {
@@ -577,77 +493,6 @@ pub struct SeedAccount {
 
 fn default_role() -> Role {
     Role::Member
-}
-
-/// The demo portal page: a real OIDC client of the gateway, served under
-/// `/demo/` only when enabled (development configuration).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DemoSettings {
-    #[serde(default)]
-    pub enabled: bool,
-    /// The registered client the demo page uses.
-    #[serde(default)]
-    pub client_id: String,
-    #[serde(default)]
-    pub client_secret: Secret,
-    /// Further demo portals, each a client of its own under
-    /// `/demo/{path}/` (e.g. Kanta Ekstranet), so single sign-on and the
-    /// back-channel logout between portals can be tried.
-    #[serde(default)]
-    pub portals: Vec<DemoPortalSettings>,
-}
-
-/// One further demo portal.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DemoPortalSettings {
-    /// The path segment under `/demo/`: lowercase letters, digits, `-`.
-    pub path: String,
-    pub client_id: String,
-    pub client_secret: Secret,
-}
-
-/// A demo portal as served: `path` is empty for the first one (`/demo/`).
-#[derive(Debug, Clone)]
-pub struct DemoSlot {
-    pub path: String,
-    pub client_id: String,
-    pub client_secret: Secret,
-}
-
-impl DemoSlot {
-    /// `/demo/` or `/demo/{path}/`.
-    pub fn base(&self) -> String {
-        if self.path.is_empty() {
-            "/demo/".into()
-        } else {
-            format!("/demo/{}/", self.path)
-        }
-    }
-}
-
-impl DemoSettings {
-    /// Every demo portal, the first one (`client_id`) first.
-    pub fn slots(&self) -> Vec<DemoSlot> {
-        let first = DemoSlot {
-            path: String::new(),
-            client_id: self.client_id.clone(),
-            client_secret: self.client_secret.clone(),
-        };
-        std::iter::once(first)
-            .chain(self.portals.iter().map(|p| DemoSlot {
-                path: p.path.clone(),
-                client_id: p.client_id.clone(),
-                client_secret: p.client_secret.clone(),
-            }))
-            .collect()
-    }
-
-    /// The demo portal under `path` (empty: the first).
-    pub fn slot(&self, path: &str) -> Option<DemoSlot> {
-        self.slots().into_iter().find(|s| s.path == path)
-    }
 }
 
 impl Settings {
@@ -876,65 +721,6 @@ impl Settings {
         }
         if self.password.lock_after_failures == 0 {
             return bad("password.lock_after_failures must be at least 1".into());
-        }
-        Ok(())
-    }
-}
-
-impl Settings {
-    /// The demo portals: distinct paths that cannot shadow the demo's own
-    /// routes, each a confidential code-flow client whose secret is given.
-    fn check_demo(&self) -> Result<(), String> {
-        let mut seen: HashSet<String> = HashSet::new();
-        for slot in self.demo.slots() {
-            let key = if slot.path.is_empty() {
-                "demo.client_id".to_string()
-            } else {
-                format!("demo.portals {:?}", slot.path)
-            };
-            if !slot.path.is_empty()
-                && (!slot
-                    .path
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                    || [
-                        "login",
-                        "logout",
-                        "callback",
-                        "backchannel-logout",
-                        "test-pki",
-                    ]
-                    .contains(&slot.path.as_str()))
-            {
-                return Err(format!(
-                    "{key}: path must be lowercase letters, digits and -, and not one of the \
-                     demo's own routes"
-                ));
-            }
-            if !seen.insert(slot.path.clone()) {
-                return Err(format!("{key}: the path is used twice"));
-            }
-            let Some(c) = self.clients.iter().find(|c| c.client_id == slot.client_id) else {
-                return Err(format!(
-                    "{key}: client {:?} is not a configured client",
-                    slot.client_id
-                ));
-            };
-            let secret_ok = match (&c.secret, &c.secret_sha256) {
-                (Some(s), _) => s == &slot.client_secret,
-                (None, Some(h)) => {
-                    crate::tokens::hex(&crate::tokens::sha256(slot.client_secret.expose()))
-                        == h.to_ascii_lowercase()
-                }
-                (None, None) => false,
-            };
-            if !secret_ok || !c.grant_types.contains(&GrantType::AuthorizationCode) {
-                return Err(format!(
-                    "{key}: client {:?} must be confidential, allow authorization_code, and \
-                     the demo's client_secret must be its secret",
-                    c.client_id
-                ));
-            }
         }
         Ok(())
     }
