@@ -15,11 +15,10 @@ use super::external::{ExternalLogin, complete_login};
 use super::login::ArQuery;
 use crate::app::{AppState, SharedState};
 use crate::identity::card::{CardError, CardIdentity, cert_from_escaped_pem};
-use crate::web::browser::{Browser, with_cookies};
+use crate::web::browser::Browser;
 use crate::web::card_i18n::{card_texts, refusal_text};
 use crate::web::error::{Localized, WebError};
-use crate::web::i18n::texts;
-use crate::web::pages::{MessagePage, lang_links, login_uri, render};
+use crate::web::pages::login_uri;
 use crate::web::tls::PeerCertificates;
 
 /// Where the chain came from, or why it was refused before verifying.
@@ -186,7 +185,7 @@ fn refusal(
     status: StatusCode,
 ) -> Response {
     let ct = card_texts(browser.lang);
-    coded_page(
+    super::login::coded_message(
         app,
         browser,
         uri,
@@ -196,35 +195,6 @@ fn refusal(
         Some((login_uri(ar).to_string(), ct.try_other_method)),
         status,
     )
-}
-
-/// A refusal or error page with its stable error code and the request
-/// id, the service desk beneath (card and mobile-certificate logins).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn coded_page(
-    app: &AppState,
-    browser: &Browser,
-    uri: &Uri,
-    title: &str,
-    body: &str,
-    code: Option<&str>,
-    link: Option<(String, &str)>,
-    status: StatusCode,
-) -> Response {
-    let t = texts(browser.lang);
-    let page = MessagePage {
-        t,
-        langs: lang_links(uri, browser.lang),
-        title,
-        body,
-        error_code: code,
-        request_id: crate::web::middleware::current_request_id(),
-        contacts: Vec::new(),
-        show_desk: true,
-        desk: Some(&app.settings.service_desk),
-        link,
-    };
-    with_cookies(render(&page, status), browser.lang_cookie(app))
 }
 
 /// The development test PKI's CRL (`certs/test-pki/card-ca.crl`, made by

@@ -133,6 +133,31 @@ pub async fn register(
         .into_response()
 }
 
+/// The test person of `session_id`'s authorities that `keep` selects, each
+/// as `shape` writes it, after the header and session checks.
+async fn answer(
+    app: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    session_id: &str,
+    keep: impl Fn(&DevAuthority) -> bool,
+    shape: impl Fn(&DevAuthority) -> serde_json::Value,
+) -> Response {
+    if let Err(r) = authorised(app, uri, headers) {
+        return r.into_response();
+    }
+    let national_id = match national_id_of(app, session_id).await {
+        Ok(h) => h,
+        Err(r) => return r.into_response(),
+    };
+    let orgs: Vec<_> = AUTHORITIES
+        .iter()
+        .filter(|a| a.national_id == national_id && keep(a))
+        .map(shape)
+        .collect();
+    axum::Json(orgs).into_response()
+}
+
 /// `GET /dev-mandates/service/ypa/api/organizationRoles/{sessionId}`
 pub async fn organisation_roles(
     State(app): State<SharedState>,
@@ -140,19 +165,15 @@ pub async fn organisation_roles(
     headers: HeaderMap,
     Path(session_id): Path<String>,
 ) -> Response {
-    if let Err(r) = authorised(&app, &uri, &headers) {
-        return r.into_response();
-    }
-    let national_id = match national_id_of(&app, &session_id).await {
-        Ok(h) => h,
-        Err(r) => return r.into_response(),
-    };
-    let orgs: Vec<_> = AUTHORITIES
-        .iter()
-        .filter(|a| a.national_id == national_id && !a.roles.is_empty())
-        .map(|a| json!({"name": a.name, "identifier": a.business_id, "complete": true, "roles": a.roles}))
-        .collect();
-    axum::Json(orgs).into_response()
+    answer(
+        &app,
+        &uri,
+        &headers,
+        &session_id,
+        |a| !a.roles.is_empty(),
+        |a| json!({"name": a.name, "identifier": a.business_id, "complete": true, "roles": a.roles}),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -168,18 +189,14 @@ pub async fn organisations(
     Path(session_id): Path<String>,
     Query(q): Query<Issues>,
 ) -> Response {
-    if let Err(r) = authorised(&app, &uri, &headers) {
-        return r.into_response();
-    }
-    let national_id = match national_id_of(&app, &session_id).await {
-        Ok(h) => h,
-        Err(r) => return r.into_response(),
-    };
     let issue = q.issues.unwrap_or_default();
-    let orgs: Vec<_> = AUTHORITIES
-        .iter()
-        .filter(|a| a.national_id == national_id && a.mandates.contains(&issue.as_str()))
-        .map(|a| json!({"name": a.name, "identifier": a.business_id}))
-        .collect();
-    axum::Json(orgs).into_response()
+    answer(
+        &app,
+        &uri,
+        &headers,
+        &session_id,
+        |a| a.mandates.contains(&issue.as_str()),
+        |a| json!({"name": a.name, "identifier": a.business_id}),
+    )
+    .await
 }

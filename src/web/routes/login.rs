@@ -146,6 +146,35 @@ pub(crate) fn message(
     with_cookies(render(&page, status), browser.lang_cookie(app))
 }
 
+/// A refusal or error page with its stable error code and the request
+/// id, the service desk beneath (card and mobile-certificate logins).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn coded_message(
+    app: &AppState,
+    browser: &Browser,
+    uri: &Uri,
+    title: &str,
+    body: &str,
+    code: Option<&str>,
+    link: Option<(String, &str)>,
+    status: StatusCode,
+) -> Response {
+    let t = texts(browser.lang);
+    let page = MessagePage {
+        t,
+        langs: lang_links(uri, browser.lang),
+        title,
+        body,
+        error_code: code,
+        request_id: crate::web::middleware::current_request_id(),
+        contacts: Vec::new(),
+        show_desk: true,
+        desk: Some(&app.settings.service_desk),
+        link,
+    };
+    with_cookies(render(&page, status), browser.lang_cookie(app))
+}
+
 /// The login-expired page: with a way back to the login.
 fn expired(app: &AppState, browser: &Browser, uri: &Uri) -> Response {
     let t = texts(browser.lang);

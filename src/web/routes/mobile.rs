@@ -432,7 +432,7 @@ fn refusal(
     status: StatusCode,
 ) -> Response {
     let m = mobile_texts(browser.lang);
-    super::card::coded_page(
+    super::login::coded_message(
         app,
         browser,
         &page_uri("/login/mobile", ar),
@@ -446,7 +446,7 @@ fn refusal(
 
 fn expired(app: &AppState, browser: &Browser, ar: &str) -> Response {
     let t = texts(browser.lang);
-    super::card::coded_page(
+    super::login::coded_message(
         app,
         browser,
         &login_uri(ar),
