@@ -412,6 +412,50 @@ async fn a_substitute_card_is_valid_only_as_issued() {
     ));
 }
 
+/// Once a chain through the card CA has verified, its later cards are
+/// checked against the CA alone (one signature fewer a login): a card of
+/// an impostor CA with the same name is still refused, before and after,
+/// and once the CA itself has expired, so is a card that outlives it.
+#[tokio::test]
+async fn the_card_ca_shortcut_checks_what_the_whole_chain_did() {
+    let f = fixture().await;
+    let cards = f.app.state.cards.as_ref().unwrap();
+    let der = |c: &TestCard| [CertificateDer::from(c.cert_der.clone())];
+    let (impostor, impostor_ca) = f.pki.impostor_card(f.now);
+    let impostor_chain = [
+        CertificateDer::from(impostor.cert_der.clone()),
+        rustls::pki_types::pem::PemObject::from_pem_slice(impostor_ca.as_bytes()).unwrap(),
+    ];
+    let before = cards.verify(&impostor_chain, f.now).await.unwrap_err();
+    assert!(
+        matches!(before, CardError::Invalid(_) | CardError::UnknownCa(_)),
+        "{before:?}"
+    );
+    // A card that outlives its CA (which ends ten years from now).
+    let long = f
+        .pki
+        .card_valid(0x82, f.now - 86_400, f.now + 11 * 365 * 86_400);
+    assert!(cards.verify(&der(&long), f.now).await.is_ok());
+    assert!(
+        cards
+            .verify(&der(f.pki.card("professional")), f.now)
+            .await
+            .is_ok()
+    );
+    // Now the shortcut is taken: the impostor's signature still fails,
+    // with the same refusal as before.
+    for chain in [&impostor_chain[..], &der(&impostor)[..]] {
+        let after = cards.verify(chain, f.now).await.unwrap_err();
+        assert_eq!(after.code(), before.code(), "{after:?}");
+    }
+    let expired_ca = f.now + 10 * 365 * 86_400 + 86_400;
+    let err = cards.verify(&der(&long), expired_ca).await.unwrap_err();
+    assert!(
+        matches!(&err, CardError::Invalid(why) if why.contains("Expired")),
+        "{err:?}"
+    );
+}
+
 #[tokio::test]
 async fn test_cards_are_refused_unless_allowed() {
     let f = fixture().await;

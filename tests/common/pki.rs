@@ -684,42 +684,56 @@ impl TestPki {
     /// Anna Hoitaja's professional card again, with serial 4c0080 and an
     /// AuthorityInfoAccess naming `ocsp_url` as its OCSP responder.
     pub fn card_with_ocsp(&self, now: i64, ocsp_url: &str) -> TestCard {
-        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
-        let mut p = CertificateParams::default();
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::CountryName, "FI");
-        dn.push(DnType::CommonName, "Hoitaja Anna 99912345A");
-        dn.push(DnType::CustomDnType(vec![2, 5, 4, 4]), "Hoitaja");
-        dn.push(DnType::CustomDnType(vec![2, 5, 4, 42]), "Anna");
-        dn.push(
-            DnType::CustomDnType(vec![2, 5, 4, 5]),
-            DnValue::PrintableString("99912345A".try_into().unwrap()),
-        );
-        p.distinguished_name = dn;
-        let serial = vec![0x4c, 0x00, 0x80];
-        p.serial_number = Some(SerialNumber::from_slice(&serial));
-        p.not_before = at(now - 30 * DAY);
-        p.not_after = at(now + 365 * DAY);
-        p.use_authority_key_identifier_extension = true;
-        p.crl_distribution_points = vec![CrlDistributionPoint {
-            uris: vec![self.crl_url.clone()],
-        }];
-        p.custom_extensions.push(policies(POLICY_PROFESSIONAL));
-        p.custom_extensions.push(aia_ocsp(ocsp_url));
-        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        let cert = p.signed_by(&key, &self.card_ca).unwrap();
-        let cert_pem = cert.pem();
-        TestCard {
-            name: "ocsp-aia",
-            satu: "99912345A",
-            cert_der: cert.der().to_vec(),
-            chain_pem: format!("{cert_pem}{}", self.card_ca_pem),
-            cert_pem,
-            key_pem: key.serialize_pem(),
-            key_der: key.serialize_der(),
+        anna_card(
+            "ocsp-aia",
+            0x80,
+            (now - 30 * DAY, now + 365 * DAY),
+            Some(aia_ocsp(ocsp_url)),
+            &self.card_ca,
+            &self.card_ca_pem,
+            &self.crl_url,
+        )
+    }
+
+    /// Anna Hoitaja's professional card, serial 4c00`serial`, valid
+    /// from `from` until `until` (which may be after the card CA's own
+    /// end, ten years from the PKI's `now`).
+    pub fn card_valid(&self, serial: u8, from: i64, until: i64) -> TestCard {
+        anna_card(
+            "valid",
             serial,
-        }
+            (from, until),
+            None,
+            &self.card_ca,
+            &self.card_ca_pem,
+            &self.crl_url,
+        )
+    }
+
+    /// Anna Hoitaja's professional card from an impostor: a CA of the
+    /// card CA's very name, with a key of its own and no link to the
+    /// root. (The card, and the impostor CA's PEM.)
+    pub fn impostor_card(&self, now: i64) -> (TestCard, String) {
+        let ca = CertifiedIssuer::self_signed(
+            ca_params(
+                "Porttivahti Test Social and Health Care CA",
+                now - 365 * DAY,
+                now + 10 * 365 * DAY,
+            ),
+            KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).unwrap(),
+        )
+        .unwrap();
+        let pem = ca.pem();
+        let card = anna_card(
+            "impostor",
+            0x81,
+            (now - 30 * DAY, now + 365 * DAY),
+            None,
+            &ca,
+            &pem,
+            &self.crl_url,
+        );
+        (card, pem)
     }
 
     /// A delegated OCSP responder of the card CA: a certificate it issued
@@ -738,5 +752,54 @@ impl TestPki {
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::OcspSigning];
         let cert = p.signed_by(&key, &self.card_ca).unwrap();
         (cert.der().to_vec(), key.serialize_der())
+    }
+}
+
+/// Anna Hoitaja's professional card, serial 4c00`serial`, issued by
+/// `issuer`, with `extra` among its extensions.
+fn anna_card(
+    name: &'static str,
+    serial: u8,
+    (from, until): (i64, i64),
+    extra: Option<CustomExtension>,
+    issuer: &CertifiedIssuer<'static, KeyPair>,
+    issuer_pem: &str,
+    crl_url: &str,
+) -> TestCard {
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, "FI");
+    dn.push(DnType::CommonName, "Hoitaja Anna 99912345A");
+    dn.push(DnType::CustomDnType(vec![2, 5, 4, 4]), "Hoitaja");
+    dn.push(DnType::CustomDnType(vec![2, 5, 4, 42]), "Anna");
+    dn.push(
+        DnType::CustomDnType(vec![2, 5, 4, 5]),
+        DnValue::PrintableString("99912345A".try_into().unwrap()),
+    );
+    p.distinguished_name = dn;
+    let serial = vec![0x4c, 0x00, serial];
+    p.serial_number = Some(SerialNumber::from_slice(&serial));
+    p.not_before = at(from);
+    p.not_after = at(until);
+    p.use_authority_key_identifier_extension = true;
+    p.crl_distribution_points = vec![CrlDistributionPoint {
+        uris: vec![crl_url.to_string()],
+    }];
+    p.custom_extensions.push(policies(POLICY_PROFESSIONAL));
+    p.custom_extensions.extend(extra);
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = p.signed_by(&key, issuer).unwrap();
+    let cert_pem = cert.pem();
+    TestCard {
+        name,
+        satu: "99912345A",
+        cert_der: cert.der().to_vec(),
+        chain_pem: format!("{cert_pem}{issuer_pem}"),
+        cert_pem,
+        key_pem: key.serialize_pem(),
+        key_der: key.serialize_der(),
+        serial,
     }
 }

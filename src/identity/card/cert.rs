@@ -134,6 +134,9 @@ pub struct CaFacts {
     pub spki: Vec<u8>,
     /// KeyUsage allows cRLSign (or there is no KeyUsage).
     pub crl_sign: bool,
+    /// The CA certificate's own validity (Unix seconds).
+    pub not_before: i64,
+    pub not_after: i64,
 }
 
 pub fn read_ca(der: &[u8]) -> Result<CaFacts, String> {
@@ -149,5 +152,7 @@ pub fn read_ca(der: &[u8]) -> Result<CaFacts, String> {
         subject: cert.subject().to_string(),
         spki: cert.public_key().raw.to_vec(),
         crl_sign,
+        not_before: cert.validity().not_before.timestamp(),
+        not_after: cert.validity().not_after.timestamp(),
     })
 }
