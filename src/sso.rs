@@ -18,9 +18,16 @@ use crate::tokens::{KeyError, b64url, hash_secret, random_token, sha256};
 
 /// Loads the account, its memberships and their organisations.
 pub async fn load_person(app: &AppState, account_id: &str) -> StoreResult<Option<Person>> {
-    let Some(account) = app.dir.account(account_id).await? else {
-        return Ok(None);
-    };
+    match app.dir.account(account_id).await? {
+        Some(account) => Ok(Some(person_of(app, account).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The person whose account has just been read: its memberships and
+/// their organisations, and the professional profile.
+pub async fn person_of(app: &AppState, account: crate::store::Account) -> StoreResult<Person> {
+    let account_id = account.id.as_str();
     let (memberships, organisations) = app.dir.memberships_with_organisations(account_id).await?;
     let profile = match app.dir.profile(account_id).await? {
         Some(p) => {
@@ -38,12 +45,12 @@ pub async fn load_person(app: &AppState, account_id: &str) -> StoreResult<Option
         }
         None => None,
     };
-    Ok(Some(Person {
+    Ok(Person {
         account,
         memberships,
         organisations,
         profile,
-    }))
+    })
 }
 
 /// [`load_person`], with the organisation that vouched for this login
@@ -163,14 +170,21 @@ pub enum Access {
 }
 
 /// Decides and, when allowed, issues an authorization code for `req`.
+/// `fresh` is the session's person as the login that started it has just
+/// read them from the directory (else they are read here).
 pub async fn authorize(
     app: &AppState,
     client: &Client,
     req: &AuthRequest,
     session: &Session,
+    fresh: Option<Person>,
 ) -> StoreResult<Access> {
-    let Some(person) = load_person(app, &session.account_id).await? else {
-        return Ok(Access::AccountGone);
+    let person = match fresh.filter(|p| p.account.id == session.account_id) {
+        Some(p) => p,
+        None => match load_person(app, &session.account_id).await? {
+            Some(p) => p,
+            None => return Ok(Access::AccountGone),
+        },
     };
     if person.account.status != AccountStatus::Active {
         return Ok(Access::AccountGone);

@@ -89,18 +89,22 @@ pub async fn complete_login(
         tracing::info!(account = %account.id, source = %id.source, status = %account.status, "external login to an account not in use");
         return not_active_page(app, browser, &login_uri(&login.ar), &account).await;
     }
-    start(app, browser, &account.id, login).await
+    start(app, browser, account, login).await
 }
 
+/// Logs `account` in: the login recorded, a session started, and on to
+/// the portal with the person read once here.
 async fn start(
     app: &AppState,
     browser: &Browser,
-    account_id: &str,
+    account: crate::store::Account,
     login: ExternalLogin,
 ) -> Result<Response, WebError> {
     let id = login.identity;
     let source_org = id.attributes.organisation.clone();
     let now = app.now();
+    let account_id = account.id.clone();
+    let account_id = account_id.as_str();
     app.dir
         .record_login_success(
             account_id,
@@ -110,6 +114,10 @@ async fn start(
                 .detail(serde_json::json!({ "loa": id.loa, "methods": id.methods })),
         )
         .await?;
+    let mut person = crate::sso::person_of(app, account).await?;
+    // As recorded just now.
+    person.account.failed_logins = 0;
+    person.account.last_login_at = Some(now);
     let session = Session {
         sid: random_token(16),
         account_id: account_id.to_string(),
@@ -124,11 +132,10 @@ async fn start(
         upstream: login.upstream,
         attributes: crate::policy::LoginAttributes {
             card_type: login.card_type.as_deref().and_then(|c| c.parse().ok()),
-            profession_group: app
-                .dir
-                .profile(account_id)
-                .await?
-                .map(|p| p.profession_group),
+            profession_group: person
+                .profile
+                .as_ref()
+                .map(|(p, _)| p.profession_group.clone()),
             authorities: login.authorities,
             acting_for: None,
         },
@@ -151,7 +158,7 @@ async fn start(
     crate::telemetry::Metrics::inc(&app.metrics.counters.logins_succeeded_total);
     tracing::info!(account = %account_id, sid = %session.sid, source = %session.source, loa = %session.loa, "external login");
     let req = pending(app, &login.ar).await?;
-    let next = after_login(app, browser, req, &login.ar, &session).await?;
+    let next = after_login(app, browser, req, &login.ar, &session, Some(person)).await?;
     Ok(with_cookies(next, [cookie]))
 }
 

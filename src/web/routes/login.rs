@@ -440,7 +440,7 @@ async fn password_inner(
             }
             let cookie = start_session(app, &session).await?;
             tracing::info!(account = %account.id, sid = %session.sid, "password login");
-            let next = after_login(app, browser, req, ar, &session).await?;
+            let next = after_login(app, browser, req, ar, &session, None).await?;
             Ok(with_cookies(next, [cookie]))
         }
     }
@@ -476,19 +476,22 @@ pub(crate) async fn not_active_page(
 }
 
 /// Where a fresh login goes next: a password change, the portal, or home.
+/// `person` is the logged-in person when the login has just read them.
 pub(crate) async fn after_login(
     app: &AppState,
     browser: &Browser,
     req: Option<AuthRequest>,
     ar: &str,
     session: &Session,
+    person: Option<Person>,
 ) -> Result<Response, WebError> {
     match req {
         Some(r) => {
             let Some(client) = app.clients.get(&r.client_id) else {
                 return Err(WebError::UnknownClient(r.client_id));
             };
-            let resp = authorization_after_login(app, browser, client, &r, ar, session).await?;
+            let resp =
+                authorization_after_login(app, browser, client, &r, ar, session, person).await?;
             if resp.status().is_redirection() {
                 app.eph.delete_auth_request(ar).await?;
             }
@@ -532,7 +535,7 @@ pub async fn continue_authorization(
     session: &Session,
     prompt_none: bool,
 ) -> Result<Response, WebError> {
-    decide(app, browser, client, req, None, session, prompt_none).await
+    decide(app, browser, client, req, None, session, prompt_none, None).await
 }
 
 /// [`continue_authorization`] right after a login form for the pending
@@ -545,8 +548,9 @@ async fn authorization_after_login(
     req: &AuthRequest,
     ar: &str,
     session: &Session,
+    person: Option<Person>,
 ) -> Result<Response, WebError> {
-    decide(app, browser, client, req, Some(ar), session, false).await
+    decide(app, browser, client, req, Some(ar), session, false, person).await
 }
 
 /// Where the language links of a page shown while deciding lead: the
@@ -562,6 +566,7 @@ fn deciding_uri(ar: Option<&str>) -> Uri {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn decide(
     app: &AppState,
     browser: &Browser,
@@ -570,6 +575,7 @@ async fn decide(
     ar: Option<&str>,
     session: &Session,
     prompt_none: bool,
+    fresh: Option<Person>,
 ) -> Result<Response, WebError> {
     let t = texts(browser.lang);
     let back_with_error = |error: &str| {
@@ -583,7 +589,7 @@ async fn decide(
         ))
         .into_response()
     };
-    match sso::authorize(app, client, req, session).await? {
+    match sso::authorize(app, client, req, session, fresh).await? {
         Access::Code { redirect } => Ok(Redirect::to(&redirect).into_response()),
         Access::Denied { .. } if prompt_none => Ok(back_with_error("access_denied")),
         // Single sign-on below the portal's level: log in again, more
@@ -849,7 +855,7 @@ async fn change_inner(
     tracing::info!(account = %account.id, "password changed");
     match pending(app, &f.ar).await? {
         // On to the portal, which is confirmation enough.
-        Some(req) => after_login(app, browser, Some(req), &f.ar, &session).await,
+        Some(req) => after_login(app, browser, Some(req), &f.ar, &session, None).await,
         // No portal waiting: say on the home page that it worked.
         None => Ok(Redirect::to("/?changed=1").into_response()),
     }

@@ -372,7 +372,7 @@ pub async fn otp_post(
         } else {
             app.eph.auth_request(&f.ar).await?
         };
-        let next = after_login(&app, &browser, req, &f.ar, &session).await?;
+        let next = after_login(&app, &browser, req, &f.ar, &session, None).await?;
         Ok::<_, WebError>(with_cookies(next, [cookie, clear_cookie(&app, "pv_mfa")]))
     };
     inner
