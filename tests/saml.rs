@@ -308,7 +308,7 @@ async fn organisation_login_registers_once_and_reaches_santra() {
     assert!(
         app.state
             .dir
-            .account_by_identity("hus", "hanna.hoitaja@hus.example.fi", 0)
+            .account_by_identity("hus", "hanna.hoitaja@hus.example.fi")
             .await
             .unwrap()
             .is_none()
@@ -345,7 +345,7 @@ async fn organisation_login_registers_once_and_reaches_santra() {
     let account = app
         .state
         .dir
-        .account_by_identity("hus", "hanna.hoitaja@hus.example.fi", 0)
+        .account_by_identity("hus", "hanna.hoitaja@hus.example.fi")
         .await
         .unwrap()
         .unwrap();
@@ -437,7 +437,7 @@ async fn suomifi_login_is_encrypted_hashes_the_identity_code_and_records_the_lev
     let account = app
         .state
         .dir
-        .account_by_identity("suomifi", &subject, 0)
+        .account_by_identity("suomifi", &subject)
         .await
         .unwrap()
         .expect("linked by the keyed hash");
@@ -532,7 +532,7 @@ async fn refused_answers_write_nothing_and_say_what_to_do() {
     assert!(
         app.state
             .dir
-            .account_by_identity("hus", "hanna.hoitaja@hus.example.fi", 0)
+            .account_by_identity("hus", "hanna.hoitaja@hus.example.fi")
             .await
             .unwrap()
             .is_none()

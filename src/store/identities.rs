@@ -45,13 +45,23 @@ pub struct Registration {
 
 #[async_trait]
 pub trait Identities: Send + Sync {
-    /// The account a source's subject is linked to; records the use.
+    /// The account a source's subject is linked to.
     async fn account_by_identity(
         &self,
         source: &str,
         subject: &str,
-        now: i64,
     ) -> StoreResult<Option<Account>>;
+    /// A login through a linked identity, in one transaction: the link's
+    /// last use and the account's login time (its failure count reset) at
+    /// `audit.at`, and the audit event. `NotFound` (and nothing written)
+    /// when the identity is no longer linked to the account.
+    async fn record_identity_login(
+        &self,
+        source: &str,
+        subject: &str,
+        account_id: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
     async fn identity_links(&self, account_id: &str) -> StoreResult<Vec<IdentityLink>>;
     /// Links a further identity to an existing account; a subject already
     /// linked (to anyone) is a conflict.

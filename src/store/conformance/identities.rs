@@ -39,21 +39,52 @@ pub(super) async fn identities(d: &dyn Directory) {
     let a = d.register(&r, &audit("register", "r1")).await.unwrap();
     assert_eq!(a.id, "r1");
     let found = d
-        .account_by_identity("suomifi", "hash-1", 1_700_000_100)
+        .account_by_identity("suomifi", "hash-1")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(found.id, "r1");
     assert!(
-        d.account_by_identity("hus", "hash-1", 0)
+        d.account_by_identity("hus", "hash-1")
             .await
             .unwrap()
             .is_none(),
         "a subject belongs to its source only"
     );
+    // A login through the link: its last use, the account's login time
+    // and the audit event, together.
+    let mut login = audit("login.suomifi.success", "r1");
+    login.at = 1_700_000_100;
+    d.record_identity_login("suomifi", "hash-1", "r1", &login)
+        .await
+        .unwrap();
     let links = d.identity_links("r1").await.unwrap();
     assert_eq!(links.len(), 1);
     assert_eq!(links[0].last_used_at, Some(1_700_000_100));
+    let account = d.account("r1").await.unwrap().unwrap();
+    assert_eq!(
+        (account.last_login_at, account.failed_logins),
+        (Some(1_700_000_100), 0)
+    );
+    let logged = d.audit_events(Some("r1"), 10).await.unwrap();
+    assert!(logged.iter().any(|e| e.action == "login.suomifi.success"));
+    // Not through a link of another source, nor for another account:
+    // refused, and nothing written.
+    for (source, account_id) in [("hus", "r1"), ("suomifi", "nobody")] {
+        let mut other = audit("login.other.success", account_id);
+        other.at = 1_700_000_500;
+        assert!(matches!(
+            d.record_identity_login(source, "hash-1", account_id, &other)
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+    }
+    assert_eq!(
+        d.identity_links("r1").await.unwrap()[0].last_used_at,
+        Some(1_700_000_100)
+    );
+    let logged = d.audit_events(Some("r1"), 10).await.unwrap();
+    assert!(!logged.iter().any(|e| e.action == "login.other.success"));
     assert_eq!(d.profile("r1").await.unwrap().unwrap(), r.profile);
     assert!(d.profile("nobody").await.unwrap().is_none());
 
@@ -73,7 +104,7 @@ pub(super) async fn identities(d: &dyn Directory) {
     ));
     assert!(d.account("r3").await.unwrap().is_none());
     assert!(
-        d.account_by_identity("suomifi", "hash-3", 0)
+        d.account_by_identity("suomifi", "hash-3")
             .await
             .unwrap()
             .is_none()
@@ -99,7 +130,7 @@ pub(super) async fn identities(d: &dyn Directory) {
         .await
         .unwrap();
     assert!(
-        d.account_by_identity("card", "99912345A", 0)
+        d.account_by_identity("card", "99912345A")
             .await
             .unwrap()
             .is_none()

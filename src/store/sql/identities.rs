@@ -84,25 +84,60 @@ macro_rules! sql_identities {
                 &self,
                 source: &str,
                 subject: &str,
-                now: i64,
             ) -> StoreResult<Option<Account>> {
-                let row = sqlx::query(
-                    "UPDATE identity_links SET last_used_at = $1 \
-                     WHERE source = $2 AND subject = $3 RETURNING account_id",
-                )
-                .bind(now)
+                sqlx::query(concat!(
+                    "SELECT ",
+                    account_columns!(),
+                    " FROM accounts WHERE id = \
+                     (SELECT account_id FROM identity_links WHERE source = $1 AND subject = $2)"
+                ))
                 .bind(source)
                 .bind(subject)
                 .fetch_optional(&self.pool)
                 .await
+                .map_err(map_err)?
+                .as_ref()
+                .map(account_from_row)
+                .transpose()
+            }
+
+            async fn record_identity_login(
+                &self,
+                source: &str,
+                subject: &str,
+                account_id: &str,
+                audit: &AuditEvent,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let link = sqlx::query(
+                    "UPDATE identity_links SET last_used_at = $1 \
+                     WHERE source = $2 AND subject = $3 AND account_id = $4",
+                )
+                .bind(audit.at)
+                .bind(source)
+                .bind(subject)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await
                 .map_err(map_err)?;
-                match row {
-                    Some(r) => {
-                        let id: String = r.try_get("account_id").map_err(map_err)?;
-                        self.account(&id).await
-                    }
-                    None => Ok(None),
+                if link.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!(
+                        "identity {source} linked to account {account_id}"
+                    )));
                 }
+                let account = sqlx::query(
+                    "UPDATE accounts SET failed_logins = 0, last_login_at = $1 WHERE id = $2",
+                )
+                .bind(audit.at)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                if account.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("account {account_id}")));
+                }
+                insert_audit(&mut *tx, audit).await?;
+                tx.commit().await.map_err(map_err)
             }
 
             async fn identity_links(&self, account_id: &str) -> StoreResult<Vec<IdentityLink>> {

@@ -57,12 +57,7 @@ pub async fn complete_login(
     login: ExternalLogin,
 ) -> Result<Response, WebError> {
     let id = &login.identity;
-    let now = app.now();
-    let Some(account) = app
-        .dir
-        .account_by_identity(&id.source, &id.subject, now)
-        .await?
-    else {
+    let Some(account) = app.dir.account_by_identity(&id.source, &id.subject).await? else {
         let ticket = random_token(24);
         let pending_reg = PendingRegistration {
             identity: login.identity.clone(),
@@ -106,7 +101,9 @@ async fn start(
     let account_id = account.id.clone();
     let account_id = account_id.as_str();
     app.dir
-        .record_login_success(
+        .record_identity_login(
+            &id.source,
+            &id.subject,
             account_id,
             &AuditEvent::new(now, account_id, format!("login.{}.success", id.source))
                 .subject(account_id)
