@@ -37,8 +37,38 @@ pub(super) fn parse<T: FromStr<Err = E>, E: std::fmt::Display>(s: &str) -> Resul
     s.parse().map_err(|e: E| StoreError::Corrupt(e.to_string()))
 }
 
+/// A write transaction, in its turn: on SQLite, which writes one
+/// transaction at a time, this node's writers queue here (in order, without
+/// sleeping) rather than in SQLite's busy handler, whose sleeps of up to
+/// 100 ms are what a writer waiting for the lock otherwise gets. Derefs to
+/// the connection like `sqlx::Transaction`.
+pub(super) struct WriteTx<'a, DB: sqlx::Database> {
+    pub(super) tx: sqlx::Transaction<'static, DB>,
+    pub(super) _turn: Option<tokio::sync::MutexGuard<'a, ()>>,
+}
+
+impl<DB: sqlx::Database> WriteTx<'_, DB> {
+    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for WriteTx<'_, DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<'_, DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
+}
+
 /// Implements [`Directory`](crate::store::Directory) for `$name` (which
-/// has a `pool` field) on database `$db` with row type `$row`.
+/// has a `pool` field, and a `writer` lock when writes must take turns) on
+/// database `$db` with row type `$row`.
 macro_rules! sql_directory {
     ($name:ident, $db:ty, $row:ty) => {
 macro_rules! account_columns {
@@ -106,7 +136,7 @@ const INSERT_AUDIT: &str = "INSERT INTO audit_events \
 
 /// Inserts an account and its memberships inside `tx`.
 async fn insert_account(
-    tx: &mut sqlx::Transaction<'static, $db>,
+    tx: &mut WriteTx<'_, $db>,
     a: &NewAccount,
     memberships: &[Membership],
 ) -> StoreResult<()> {
@@ -168,6 +198,16 @@ where
 }
 
 impl $name {
+    /// Begins a write transaction in this node's turn (see [`WriteTx`]).
+    async fn begin(&self) -> StoreResult<WriteTx<'_, $db>> {
+        let turn = match &self.writer {
+            Some(w) => Some(w.lock().await),
+            None => None,
+        };
+        let tx = self.pool.begin().await.map_err(map_err)?;
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
     async fn update_account_with_audit(
         &self,
         sql: &'static str,
@@ -178,7 +218,7 @@ impl $name {
         account_id: &str,
         audit: &AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let done = binds(sqlx::query(sql))
             .execute(&mut *tx)
             .await
@@ -203,7 +243,7 @@ impl Directory for $name {
 
     async fn insert_organisation(&self, o: &Organisation, audit: &AuditEvent) -> StoreResult<()> {
         let networks: Vec<&str> = o.networks.iter().map(|n| n.as_str()).collect();
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO organisations \
              (id, oid, business_id, name_fi, name_sv, kind, municipality, networks) \
@@ -251,7 +291,7 @@ impl Directory for $name {
         memberships: &[Membership],
         audit: &AuditEvent,
     ) -> StoreResult<Account> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         insert_account(&mut tx, a, memberships).await?;
         insert_audit(&mut *tx, audit).await?;
         let row = sqlx::query(concat!(
@@ -359,7 +399,7 @@ impl Directory for $name {
         lock_after: u32,
         audit: &AuditEvent,
     ) -> StoreResult<FailureOutcome> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         // One statement: concurrent failures each count, and exactly the one
         // that reaches the limit locks.
         let row = sqlx::query(
@@ -436,7 +476,7 @@ impl Directory for $name {
 
     async fn update_organisation(&self, o: &Organisation, audit: &AuditEvent) -> StoreResult<()> {
         let networks: Vec<&str> = o.networks.iter().map(|n| n.as_str()).collect();
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE organisations SET oid = $1, business_id = $2, name_fi = $3, name_sv = $4, \
              kind = $5, municipality = $6, networks = $7 WHERE id = $8",
@@ -573,7 +613,7 @@ impl Directory for $name {
     }
 
     async fn add_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO memberships (account_id, org_id, network, role) VALUES ($1, $2, $3, $4)",
         )
@@ -589,7 +629,7 @@ impl Directory for $name {
     }
 
     async fn remove_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "DELETE FROM memberships \
              WHERE account_id = $1 AND org_id = $2 AND network = $3 AND role = $4",
@@ -628,7 +668,7 @@ impl Directory for $name {
         to: Network,
         audit: &AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE memberships SET network = $1 \
              WHERE account_id = $2 AND org_id = $3 AND network = $4",
@@ -668,7 +708,7 @@ impl Directory for $name {
     }
 
     async fn add_operator(&self, account_id: &str, audit: &AuditEvent) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO operators (account_id, created_at) VALUES ($1, $2)")
             .bind(account_id)
             .bind(audit.at)
@@ -711,7 +751,7 @@ impl Directory for $name {
         c: &LiaisonContact,
         audit: &AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO liaison_contacts (account_id, org_id, network, name, email, phone) \
              VALUES ($1, $2, $3, $4, $5, $6) \
@@ -836,7 +876,7 @@ impl Directory for $name {
     }
 
     async fn retire_signing_key(&self, kid: &str, at: i64, audit: &AuditEvent) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let done = sqlx::query("UPDATE signing_keys SET retire_at = $1 WHERE kid = $2")
             .bind(at)
             .bind(kid)

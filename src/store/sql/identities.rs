@@ -16,7 +16,7 @@ macro_rules! sql_identities {
         }
 
         async fn insert_link(
-            tx: &mut sqlx::Transaction<'static, $db>,
+            tx: &mut WriteTx<'_, $db>,
             l: &IdentityLink,
         ) -> StoreResult<()> {
             sqlx::query(
@@ -40,7 +40,7 @@ macro_rules! sql_identities {
         }
 
         async fn write_profile(
-            tx: &mut sqlx::Transaction<'static, $db>,
+            tx: &mut WriteTx<'_, $db>,
             p: &Profile,
         ) -> StoreResult<()> {
             sqlx::query("DELETE FROM profile_organisations WHERE account_id = $1")
@@ -108,7 +108,7 @@ macro_rules! sql_identities {
                 account_id: &str,
                 audit: &AuditEvent,
             ) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut tx = self.begin().await?;
                 let link = sqlx::query(
                     "UPDATE identity_links SET last_used_at = $1 \
                      WHERE source = $2 AND subject = $3 AND account_id = $4",
@@ -154,7 +154,7 @@ macro_rules! sql_identities {
             }
 
             async fn link_identity(&self, l: &IdentityLink, audit: &AuditEvent) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut tx = self.begin().await?;
                 insert_link(&mut tx, l).await?;
                 insert_audit(&mut *tx, audit).await?;
                 tx.commit().await.map_err(map_err)
@@ -166,7 +166,7 @@ macro_rules! sql_identities {
                 subject: &str,
                 audit: &AuditEvent,
             ) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut tx = self.begin().await?;
                 let done =
                     sqlx::query("DELETE FROM identity_links WHERE source = $1 AND subject = $2")
                         .bind(source)
@@ -182,7 +182,7 @@ macro_rules! sql_identities {
             }
 
             async fn register(&self, r: &Registration, audit: &AuditEvent) -> StoreResult<Account> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut tx = self.begin().await?;
                 insert_account(&mut tx, &r.account, &r.memberships).await?;
                 insert_link(&mut tx, &r.link).await?;
                 write_profile(&mut tx, &r.profile).await?;
@@ -237,7 +237,7 @@ macro_rules! sql_identities {
                 phone: Option<&str>,
                 audit: &AuditEvent,
             ) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut tx = self.begin().await?;
                 let done = sqlx::query("UPDATE accounts SET email = $1, phone = $2 WHERE id = $3")
                     .bind(email)
                     .bind(phone)

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 
-use super::engine::{like_pattern, map_err, parse, sql_directory};
+use super::engine::{WriteTx, like_pattern, map_err, parse, sql_directory};
 use super::identities::sql_identities;
 use crate::domain::{AccountStatus, Network};
 use crate::store::{
@@ -17,6 +17,8 @@ use crate::store::{
 
 pub struct PgDirectory {
     pool: PgPool,
+    /// None: PostgreSQL's writers do not wait on one lock.
+    writer: Option<tokio::sync::Mutex<()>>,
 }
 
 impl PgDirectory {
@@ -36,7 +38,7 @@ impl PgDirectory {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer: None })
     }
 }
 

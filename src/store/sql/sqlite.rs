@@ -10,7 +10,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, SqlitePool};
 
-use super::engine::{like_pattern, map_err, parse, sql_directory};
+use super::engine::{WriteTx, like_pattern, map_err, parse, sql_directory};
 use super::identities::sql_identities;
 use crate::domain::{AccountStatus, Network};
 use crate::store::{
@@ -21,6 +21,9 @@ use crate::store::{
 
 pub struct SqliteDirectory {
     pool: SqlitePool,
+    /// SQLite writes one transaction at a time: this node's write
+    /// transactions take turns here.
+    writer: Option<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteDirectory {
@@ -51,7 +54,10 @@ impl SqliteDirectory {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: Some(tokio::sync::Mutex::new(())),
+        })
     }
 
     /// A fresh in-memory database (tests).
