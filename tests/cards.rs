@@ -456,6 +456,46 @@ async fn the_card_ca_shortcut_checks_what_the_whole_chain_did() {
     );
 }
 
+/// A configured card CA that shares its name with a trust anchor is never
+/// taken as its own anchor: a card that verified through the anchor says
+/// nothing of the CA, which must still chain up itself.
+#[tokio::test]
+async fn a_card_ca_named_like_an_anchor_gets_no_shortcut() {
+    let f = fixture().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (impostor, impostor_ca) = f.pki.impostor_card(f.now);
+    // The real card CA among the anchors; the impostor, of the same name,
+    // configured as the card CA.
+    std::fs::write(
+        dir.path().join("anchors.pem"),
+        format!("{}{}", f.pki.root_pem, f.pki.card_ca_pem),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("impostor-ca.pem"), &impostor_ca).unwrap();
+    let mut settings = card_settings(dir.path());
+    settings.trust_anchors = Some(dir.path().join("anchors.pem"));
+    settings.issuers[0].certificate = dir.path().join("impostor-ca.pem");
+    let cards = porttivahti::identity::card::CardVerifier::new(&settings).unwrap();
+    let real = [CertificateDer::from(
+        f.pki.card("professional").cert_der.clone(),
+    )];
+    // The real card's chain verifies (through the anchor); its CRL is not
+    // the impostor's, so the card is refused for that only.
+    let first = cards.verify(&real, f.now).await.unwrap_err();
+    assert!(
+        matches!(first, CardError::RevocationUnknown(_)),
+        "{first:?}"
+    );
+    let err = cards
+        .verify(&[CertificateDer::from(impostor.cert_der.clone())], f.now)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CardError::Invalid(_) | CardError::UnknownCa(_)),
+        "the impostor's chain must fail: {err:?}"
+    );
+}
+
 #[tokio::test]
 async fn test_cards_are_refused_unless_allowed() {
     let f = fixture().await;

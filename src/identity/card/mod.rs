@@ -192,14 +192,15 @@ impl CardVerifier {
         }
         // The shortcut must not skip a check the full path makes: an
         // anchor's name constraints (which bind the card's names too), or
-        // the choice between two CAs of one name.
+        // the choice between two certificates of one name (two CAs, or a
+        // CA and an anchor: a path through the one would vouch for the
+        // other).
         let constrained = anchors.iter().any(|a| a.name_constraints.is_some());
-        let names: Vec<Vec<u8>> = issuers
-            .iter()
-            .map(|c| c.facts.subject_raw.clone())
-            .collect();
         for ca in &mut issuers {
-            let same_name = names.iter().filter(|n| **n == ca.facts.subject_raw).count();
+            let same_name = hint_subjects
+                .iter()
+                .filter(|n| **n == ca.facts.subject_raw)
+                .count();
             if constrained || same_name > 1 {
                 ca.own_anchor = None;
             }
