@@ -306,7 +306,7 @@ impl TestPki {
             } else {
                 card_ca.pem()
             };
-            let card = make_card(&spec, n as u8 + 1, issuer, &issuer_pem, crl_url);
+            let card = make_card(&spec, n as u8 + 1, issuer, &issuer_pem, crl_url, None);
             cards.insert(name, card);
         }
         Self {
@@ -391,6 +391,7 @@ fn make_card(
     issuer: &CertifiedIssuer<'static, KeyPair>,
     issuer_pem: &str,
     crl_url: &str,
+    extra: Option<CustomExtension>,
 ) -> TestCard {
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
     let mut p = CertificateParams::default();
@@ -420,6 +421,7 @@ fn make_card(
         uris: vec![crl_url.to_string()],
     }];
     p.custom_extensions.push(policies(spec.policy));
+    p.custom_extensions.extend(extra);
     match spec.usage {
         Usage::ClientAuth => {
             p.key_usages = vec![
@@ -766,40 +768,17 @@ fn anna_card(
     issuer_pem: &str,
     crl_url: &str,
 ) -> TestCard {
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
-    let mut p = CertificateParams::default();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CountryName, "FI");
-    dn.push(DnType::CommonName, "Hoitaja Anna 99912345A");
-    dn.push(DnType::CustomDnType(vec![2, 5, 4, 4]), "Hoitaja");
-    dn.push(DnType::CustomDnType(vec![2, 5, 4, 42]), "Anna");
-    dn.push(
-        DnType::CustomDnType(vec![2, 5, 4, 5]),
-        DnValue::PrintableString("99912345A".try_into().unwrap()),
-    );
-    p.distinguished_name = dn;
-    let serial = vec![0x4c, 0x00, serial];
-    p.serial_number = Some(SerialNumber::from_slice(&serial));
-    p.not_before = at(from);
-    p.not_after = at(until);
-    p.use_authority_key_identifier_extension = true;
-    p.crl_distribution_points = vec![CrlDistributionPoint {
-        uris: vec![crl_url.to_string()],
-    }];
-    p.custom_extensions.push(policies(POLICY_PROFESSIONAL));
-    p.custom_extensions.extend(extra);
-    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    let cert = p.signed_by(&key, issuer).unwrap();
-    let cert_pem = cert.pem();
-    TestCard {
+    let spec = Spec {
         name,
         satu: "99912345A",
-        cert_der: cert.der().to_vec(),
-        chain_pem: format!("{cert_pem}{issuer_pem}"),
-        cert_pem,
-        key_pem: key.serialize_pem(),
-        key_der: key.serialize_der(),
-        serial,
-    }
+        given: "Anna",
+        family: "Hoitaja",
+        title: "sairaanhoitaja",
+        policy: POLICY_PROFESSIONAL,
+        from,
+        until,
+        usage: Usage::ClientAuth,
+        wrong_ca: false,
+    };
+    make_card(&spec, serial, issuer, issuer_pem, crl_url, extra)
 }
