@@ -578,3 +578,14 @@ pub async fn wait_for_sources(app: &TestApp) {
     }
     panic!("the identity sources' metadata did not load in 5 s");
 }
+
+/// Reports how many hostile inputs a `hostile_*` test saw refused. Written
+/// straight to the process's standard error, past the test harness's capture,
+/// so `cargo test hostile_` shows the count of every hostile test it ran.
+pub fn hostile_refused(test: &str, refused: usize) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "hostile: {refused} hostile inputs refused by {test}"
+    );
+}
