@@ -27,6 +27,8 @@ pub use demo::{DemoPortalSettings, DemoSettings, DemoSlot};
 mod portals;
 pub use portals::{AccessRule, PortalSettings};
 
+mod production;
+
 /// A dotted OID such as `1.2.246.277.1.11`.
 pub(crate) fn oid_ok(o: &str) -> bool {
     o.split('.').count() >= 2
@@ -136,7 +138,8 @@ pub struct ServerSettings {
     /// `public_url` with the port of `tls_listen`.
     pub tls_public_url: Option<String>,
     /// `production` (the default) or `development`: development conveniences
-    /// such as the built-in test IdP are refused in production.
+    /// such as the built-in test IdP, the demo, seeded passwords and
+    /// published or weak secrets are refused in production.
     pub environment: Environment,
 }
 
@@ -335,6 +338,9 @@ pub struct RateLimitSettings {
     pub login_per_ip: u64,
     /// Login attempts against one username in `window_secs`.
     pub login_per_account: u64,
+    /// Logins one address (an IPv6 /64) may start in `window_secs`: each
+    /// stores a pending request (`/authorize`, `/login/source/{id}`).
+    pub started_per_ip: u64,
     pub window_secs: u64,
 }
 
@@ -343,6 +349,7 @@ impl Default for RateLimitSettings {
         Self {
             login_per_ip: 30,
             login_per_account: 10,
+            started_per_ip: 300,
             window_secs: 300,
         }
     }
@@ -465,7 +472,11 @@ pub struct SeedOrganisation {
 #[serde(deny_unknown_fields)]
 pub struct SeedAccount {
     pub username: String,
-    pub password: Secret,
+    /// Initial password (development). Refused in production: seed the
+    /// account without one and set a one-time password with `porttivahti
+    /// account reset-password`.
+    #[serde(default)]
+    pub password: Option<Secret>,
     pub given_name: String,
     pub family_name: String,
     #[serde(default)]
@@ -534,6 +545,8 @@ impl Settings {
     /// Cross-checks that serde cannot: references between sections.
     fn check(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
+        // First, so that every key production refuses is named at once.
+        self.check_production().map_err(ConfigError::Invalid)?;
         if !(self.server.public_url.starts_with("http://")
             || self.server.public_url.starts_with("https://"))
         {
@@ -719,6 +732,9 @@ impl Settings {
             m.check(self.dev_idp.enabled)
                 .map_err(ConfigError::Invalid)?;
         }
+        if self.rate_limit.started_per_ip == 0 {
+            return bad("rate_limit.started_per_ip must be at least 1".into());
+        }
         if self.password.lock_after_failures == 0 {
             return bad("password.lock_after_failures must be at least 1".into());
         }
@@ -788,14 +804,53 @@ email = "palvelupiste@example.fi"
         .into()
     }
 
+    /// Loads `text` as a development configuration (its secrets are
+    /// weak on purpose) unless `env` names another environment.
     fn load(text: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
         std::fs::write(&p, text).unwrap();
         Settings::load(
             Some(&p),
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+            [("PORTTIVAHTI__SERVER__ENVIRONMENT", "development")]
+                .iter()
+                .chain(env)
+                .map(|(k, v)| (k.to_string(), v.to_string())),
         )
+    }
+
+    #[test]
+    fn production_refuses_weak_and_published_keys_naming_each() {
+        let prod = [("PORTTIVAHTI__SERVER__ENVIRONMENT", "production")];
+        let err = load(&minimal(), &prod).unwrap_err().to_string();
+        assert!(err.contains("secrets.key_encryption_key: weak"), "{err}");
+        assert!(err.contains("secrets.cookie_key: weak"), "{err}");
+        let strong = "866Cs9or2trcfdNtJ08yHo3Y2WgHwfqBKIcfjfKcD0s=";
+        let other = "Jev8Bh+k4QPAC3pmkcqyfbH/z/2KosKHpAIvtm8jutI=";
+        let ok = [
+            prod[0],
+            ("PORTTIVAHTI__SECRETS__KEY_ENCRYPTION_KEY", strong),
+            ("PORTTIVAHTI__SECRETS__COOKIE_KEY", other),
+        ];
+        assert!(load(&minimal(), &ok).is_ok());
+        // The development configuration's key is published.
+        let shipped = [
+            ok[0],
+            ok[1],
+            (
+                "PORTTIVAHTI__SECRETS__COOKIE_KEY",
+                "J5mQQvOhlCxmx0eojk1FU+29VkCjEYwCM49gxj+COzI=",
+            ),
+        ];
+        let err = load(&minimal(), &shipped).unwrap_err().to_string();
+        assert!(err.contains("secrets.cookie_key: published"), "{err}");
+        assert!(!err.contains("key_encryption_key"), "{err}");
+    }
+
+    #[test]
+    fn environment_defaults_to_production() {
+        let s = Settings::parse(&minimal(), Path::new("t"), Vec::new());
+        assert!(s.unwrap_err().to_string().contains("production"));
     }
 
     #[test]

@@ -447,10 +447,17 @@ pub async fn seed(dir: &dyn Directory, settings: &Settings, now: i64) -> Result<
         if dir.credentials(&a.username).await.map_err(store)?.is_some() {
             continue;
         }
-        let hash = hasher
-            .hash(a.password.expose())
-            .await
-            .map_err(|e| StartupError::Other(e.to_string()))?;
+        // Without a password the account waits for a one-time password
+        // (`porttivahti account reset-password`) or another login method.
+        let hash = match &a.password {
+            Some(p) => Some(
+                hasher
+                    .hash(p.expose())
+                    .await
+                    .map_err(|e| StartupError::Other(e.to_string()))?,
+            ),
+            None => None,
+        };
         let id = random_token(12);
         let new = NewAccount {
             id: id.clone(),
@@ -460,7 +467,7 @@ pub async fn seed(dir: &dyn Directory, settings: &Settings, now: i64) -> Result<
             email: a.email.clone(),
             phone: a.phone.clone(),
             title: a.title.clone(),
-            password_hash: Some(hash),
+            password_hash: hash,
             must_change_password: a.must_change_password,
             created_at: now,
         };

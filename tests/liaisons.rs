@@ -261,7 +261,7 @@ async fn accounts_that_are_not_published_liaisons_never_appear() {
     let app = spawn_app_with(|s| {
         s.seed.accounts.push(SeedAccount {
             username: "liisa.yhteys".into(),
-            password: Secret::new("Yhteys-demo-2026"),
+            password: Some(Secret::new("Yhteys-demo-2026")),
             given_name: "Liisa".into(),
             family_name: "Yhteyshenkilö".into(),
             email: Some("liisa.private@example.fi".into()),

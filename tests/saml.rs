@@ -671,13 +671,20 @@ metadata_url = "/dev-idp/suomifi/metadata"
     let err = porttivahti::config::Settings::parse(
         &text,
         std::path::Path::new("t"),
-        [(
-            "PORTTIVAHTI__SECRETS__NATIONAL_ID_KEY".to_string(),
-            NATIONAL_ID_KEY.to_string(),
-        )],
+        [
+            (
+                "PORTTIVAHTI__SECRETS__NATIONAL_ID_KEY".to_string(),
+                NATIONAL_ID_KEY.to_string(),
+            ),
+            (
+                "PORTTIVAHTI__SERVER__ENVIRONMENT".to_string(),
+                "production".to_string(),
+            ),
+        ],
     )
     .unwrap_err();
     assert!(err.to_string().contains("refused in production"), "{err}");
+    assert!(err.to_string().contains("dev_idp.enabled"), "{err}");
 
     let app = common::spawn_app_extra(
         extra,

@@ -712,6 +712,15 @@ async fn primitives(s: &dyn Ephemeral) {
     assert_eq!(s.get("p:a").await.unwrap(), None);
     assert_eq!(s.incr("p:c", ttl).await.unwrap(), 1);
     assert_eq!(s.incr("p:c", ttl).await.unwrap(), 2);
+    // One taken back; never below zero; a missing counter is not made.
+    s.decr("p:c").await.unwrap();
+    assert_eq!(s.incr("p:c", ttl).await.unwrap(), 2);
+    for _ in 0..3 {
+        s.decr("p:c").await.unwrap();
+    }
+    assert_eq!(s.incr("p:c", ttl).await.unwrap(), 1);
+    s.decr("p:none").await.unwrap();
+    assert_eq!(s.get("p:none").await.unwrap(), None);
     s.set_add("p:s", "x", ttl).await.unwrap();
     s.set_add("p:s", "y", ttl).await.unwrap();
     s.set_add("p:s", "x", ttl).await.unwrap();
@@ -775,6 +784,8 @@ async fn expiry(s: &dyn Ephemeral) {
     s.incr("e:c", Duration::from_millis(1100)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(s.get("e:a").await.unwrap(), None);
+    // Taking one back from an expired counter does not revive it.
+    s.decr("e:c").await.unwrap();
     assert_eq!(
         s.incr("e:c", Duration::from_secs(60)).await.unwrap(),
         1,

@@ -564,4 +564,22 @@ impl EphemeralState {
             )
             .await
     }
+
+    /// Takes back one event counted against `name` (an attempt that turned
+    /// out not to count, such as a successful login).
+    pub async fn uncount(&self, name: &str) -> StoreResult<()> {
+        self.store.decr(&format!("rl:{name}")).await
+    }
+
+    /// The pending logins stored now (authorization requests and the
+    /// requests sent to identity sources): their number and size in bytes,
+    /// where the engine can tell (memory).
+    pub fn pending_login_usage(&self) -> Option<(usize, usize)> {
+        ["ar:", "pend:saml:", "pend:oidc:"]
+            .iter()
+            .try_fold((0, 0), |(n, b), p| {
+                let (pn, pb) = self.store.usage(p)?;
+                Some((n + pn, b + pb))
+            })
+    }
 }

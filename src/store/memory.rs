@@ -167,6 +167,18 @@ impl Ephemeral for MemoryEphemeral {
         })
     }
 
+    async fn decr(&self, key: &str) -> StoreResult<()> {
+        self.with(key, |s, now| {
+            if let Some(Entry {
+                value: Value::Counter(n),
+                ..
+            }) = s.live(key, now)
+            {
+                *n = n.saturating_sub(1);
+            }
+        })
+    }
+
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()> {
         self.with(key, |s, now| {
             let expires = now + ttl;
@@ -194,5 +206,27 @@ impl Ephemeral for MemoryEphemeral {
             }) => set.iter().cloned().collect(),
             _ => Vec::new(),
         })
+    }
+
+    fn usage(&self, prefix: &str) -> Option<(usize, usize)> {
+        let now = Instant::now();
+        let (mut count, mut bytes) = (0, 0);
+        for shard in &self.shards {
+            let shard = shard.lock().ok()?;
+            for (k, e) in shard
+                .map
+                .iter()
+                .filter(|(k, e)| k.starts_with(prefix) && e.expires > now)
+            {
+                count += 1;
+                bytes += k.len()
+                    + match &e.value {
+                        Value::Bytes(b) => b.len(),
+                        Value::Counter(_) => 8,
+                        Value::Set(set) => set.iter().map(String::len).sum(),
+                    };
+            }
+        }
+        Some((count, bytes))
     }
 }

@@ -354,7 +354,17 @@ pub trait Ephemeral: Send + Sync {
     ) -> StoreResult<bool>;
     /// Adds one; the first increment starts a window of `window`.
     async fn incr(&self, key: &str, window: Duration) -> StoreResult<u64>;
+    /// Takes one back from a live counter, keeping its window: never
+    /// below zero, and a counter that has expired stays gone.
+    async fn decr(&self, key: &str) -> StoreResult<()>;
     /// Adds a member to a set, extending the set's life to `ttl`.
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()>;
     async fn set_members(&self, key: &str) -> StoreResult<Vec<String>>;
+    /// The number of live entries whose key starts with `prefix` and their
+    /// size in bytes (keys and values), where the engine can tell without
+    /// scanning a shared server: in memory. `None` elsewhere. For tests
+    /// and diagnostics.
+    fn usage(&self, _prefix: &str) -> Option<(usize, usize)> {
+        None
+    }
 }

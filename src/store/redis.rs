@@ -24,6 +24,7 @@ pub struct RedisEphemeral {
     prefix: String,
     cas: Script,
     incr: Script,
+    decr: Script,
     set_add: Script,
 }
 
@@ -83,6 +84,11 @@ impl RedisEphemeral {
                 r"local n = redis.call('INCR', KEYS[1])
                   if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
                   return n",
+            ),
+            decr: Script::new(
+                r"local n = tonumber(redis.call('GET', KEYS[1]))
+                  if n and n > 0 then redis.call('DECR', KEYS[1]) end
+                  return 0",
             ),
             set_add: Script::new(
                 r"redis.call('SADD', KEYS[1], ARGV[1])
@@ -263,6 +269,17 @@ impl Ephemeral for RedisEphemeral {
             async move { inv.invoke_async(&mut c).await }
         })
         .await
+    }
+
+    async fn decr(&self, key: &str) -> StoreResult<()> {
+        let k = self.key(key);
+        let _: i64 = self
+            .run(|mut c| {
+                let inv = self.decr.key(k.clone());
+                async move { inv.invoke_async(&mut c).await }
+            })
+            .await?;
+        Ok(())
     }
 
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()> {

@@ -75,7 +75,11 @@ impl FromRequestParts<SharedState> for Browser {
 }
 
 /// The client's address: the peer, or — when the peer is a trusted proxy —
-/// the nearest address in `X-Forwarded-For` that is not one of ours.
+/// the nearest address in `X-Forwarded-For` that is not one of ours. The
+/// hops are read from the right (the nearest first); a hop that does not
+/// parse makes the rest of the header untrusted and the proxy's own
+/// address counts: the reading never skips past it to a value further left,
+/// which whoever sent the request may have written.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
     // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d.
     let peer = peer.to_canonical();
@@ -83,19 +87,40 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
     if !is_trusted(peer) {
         return peer;
     }
-    let mut hops: Vec<IpAddr> = headers
+    // Several headers are one list, in order; a value that is not text is
+    // a hop that does not parse.
+    let hops: Vec<Option<IpAddr>> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse().ok())
+        .flat_map(|v| match v.to_str() {
+            Ok(v) => v.split(',').map(parse_hop).collect::<Vec<_>>(),
+            Err(_) => vec![None],
+        })
         .collect();
-    while let Some(hop) = hops.pop() {
-        if !is_trusted(hop) {
-            return hop;
+    for hop in hops.into_iter().rev() {
+        match hop {
+            Some(ip) if is_trusted(ip) => {}
+            Some(ip) => return ip,
+            None => {
+                tracing::warn!(
+                    proxy = %peer,
+                    "X-Forwarded-For has a hop that is not an address: the proxy's address is used"
+                );
+                return peer;
+            }
         }
     }
     peer
+}
+
+/// One `X-Forwarded-For` hop: an address, possibly with a port
+/// (`192.0.2.1:5000`, `[2001:db8::1]:5000`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    hop.parse::<IpAddr>()
+        .or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip()))
+        .ok()
+        .map(|ip| ip.to_canonical())
 }
 
 /// Cookie attributes by where the gateway is served.

@@ -20,6 +20,9 @@ pub enum WebError {
     BadRedirect(String),
     #[error("not found")]
     NotFound,
+    /// A per-address limit was reached (logged where it was counted).
+    #[error("too many requests")]
+    TooManyRequests,
     #[error("store unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -37,6 +40,7 @@ impl WebError {
             WebError::UnknownClient(_) => "unknown_client",
             WebError::BadRedirect(_) => "invalid_redirect_uri",
             WebError::NotFound => "not_found",
+            WebError::TooManyRequests => "too_many_requests",
             WebError::Unavailable(_) => "temporarily_unavailable",
             WebError::Internal(_) => "server_error",
         }
@@ -48,6 +52,7 @@ impl WebError {
                 StatusCode::BAD_REQUEST
             }
             WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -58,6 +63,9 @@ impl WebError {
         let status = self.status();
         if status.is_server_error() {
             tracing::error!(error = %self, code = self.code(), "request failed");
+        } else if status == StatusCode::TOO_MANY_REQUESTS {
+            // A flood would write a line per request; the limit logs once.
+            tracing::debug!(code = self.code(), "request refused");
         } else {
             tracing::info!(error = %self, code = self.code(), "request refused");
         }
@@ -67,6 +75,7 @@ impl WebError {
             WebError::UnknownClient(_) => t.error_unknown_client,
             WebError::BadRedirect(_) => t.error_bad_redirect,
             WebError::NotFound => t.error_not_found,
+            WebError::TooManyRequests => t.err_rate_limited,
             WebError::Unavailable(_) => t.error_unavailable,
             WebError::Internal(_) => t.error_internal,
         };
@@ -74,6 +83,10 @@ impl WebError {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         }
         resp
     }

@@ -7,6 +7,7 @@ pub mod card_i18n;
 pub mod denied_i18n;
 pub mod error;
 pub mod i18n;
+pub mod limits;
 pub mod middleware;
 pub mod mobile_i18n;
 pub mod pages;

@@ -10,10 +10,14 @@ use porttivahti::clock::ManualClock;
 use porttivahti::config::Settings;
 use porttivahti::startup::Application;
 
+/// A development configuration (demo portal, seeded passwords, weak
+/// secrets): production refuses it. Tests of production behaviour set
+/// `PORTTIVAHTI__SERVER__ENVIRONMENT=production`.
 pub const TEST_CONFIG: &str = r#"
 [server]
 listen = "127.0.0.1:0"
 public_url = "http://127.0.0.1:0"
+environment = "development"
 
 [secrets]
 key_encryption_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="

@@ -91,6 +91,10 @@ pub enum PasswordOutcome {
     NotActive(Account),
 }
 
+/// The longest typed username kept in the audit row of an unknown
+/// username (characters); a longer one is cut, with its length noted.
+pub const MAX_AUDIT_USERNAME: usize = 64;
+
 pub struct PasswordSource {
     dir: Arc<dyn Directory>,
     hasher: Hasher,
@@ -128,9 +132,18 @@ impl PasswordSource {
         let found = self.dir.credentials(username.trim()).await?;
         let Some((account, hash)) = found else {
             self.hasher.verify(password, &self.dummy_hash).await;
+            // What was typed, capped: the audit trail is not a store for
+            // whatever a stranger sends.
+            let typed = username.trim();
+            let mut detail = serde_json::json!({
+                "username": typed.chars().take(MAX_AUDIT_USERNAME).collect::<String>()
+            });
+            if typed.chars().count() > MAX_AUDIT_USERNAME {
+                detail["username_chars"] = typed.chars().count().into();
+            }
             let audit = AuditEvent::new(now, "anonymous", "login.password.unknown_user")
                 .ip(source_ip)
-                .detail(serde_json::json!({ "username": username.trim() }));
+                .detail(detail);
             self.dir.append_audit(&audit).await?;
             return Ok(PasswordOutcome::Invalid);
         };

@@ -371,10 +371,16 @@ async fn password_inner(
             StatusCode::BAD_REQUEST,
         ));
     }
-    // Rate limits: per address and per username, before any hashing.
+    // Rate limits: per address and per username, before any hashing. A
+    // login that succeeds is taken back below: the limits bound guessing,
+    // not people who log in often. (The username is hashed: a key of fixed
+    // size, whatever was typed.)
     let rl = &app.settings.rate_limit;
     let ip_key = format!("ip:{}", browser.ip_string().unwrap_or_default());
-    let user_key = format!("user:{}", username.to_lowercase());
+    let user_key = format!(
+        "user:{}",
+        crate::tokens::hash_secret(&username.to_lowercase())
+    );
     let by_ip = app.eph.count(&ip_key, rl.window_secs).await?;
     let by_user = app.eph.count(&user_key, rl.window_secs).await?;
     if by_ip > rl.login_per_ip || by_user > rl.login_per_account {
@@ -413,6 +419,8 @@ async fn password_inner(
             not_active_page(app, browser, &login_uri(ar), &account).await
         }
         PasswordOutcome::Verified { identity, account } => {
+            app.eph.uncount(&user_key).await?;
+            app.eph.uncount(&ip_key).await?;
             // With a second factor set up, the code comes first.
             if let Some(r) = super::second_factor::require_second_factor(app, &identity, ar).await?
             {

@@ -124,11 +124,12 @@ async fn authorize_inner(
     browser: &Browser,
     p: AuthorizeParams,
 ) -> Result<Response, WebError> {
+    use crate::web::limits::{self, clip, param_problem};
     let client_id = p.client_id.as_deref().unwrap_or("");
     let client = app
         .clients
         .get(client_id)
-        .ok_or_else(|| WebError::UnknownClient(client_id.to_string()))?;
+        .ok_or_else(|| WebError::UnknownClient(clip(client_id, limits::MAX_CLIENT_ID)))?;
     let redirect_uri = p.redirect_uri.clone().unwrap_or_default();
     if !client
         .settings
@@ -136,8 +137,35 @@ async fn authorize_inner(
         .iter()
         .any(|u| u == &redirect_uri)
     {
-        return Err(WebError::BadRedirect(redirect_uri));
+        return Err(WebError::BadRedirect(clip(
+            &redirect_uri,
+            limits::MAX_REDIRECT_URI,
+        )));
     }
+    // Every parameter a pending login stores has a longest length.
+    let too_long = [
+        ("state", p.state.as_deref(), limits::MAX_STATE),
+        ("nonce", p.nonce.as_deref(), limits::MAX_NONCE),
+        ("scope", p.scope.as_deref(), limits::MAX_SCOPE),
+        (
+            "login_hint",
+            p.login_hint.as_deref(),
+            limits::MAX_LOGIN_HINT,
+        ),
+        ("idp_hint", p.idp_hint.as_deref(), limits::MAX_IDP_HINT),
+        (
+            "acr_values",
+            p.acr_values.as_deref(),
+            limits::MAX_ACR_VALUES,
+        ),
+    ]
+    .into_iter()
+    .find_map(|(name, v, max)| param_problem(name, v, max));
+    // A state that is refused is not sent back either.
+    let state = p
+        .state
+        .as_deref()
+        .filter(|s| param_problem("state", Some(s), limits::MAX_STATE).is_none());
     // From here on errors go back to the client.
     let fail = |error: &str, desc: &str| -> Result<Response, WebError> {
         Ok(Redirect::to(&redirect_with(
@@ -145,12 +173,16 @@ async fn authorize_inner(
             &[
                 ("error", Some(error)),
                 ("error_description", Some(desc)),
-                ("state", p.state.as_deref()),
+                ("state", state),
                 ("iss", Some(app.issuer())),
             ],
         ))
         .into_response())
     };
+    if let Some(problem) = too_long {
+        tracing::warn!(client = %client.id(), %problem, ip = ?browser.ip, "authorization request refused: a parameter is too long or has control characters");
+        return fail("invalid_request", &problem);
+    }
     if !client.allows(GrantType::AuthorizationCode) {
         return fail(
             "unauthorized_client",
@@ -243,6 +275,7 @@ async fn authorize_inner(
     if prompt_none {
         return fail("login_required", "the person is not logged in");
     }
+    limits::count_started_login(app, browser, "/authorize").await?;
     let ar = random_token(18);
     app.eph
         .put_auth_request(&ar, &req, app.settings.tokens.login_ttl_secs as i64)

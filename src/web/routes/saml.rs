@@ -95,6 +95,11 @@ async fn begin_inner(
     id: &str,
     ar: &str,
 ) -> Result<Response, WebError> {
+    // The pending-login id is stored with the request sent: only ours.
+    if !crate::web::limits::ar_ok(ar) {
+        tracing::warn!(source = %crate::web::limits::clip(id, 64), ar_bytes = ar.len(), ip = ?browser.ip, "login through a source refused: ar is not a pending-login id");
+        return Err(WebError::BadRequest("ar is not a pending-login id".into()));
+    }
     let s = source_texts(browser.lang);
     let t = texts(browser.lang);
     let back = Some((login_uri(ar).to_string(), t.back_to_login));
@@ -110,6 +115,8 @@ async fn begin_inner(
             StatusCode::NOT_FOUND,
         ));
     };
+    // Both kinds store the request they send until the person is back.
+    crate::web::limits::count_started_login(app, browser, "/login/source").await?;
     if src.settings.oidc().is_some() {
         return super::upstream_oidc::begin(app, browser, uri, src, ar).await;
     }

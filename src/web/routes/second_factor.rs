@@ -345,6 +345,8 @@ pub async fn otp_post(
             ));
         }
         app.eph.raw().delete(&key).await?;
+        // A right code does not count against the limit (it bounds guessing).
+        app.eph.uncount(&format!("otp:{}", p.account_id)).await?;
         app.dir.append_audit(&audit("login.otp.success")).await?;
         Metrics::inc(&app.metrics.counters.logins_succeeded_total);
         let mut methods = p.identity.methods.clone();
