@@ -102,6 +102,19 @@ async fn hostile_a_flood_of_logins_from_one_address_stays_within_the_bound() {
     );
 }
 
+/// A good authorization URL with the parameters `set` replaced or added.
+fn replaced(app: &TestApp, set: &[(&str, &str)]) -> String {
+    let mut u = url::Url::parse(&auth_url(app, "portal-a", CB, Some(&pkce().1), &[])).unwrap();
+    let pairs: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| !set.iter().any(|(n, _)| n == k))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .chain(set.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect();
+    u.query_pairs_mut().clear().extend_pairs(pairs);
+    u.to_string()
+}
+
 #[tokio::test]
 async fn hostile_oversized_authorization_parameters_are_refused() {
     let app = spawn_app().await;
@@ -120,16 +133,7 @@ async fn hostile_oversized_authorization_parameters_are_refused() {
         ("scope", format!("openid {}", "x".repeat(limits::MAX_SCOPE))),
     ];
     for (name, value) in &cases {
-        let (_, ch) = pkce();
-        let mut u = url::Url::parse(&auth_url(&app, "portal-a", CB, Some(&ch), &[])).unwrap();
-        let pairs: Vec<(String, String)> = u
-            .query_pairs()
-            .filter(|(k, _)| k != name)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .chain([(name.to_string(), value.clone())])
-            .collect();
-        u.query_pairs_mut().clear().extend_pairs(pairs);
-        let r = b.get(u.as_str()).await;
+        let r = b.get(&replaced(&app, &[(name, value)])).await;
         assert_eq!(r.status(), 303, "{name}");
         let to = location(&r);
         assert!(to.starts_with(CB), "{name}: {to}");
@@ -156,8 +160,8 @@ async fn hostile_oversized_authorization_parameters_are_refused() {
     // A client id or redirect URI of any length is no client: a page,
     // nothing stored.
     for (k, v) in [
-        ("client_id", "c".repeat(100_000)),
-        ("redirect_uri", format!("{CB}{}", "r".repeat(100_000))),
+        ("client_id", "c".repeat(5_000)),
+        ("redirect_uri", format!("{CB}{}", "r".repeat(5_000))),
     ] {
         let mut u = url::Url::parse(&format!("{}/authorize", app.base)).unwrap();
         u.query_pairs_mut()
@@ -186,11 +190,8 @@ async fn hostile_oversized_authorization_parameters_are_refused() {
     let quotes = |n| "\"".repeat(n);
     let scope = format!("openid{}", " a".repeat((limits::MAX_SCOPE - 6) / 2));
     let r = b
-        .get(&auth_url(
+        .get(&replaced(
             &app,
-            "portal-a",
-            CB,
-            Some(&pkce().1),
             &[
                 ("state", &quotes(limits::MAX_STATE)),
                 ("nonce", &quotes(limits::MAX_NONCE)),
