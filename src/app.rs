@@ -90,6 +90,9 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Keys CSRF tokens.
     pub cookie_key: aws_lc_rs::hmac::Key,
+    /// Tie refresh tokens and access-token `jti`s to their refresh family
+    /// in ways only this gateway can read.
+    pub families: crate::tokens::family::FamilyKeys,
     /// HTTP client for the demo portal.
     pub http: reqwest::Client,
     /// How this node reaches itself over HTTP (the demo portal's back

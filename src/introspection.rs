@@ -86,8 +86,8 @@ pub async fn access_token_live(app: &AppState, c: &AccessTokenClaims) -> StoreRe
     {
         return Ok(false);
     }
-    if let Some((fam, _)) = c.jti.split_once('.')
-        && app.eph.family_revoked(fam).await?
+    if let Some(fam) = app.families.family_of_jti(&c.jti)
+        && app.eph.family_revoked(&fam).await?
     {
         return Ok(false);
     }

@@ -74,8 +74,8 @@ pub async fn account_of(
     if !pairwise || c.sid.is_none() {
         return Ok(Some(c.sub.clone()));
     }
-    if let Some((fam, _)) = c.jti.split_once('.')
-        && let Some(f) = app.eph.family(fam).await?
+    if let Some(fam) = app.families.family_of_jti(&c.jti)
+        && let Some(f) = app.eph.family(&fam).await?
     {
         return Ok(Some(f.grant.account_id));
     }

@@ -404,7 +404,11 @@ pub async fn exchange_code(
     Ok(resp.0)
 }
 
-/// The refresh_token grant: rotates, and ends the family on reuse.
+/// The refresh_token grant: rotates, and ends the family on reuse. Only a
+/// token that proves itself one the family really had (the current one
+/// presented twice at once, or an earlier one whose secret the gateway
+/// recognises) ends it: a made-up secret or another client's request
+/// changes nothing, so knowing a family id is not enough to end it.
 pub async fn refresh(
     app: &AppState,
     client: &Client,
@@ -414,15 +418,17 @@ pub async fn refresh(
     let Some((family_id, secret)) = token.split_once('.') else {
         return Err(TokenError::InvalidGrant("unknown refresh token"));
     };
-    let next_secret = random_token(32);
+    let revoke_ttl = app.settings.tokens.access_token_ttl_secs as i64;
+    let next_secret = app.families.refresh_secret(family_id);
     let rotation = app
         .eph
         .rotate(
             family_id,
+            client.id(),
             &hash_secret(secret),
             hash_secret(&next_secret),
             now,
-            app.settings.tokens.access_token_ttl_secs as i64,
+            revoke_ttl,
         )
         .await?;
     let fam = match rotation {
@@ -433,24 +439,48 @@ pub async fn refresh(
                 client = %family.client_id,
                 account = %family.grant.account_id,
                 generation = family.generation,
-                "refresh token replayed: family ended"
+                "refresh token presented twice at once: family ended"
             );
             return Err(TokenError::InvalidGrant(
                 "refresh token has been used already",
+            ));
+        }
+        Rotation::NotCurrent { family } if app.families.issued_for(family_id, secret) => {
+            app.eph.revoke_family(family_id, revoke_ttl).await?;
+            Metrics::inc(&app.metrics.counters.refresh_reuse_detected_total);
+            tracing::warn!(
+                client = %family.client_id,
+                account = %family.grant.account_id,
+                generation = family.generation,
+                "refresh token replayed (an earlier one of its family): family ended"
+            );
+            return Err(TokenError::InvalidGrant(
+                "refresh token has been used already",
+            ));
+        }
+        Rotation::NotCurrent { family } => {
+            tracing::warn!(
+                client = client.id(),
+                account = %family.grant.account_id,
+                "refresh token refused: its secret was never issued for the family it names; family kept"
+            );
+            return Err(TokenError::InvalidGrant("unknown or expired refresh token"));
+        }
+        Rotation::OtherClient { family } => {
+            tracing::warn!(
+                client = client.id(),
+                owner = %family.client_id,
+                account = %family.grant.account_id,
+                "refresh token refused: issued to another client; family kept"
+            );
+            return Err(TokenError::InvalidGrant(
+                "refresh token was issued to another client",
             ));
         }
         Rotation::Unknown => {
             return Err(TokenError::InvalidGrant("unknown or expired refresh token"));
         }
     };
-    if fam.client_id != client.id() {
-        app.eph
-            .revoke_family(family_id, app.settings.tokens.access_token_ttl_secs as i64)
-            .await?;
-        return Err(TokenError::InvalidGrant(
-            "refresh token was issued to another client",
-        ));
-    }
     let refresh = format!("{family_id}.{next_secret}");
     let (resp, _) = issue(
         app,
@@ -495,7 +525,7 @@ async fn issue(
         Some((f, tok)) => (Some(f.to_string()), Some(tok), None),
         None if client.allows(crate::config::GrantType::RefreshToken) => {
             let fid = random_token(16);
-            let secret = random_token(32);
+            let secret = app.families.refresh_secret(&fid);
             let fam = RefreshFamily {
                 family_id: fid.clone(),
                 client_id: client.id().to_string(),
@@ -535,10 +565,7 @@ async fn issue(
         card_type: grant.card_type.clone(),
         person: claims.clone(),
     };
-    let jti = match &family_id {
-        Some(f) => format!("{f}.{}", random_token(9)),
-        None => random_token(16),
-    };
+    let jti = app.families.jti(family_id.as_deref());
     let at = AccessTokenClaims {
         iss: app.issuer().to_string(),
         sub,
@@ -592,7 +619,7 @@ pub fn client_credentials(
         ),
         exp: now + t.access_token_ttl_secs as i64,
         iat: now,
-        jti: random_token(16),
+        jti: app.families.jti(None),
         client_id: client.id().to_string(),
         scope: scope.clone(),
         auth_time: None,
@@ -641,10 +668,15 @@ pub async fn check_access_token(
 }
 
 /// Checks a bearer access token for the administration API: signature,
-/// issuer, `typ: at+jwt` and expiry, and that the client-credentials grant
+/// issuer, `typ: at+jwt` and expiry, that the client-credentials grant
 /// issued it (`sub` is the client, no session) to a configured client
-/// marked `service_desk`. Returns that client's id.
-pub async fn check_service_desk_token(app: &AppState, token: &str) -> Option<String> {
+/// marked `service_desk`, and that it was not revoked (`/revoke`; the mark
+/// is in the shared ephemeral store, so every node sees it). Returns that
+/// client's id.
+pub async fn check_service_desk_token(
+    app: &AppState,
+    token: &str,
+) -> Result<Option<String>, StoreError> {
     let expect = jwt::Expect {
         issuer: app.issuer(),
         audience: None,
@@ -653,16 +685,28 @@ pub async fn check_service_desk_token(app: &AppState, token: &str) -> Option<Str
         allow_expired: false,
         leeway: 0,
     };
-    let c = verify_own::<AccessTokenClaims>(app, token, &expect)
-        .await
-        .ok()?
-        .claims;
-    let client = app.clients.get(&c.client_id)?;
+    let Ok(v) = verify_own::<AccessTokenClaims>(app, token, &expect).await else {
+        return Ok(None);
+    };
+    let c = v.claims;
+    let Some(client) = app.clients.get(&c.client_id) else {
+        return Ok(None);
+    };
     let ok = client.settings.service_desk
         && client.allows(crate::config::GrantType::ClientCredentials)
         && c.sub == c.client_id
         && c.sid.is_none();
-    ok.then_some(c.client_id)
+    if !ok {
+        return Ok(None);
+    }
+    if !crate::introspection::access_token_live(app, &c).await? {
+        tracing::warn!(
+            client = %c.client_id,
+            "administration API: revoked service-desk token refused"
+        );
+        return Ok(None);
+    }
+    Ok(Some(c.client_id))
 }
 
 /// Verifies a token this gateway issued. A key id we do not know may be

@@ -109,6 +109,8 @@ impl Application {
         let kek = b64_std_decode(settings.secrets.key_encryption_key.expose())
             .map_err(|e| StartupError::Other(format!("secrets.key_encryption_key: {e}")))?;
         let keys = Keyring::load_or_create(&*dir, &kek, clock.now()).await?;
+        let families = crate::tokens::family::FamilyKeys::from_kek(&kek)
+            .ok_or_else(|| StartupError::Other("refresh-family keys".into()))?;
         let cookie_key_bytes = b64_std_decode(settings.secrets.cookie_key.expose())
             .map_err(|e| StartupError::Other(format!("secrets.cookie_key: {e}")))?;
         let cookie_key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &cookie_key_bytes);
@@ -200,6 +202,7 @@ impl Application {
             clock,
             metrics: Metrics::default(),
             cookie_key,
+            families,
             http,
             cards,
             mobile,

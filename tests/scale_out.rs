@@ -399,6 +399,59 @@ async fn a_node_killed_mid_login_loses_nothing_else() {
     assert_eq!(s, 200);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_a_service_desk_token_revoked_on_one_node_is_refused_on_the_other() {
+    let Some(cluster) = Cluster::new().await else {
+        return;
+    };
+    let a = cluster.node().await;
+    let b = cluster.node().await;
+    let http = porttivahti::http_client_builder().build().unwrap();
+    let t: serde_json::Value = http
+        .post(format!("{}/token", a.base))
+        .basic_auth("desk-robot", Some(DESK_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let desk = t["access_token"].as_str().unwrap();
+    let me = |base: String| {
+        let http = http.clone();
+        async move {
+            http.get(format!("{base}/admin/api/v1/me"))
+                .bearer_auth(desk)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        (me(a.base.clone()).await, me(b.base.clone()).await),
+        (200, 200)
+    );
+    let r = http
+        .post(format!("{}/revoke", a.base))
+        .basic_auth("desk-robot", Some(DESK_SECRET))
+        .form(&[("token", desk)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        (me(a.base.clone()).await, me(b.base.clone()).await),
+        (401, 401)
+    );
+    hostile_refused(
+        "hostile_a_service_desk_token_revoked_on_one_node_is_refused_on_the_other",
+        2,
+    );
+}
+
 /// A TCP forwarder that the test can cut and restore, standing between a
 /// node and a store server.
 struct Proxy {

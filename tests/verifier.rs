@@ -260,3 +260,144 @@ async fn the_cli_verifies_against_a_jwks_file_or_url() {
     let out = run(f, "hopo", token, "https://evil.example".into()).await;
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// `token` with its header replaced by `header`, signed with the gateway's
+/// own current key: a token only the gateway could have made.
+fn resign(app: &TestApp, token: &str, header: &serde_json::Value) -> String {
+    let payload = token.split('.').nth(1).unwrap();
+    let h = porttivahti::tokens::b64url(serde_json::to_vec(header).unwrap());
+    let input = format!("{h}.{payload}");
+    let sig = app
+        .state
+        .keys
+        .current()
+        .signing
+        .sign(input.as_bytes())
+        .unwrap();
+    format!("{input}.{}", porttivahti::tokens::b64url(sig))
+}
+
+/// `porttivahti token verify` against a JWKS file, off the runtime's thread.
+async fn cli_verify(jwks: &str, issuer: &str, token: &str) -> std::process::Output {
+    let (jwks, issuer, token) = (jwks.to_string(), issuer.to_string(), token.to_string());
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_porttivahti"))
+            .args([
+                "token", "verify", "--jwks", &jwks, "--issuer", &issuer, "--portal", "hopo", &token,
+            ])
+            .env("PORTTIVAHTI_CONFIG", "/nonexistent.toml")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// What userinfo, introspection, the verifier library and the CLI say of
+/// `token`: (userinfo status, introspection `active`, library verdict, CLI
+/// exit code and standard error).
+async fn everywhere(
+    app: &TestApp,
+    v: &Verifier,
+    jwks: &str,
+    token: &str,
+) -> (
+    u16,
+    serde_json::Value,
+    Result<(), VerifyError>,
+    Option<i32>,
+    String,
+) {
+    let http = porttivahti::http_client_builder().build().unwrap();
+    let ui = http
+        .get(format!("{}/userinfo", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    let i: serde_json::Value = http
+        .post(format!("{}/introspect", app.base))
+        .basic_auth("portal-a", Some("secret-a-0123456789"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lib = v.verify(token).await.map(|_| ());
+    let out = cli_verify(jwks, &app.base, token).await;
+    (
+        ui,
+        i["active"].clone(),
+        lib,
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn hostile_a_crit_header_is_refused_by_userinfo_introspection_the_library_and_the_cli() {
+    let app = spawn_app().await;
+    let token = anna_token(&app).await;
+    let v = verifier(&app, VerifierConfig::new(&app.base).audience("hopo")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jwks.json");
+    let jwks = reqwest::get(format!("{}/jwks", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    std::fs::write(&file, jwks).unwrap();
+    let file = file.display().to_string();
+    let kid = jwt_header(&token)["kid"].clone();
+    let header = serde_json::json!({ "alg": "ES256", "typ": "at+jwt", "kid": kid });
+    // Re-signed with a header of our own making but no crit, the token is
+    // good everywhere: what follows is refused for its crit alone.
+    let (ui, active, lib, code, err) =
+        everywhere(&app, &v, &file, &resign(&app, &token, &header)).await;
+    assert_eq!(
+        (ui, &active, code),
+        (200, &serde_json::json!(true), Some(0)),
+        "{err}"
+    );
+    assert!(lib.is_ok(), "{lib:?}");
+    // RFC 7515 §4.1.11: extensions the recipient must understand; none are
+    // understood here, and an empty list is not allowed at all.
+    let crits = [
+        serde_json::json!(["exp"]),
+        serde_json::json!(["b64"]),
+        serde_json::json!([]),
+        serde_json::json!(null),
+        serde_json::json!("exp"),
+    ];
+    let mut refused = 0;
+    for crit in crits {
+        let mut h = header.clone();
+        h["crit"] = crit.clone();
+        if crit == serde_json::json!(["b64"]) {
+            h["b64"] = false.into();
+        }
+        let forged = resign(&app, &token, &h);
+        let (ui, active, lib, code, err) = everywhere(&app, &v, &file, &forged).await;
+        assert_eq!(ui, 401, "userinfo, crit {crit}");
+        assert_eq!(active, false, "introspection, crit {crit}");
+        assert!(
+            matches!(
+                lib,
+                Err(VerifyError::Token(porttivahti::tokens::JwtError::Critical))
+            ),
+            "library, crit {crit}: {lib:?}"
+        );
+        assert_eq!(code, Some(1), "CLI, crit {crit}");
+        assert!(err.contains("crit"), "CLI, crit {crit}: {err}");
+        refused += 4;
+    }
+    hostile_refused(
+        "hostile_a_crit_header_is_refused_by_userinfo_introspection_the_library_and_the_cli",
+        refused,
+    );
+}

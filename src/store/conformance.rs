@@ -898,18 +898,43 @@ async fn refresh_families(st: &EphemeralState) {
         expires_at: 5000,
     };
     st.create_family(&f, 1000).await.unwrap();
-    let Rotation::Rotated(next) = st.rotate("f1", "t0", "t1".into(), 1001, 60).await.unwrap()
+    // Another client's presentation changes nothing, not even with the
+    // current token.
+    assert!(matches!(
+        st.rotate("f1", "other", "t0", "t9".into(), 1001, 60)
+            .await
+            .unwrap(),
+        Rotation::OtherClient { .. }
+    ));
+    let Rotation::Rotated(next) = st
+        .rotate("f1", "c", "t0", "t1".into(), 1001, 60)
+        .await
+        .unwrap()
     else {
         panic!("first presentation rotates");
     };
     assert_eq!((next.current.as_str(), next.generation), ("t1", 1));
-    // The old token again: reuse, and the family is gone.
+    // The old token again: not current, and the family is left as it is
+    // (the caller judges whether it proves a replay).
     assert!(matches!(
-        st.rotate("f1", "t0", "t2".into(), 1002, 60).await.unwrap(),
-        Rotation::Reused { .. }
+        st.rotate("f1", "c", "t0", "t2".into(), 1002, 60).await.unwrap(),
+        Rotation::NotCurrent { family } if family.generation == 1
     ));
+    assert!(!st.family_revoked("f1").await.unwrap());
+    let Rotation::Rotated(next) = st
+        .rotate("f1", "c", "t1", "t2".into(), 1002, 60)
+        .await
+        .unwrap()
+    else {
+        panic!("the current token still rotates");
+    };
+    assert_eq!((next.current.as_str(), next.generation), ("t2", 2));
+    // Revoked: the family is gone.
+    st.revoke_family("f1", 60).await.unwrap();
     assert_eq!(
-        st.rotate("f1", "t1", "t3".into(), 1003, 60).await.unwrap(),
+        st.rotate("f1", "c", "t2", "t3".into(), 1003, 60)
+            .await
+            .unwrap(),
         Rotation::Unknown
     );
     assert!(st.family_revoked("f1").await.unwrap());
@@ -922,7 +947,9 @@ async fn refresh_families(st: &EphemeralState) {
     st.create_family(&g, 1000).await.unwrap();
     st.revoke_session_families("sid1", 60).await.unwrap();
     assert_eq!(
-        st.rotate("f2", "u0", "u1".into(), 1001, 60).await.unwrap(),
+        st.rotate("f2", "c", "u0", "u1".into(), 1001, 60)
+            .await
+            .unwrap(),
         Rotation::Unknown
     );
     assert!(st.session_ended("sid1").await.unwrap());
@@ -934,7 +961,9 @@ async fn refresh_families(st: &EphemeralState) {
     };
     st.create_family(&h, 1000).await.unwrap();
     assert_eq!(
-        st.rotate("f3", "v0", "v1".into(), 5000, 60).await.unwrap(),
+        st.rotate("f3", "c", "v0", "v1".into(), 5000, 60)
+            .await
+            .unwrap(),
         Rotation::Unknown
     );
 }
@@ -956,7 +985,7 @@ async fn concurrent_rotation_rotates_once(st: &EphemeralState) {
         .map(|i| {
             let st = st.clone();
             tokio::spawn(async move {
-                st.rotate("race", "r0", format!("r1-{i}"), 1001, 60)
+                st.rotate("race", "c", "r0", format!("r1-{i}"), 1001, 60)
                     .await
                     .unwrap()
             })
@@ -969,6 +998,6 @@ async fn concurrent_rotation_rotates_once(st: &EphemeralState) {
         }
     }
     // Compare-and-swap: the first to swap wins; every other presentation is
-    // reuse (or finds the family already ended).
+    // reuse, finds the token no longer current, or the family already ended.
     assert_eq!(rotated, 1, "a token is redeemed exactly once");
 }

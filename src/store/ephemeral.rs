@@ -122,8 +122,15 @@ pub struct RefreshFamily {
 pub enum Rotation {
     /// Valid: the family now expects `new_hash`.
     Rotated(RefreshFamily),
-    /// Not the current token: the family has been ended.
+    /// The current token, but a concurrent presentation of it rotated
+    /// first: reuse, and the family has been ended.
     Reused { family: RefreshFamily },
+    /// Not the current token. Nothing changed: the caller decides whether
+    /// the token proves itself an earlier one of the family (then it ends
+    /// the family) or is made up (then it leaves the family alone).
+    NotCurrent { family: RefreshFamily },
+    /// The family belongs to another client. Nothing changed.
+    OtherClient { family: RefreshFamily },
     /// No such family (never, expired, or already ended).
     Unknown,
 }
@@ -365,12 +372,14 @@ impl EphemeralState {
             .await
     }
 
-    /// Presents a refresh token (by family and hash). Exactly one of any
-    /// concurrent presentations of the same token rotates; the others are
-    /// reuse and end the family.
+    /// Presents a refresh token (by family and hash) for `client_id`.
+    /// Exactly one of any concurrent presentations of the current token
+    /// rotates; the others are reuse and end the family. A token of another
+    /// client, or one that is not current, changes nothing.
     pub async fn rotate(
         &self,
         family_id: &str,
+        client_id: &str,
         presented_hash: &str,
         new_hash: String,
         now: i64,
@@ -385,9 +394,11 @@ impl EphemeralState {
             self.store.delete(&key).await?;
             return Ok(Rotation::Unknown);
         }
+        if fam.client_id != client_id {
+            return Ok(Rotation::OtherClient { family: fam });
+        }
         if !crate::tokens::constant_time_eq(fam.current.as_bytes(), presented_hash.as_bytes()) {
-            self.revoke_family(family_id, revoke_ttl).await?;
-            return Ok(Rotation::Reused { family: fam });
+            return Ok(Rotation::NotCurrent { family: fam });
         }
         let mut next = fam.clone();
         next.current = new_hash;

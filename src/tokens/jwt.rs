@@ -13,6 +13,11 @@ pub enum JwtError {
     Malformed,
     #[error("unsupported algorithm or token type")]
     Header,
+    /// RFC 7515 §4.1.11: a `crit` header names extensions the recipient
+    /// must understand; Porttivahti understands none, and an empty list is
+    /// not allowed, so any `crit` is refused.
+    #[error("the header names critical extensions (crit), which are not supported")]
+    Critical,
     #[error("signed by an unknown key")]
     UnknownKey,
     #[error("bad signature")]
@@ -46,6 +51,15 @@ struct Header {
     typ: Option<String>,
     #[serde(default)]
     kid: Option<String>,
+    /// Whether the header has a `crit` member at all (even `null` or `[]`).
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+/// True for any value: used with `default` (false) to tell whether a
+/// member is there.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
 /// Serialises `claims` and signs them with `key`.
@@ -165,6 +179,15 @@ pub fn verify<T: DeserializeOwned>(
     let signed = &token[..h.len() + 1 + p.len()];
     key.verify_sig(signed.as_bytes(), &sig)
         .map_err(|_| JwtError::Signature)?;
+    if header.crit {
+        // Signed by a key we trust, yet it asks for extensions nothing here
+        // understands: it cannot be read as its signer meant.
+        tracing::warn!(
+            kid = %kid,
+            "token refused: signed, but its header names critical extensions (crit), which are not supported"
+        );
+        return Err(JwtError::Critical);
+    }
     let payload = b64url_decode(p).ok_or(JwtError::Malformed)?;
     let reg: Registered =
         serde_json::from_slice(&payload).map_err(|e| JwtError::Claims(e.to_string()))?;

@@ -2,6 +2,7 @@
 //! claims Porttivahti issues.
 
 pub mod claims;
+pub mod family;
 pub mod jwt;
 pub mod keyring;
 pub mod sealing;

@@ -224,3 +224,51 @@ async fn the_service_desk_keeps_the_register_over_the_api() {
     .await;
     assert_eq!(o["liaisons"], json!([]));
 }
+
+#[tokio::test]
+async fn hostile_a_service_desk_token_revoked_at_revoke_stops_working_at_once() {
+    let app = spawn_app().await;
+    let desk = token(&app, "desk-robot", DESK_SECRET).await;
+    let other = token(&app, "desk-robot", DESK_SECRET).await;
+    let bearer = Auth::Bearer(&desk);
+    let (s, _) = call(&app, &bearer, Method::GET, "/me", None).await;
+    assert_eq!(s, 200);
+    let r = porttivahti::http_client_builder()
+        .build()
+        .unwrap()
+        .post(format!("{}/revoke", app.base))
+        .basic_auth("desk-robot", Some(DESK_SECRET))
+        .form(&[("token", desk.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // At once, for reading and for changing alike.
+    let (s, e) = call(&app, &bearer, Method::GET, "/me", None).await;
+    assert_eq!(
+        (s.as_u16(), &e["error"]),
+        (401, &json!("invalid_token")),
+        "{e}"
+    );
+    let anna = account_id(&app, "anna.hoitaja").await;
+    let (s, _) = call(
+        &app,
+        &bearer,
+        Method::POST,
+        &format!("/accounts/{anna}/reset-password"),
+        Some(json!({ "reason": "tiketti 4712" })),
+    )
+    .await;
+    assert_eq!(s, 401);
+    // The mark is in the shared ephemeral store (every node reads it), not
+    // in this node's memory.
+    let jti = jwt_payload(&desk)["jti"].as_str().unwrap().to_string();
+    assert!(app.state.eph.access_token_revoked(&jti).await.unwrap());
+    // The client's other token is not touched.
+    let (s, _) = call(&app, &Auth::Bearer(&other), Method::GET, "/me", None).await;
+    assert_eq!(s, 200);
+    hostile_refused(
+        "hostile_a_service_desk_token_revoked_at_revoke_stops_working_at_once",
+        2,
+    );
+}

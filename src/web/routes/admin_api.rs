@@ -281,7 +281,7 @@ impl FromRequestParts<SharedState> for Caller {
                 .filter(|t| !t.is_empty())
                 .ok_or(ApiError::InvalidToken)?;
             let client_id = crate::sso::check_service_desk_token(app, token)
-                .await
+                .await?
                 .ok_or(ApiError::InvalidToken)?;
             return Ok(Caller {
                 principal: Principal::service(&client_id, browser.ip_string()),
