@@ -927,7 +927,8 @@ async fn the_idp_can_end_the_session_with_its_own_logout_request() {
     assert_eq!(r.status(), 400);
     let page = r.text().await.unwrap();
     assert!(
-        page.contains("Uloskirjautumispyyntöä ei hyväksytty") && !page.contains("Olet kirjautunut ulos"),
+        page.contains("Uloskirjautumispyyntöä ei hyväksytty")
+            && !page.contains("Olet kirjautunut ulos"),
         "{page}"
     );
     assert_eq!(b.get("/account/profile").await.status(), 200);

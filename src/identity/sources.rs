@@ -237,7 +237,10 @@ impl Sources {
         };
         let mut list: Vec<Arc<SamlSource>> = Vec::new();
         for settings in &s.sources {
-            let metadata_signer = match settings.saml().and_then(|m| m.metadata_signing_cert.as_ref()) {
+            let metadata_signer = match settings
+                .saml()
+                .and_then(|m| m.metadata_signing_cert.as_ref())
+            {
                 Some(path) => Some(Signers::from_pem_file(path).map_err(|e| {
                     format!("source {:?}: metadata_signing_cert: {e}", settings.id)
                 })?),

@@ -85,7 +85,11 @@ async fn hostile_idp_logout_requests_end_no_session() {
         url.split("&SigAlg=").next().unwrap().to_string()
     };
     let hostile: Vec<(&str, String, &str)> = vec![
-        ("_lr-unsigned", unsigned, "not signed with a key from the IdP"),
+        (
+            "_lr-unsigned",
+            unsigned,
+            "not signed with a key from the IdP",
+        ),
         (
             "_lr-other-key",
             lr("_lr-other-key").url(&issuer, &other_key),

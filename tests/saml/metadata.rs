@@ -13,8 +13,10 @@ async fn hostile_metadata_not_signed_by_the_federation_is_refused() {
     let good = peer_serving("good", |idp| sign_metadata(&idp.metadata(), fed).unwrap()).await;
     let unsigned = peer("unsigned").await;
     // Signed, but by the IdP's own key rather than the federation's.
-    let other_key =
-        peer_serving("other-key", |idp| sign_metadata(&idp.metadata(), &idp.key).unwrap()).await;
+    let other_key = peer_serving("other-key", |idp| {
+        sign_metadata(&idp.metadata(), &idp.key).unwrap()
+    })
+    .await;
     // Signed by the federation, then its sign-on address changed.
     let tampered = peer_serving("tampered", |idp| {
         sign_metadata(&idp.metadata(), fed)
@@ -53,7 +55,10 @@ async fn hostile_metadata_not_signed_by_the_federation_is_refused() {
     )
     .await;
     let refusals = [
-        ("unsigned", "not signed as a whole with metadata_signing_cert"),
+        (
+            "unsigned",
+            "not signed as a whole with metadata_signing_cert",
+        ),
         ("other-key", "does not verify with metadata_signing_cert"),
         ("tampered", "does not verify with metadata_signing_cert"),
         ("expired", "the metadata expired at 2020-01-01T00:00:00Z"),
@@ -61,9 +66,10 @@ async fn hostile_metadata_not_signed_by_the_federation_is_refused() {
     // Every source is tried at start; wait for each answer.
     for _ in 0..100 {
         let good_loaded = app.state.sources.get("good").unwrap().available();
-        let all_refused = refusals
-            .iter()
-            .all(|(id, reason)| logs.line(&["WARN", &format!("source={id} "), reason]).is_some());
+        let all_refused = refusals.iter().all(|(id, reason)| {
+            logs.line(&["WARN", &format!("source={id} "), reason])
+                .is_some()
+        });
         if good_loaded && all_refused {
             break;
         }
@@ -119,7 +125,10 @@ fn hostile_plain_http_metadata_is_refused_in_production() {
         )
     };
     let mut refused = 0;
-    for url in ["http://idp.hus.example.fi/metadata", "/dev-idp/org/metadata"] {
+    for url in [
+        "http://idp.hus.example.fi/metadata",
+        "/dev-idp/org/metadata",
+    ] {
         let err = parse("production", url).unwrap_err().to_string();
         assert!(
             err.contains("source \"hus\"")
@@ -140,5 +149,8 @@ fn hostile_plain_http_metadata_is_refused_in_production() {
             assert!(!e.to_string().contains("metadata_url"), "{env} {url}: {e}");
         }
     }
-    common::hostile_refused("hostile_plain_http_metadata_is_refused_in_production", refused);
+    common::hostile_refused(
+        "hostile_plain_http_metadata_is_refused_in_production",
+        refused,
+    );
 }

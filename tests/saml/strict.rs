@@ -75,7 +75,12 @@ async fn hostile_a_nameid_split_by_a_comment_is_refused() {
     assert_eq!(r.status(), 403);
     let rid = request_id(&r);
     assert!(r.text().await.unwrap().contains("saml_response_refused"));
-    logs.assert_line(&[&rid, "WARN", "source=hus", "NameID: a comment splits the value"]);
+    logs.assert_line(&[
+        &rid,
+        "WARN",
+        "source=hus",
+        "NameID: a comment splits the value",
+    ]);
     // Nobody was linked under either reading.
     for subject in ["user@hus.fi", "user@hus.fi.evil"] {
         assert!(

@@ -83,8 +83,8 @@ impl IdpLogoutRequest {
                     .ok_or_else(|| unreadable(format!("{name} {s:?} is not a UTC time"))),
             }
         };
-        let issue_instant =
-            time("IssueInstant")?.ok_or_else(|| unreadable("the LogoutRequest has no IssueInstant"))?;
+        let issue_instant = time("IssueInstant")?
+            .ok_or_else(|| unreadable("the LogoutRequest has no IssueInstant"))?;
         let not_on_or_after = time("NotOnOrAfter")?;
         let text_of = |ns: &str, name: &str| -> Result<String, LogoutError> {
             let el = only_child(&doc, root, ns, name)

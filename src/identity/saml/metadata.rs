@@ -151,12 +151,10 @@ pub fn check_federation_signature(
     now: i64,
 ) -> Result<(), String> {
     let doc = xml::parse(text)?;
-    let root = doc
-        .document_element()
-        .ok_or("the metadata is empty")?;
-    let covered = federation
-        .covered(&doc)
-        .map_err(|e| format!("the metadata's signature does not verify with metadata_signing_cert: {e}"))?;
+    let root = doc.document_element().ok_or("the metadata is empty")?;
+    let covered = federation.covered(&doc).map_err(|e| {
+        format!("the metadata's signature does not verify with metadata_signing_cert: {e}")
+    })?;
     if !covered.contains(&root) {
         return Err(
             "the metadata is not signed as a whole with metadata_signing_cert (unsigned metadata is refused for this source)"

@@ -569,4 +569,3 @@ fn identity_of(
         },
     })
 }
-

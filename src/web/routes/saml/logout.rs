@@ -240,7 +240,10 @@ async fn idp_logout(
         )
         .await?
     {
-        return refuse("replayed: this LogoutRequest was used already", Some(req.id));
+        return refuse(
+            "replayed: this LogoutRequest was used already",
+            Some(req.id),
+        );
     }
     let key = hash_secret(&format!("{id}\n{}", req.name_id));
     if let Some(sid) = app.eph.pending::<String>("slo-idx", &key).await? {
