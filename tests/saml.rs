@@ -13,6 +13,13 @@ use porttivahti::identity::saml::idp::{Answer, Idp, IdpPerson, ReceivedRequest};
 use porttivahti::identity::saml::xmlsec::{KeyPair, Recipient};
 use porttivahti::identity::suomifi;
 
+#[path = "saml/idp_logout.rs"]
+mod idp_logout;
+#[path = "saml/metadata.rs"]
+mod metadata;
+#[path = "saml/strict.rs"]
+mod strict;
+
 /// A SAML IdP on loopback: serves its metadata over HTTP; the test plays
 /// the person at its login screen.
 struct Peer {
@@ -23,6 +30,12 @@ struct Peer {
 }
 
 async fn peer(name: &str) -> Peer {
+    peer_serving(name, |idp| idp.metadata()).await
+}
+
+/// A peer whose metadata endpoint serves what `metadata` makes of it
+/// (signed by a federation, tampered with, …).
+async fn peer_serving(name: &str, metadata: impl FnOnce(&Idp) -> String) -> Peer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let idp = Idp {
@@ -31,7 +44,7 @@ async fn peer(name: &str) -> Peer {
         slo_url: format!("{base}/slo"),
         key: KeyPair::from_files("certs/dev/dev-idp-key.pem", "certs/dev/dev-idp.pem").unwrap(),
     };
-    let metadata = Arc::new(Mutex::new(idp.metadata()));
+    let metadata = Arc::new(Mutex::new(metadata(&idp)));
     let served = metadata.clone();
     let router = axum::Router::new().route(
         "/metadata",
@@ -45,6 +58,85 @@ async fn peer(name: &str) -> Peer {
         idp,
         base,
         metadata,
+    }
+}
+
+/// A federation's metadata signing key (Suomi.fi and Haka sign the
+/// metadata they publish) and the path of its certificate, for
+/// `metadata_signing_cert`: made once per test run.
+fn federation() -> &'static (KeyPair, String) {
+    static FEDERATION: std::sync::OnceLock<(KeyPair, String)> = std::sync::OnceLock::new();
+    FEDERATION.get_or_init(|| {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["metadata.federation.example".into()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let path = format!(
+            "{}/saml-federation-{}.pem",
+            env!("CARGO_TARGET_TMPDIR"),
+            std::process::id()
+        );
+        std::fs::write(&path, cert.pem()).unwrap();
+        (
+            KeyPair::from_pem(&key.serialize_pem(), &cert.pem()).unwrap(),
+            path,
+        )
+    })
+}
+
+/// This test's log lines: a subscriber for the test's thread, where the
+/// test runtime also runs the application's tasks.
+struct Logs {
+    buf: Arc<Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() -> Logs {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let sink = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
+        .with_ansi(false)
+        .with_writer(move || LogWriter(sink.clone()))
+        .finish();
+    Logs {
+        buf,
+        _guard: tracing::subscriber::set_default(subscriber),
+    }
+}
+
+impl Logs {
+    /// The first line that contains every one of `needles`.
+    fn line(&self, needles: &[&str]) -> Option<String> {
+        let logs = self.buf.lock().unwrap().clone();
+        String::from_utf8_lossy(&logs)
+            .lines()
+            .find(|l| needles.iter().all(|n| l.contains(n)))
+            .map(str::to_string)
+    }
+
+    #[track_caller]
+    fn assert_line(&self, needles: &[&str]) -> String {
+        self.line(needles).unwrap_or_else(|| {
+            panic!(
+                "no log line with {needles:?} in:\n{}",
+                String::from_utf8_lossy(&self.buf.lock().unwrap())
+            )
+        })
     }
 }
 
@@ -66,6 +158,7 @@ kind = "suomifi"
 name = "Suomi.fi"
 group = "professionals"
 metadata_url = "{}/metadata"
+metadata_signing_cert = "{}"
 
 [[seed.organisations]]
 id = "hus"
@@ -89,18 +182,30 @@ portal = "santra"
 secret = "secret-s-0123456789"
 redirect_uris = ["https://santra.example/cb"]
 "#,
-        org.base, suomifi.base
+        org.base,
+        suomifi.base,
+        federation().1
     )
 }
 
 const NATIONAL_ID_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
+/// The application with an organisation IdP (plain metadata) and Suomi.fi
+/// (metadata signed by the federation, as Suomi.fi publishes it). Peers
+/// on loopback serve their metadata over plain HTTP, which only
+/// development allows.
 async fn setup() -> (TestApp, Peer, Peer) {
     let org = peer("hus-idp").await;
-    let sfi = peer("suomifi-idp").await;
+    let sfi = peer_serving("suomifi-idp", |idp| {
+        idp.signed_metadata(&federation().0).unwrap()
+    })
+    .await;
     let app = common::spawn_app_extra(
         &sources_toml(&org, &sfi),
-        &[("PORTTIVAHTI__SECRETS__NATIONAL_ID_KEY", NATIONAL_ID_KEY)],
+        &[
+            ("PORTTIVAHTI__SECRETS__NATIONAL_ID_KEY", NATIONAL_ID_KEY),
+            ("PORTTIVAHTI__SERVER__ENVIRONMENT", "development"),
+        ],
         |_| {},
     )
     .await;
@@ -642,7 +747,7 @@ kind = "saml"
 name = "Poissa IdP"
 metadata_url = "http://127.0.0.1:9/metadata"
 "#,
-        &[],
+        &[("PORTTIVAHTI__SERVER__ENVIRONMENT", "development")],
         |_| {},
     )
     .await;
@@ -820,12 +925,19 @@ async fn the_idp_can_end_the_session_with_its_own_logout_request() {
         );
         redirect_url(&slo, "SAMLRequest", &xml, Some("rs-idp"), key).unwrap()
     };
-    // Signed by someone else: ignored, the session stays.
+    // Signed by someone else: refused (not "you have logged out"), the
+    // session stays.
     let sp_key = KeyPair::from_files("certs/dev/saml-sp-key.pem", "certs/dev/saml-sp.pem").unwrap();
     let r = b
         .get(&request("hanna.hoitaja@hus.example.fi", &sp_key))
         .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.status(), 400);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Uloskirjautumispyyntöä ei hyväksytty")
+            && !page.contains("Olet kirjautunut ulos"),
+        "{page}"
+    );
     assert_eq!(b.get("/account/profile").await.status(), 200);
     // From the IdP (any browser may carry it): the session ends, and the
     // IdP gets our signed answer.

@@ -58,6 +58,8 @@ struct RawSource {
     #[serde(default = "default_refresh")]
     metadata_refresh_secs: u64,
     #[serde(default)]
+    metadata_signing_cert: Option<String>,
+    #[serde(default)]
     post_binding: bool,
     #[serde(default = "default_loa")]
     loa: LoA,
@@ -91,6 +93,7 @@ impl From<RawSource> for SourceSettings {
             metadata_file: r.metadata_file,
             metadata_url: r.metadata_url,
             metadata_refresh_secs: r.metadata_refresh_secs,
+            metadata_signing_cert: r.metadata_signing_cert,
             post_binding: r.post_binding,
             loa: r.loa,
             require_encryption: r.require_encryption,
@@ -228,6 +231,9 @@ pub struct SamlSourceSettings {
     /// good copy is kept when a refresh fails).
     pub metadata_url: Option<String>,
     pub metadata_refresh_secs: u64,
+    /// The federation's metadata signing certificate (PEM path): when set,
+    /// the metadata must be signed as a whole with it, or it is refused.
+    pub metadata_signing_cert: Option<String>,
     /// Send the AuthnRequest by HTTP-POST instead of HTTP-Redirect.
     pub post_binding: bool,
     /// For `saml`: the level the session gets; for `suomifi`: the lowest

@@ -63,6 +63,15 @@ pub struct Attributes {
 /// Checks `[[sources]]` against the rest of the configuration.
 pub fn check_sources(s: &crate::config::Settings) -> Result<(), String> {
     use crate::config::Environment;
+    // First: a source naming the development IdP's metadata is refused
+    // below too, and this is the reason to give.
+    if s.dev_idp.enabled && s.server.environment == Environment::Production {
+        return Err(
+            "dev_idp.enabled: the built-in test identity provider is refused in production \
+             (server.environment = \"production\"); turn it off"
+                .into(),
+        );
+    }
     let mut seen = std::collections::HashSet::new();
     for src in &s.sources {
         let id = &src.id;
@@ -116,6 +125,19 @@ pub fn check_sources(s: &crate::config::Settings) -> Result<(), String> {
         {
             return Err(format!("source {id:?}: metadata_url {u:?} is not a URL"));
         }
+        // The metadata names the keys every login through the source is
+        // checked with: in production it comes over TLS (or from a file),
+        // never over plain HTTP.
+        if let Some(u) = &saml.metadata_url
+            && s.server.environment == Environment::Production
+            && !u.starts_with("https://")
+        {
+            return Err(format!(
+                "source {id:?}: metadata_url {u:?} must be an https:// URL in production \
+                 (plain http:// and this server's own /dev-idp/ metadata are for \
+                 server.environment = \"development\"); or use metadata_file"
+            ));
+        }
         if saml.metadata_refresh_secs < 60 {
             return Err(format!(
                 "source {id:?}: metadata_refresh_secs must be at least 60"
@@ -135,13 +157,6 @@ pub fn check_sources(s: &crate::config::Settings) -> Result<(), String> {
                 ));
             }
         }
-    }
-    if s.dev_idp.enabled && s.server.environment == Environment::Production {
-        return Err(
-            "dev_idp.enabled: the built-in test identity provider is refused in production \
-             (server.environment = \"production\"); turn it off"
-                .into(),
-        );
     }
     if s.registration.profession_groups.is_empty() {
         return Err("registration.profession_groups must name at least one group".into());

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::config::SourceSettings;
 use super::saml::idp::Idp;
-use super::saml::metadata::IdpMetadata;
+use super::saml::metadata::{IdpMetadata, check_federation_signature};
 use super::saml::xmlsec::{KeyPair, Signers};
 use crate::config::Settings;
 
@@ -28,6 +28,10 @@ pub struct SamlSource {
     last_try: RwLock<i64>,
     /// An OpenID Connect source's discovery document and keys.
     provider: RwLock<Option<Arc<openidconnect::core::CoreProviderMetadata>>>,
+    /// The federation's metadata signing certificate(s)
+    /// (`metadata_signing_cert`): when set, only metadata signed with it is
+    /// installed.
+    metadata_signer: Option<Signers>,
 }
 
 impl SamlSource {
@@ -55,6 +59,9 @@ impl SamlSource {
     }
 
     fn install(&self, text: &str, now: i64) -> Result<(), String> {
+        if let Some(federation) = &self.metadata_signer {
+            check_federation_signature(text, federation, now)?;
+        }
         let meta = IdpMetadata::parse(text)?;
         let signers = Signers::from_der(&meta.signing_certs).map_err(|e| e.to_string())?;
         let changed = self
@@ -228,19 +235,26 @@ impl Sources {
         } else {
             None
         };
-        let list: Vec<Arc<SamlSource>> = s
-            .sources
-            .iter()
-            .map(|settings| {
-                Arc::new(SamlSource {
-                    settings: settings.clone(),
-                    loaded: RwLock::new(None),
-                    last_error: RwLock::new(None),
-                    last_try: RwLock::new(0),
-                    provider: RwLock::new(None),
-                })
-            })
-            .collect();
+        let mut list: Vec<Arc<SamlSource>> = Vec::new();
+        for settings in &s.sources {
+            let metadata_signer = match settings
+                .saml()
+                .and_then(|m| m.metadata_signing_cert.as_ref())
+            {
+                Some(path) => Some(Signers::from_pem_file(path).map_err(|e| {
+                    format!("source {:?}: metadata_signing_cert: {e}", settings.id)
+                })?),
+                None => None,
+            };
+            list.push(Arc::new(SamlSource {
+                settings: settings.clone(),
+                loaded: RwLock::new(None),
+                last_error: RwLock::new(None),
+                last_try: RwLock::new(0),
+                provider: RwLock::new(None),
+                metadata_signer,
+            }));
+        }
         for src in &list {
             if let Some(f) = src.settings.saml().and_then(|m| m.metadata_file.as_ref()) {
                 let text = std::fs::read_to_string(f)

@@ -71,6 +71,8 @@ pub struct SourceTexts {
     pub dev_idp_intro: &'static str,
     pub dev_idp_pick: &'static str,
     pub dev_idp_cancel: &'static str,
+    pub logout_refused_title: &'static str,
+    pub logout_refused_body: &'static str,
 }
 
 pub fn source_texts(lang: Lang) -> &'static SourceTexts {
@@ -149,6 +151,8 @@ static FI: SourceTexts = SourceTexts {
     dev_idp_intro: "Tämä on Porttivahdin sisäänrakennettu testitunnistuspalvelu. Se allekirjoittaa ja salaa vastauksensa kuten oikea palvelu, mutta sitä ei voi käyttää tuotannossa. Valitse testihenkilö.",
     dev_idp_pick: "Kirjaudu tänä henkilönä",
     dev_idp_cancel: "Keskeytä tunnistautuminen",
+    logout_refused_title: "Uloskirjautumispyyntöä ei hyväksytty",
+    logout_refused_body: "Kirjautumispalvelusta tullutta uloskirjautumispyyntöä ei hyväksytty: se oli vanhentunut, jo käytetty, tarkoitettu toiselle palvelulle tai sitä ei voitu todentaa. Sen perusteella ei kirjauduttu ulos. Jos haluat kirjautua ulos, kirjaudu ulos tästä palvelusta.",
 };
 
 static SV: SourceTexts = SourceTexts {
@@ -219,6 +223,8 @@ static SV: SourceTexts = SourceTexts {
     dev_idp_intro: "Det här är Porttivahtis inbyggda testidentifiering. Den signerar och krypterar sina svar som en riktig tjänst, men kan inte användas i produktion. Välj en testperson.",
     dev_idp_pick: "Logga in som den här personen",
     dev_idp_cancel: "Avbryt identifieringen",
+    logout_refused_title: "Begäran om utloggning godkändes inte",
+    logout_refused_body: "Begäran om utloggning från inloggningstjänsten godkändes inte: den var för gammal, redan använd, avsedd för en annan tjänst eller kunde inte verifieras. Ingen utloggning gjordes på grund av den. Om du vill logga ut, logga ut från den här tjänsten.",
 };
 
 static EN: SourceTexts = SourceTexts {
@@ -289,4 +295,6 @@ static EN: SourceTexts = SourceTexts {
     dev_idp_intro: "This is Porttivahti's built-in test identity provider. It signs and encrypts its answers like a real one, but cannot be used in production. Choose a test person.",
     dev_idp_pick: "Log in as this person",
     dev_idp_cancel: "Cancel the identification",
+    logout_refused_title: "The logout request was not accepted",
+    logout_refused_body: "The logout request from the login service was not accepted: it was out of date, already used, meant for another service or could not be verified. Nothing was logged out because of it. If you want to log out, log out of this service.",
 };

@@ -3,7 +3,7 @@
 //! signed AuthnRequest, and answers with a Response whose assertion is
 //! signed with its key and encrypted to the SP's certificate.
 
-use super::metadata::idp_metadata;
+use super::metadata::{IDP_METADATA_ID, idp_metadata};
 use super::request::read_redirect;
 use super::xml::{self, SAML, SAMLP, STATUS_SUCCESS, attr, esc, instant};
 use super::xmlsec::{KeyPair, Recipient, XmlSecError, signature_template};
@@ -46,6 +46,9 @@ pub struct Answer {
     /// Override the status (e.g. `urn:…:status:Responder`), with a sub-code.
     pub status: Option<(String, Option<String>)>,
     pub session_index: String,
+    /// Raw XML in place of the (escaped) NameID: tests put the comment
+    /// trick here, `user@hus.fi<!---->.evil`, and the IdP signs it.
+    pub name_id_xml: Option<String>,
 }
 
 impl Answer {
@@ -61,8 +64,25 @@ impl Answer {
             audience: None,
             status: None,
             session_index: format!("_s{}", crate::tokens::random_token(12)),
+            name_id_xml: None,
         }
     }
+}
+
+/// Signs metadata written by [`idp_metadata`] as a whole (its
+/// `EntityDescriptor`, ID [`IDP_METADATA_ID`]) with `federation`'s key.
+pub fn sign_metadata(xml: &str, federation: &KeyPair) -> Result<String, XmlSecError> {
+    let open = xml
+        .find("<md:EntityDescriptor")
+        .and_then(|at| xml[at..].find('>').map(|end| at + end + 1))
+        .ok_or_else(|| XmlSecError::Signing("no EntityDescriptor to sign".into()))?;
+    let template = format!(
+        "{}{}{}",
+        &xml[..open],
+        signature_template(IDP_METADATA_ID, &federation.cert_b64),
+        &xml[open..]
+    );
+    federation.sign_template(&template)
 }
 
 #[derive(Clone)]
@@ -81,6 +101,12 @@ impl Idp {
             &self.slo_url,
             &self.key.cert_b64,
         )
+    }
+
+    /// The metadata signed as a whole with a federation's key (Suomi.fi and
+    /// Haka publish theirs so).
+    pub fn signed_metadata(&self, federation: &KeyPair) -> Result<String, XmlSecError> {
+        sign_metadata(&self.metadata(), federation)
     }
 
     /// Reads a redirect-binding AuthnRequest, checking its signature with
@@ -163,7 +189,7 @@ impl Idp {
             now = instant(a.now),
             nb = instant(a.now - 5),
             iss = esc(&self.entity_id),
-            nid = esc(&who.name_id),
+            nid = a.name_id_xml.clone().unwrap_or_else(|| esc(&who.name_id)),
             irt = esc(&req.id),
             acs = esc(&req.acs),
             aud = esc(a.audience.as_deref().unwrap_or(&req.issuer)),

@@ -1,6 +1,7 @@
 //! SAML metadata: reading an IdP's, writing ours.
 
 use super::xml::{self, BINDING_POST, BINDING_REDIRECT, DS, MD, attr, esc};
+use super::xmlsec::Signers;
 
 /// What Porttivahti needs from an IdP's metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,11 +116,15 @@ pub fn sp_metadata(entity_id: &str, acs: &str, slo: &str, cert_b64: &str) -> Str
     )
 }
 
+/// The `ID` of the metadata [`idp_metadata`] writes: what a federation's
+/// signature over it refers to.
+pub const IDP_METADATA_ID: &str = "_idp-metadata";
+
 /// An IdP's metadata (the test and development IdP publishes this).
 pub fn idp_metadata(entity_id: &str, sso: &str, slo: &str, cert_b64: &str) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <md:EntityDescriptor xmlns:md=\"{MD}\" xmlns:ds=\"{DS}\" entityID=\"{eid}\">\
+         <md:EntityDescriptor xmlns:md=\"{MD}\" xmlns:ds=\"{DS}\" ID=\"{IDP_METADATA_ID}\" entityID=\"{eid}\">\
          <md:IDPSSODescriptor WantAuthnRequestsSigned=\"true\" \
          protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\
          <md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}\
@@ -134,6 +139,39 @@ pub fn idp_metadata(entity_id: &str, sso: &str, slo: &str, cert_b64: &str) -> St
         sso = esc(sso),
         slo = esc(slo),
     )
+}
+
+/// Checks that `text` is signed as a whole (its document element) by one
+/// of `federation`'s certificates, and, when it says `validUntil`, that it
+/// has not expired: metadata published by a federation (Suomi.fi, Haka)
+/// is trusted only so. The error is the operator's log line.
+pub fn check_federation_signature(
+    text: &str,
+    federation: &Signers,
+    now: i64,
+) -> Result<(), String> {
+    let doc = xml::parse(text)?;
+    let root = doc.document_element().ok_or("the metadata is empty")?;
+    let covered = federation.covered(&doc).map_err(|e| {
+        format!("the metadata's signature does not verify with metadata_signing_cert: {e}")
+    })?;
+    if !covered.contains(&root) {
+        return Err(
+            "the metadata is not signed as a whole with metadata_signing_cert (unsigned metadata is refused for this source)"
+                .into(),
+        );
+    }
+    if let Some(until) = attr(&doc, root, "validUntil") {
+        let until = xml::parse_instant(until)
+            .ok_or_else(|| format!("the metadata's validUntil {until:?} is not a UTC time"))?;
+        if until <= now {
+            return Err(format!(
+                "the metadata expired at {} (validUntil)",
+                xml::instant(until)
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

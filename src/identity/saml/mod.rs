@@ -3,6 +3,7 @@
 //! tests. XML security goes only through [`xmlsec`].
 
 pub mod idp;
+pub mod logout;
 pub mod metadata;
 pub mod request;
 pub mod response;

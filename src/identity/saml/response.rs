@@ -75,13 +75,17 @@ fn invalid(m: impl Into<String>) -> ResponseError {
 }
 
 /// Reads the `InResponseTo` of a response before it is checked, to find
-/// the request it answers. Nothing else is trusted from this.
-pub fn in_response_to(text: &str) -> Option<String> {
-    let doc = xml::parse(text).ok()?;
-    let root = doc.document_element()?;
-    xml::is(&doc, root, SAMLP, "Response")
-        .then(|| attr(&doc, root, "InResponseTo").map(str::to_string))
-        .flatten()
+/// the request it answers. Nothing else is trusted from this. `Ok(None)`:
+/// a Response that answers no request (unsolicited); an error: the message
+/// is refused already (a document type declaration, not XML, not a
+/// Response), with the reason for the log.
+pub fn in_response_to(text: &str) -> Result<Option<String>, ResponseError> {
+    let doc = xml::parse(text).map_err(invalid)?;
+    let root = doc
+        .document_element()
+        .filter(|&r| xml::is(&doc, r, SAMLP, "Response"))
+        .ok_or_else(|| invalid("the message is not a SAML Response"))?;
+    Ok(attr(&doc, root, "InResponseTo").map(str::to_string))
 }
 
 /// Checks the response `text` (the decoded SAMLResponse) against `exp`.

@@ -89,17 +89,22 @@ pub fn attr<'d>(doc: &'d Document<'_>, id: NodeId, name: &str) -> Option<&'d str
         .map(|a| a.value.as_ref())
 }
 
-/// The text of an element that may hold only text, with all its text
-/// nodes joined: a comment inside (the NameID comment trick, which leaves
-/// the signature valid) is skipped, so the value read is the value signed,
-/// never the part before the comment. An element or processing
-/// instruction inside is an error.
+/// The text of an element that may hold only text, its text nodes
+/// joined. A comment inside is refused: the NameID comment trick
+/// (`user@hus.fi<!---->.evil`) leaves the IdP's signature valid while
+/// parsers disagree on the value (some read only the part before the
+/// comment), so such a value is not used at all. An element or processing
+/// instruction inside is refused too.
 pub fn text(doc: &Document<'_>, id: NodeId) -> Result<String, String> {
     let mut out = String::new();
     for c in doc.children(id) {
         match doc.node_kind(c) {
             Some(NodeKind::Text(t)) | Some(NodeKind::CData(t)) => out.push_str(t),
-            Some(NodeKind::Comment(_)) => {}
+            Some(NodeKind::Comment(_)) => {
+                return Err(
+                    "a comment splits the value (refused: parsers disagree on what it is)".into(),
+                );
+            }
             _ => return Err("an element that should hold only text holds something else".into()),
         }
     }
@@ -144,10 +149,10 @@ mod tests {
     }
 
     #[test]
-    fn text_joins_around_comments() {
-        let doc = parse("<a>user@evil.fi<!---->.hus.fi</a>").unwrap();
+    fn text_refuses_comments_and_elements() {
+        let doc = parse("<a>user@hus.fi<!---->.evil</a>").unwrap();
         let root = doc.document_element().unwrap();
-        assert_eq!(text(&doc, root).unwrap(), "user@evil.fi.hus.fi");
+        assert!(text(&doc, root).unwrap_err().contains("comment"));
         let doc = parse("<a>x<b/>y</a>").unwrap();
         assert!(text(&doc, doc.document_element().unwrap()).is_err());
         let doc = parse("<a> anna </a>").unwrap();

@@ -52,6 +52,23 @@ impl Signers {
         })
     }
 
+    /// From a PEM file of one or more certificates (a federation's metadata
+    /// signing certificate, with its next one during a rollover).
+    pub fn from_pem_file(path: &str) -> Result<Self, XmlSecError> {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| XmlSecError::Key(format!("cannot read {path}: {e}")))?;
+        let mut certs = Vec::new();
+        let mut rest = pem.as_str();
+        while let Some(at) = rest.find("-----BEGIN CERTIFICATE-----") {
+            certs.push(pem_body(&rest[at..], "CERTIFICATE")?);
+            rest = &rest[at + "-----BEGIN CERTIFICATE-----".len()..];
+        }
+        if certs.is_empty() {
+            return Err(XmlSecError::Key(format!("{path} holds no CERTIFICATE")));
+        }
+        Self::from_der(&certs)
+    }
+
     /// Verifies every signature in `doc` with these keys only and returns
     /// the elements that valid signatures cover. An invalid signature
     /// anywhere is an error: a document with a broken signature is not

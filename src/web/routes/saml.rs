@@ -25,6 +25,9 @@ use crate::web::i18n::texts;
 use crate::web::pages::{MessagePage, lang_links, login_uri, render};
 use crate::web::sources_i18n::source_texts;
 
+mod logout;
+pub use logout::{single_logout, slo};
+
 /// What this node remembers of an AuthnRequest it sent.
 #[derive(Debug, Serialize, Deserialize)]
 struct SentRequest {
@@ -351,9 +354,16 @@ async fn acs_inner(
         tracing::warn!(source = %id, ?ip, "SAML response is not base64 UTF-8");
         return Ok(refused(app, browser, "", Refusal::Untrusted));
     };
-    let Some(request_id) = response::in_response_to(&text) else {
-        tracing::warn!(source = %id, ?ip, "SAML response answers no request (unsolicited responses are not accepted)");
-        return Ok(refused(app, browser, "", Refusal::Untrusted));
+    let request_id = match response::in_response_to(&text) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            tracing::warn!(source = %id, ?ip, "SAML response answers no request (unsolicited responses are not accepted)");
+            return Ok(refused(app, browser, "", Refusal::Untrusted));
+        }
+        Err(e) => {
+            tracing::warn!(source = %id, ?ip, reason = %e, "SAML response refused before it was matched to a request");
+            return Ok(refused(app, browser, "", Refusal::Untrusted));
+        }
     };
     let Some(sent) = app
         .eph
@@ -565,194 +575,4 @@ fn identity_of(
             organisation: s.organisation.clone(),
         },
     })
-}
-
-/// Where a single logout goes after the IdP has answered.
-#[derive(Debug, Serialize, Deserialize)]
-struct SentLogout {
-    source: String,
-    then: Option<String>,
-}
-
-/// Starts SAML single logout at the upstream IdP: the URL to send the
-/// browser to, or `None` when the IdP offers no logout endpoint.
-pub async fn single_logout(
-    app: &AppState,
-    u: &Upstream,
-    then: Option<&str>,
-) -> Result<Option<String>, WebError> {
-    let (Some(src), Some(sp_key)) = (app.sources.get(&u.source), app.sources.sp_key.as_ref())
-    else {
-        return Ok(None);
-    };
-    let Some(slo) = src.loaded().and_then(|l| l.meta.slo_redirect.clone()) else {
-        return Ok(None);
-    };
-    let id = format!("_{}", random_token(20));
-    app.eph
-        .put_pending(
-            "slo",
-            &id,
-            &SentLogout {
-                source: u.source.clone(),
-                then: then.map(str::to_string),
-            },
-            600,
-        )
-        .await?;
-    let xml = crate::identity::saml::request::logout_request_xml(
-        &id,
-        &entity_id(app, &u.source),
-        &slo,
-        app.now(),
-        &u.name_id,
-        u.session_index.as_deref(),
-    );
-    let url =
-        redirect_url(&slo, "SAMLRequest", &xml, Some(&id), sp_key).map_err(WebError::internal)?;
-    tracing::info!(source = %u.source, "single logout sent to the IdP");
-    Ok(Some(url))
-}
-
-/// `GET /saml/{id}/slo`: the IdP's LogoutResponse (signed, redirect
-/// binding). The local session has ended already; this only goes on.
-pub async fn slo(
-    State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
-    Path(id): Path<String>,
-) -> Response {
-    let t = texts(browser.lang);
-    let done = |app: &AppState| {
-        render(
-            &MessagePage {
-                t,
-                langs: lang_links(&Uri::from_static("/login"), browser.lang),
-                title: t.logged_out_title,
-                body: t.logged_out_body,
-                error_code: None,
-                request_id: None,
-                contacts: Vec::new(),
-                show_desk: false,
-                desk: Some(&app.settings.service_desk),
-                link: Some(("/login".into(), t.back_to_login)),
-            },
-            StatusCode::OK,
-        )
-    };
-    let query = uri.query().unwrap_or_default();
-    let Some(src) = app.sources.get(&id) else {
-        return (StatusCode::NOT_FOUND, "no such SAML source").into_response();
-    };
-    if query.split('&').any(|p| p.starts_with("SAMLRequest=")) {
-        return match idp_logout(&app, src, &id, query).await {
-            Ok(Some(to)) => Redirect::to(&to).into_response(),
-            Ok(None) => done(&app),
-            Err(e) => Localized(e, browser.lang).into_response(),
-        };
-    }
-    let certs = src
-        .loaded()
-        .map(|l| l.meta.signing_certs.clone())
-        .unwrap_or_default();
-    let verified = certs.iter().find_map(|c| {
-        crate::identity::saml::request::read_redirect(query, "SAMLResponse", Some(c)).ok()
-    });
-    let Some(m) = verified else {
-        tracing::warn!(source = %id, "a LogoutResponse that is not signed by the IdP was ignored");
-        return done(&app);
-    };
-    let pending = match m.relay_state.as_deref() {
-        Some(rs) => app
-            .eph
-            .take_pending::<SentLogout>("slo", rs)
-            .await
-            .ok()
-            .flatten(),
-        None => None,
-    };
-    match pending {
-        Some(SentLogout {
-            source,
-            then: Some(to),
-        }) if source == id => Redirect::to(&to).into_response(),
-        _ => done(&app),
-    }
-}
-
-/// The IdP's own LogoutRequest (redirect binding, signed by its key): ends
-/// the session it names here (and so at every portal of it), and answers
-/// with our signed LogoutResponse. `None` when the IdP has no logout
-/// endpoint to answer to.
-async fn idp_logout(
-    app: &AppState,
-    src: &SamlSource,
-    id: &str,
-    query: &str,
-) -> Result<Option<String>, WebError> {
-    use crate::identity::saml::{request, xml};
-    let Some(loaded) = src.loaded() else {
-        return Ok(None);
-    };
-    let Some(m) = loaded
-        .meta
-        .signing_certs
-        .iter()
-        .find_map(|c| request::read_redirect(query, "SAMLRequest", Some(c)).ok())
-    else {
-        tracing::warn!(source = %id, "a LogoutRequest not signed by the IdP was ignored");
-        return Ok(None);
-    };
-    let parsed = xml::parse(&m.xml).ok().and_then(|doc| {
-        let root = doc.document_element()?;
-        if !xml::is(&doc, root, xml::SAMLP, "LogoutRequest") {
-            return None;
-        }
-        let text_of = |name: &str| {
-            xml::only_child(&doc, root, xml::SAML, name)
-                .ok()
-                .flatten()
-                .and_then(|n| xml::text(&doc, n).ok())
-        };
-        Some((
-            xml::attr(&doc, root, "ID")?.to_string(),
-            text_of("Issuer")?,
-            text_of("NameID")?,
-        ))
-    });
-    let Some((request_id, issuer, name_id)) = parsed else {
-        tracing::warn!(source = %id, "a signed LogoutRequest that could not be read was ignored");
-        return Ok(None);
-    };
-    if issuer != loaded.meta.entity_id {
-        tracing::warn!(source = %id, %issuer, "a LogoutRequest from another issuer was ignored");
-        return Ok(None);
-    }
-    let key = hash_secret(&format!("{id}\n{name_id}"));
-    if let Some(sid) = app.eph.take_pending::<String>("slo-idx", &key).await? {
-        crate::sso::logout(app, None, &sid).await?;
-        tracing::info!(source = %id, %sid, "session ended by the IdP's single logout");
-    }
-    let (Some(slo), Some(sp_key)) = (
-        loaded.meta.slo_redirect.clone(),
-        app.sources.sp_key.as_ref(),
-    ) else {
-        return Ok(None);
-    };
-    let answer = request::logout_response_xml(
-        &format!("_{}", random_token(20)),
-        &entity_id(app, id),
-        &slo,
-        app.now(),
-        &request_id,
-    );
-    request::redirect_url(
-        &slo,
-        "SAMLResponse",
-        &answer,
-        m.relay_state.as_deref(),
-        sp_key,
-    )
-    .map(Some)
-    .map_err(WebError::internal)
 }
