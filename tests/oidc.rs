@@ -306,40 +306,6 @@ async fn logout_ends_the_session_for_every_portal() {
 }
 
 #[tokio::test]
-async fn logout_by_hint_from_elsewhere_ends_the_browser_session_too() {
-    let app = spawn_app().await;
-    let b = Browser::new(&app);
-    let (t, ch) = login_at_portal_a(&app, &b).await;
-    // The portal's back end (no browser cookie) ends the session.
-    let r = porttivahti::http_client_builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(format!(
-            "{}/logout?id_token_hint={}",
-            app.base,
-            t["id_token"].as_str().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = b
-        .get(&auth_url(
-            &app,
-            "portal-a",
-            "https://a.example/cb",
-            Some(&ch),
-            &[("prompt", "none")],
-        ))
-        .await;
-    assert_eq!(
-        query_param(&location(&r), "error").as_deref(),
-        Some("login_required")
-    );
-}
-
-#[tokio::test]
 async fn logout_without_hint_asks_for_confirmation() {
     let app = spawn_app().await;
     let b = Browser::new(&app);

@@ -374,6 +374,10 @@ fn sessions_and_grants_stored_before_login_attributes_still_read() {
     let old = r#"{"sid":"s","account_id":"a","auth_time":1,"expires_at":2,"loa":"low","methods":["pwd"],"source":"password"}"#;
     let s: Session = serde_json::from_str(old).unwrap();
     assert_eq!(s.attributes, LoginAttributes::default());
+    // A profession group stored without its provenance is the person's word.
+    let old = r#"{"sid":"s","account_id":"a","auth_time":1,"expires_at":2,"loa":"low","methods":["pwd"],"source":"password","attributes":{"profession_group":"nurse"}}"#;
+    let s: Session = serde_json::from_str(old).unwrap();
+    assert!(s.attributes.profession_group_provenance.is_self_declared());
     let old = r#"{"account_id":"a","sid":"s","scope":["openid"],"auth_time":1,"loa":"low","methods":["pwd"],"source":"password"}"#;
     let g: porttivahti::store::ephemeral::Grant = serde_json::from_str(old).unwrap();
     assert!(g.attributes.authorities.is_empty());
@@ -492,4 +496,211 @@ async fn the_cli_explains_too() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("portal hopo: may reach it"), "{text}");
     assert!(text.contains("ok   via_portals"), "{text}");
+}
+
+/// What the first-login form and the profile page give is the person's own
+/// word: marked `self_declared` in the tokens, and a portal rule admits on
+/// it only with `accept_self_declared`. Hanna logs in through her
+/// organisation's IdP (a real signing SAML peer on loopback), registers as
+/// a nurse, and reaches the portal whose rule accepts that, not the one
+/// whose rule does not.
+#[tokio::test]
+async fn hostile_a_self_declared_profession_group_opens_only_portals_that_accept_it() {
+    use porttivahti::identity::saml::idp::{Answer, Idp, IdpPerson};
+    use porttivahti::identity::saml::xmlsec::KeyPair;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let idp_base = format!("http://{}", listener.local_addr().unwrap());
+    let idp = Idp {
+        entity_id: format!("{idp_base}/hus-idp"),
+        sso_url: format!("{idp_base}/sso"),
+        slo_url: format!("{idp_base}/slo"),
+        key: KeyPair::from_files("certs/dev/dev-idp-key.pem", "certs/dev/dev-idp.pem").unwrap(),
+    };
+    let metadata = idp.metadata();
+    let router = axum::Router::new().route(
+        "/metadata",
+        axum::routing::get(move || async move { metadata }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let extra = format!(
+        r#"
+[[sources]]
+id = "hus"
+kind = "saml"
+name = "HUS"
+group = "university_hospital_districts"
+organisation = "hus"
+domains = ["hus.example.fi"]
+metadata_url = "{idp_base}/metadata"
+
+[[seed.organisations]]
+id = "hus"
+name_fi = "HUS-yhtymä"
+name_sv = "HUS-sammanslutningen"
+business_id = "1567535-0"
+oid = "1.2.246.10.1567535.10.0"
+kind = "hospital_district"
+networks = []
+
+[[portals]]
+id = "nurses-open"
+name = "Hoitajien ilmoitustaulu"
+[[portals.access]]
+profession_groups = ["nurse"]
+accept_self_declared = true
+
+[[portals]]
+id = "nurses-only"
+name = "Hoitotyön kirjaamisohjeet"
+[[portals.access]]
+profession_groups = ["nurse"]
+
+[[clients]]
+client_id = "open-portal"
+portal = "nurses-open"
+secret = "secret-o-0123456789"
+redirect_uris = ["https://open.example/cb"]
+
+[[clients]]
+client_id = "only-portal"
+portal = "nurses-only"
+secret = "secret-n-0123456789"
+redirect_uris = ["https://only.example/cb"]
+"#
+    );
+    let app = spawn_app_extra(&extra, &[], |_| {}).await;
+    wait_for_sources(&app).await;
+    let b = Browser::new(&app);
+
+    // To the IdP for the portal that accepts the person's word.
+    let (verifier, ch) = pkce();
+    let r = b
+        .get(&auth_url(
+            &app,
+            "open-portal",
+            "https://open.example/cb",
+            Some(&ch),
+            &[],
+        ))
+        .await;
+    let ar = query_param(&format!("{}{}", app.base, location(&r)), "ar").unwrap();
+    let r = b.get(&format!("/login/source/hus?ar={ar}")).await;
+    let to = location(&r);
+    assert!(to.starts_with(&idp.sso_url), "{to}");
+    let sp_cert = KeyPair::from_files("certs/dev/saml-sp-key.pem", "certs/dev/saml-sp.pem")
+        .unwrap()
+        .cert_der();
+    let req = idp
+        .read_request(to.split_once('?').unwrap().1, Some(&sp_cert))
+        .unwrap();
+    let hanna = IdpPerson {
+        name_id: "hanna.hoitaja@hus.example.fi".into(),
+        authn_context: "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport".into(),
+        attributes: vec![
+            ("urn:oid:2.5.4.42".into(), vec!["Hanna".into()]),
+            ("urn:oid:2.5.4.4".into(), vec!["Hoitaja".into()]),
+            (
+                "urn:oid:0.9.2342.19200300.100.1.3".into(),
+                vec!["hanna.hoitaja@hus.example.fi".into()],
+            ),
+        ],
+    };
+    let answer = idp
+        .response(&req, Some(&hanna), &Answer::new(app.clock_now()))
+        .unwrap();
+    let r = b
+        .http
+        .post(format!("{}/saml/hus/acs", app.base))
+        .form(&[
+            ("SAMLResponse", porttivahti::tokens::b64_std(&answer)),
+            ("RelayState", "x".to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&r).starts_with("/register"), "{}", location(&r));
+    // She says she is a nurse.
+    let page = b.get("/register").await.text().await.unwrap();
+    let r = b
+        .http
+        .post(format!("{}/register", app.base))
+        .form(&[
+            ("csrf", hidden(&page, "csrf")),
+            ("ar", hidden(&page, "ar")),
+            ("email", "hanna@example.fi".into()),
+            ("phone", "040 123 4567".into()),
+            ("profession_group", "nurse".into()),
+            ("wellbeing_area", String::new()),
+            ("municipality", String::new()),
+            ("org", "hus".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let back = location(&r);
+    assert!(back.starts_with("https://open.example/cb"), "{back}");
+    let code = query_param(&back, "code").unwrap();
+    let t: serde_json::Value = exchange(
+        &app,
+        "open-portal",
+        Some("secret-o-0123456789"),
+        &code,
+        "https://open.example/cb",
+        Some(&verifier),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    // The token says whose word the profile is.
+    let id = jwt_payload(t["id_token"].as_str().unwrap());
+    let profile = &id["professional_profile"];
+    assert_eq!(profile["profession_group"], "nurse", "{id}");
+    assert_eq!(profile["self_declared"], true, "{id}");
+    let portals: Vec<&str> = id["portals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    assert!(portals.contains(&"nurses-open"), "{id}");
+    assert!(!portals.contains(&"nurses-only"), "{id}");
+
+    // The portal whose rule does not accept the person's word: refused,
+    // saying what is missing; silently too.
+    let mut refused = 0;
+    let (_, ch) = pkce();
+    let r = b
+        .get(&auth_url(
+            &app,
+            "only-portal",
+            "https://only.example/cb",
+            Some(&ch),
+            &[],
+        ))
+        .await;
+    assert_eq!(r.status(), 403);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("oma ilmoituksesi ei riitä"), "{page}");
+    refused += 1;
+    let r = b
+        .get(&auth_url(
+            &app,
+            "only-portal",
+            "https://only.example/cb",
+            Some(&ch),
+            &[("prompt", "none")],
+        ))
+        .await;
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("access_denied")
+    );
+    refused += 1;
+    hostile_refused(
+        "hostile_a_self_declared_profession_group_opens_only_portals_that_accept_it",
+        refused,
+    );
 }

@@ -25,13 +25,19 @@ pub async fn account_facts(
             org_kinds.push(o.kind);
         }
     }
+    // The profile's profession group, as a login puts it in the session:
+    // the person's own word.
+    let profession_group = dir.profile(account_id).await?.map(|p| p.profession_group);
     Ok(Facts {
         networks: memberships.iter().map(|m| m.network).collect(),
         org_kinds,
         source: source.to_string(),
         loa,
         methods: methods.to_vec(),
-        attributes: LoginAttributes::default(),
+        attributes: LoginAttributes {
+            profession_group,
+            ..LoginAttributes::default()
+        },
     })
 }
 

@@ -72,6 +72,11 @@ pub struct AccessRule {
     /// The person's profile names one of these profession groups.
     #[serde(default)]
     pub profession_groups: Vec<String>,
+    /// `profession_groups` may be met by what the person declared
+    /// themself (the profile form), which nobody has checked. Without it
+    /// only a profession group a source vouches for counts.
+    #[serde(default)]
+    pub accept_self_declared: bool,
     /// For some organisation, the person holds one of these trade-register
     /// positions (ELI, TJ, TJS, VTJ, …); the rule then holds for those
     /// organisations.

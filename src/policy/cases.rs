@@ -74,6 +74,25 @@ label = "registered professionals of the listed groups"
 profession_groups = ["psychologist", "physician", "nurse"]
 all = [{ min_loa = "substantial" }]
 any = [{ methods = ["saml"] }, { methods = ["suomifi", "sc"] }]
+
+[[portals]]
+id = "terapiaohjeet"
+name = "Terapiaohjeet"
+[[portals.access]]
+label = "psychologists by their own word"
+profession_groups = ["psychologist"]
+accept_self_declared = true
+
+[[portals]]
+id = "kuntoutus"
+name = "Kuntoutus"
+[[portals.access]]
+label = "physiotherapists by their own word, physicians vouched for"
+min_loa = "substantial"
+any = [
+  { profession_groups = ["physiotherapist"], accept_self_declared = true },
+  { profession_groups = ["physician"] },
+]
 "#;
 
 #[derive(Deserialize)]
@@ -156,12 +175,22 @@ fn cases() -> Vec<Case> {
     card.attributes.card_type = Some(CardType::Professional);
     let mut test_card = card.clone();
     test_card.attributes.card_type = Some(CardType::Test);
+    // A profession group a source vouched for (no source does yet; the
+    // profile form's is self-declared, `declared` below).
     let mut psychologist = f("suomifi", &[SuomiFi], LoA::Substantial);
     psychologist.attributes.profession_group = Some("psychologist".into());
+    psychologist.attributes.profession_group_provenance = Provenance::Vouched;
     let mut student = psychologist.clone();
     student.attributes.profession_group = Some("student".into());
     let mut weak_psychologist = psychologist.clone();
     weak_psychologist.loa = LoA::Low;
+    let declared = |group: &str| {
+        let mut d = f("suomifi", &[SuomiFi], LoA::Substantial);
+        d.attributes.profession_group = Some(group.into());
+        d
+    };
+    let mut vouched_physician = declared("physician");
+    vouched_physician.attributes.profession_group_provenance = Provenance::Vouched;
     let full = |b: &str| vec![(b.to_string(), Right::Full)];
     vec![
         Case {
@@ -295,9 +324,78 @@ fn cases() -> Vec<Case> {
         },
         Case {
             what: "without a profession group: refused",
-            facts: bank,
+            facts: bank.clone(),
             portal: "mielenterveystalo",
-            decision: deny,
+            decision: deny.clone(),
+            rights: vec![],
+        },
+        Case {
+            what: "a self-declared profession group does not count where the rule does not say so",
+            facts: declared("psychologist"),
+            portal: "mielenterveystalo",
+            decision: deny.clone(),
+            rights: vec![],
+        },
+        Case {
+            what: "… nor does it bring a step-up",
+            facts: Facts {
+                loa: LoA::Low,
+                ..declared("psychologist")
+            },
+            portal: "mielenterveystalo",
+            decision: deny.clone(),
+            rights: vec![],
+        },
+        Case {
+            what: "a rule with accept_self_declared takes the person's word",
+            facts: declared("psychologist"),
+            portal: "terapiaohjeet",
+            decision: Decision::Allow,
+            rights: vec![],
+        },
+        Case {
+            what: "… for the groups it names only",
+            facts: declared("student"),
+            portal: "terapiaohjeet",
+            decision: deny.clone(),
+            rights: vec![],
+        },
+        Case {
+            what: "… and not without a profession group",
+            facts: bank,
+            portal: "terapiaohjeet",
+            decision: deny.clone(),
+            rights: vec![],
+        },
+        Case {
+            what: "a vouched profession group needs no accept_self_declared",
+            facts: vouched_physician,
+            portal: "kuntoutus",
+            decision: Decision::Allow,
+            rights: vec![],
+        },
+        Case {
+            what: "accept_self_declared in a nested rule is that nested rule's only",
+            facts: declared("physician"),
+            portal: "kuntoutus",
+            decision: deny.clone(),
+            rights: vec![],
+        },
+        Case {
+            what: "… where it is set, the person's word counts",
+            facts: declared("physiotherapist"),
+            portal: "kuntoutus",
+            decision: Decision::Allow,
+            rights: vec![],
+        },
+        Case {
+            what: "… at the level the outer rule needs",
+            facts: Facts {
+                loa: LoA::Low,
+                ..declared("physiotherapist")
+            },
+            portal: "kuntoutus",
+            decision: Decision::StepUp(LoA::Substantial),
             rights: vec![],
         },
     ]
@@ -340,6 +438,22 @@ fn explanation_names_each_rule_and_failing_condition() {
 }
 
 #[test]
+fn explanation_says_a_self_declared_group_was_not_accepted() {
+    let p = region();
+    let mut fx = f("suomifi", &[AuthMethod::SuomiFi], LoA::Substantial);
+    fx.attributes.profession_group = Some("nurse".into());
+    let e = p.explain("mielenterveystalo", &fx);
+    assert!(e.refused_self_declared());
+    let text = e.to_string();
+    assert!(text.contains("ok   profession_groups"), "{text}");
+    assert!(text.contains("has nurse (self-declared)"), "{text}");
+    assert!(text.contains("FAIL self_declared"), "{text}");
+    // Where the rule takes the person's word, nothing to say.
+    fx.attributes.profession_group = Some("psychologist".into());
+    assert!(!p.explain("terapiaohjeet", &fx).refused_self_declared());
+}
+
+#[test]
 fn rules_are_checked_naming_portal_and_field() {
     let bad = REGION.replace(
         "claims = [\"name\", \"authorities\"]",
@@ -359,6 +473,16 @@ fn rules_are_checked_naming_portal_and_field() {
     let err = check_rules(&r.portals).unwrap_err();
     assert!(
         err.contains("archivist") && err.contains("nowhere"),
+        "{err}"
+    );
+    let bad = REGION.replace(
+        "profession_groups = [\"psychologist\"]\naccept_self_declared = true",
+        "accept_self_declared = true",
+    );
+    let r: Region = toml::from_str(&bad).unwrap();
+    let err = check_rules(&r.portals).unwrap_err();
+    assert!(
+        err.contains("terapiaohjeet") && err.contains("accept_self_declared"),
         "{err}"
     );
     let bad = REGION.replace("card_types = [\"professional\"", "card_types = [\"gold\"");

@@ -60,6 +60,15 @@ pub struct Explanation {
 }
 
 impl Explanation {
+    /// Some rule would have held but for a profession group the person
+    /// declared themself, which the rule does not accept.
+    pub fn refused_self_declared(&self) -> bool {
+        self.rules
+            .iter()
+            .flat_map(|r| &r.checks)
+            .any(|c| c.field == "self_declared" && !c.ok)
+    }
+
     pub fn verdict(&self) -> String {
         match &self.decision {
             Decision::Allow => "may reach it".into(),

@@ -20,6 +20,27 @@ pub struct Authority {
     pub mandates: Vec<String>,
 }
 
+/// Whose word a fact about the person is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provenance {
+    /// The person's own statement (the first-login form, the profile
+    /// page): nobody has checked it. Rules use it only with
+    /// `accept_self_declared`. The default, so that state written without
+    /// a provenance counts as the weaker kind.
+    #[default]
+    SelfDeclared,
+    /// A source the gateway trusts (a register, an identity provider)
+    /// vouched for it.
+    Vouched,
+}
+
+impl Provenance {
+    pub fn is_self_declared(&self) -> bool {
+        *self == Provenance::SelfDeclared
+    }
+}
+
 /// Facts a login establishes beyond source, level and methods. Stored in
 /// sessions and grants with `#[serde(default)]`, so state written before
 /// these existed stays readable; logins that know none leave it empty.
@@ -31,6 +52,10 @@ pub struct LoginAttributes {
     /// The profession group of the person's profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profession_group: Option<String>,
+    /// Whose word `profession_group` is. The profile is what the person
+    /// entered, so today always self-declared.
+    #[serde(default, skip_serializing_if = "Provenance::is_self_declared")]
+    pub profession_group_provenance: Provenance,
     /// Organisations the person may act for, asked at login (Suomi.fi).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authorities: Vec<Authority>,

@@ -12,7 +12,7 @@ use crate::config::{AccessRule, PortalSettings};
 use crate::domain::{LoA, Right};
 
 pub use explain::{Check, Explanation, RuleReport};
-pub use facts::{Authority, Facts, LoginAttributes};
+pub use facts::{Authority, Facts, LoginAttributes, Provenance};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -135,6 +135,12 @@ pub fn check_rules(portals: &[PortalSettings]) -> Result<(), String> {
                         p.id
                     ));
                 }
+            }
+            if r.accept_self_declared && r.profession_groups.is_empty() {
+                return Err(format!(
+                    "portal {:?}: access.accept_self_declared needs profession_groups in the same rule",
+                    p.id
+                ));
             }
             if r.right.is_some() && r.positions.is_empty() && r.mandates.is_empty() {
                 return Err(format!(
@@ -354,11 +360,25 @@ impl Policy {
         }
         if !r.profession_groups.is_empty() {
             let have: Vec<String> = a.profession_group.iter().cloned().collect();
-            note(
-                "profession_groups",
-                any(&r.profession_groups, &have),
-                &|| (list(&r.profession_groups), list(&have)),
-            );
+            let named = any(&r.profession_groups, &have);
+            let self_declared = a.profession_group_provenance.is_self_declared();
+            note("profession_groups", named, &|| {
+                let how = if self_declared && !have.is_empty() {
+                    " (self-declared)"
+                } else {
+                    ""
+                };
+                (list(&r.profession_groups), format!("{}{how}", list(&have)))
+            });
+            // The person's own word counts only where the rule says so.
+            if named && self_declared && !r.accept_self_declared {
+                note("self_declared", false, &|| {
+                    (
+                        "a profession group a source vouches for (the rule does not set accept_self_declared)".into(),
+                        "self-declared".into(),
+                    )
+                });
+            }
         }
         if !r.via_portals.is_empty() {
             let reached: Vec<&String> = r

@@ -98,8 +98,15 @@ pub struct PersonClaims {
 }
 
 /// The professional profile in tokens: organisations by their register OID.
+///
+/// Everything in it is the person's own statement (the first-login form,
+/// the profile page), which nobody has checked: `self_declared` says so, so
+/// that a portal does not grant anything on it by mistake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileClaim {
+    /// `true`: the person declared these facts themself.
+    #[serde(default = "self_declared_by_default")]
+    pub self_declared: bool,
     pub profession_group: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wellbeing_area: Option<String>,
@@ -107,6 +114,11 @@ pub struct ProfileClaim {
     pub cooperating_organisations: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home_municipality: Option<String>,
+}
+
+/// A profile claim that does not say is taken for the weaker kind.
+fn self_declared_by_default() -> bool {
+    true
 }
 
 /// RFC 9068 access token claims.
@@ -195,6 +207,7 @@ pub fn person_claims(person: &Person, scope: &[String], portals: Vec<String>) ->
             |(p, orgs)| {
                 let oid = |id: &str| orgs.iter().find(|o| o.id == id).map(|o| o.oid.to_string());
                 ProfileClaim {
+                    self_declared: true,
                     profession_group: p.profession_group.clone(),
                     wellbeing_area: p.wellbeing_area.as_deref().and_then(oid),
                     cooperating_organisations: p

@@ -84,6 +84,14 @@ fn phrase(c: &Check, lang: Lang) -> String {
             l("ammattiryhmä", "yrkesgrupp", "the profession group"),
             c.wanted.clone(),
         ),
+        "self_declared" => (
+            l(
+                "ammattiryhmä, jonka joku muu kuin sinä itse on vahvistanut (oma ilmoituksesi ei riitä tähän palveluun)",
+                "en yrkesgrupp som någon annan än du själv har bekräftat (din egen uppgift räcker inte för den här tjänsten)",
+                "a profession group confirmed by someone other than yourself (your own statement is not enough for this service)",
+            ),
+            String::new(),
+        ),
         "via_portals" => (
             l(
                 "pääsy johonkin palveluista",

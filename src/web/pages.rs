@@ -34,8 +34,33 @@ pub fn page_uri(path: &str, ar: &str) -> Uri {
     text.parse().unwrap_or_else(|_| Uri::from_static("/login"))
 }
 
-/// Links to the same page in each language.
+/// The path of a link back to `path` on this server: a same-origin
+/// relative reference whatever the request said. Leading slashes and
+/// backslashes collapse into one `/` (a browser reads `//host` and `/\host`
+/// as another host), and every character outside a path's own set is
+/// percent-encoded (`\` included, which browsers treat as `/`).
+pub fn same_origin_path(path: &str) -> String {
+    let rest = path.trim_start_matches(['/', '\\']);
+    let mut out = String::with_capacity(rest.len() + 1);
+    out.push('/');
+    let bytes = rest.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape_ok = b == b'%'
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b) || escape_ok {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Links to the same page in each language: the request's path (made a
+/// same-origin path, [`same_origin_path`]) and its query without `lang`.
 pub fn lang_links(uri: &Uri, current: Lang) -> Vec<LangLink> {
+    let path = same_origin_path(uri.path());
     let others: Vec<(String, String)> = uri
         .query()
         .map(|q| {
@@ -60,7 +85,7 @@ pub fn lang_links(uri: &Uri, current: Lang) -> Vec<LangLink> {
         LangLink {
             code: l.as_str(),
             label,
-            href: format!("{}?{}", uri.path(), q.finish()),
+            href: format!("{path}?{}", q.finish()),
             current: l == current,
         }
     })
@@ -224,6 +249,9 @@ pub struct LogoutConfirmPage {
     pub t: &'static Texts,
     pub langs: Vec<LangLink>,
     pub csrf: String,
+    /// The portal's hint, kept so that confirming ends the session it
+    /// names when this browser has no session of its own.
+    pub id_token_hint: Option<String>,
     pub post_logout_redirect_uri: Option<String>,
     pub state: Option<String>,
     pub client_id: Option<String>,
@@ -343,5 +371,24 @@ mod tests {
             page_uri("/password/change", "x").to_string(),
             "/password/change?ar=x"
         );
+    }
+
+    #[test]
+    fn language_links_stay_on_this_server() {
+        for (path, want) in [
+            ("//evil.example/", "/evil.example/"),
+            ("///evil.example", "/evil.example"),
+            ("/\\evil.example", "/evil.example"),
+            ("/\\/evil.example", "/evil.example"),
+            ("/x\\y", "/x%5Cy"),
+            ("/%2F%2Fevil.example/", "/%2F%2Fevil.example/"),
+            ("/@evil.example", "/@evil.example"),
+            ("/100%", "/100%25"),
+            ("/a b\"<", "/a%20b%22%3C"),
+            ("/login", "/login"),
+            ("", "/"),
+        ] {
+            assert_eq!(same_origin_path(path), want, "{path:?}");
+        }
     }
 }

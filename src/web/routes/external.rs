@@ -133,6 +133,8 @@ async fn start(
                 .profile
                 .as_ref()
                 .map(|(p, _)| p.profession_group.clone()),
+            // The profile is what the person entered.
+            profession_group_provenance: crate::policy::Provenance::SelfDeclared,
             authorities: login.authorities,
             acting_for: None,
         },

@@ -644,6 +644,14 @@ async fn decide(
             let explanation = app
                 .policy
                 .explain(&client.settings.portal, &sso::facts(&person, &grant));
+            if explanation.refused_self_declared() {
+                tracing::warn!(
+                    portal = %client.settings.portal,
+                    client = client.id(),
+                    account = %person.account.id,
+                    "portal refused: the person's profession group is self-declared and no rule that names it sets accept_self_declared"
+                );
+            }
             let page = DeniedPage {
                 t,
                 langs: lang_links(&deciding_uri(ar), browser.lang),

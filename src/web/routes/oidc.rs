@@ -499,8 +499,9 @@ pub struct LogoutParams {
 }
 
 /// `GET /logout` (end_session_endpoint). With a valid `id_token_hint` for
-/// this browser's session the person is logged out at once; without one,
-/// they confirm (so another site cannot log them out).
+/// this browser's session the person is logged out at once; otherwise
+/// (no hint, or a hint without this browser's session) they confirm with
+/// the CSRF-protected form, so another site cannot log them out.
 pub async fn logout_get(
     State(app): State<SharedState>,
     browser: Browser,
@@ -590,21 +591,41 @@ async fn logout_inner(
     };
     let session = browser.session(app).await?;
     let confirmed = if posted {
-        browser.csrf_ok(app, p.csrf.as_deref().unwrap_or(""))
+        let ok = browser.csrf_ok(app, p.csrf.as_deref().unwrap_or(""));
+        if !ok {
+            tracing::warn!(
+                ip = ?browser.ip,
+                client = ?client_id,
+                "logout form without a valid CSRF token: asking the person to confirm again"
+            );
+        }
+        ok
     } else {
-        // A hint naming this very session is proof enough.
+        // A hint naming this very browser's session is proof enough. A hint
+        // alone is not: an old ID token can be held by another site, which
+        // could then end the session by a redirect or an image.
         match (&hint, &session) {
-            (Some(h), Some((_, s))) => h.sid == s.sid,
-            (Some(_), None) => true,
-            _ => false,
+            (Some(h), Some((_, s))) if h.sid == s.sid => true,
+            (Some(h), s) => {
+                tracing::warn!(
+                    ip = ?browser.ip,
+                    client = %h.azp,
+                    hint_sid = %h.sid,
+                    browser_session = s.is_some(),
+                    "logout: id_token_hint without this browser's session for it; asking the person to confirm"
+                );
+                false
+            }
+            (None, _) => false,
         }
     };
-    if !confirmed && session.is_some() {
+    if !confirmed && (session.is_some() || hint.is_some()) {
         let (csrf, set) = browser.csrf(app);
         let page = LogoutConfirmPage {
             t,
             langs: lang_links(uri, browser.lang),
             csrf,
+            id_token_hint: p.id_token_hint.clone(),
             post_logout_redirect_uri: p.post_logout_redirect_uri.clone(),
             state: p.state.clone(),
             client_id,
@@ -624,7 +645,8 @@ async fn logout_inner(
         sso::logout(app, Some(key), &s.sid).await?;
         tracing::info!(account = %s.account_id, sid = %s.sid, "logged out");
     } else if let Some(h) = &hint {
-        // The browser lost its cookie; still end the session the hint names.
+        // Confirmed by a browser without the session's cookie (it lost it,
+        // or the portal sent another one): end the session the hint names.
         sso::logout(app, None, &h.sid).await?;
     }
     let clear = clear_cookie(app, "pv_sid");
