@@ -9,6 +9,7 @@ pub mod error;
 pub mod i18n;
 pub mod middleware;
 pub mod mobile_i18n;
+pub mod password_i18n;
 pub mod pages;
 pub mod routes;
 pub mod sources_i18n;

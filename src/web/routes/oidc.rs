@@ -555,7 +555,8 @@ async fn logout_inner(
         }
         None => None,
     };
-    let session = browser.session(app).await?;
+    // A session that may only change its one-time password may still end.
+    let session = browser.any_session(app).await?;
     let confirmed = if posted {
         browser.csrf_ok(app, p.csrf.as_deref().unwrap_or(""))
     } else {
