@@ -698,7 +698,11 @@ pub async fn end_account_sessions(app: &AppState, account_id: &str) -> StoreResu
 
 /// Ends every session of an account but `keep` (its password changed in
 /// session `keep`); returns how many ended.
-pub async fn end_other_sessions(app: &AppState, account_id: &str, keep: &str) -> StoreResult<usize> {
+pub async fn end_other_sessions(
+    app: &AppState,
+    account_id: &str,
+    keep: &str,
+) -> StoreResult<usize> {
     app.people.forget(account_id);
     let mut ended = 0;
     for sid in app.eph.account_sessions(account_id).await? {

@@ -39,7 +39,11 @@ async fn add_membership(app: &TestApp, id: &str, org: &str, network: Network, ro
 }
 
 /// An account made in the store, with a known password.
-async fn add_account(app: &TestApp, username: &str, memberships: &[(&str, Network, Role)]) -> String {
+async fn add_account(
+    app: &TestApp,
+    username: &str,
+    memberships: &[(&str, Network, Role)],
+) -> String {
     let id = porttivahti::tokens::random_token(12);
     let hash = app
         .state
@@ -218,7 +222,13 @@ async fn desk(app: &TestApp, method: Method, path: &str, body: Option<Value>) ->
 }
 
 async fn password_hash(app: &TestApp, username: &str) -> Option<String> {
-    app.state.dir.credentials(username).await.unwrap().unwrap().1
+    app.state
+        .dir
+        .credentials(username)
+        .await
+        .unwrap()
+        .unwrap()
+        .1
 }
 
 #[tokio::test]
@@ -308,7 +318,10 @@ async fn hostile_accounts_with_roles_beyond_a_liaison_answer_as_missing() {
         .await
         .unwrap();
     assert!(list.contains("anna.hoitaja"), "{list}");
-    assert!(list.contains(" / 3</caption>"), "the total counts 3: {list}");
+    assert!(
+        list.contains(" / 3</caption>"),
+        "the total counts 3: {list}"
+    );
     for (_, username) in victims {
         assert!(!list.contains(username), "{username} listed");
         refused += 1;
@@ -316,7 +329,14 @@ async fn hostile_accounts_with_roles_beyond_a_liaison_answer_as_missing() {
 
     // The JSON API: the same.
     let token = api_csrf(&liisa).await;
-    let (s, page) = api(&liisa, Method::GET, "/orgs/jkl/accounts?limit=200", None, None).await;
+    let (s, page) = api(
+        &liisa,
+        Method::GET,
+        "/orgs/jkl/accounts?limit=200",
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, 200);
     assert_eq!(page["total"], 3, "{page}");
     let listed: Vec<&str> = page["items"]
@@ -344,7 +364,11 @@ async fn hostile_accounts_with_roles_beyond_a_liaison_answer_as_missing() {
             None,
         )
         .await;
-        assert_eq!((s, &body), (StatusCode::NOT_FOUND, &missing_json), "{username}");
+        assert_eq!(
+            (s, &body),
+            (StatusCode::NOT_FOUND, &missing_json),
+            "{username}"
+        );
         refused += 1;
         for action in ["unlock", "reset-password", "disable", "enable", "move"] {
             let (s, _) = api(
@@ -373,7 +397,10 @@ async fn hostile_accounts_with_roles_beyond_a_liaison_answer_as_missing() {
     for ((id, username), hash) in victims.iter().zip(before) {
         assert_eq!(password_hash(&app, username).await, hash, "{username}");
         let a = app.state.dir.account(id).await.unwrap().unwrap();
-        assert_eq!((a.status, a.given_name.as_str() == "X"), (AccountStatus::Active, false));
+        assert_eq!(
+            (a.status, a.given_name.as_str() == "X"),
+            (AccountStatus::Active, false)
+        );
     }
     // Anna stays within reach, and the service desk reaches everyone.
     assert_eq!(
@@ -435,7 +462,13 @@ async fn hostile_the_chain_from_a_liaison_to_the_service_desk_fails_at_every_ste
     let b = Browser::new(&app);
     let r = b.submit_login("/login", "olli.operaattori", ONE_TIME).await;
     assert_eq!(location(&r), "/password/change");
-    for path in ["/account/totp", "/account/", "/admin/", "/admin/orgs/jkl/accounts", "/"] {
+    for path in [
+        "/account/totp",
+        "/account/",
+        "/admin/",
+        "/admin/orgs/jkl/accounts",
+        "/",
+    ] {
         let r = b.get(path).await;
         assert_eq!(
             (r.status().as_u16(), location(&r)),
@@ -454,7 +487,13 @@ async fn hostile_the_chain_from_a_liaison_to_the_service_desk_fails_at_every_ste
     );
     refused += 1;
     let r = b
-        .get(&auth_url(&app, "portal-a", "https://a.example/cb", Some(&pkce().1), &[]))
+        .get(&auth_url(
+            &app,
+            "portal-a",
+            "https://a.example/cb",
+            Some(&pkce().1),
+            &[],
+        ))
         .await;
     let next = location(&r);
     assert!(
@@ -537,14 +576,20 @@ async fn hostile_the_chain_from_a_liaison_to_the_service_desk_fails_at_every_ste
     let r = post(
         &b,
         "/account/totp",
-        &[("csrf", &hidden(&page, "csrf")), ("code", &code(&app, &key))],
+        &[
+            ("csrf", &hidden(&page, "csrf")),
+            ("code", &code(&app, &key)),
+        ],
     )
     .await;
     assert_eq!(location(&r), "/account/?totp=1");
     assert!(app.state.dir.totp_secret(&olli).await.unwrap().is_some());
     assert_eq!(b.get("/admin/").await.status(), 403);
     let (s, body) = api(&b, Method::GET, "/me", None, None).await;
-    assert_eq!((s, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("not_strong")));
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("not_strong"))
+    );
     refused += 2;
 
     // 5. Only a login that used the factor reaches administration.
@@ -681,7 +726,10 @@ async fn hostile_reasons_hold_no_control_characters_and_exports_neutralise_them(
         Some(json!({ "reason": "ansi\u{1b}[31m" })),
     )
     .await;
-    assert_eq!((s, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("reason")));
+    assert_eq!(
+        (s, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("reason"))
+    );
     refused += 1;
     let r = desk(
         &app,
@@ -707,7 +755,10 @@ async fn hostile_reasons_hold_no_control_characters_and_exports_neutralise_them(
     ] {
         let csv = liisa.get(path).await.text().await.unwrap();
         for cell in ["\"'\t=HYPERLINK", "\"'\r=1+2", "\"'=1+2", "\"'@SUM(1)"] {
-            assert!(csv.contains(cell), "{path}: {cell:?} not neutralised: {csv}");
+            assert!(
+                csv.contains(cell),
+                "{path}: {cell:?} not neutralised: {csv}"
+            );
             refused += 1;
         }
     }

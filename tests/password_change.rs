@@ -59,7 +59,10 @@ async fn hostile_a_password_change_needs_the_current_password_and_ends_other_ses
     let new = "kolme iloista kissaa";
     for (current, text) in [
         (None, "Kirjoita nykyinen salasanasi."),
-        (Some("väärä salasana tässä"), "Nykyinen salasana ei ole oikein."),
+        (
+            Some("väärä salasana tässä"),
+            "Nykyinen salasana ei ole oikein.",
+        ),
     ] {
         let (status, body, _) = change(&b, current, new).await;
         assert_eq!(status, 400, "{current:?}");
@@ -69,12 +72,17 @@ async fn hostile_a_password_change_needs_the_current_password_and_ends_other_ses
     // The old password still works; the other browser is still logged in.
     assert!(logged_in(&other).await);
     let (status, _, next) = change(&b, Some(ANNA), new).await;
-    assert_eq!((status.as_u16(), next.as_deref()), (303, Some("/?changed=1")));
+    assert_eq!(
+        (status.as_u16(), next.as_deref()),
+        (303, Some("/?changed=1"))
+    );
     assert!(logged_in(&b).await, "this session goes on");
     assert!(!logged_in(&other).await, "the other session has ended");
     let c = Browser::new(&app);
     assert_eq!(
-        c.submit_login("/login", "anna.hoitaja", ANNA).await.status(),
+        c.submit_login("/login", "anna.hoitaja", ANNA)
+            .await
+            .status(),
         401
     );
     assert_eq!(
@@ -131,7 +139,10 @@ async fn hostile_a_forced_change_keeps_neither_the_one_time_nor_the_previous_pas
     }
     let new = "kolme iloista kissaa";
     let (status, _, next) = change(&b, None, new).await;
-    assert_eq!((status.as_u16(), next.as_deref()), (303, Some("/?changed=1")));
+    assert_eq!(
+        (status.as_u16(), next.as_deref()),
+        (303, Some("/?changed=1"))
+    );
     assert!(logged_in(&b).await);
     assert_eq!(
         location(&other.get("/password/change").await),

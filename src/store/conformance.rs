@@ -375,9 +375,12 @@ async fn administration(d: &dyn Directory) {
 async fn liaison_reach(d: &dyn Directory) {
     use super::{AccountQuery, AuditQuery};
     for id in ["o1", "o2"] {
-        d.insert_organisation(&org(id, &format!("1.2.246.10.{}", &id[1..])), &audit("x", id))
-            .await
-            .unwrap();
+        d.insert_organisation(
+            &org(id, &format!("1.2.246.10.{}", &id[1..])),
+            &audit("x", id),
+        )
+        .await
+        .unwrap();
     }
     // m: a member; l: a liaison here; x: also a liaison in o2; s: also a
     // liaison in o1/sonette; op: an operator; w: a member of o1/sonette.
@@ -403,9 +406,13 @@ async fn liaison_reach(d: &dyn Directory) {
     ];
     for (id, ms) in accounts {
         let ms: Vec<Membership> = ms.iter().map(|(o, n, r)| member(id, o, *n, *r)).collect();
-        d.create_account(&new_account(id, &format!("user.{id}")), &ms, &audit("c", id))
-            .await
-            .unwrap();
+        d.create_account(
+            &new_account(id, &format!("user.{id}")),
+            &ms,
+            &audit("c", id),
+        )
+        .await
+        .unwrap();
     }
     d.add_operator("op", &audit("admin.operator.added", "op"))
         .await

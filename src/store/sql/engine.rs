@@ -66,9 +66,6 @@ impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<'_, DB> {
     }
 }
 
-/// Implements [`Directory`](crate::store::Directory) for `$name` (which
-/// has a `pool` field, and a `writer` lock when writes must take turns) on
-/// database `$db` with row type `$row`.
 /// Whether the account `$id` is within the reach of a liaison person of
 /// organisation `$org` in the networks `$nets` (a comma-separated list): a
 /// membership there, no liaison role in any other organisation or network,
@@ -76,16 +73,31 @@ impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<'_, DB> {
 macro_rules! in_reach {
     ($id:literal, $org:literal, $nets:literal) => {
         concat!(
-            "(", $id, " IN (SELECT rm.account_id FROM memberships rm WHERE rm.org_id = ", $org,
-            " AND (',' || ", $nets, " || ',') LIKE ('%,' || rm.network || ',%'))",
-            " AND NOT EXISTS (SELECT 1 FROM operators ro WHERE ro.account_id = ", $id, ")",
-            " AND NOT EXISTS (SELECT 1 FROM memberships rl WHERE rl.account_id = ", $id,
-            " AND rl.role = 'liaison' AND NOT (rl.org_id = ", $org,
-            " AND (',' || ", $nets, " || ',') LIKE ('%,' || rl.network || ',%'))))"
+            "(",
+            $id,
+            " IN (SELECT rm.account_id FROM memberships rm WHERE rm.org_id = ",
+            $org,
+            " AND (',' || ",
+            $nets,
+            " || ',') LIKE ('%,' || rm.network || ',%'))",
+            " AND NOT EXISTS (SELECT 1 FROM operators ro WHERE ro.account_id = ",
+            $id,
+            ")",
+            " AND NOT EXISTS (SELECT 1 FROM memberships rl WHERE rl.account_id = ",
+            $id,
+            " AND rl.role = 'liaison' AND NOT (rl.org_id = ",
+            $org,
+            " AND (',' || ",
+            $nets,
+            " || ',') LIKE ('%,' || rl.network || ',%'))))"
         )
     };
 }
+pub(crate) use in_reach;
 
+/// Implements [`Directory`](crate::store::Directory) for `$name` (which
+/// has a `pool` field, and a `writer` lock when writes must take turns) on
+/// database `$db` with row type `$row`.
 macro_rules! sql_directory {
     ($name:ident, $db:ty, $row:ty) => {
 macro_rules! account_columns {
@@ -560,7 +572,7 @@ impl Directory for $name {
                      AND ($2 = '' OR (',' || $2 || ',') LIKE ('%,' || m.network || ',%'))) AND ",
                     text_match!(),
                     " AND ($4 = 0 OR ",
-                    in_reach!("a.id", "$1", "$2"),
+                    crate::store::sql::engine::in_reach!("a.id", "$1", "$2"),
                     ")"
                 )
             };
@@ -873,9 +885,9 @@ impl Directory for $name {
                       (SELECT account_id FROM memberships WHERE org_id = $2)) \
                  AND ($3 = '' OR actor = $3) AND at >= $4 AND at < $5 \
                  AND ($6 = 0 OR (org_id = $2 AND (subject IS NULL OR subject = '' OR ",
-                in_reach!("subject", "$2", "$7"),
+                crate::store::sql::engine::in_reach!("subject", "$2", "$7"),
                 ")) OR ((org_id IS NULL OR org_id = '') AND subject = actor AND ",
-                in_reach!("subject", "$2", "$7"),
+                crate::store::sql::engine::in_reach!("subject", "$2", "$7"),
                 ")) ORDER BY id DESC LIMIT $8 OFFSET $9"
             ),
         )

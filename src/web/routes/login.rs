@@ -19,11 +19,11 @@ use crate::tokens::random_token;
 use crate::web::browser::{Browser, start_session, with_cookies};
 use crate::web::error::{Localized, WebError};
 use crate::web::i18n::{Texts, texts};
-use crate::web::password_i18n::password_texts;
 use crate::web::pages::{
     DeniedPage, HomePage, LiaisonView, LoginPage, MessagePage, OrgContacts, PasswordChangePage,
     lang_links, login_uri, network_name, page_uri, render,
 };
+use crate::web::password_i18n::password_texts;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct ArQuery {

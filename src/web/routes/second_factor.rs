@@ -21,8 +21,8 @@ use crate::tokens::random_token;
 use crate::web::browser::{Browser, clear_cookie, set_cookie, start_session, with_cookies};
 use crate::web::error::{Localized, WebError};
 use crate::web::i18n::{Texts, texts};
-use crate::web::password_i18n::password_texts;
 use crate::web::pages::{LangLink, lang_links, render};
+use crate::web::password_i18n::password_texts;
 
 pub struct OtpTexts {
     title: &'static str,
@@ -234,7 +234,16 @@ pub async fn otp_get(
     if browser.cookie(&app, "pv_mfa").is_none() {
         return Redirect::to("/login").into_response();
     }
-    page(&app, &browser, &uri, &q.ar, None, None, None, StatusCode::OK)
+    page(
+        &app,
+        &browser,
+        &uri,
+        &q.ar,
+        None,
+        None,
+        None,
+        StatusCode::OK,
+    )
 }
 
 #[derive(Deserialize)]
@@ -509,7 +518,10 @@ pub async fn setup_get(State(app): State<SharedState>, browser: Browser, uri: Ur
     let lang = browser.lang;
     let inner = async {
         let Some((_, s)) = browser.session(&app).await? else {
-            if browser.password_change_pending(&app, "/account/totp").await? {
+            if browser
+                .password_change_pending(&app, "/account/totp")
+                .await?
+            {
                 return Ok(Redirect::to("/password/change").into_response());
             }
             let next = set_cookie(&app, "pv_next", "%2Faccount%2Ftotp", Some(1800), "Lax");
@@ -573,7 +585,10 @@ pub async fn setup_post(
     let inner = async {
         let x = otp_texts(lang);
         let Some((_, s)) = browser.session(&app).await? else {
-            if browser.password_change_pending(&app, "/account/totp").await? {
+            if browser
+                .password_change_pending(&app, "/account/totp")
+                .await?
+            {
                 return Ok(Redirect::to("/password/change").into_response());
             }
             return Ok(Redirect::to("/login").into_response());
