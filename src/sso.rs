@@ -740,6 +740,24 @@ pub async fn end_account_sessions(app: &AppState, account_id: &str) -> StoreResu
     Ok(sids.len())
 }
 
+/// Ends every session of an account but `keep` (its password changed in
+/// session `keep`); returns how many ended.
+pub async fn end_other_sessions(
+    app: &AppState,
+    account_id: &str,
+    keep: &str,
+) -> StoreResult<usize> {
+    app.people.forget(account_id);
+    let mut ended = 0;
+    for sid in app.eph.account_sessions(account_id).await? {
+        if sid != keep {
+            logout(app, None, &sid).await?;
+            ended += 1;
+        }
+    }
+    Ok(ended)
+}
+
 /// Ends a session everywhere: the session, its refresh families, and (by
 /// the ended marker) the access tokens issued in it.
 pub async fn logout(app: &AppState, session_key: Option<&str>, sid: &str) -> StoreResult<()> {

@@ -91,6 +91,7 @@ async fn suomifi_browser(
             authorities,
             ..Default::default()
         },
+        one_time_password: Default::default(),
     };
     let secret = porttivahti::tokens::random_token(32);
     app.state

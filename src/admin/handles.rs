@@ -112,6 +112,20 @@ impl Ops<'_> {
         e
     }
 
+    /// The reason given for an action, checked; a refusal is logged.
+    fn reason(&self, reason: &str) -> Result<String, AdminError> {
+        validate::reason(reason).inspect_err(|e| {
+            tracing::warn!(
+                actor = %self.principal.account_id,
+                ip = ?self.principal.source_ip,
+                error = %e,
+                chars = reason.chars().count(),
+                "administrative action refused: its reason is too short, too long or holds \
+                 control characters"
+            );
+        })
+    }
+
     async fn new_password(&self) -> Result<(OneTimePassword, String), AdminError> {
         let otp = OneTimePassword::generate();
         let hash = self
@@ -240,28 +254,53 @@ impl<'a> LiaisonHandle<'a> {
 
     fn reason(&self, reason: Option<&str>) -> Result<Option<String>, AdminError> {
         match reason.map(str::trim).filter(|r| !r.is_empty()) {
-            Some(r) => validate::reason(r).map(Some),
+            Some(r) => self.ops.reason(r).map(Some),
             None if self.reason_required() => Err(AdminError::invalid("reason", "required")),
             None => Ok(None),
         }
     }
 
+    /// A liaison person reaches only accounts whose administrative roles
+    /// are within their own organisation and networks; the service desk
+    /// acting for the organisation reaches all of its accounts.
+    fn reach_only(&self) -> bool {
+        !self.ops.principal.operator
+    }
+
     async fn view(&self, account: Account) -> Result<Option<AccountView>, AdminError> {
-        let memberships: Vec<Membership> = self
-            .ops
-            .app
-            .dir
-            .memberships(&account.id)
-            .await?
+        let all = self.ops.app.dir.memberships(&account.id).await?;
+        if !within(&all, &self.org.id, &self.networks) {
+            return Ok(None);
+        }
+        if self.reach_only() && !self.reaches(&account.id, &all).await? {
+            tracing::warn!(
+                actor = %self.ops.principal.account_id,
+                account = %account.id,
+                org = %self.org.id,
+                ip = ?self.ops.principal.source_ip,
+                "liaison person refused an account with administrative roles beyond their \
+                 organisation and networks (the service desk's alone); answered as missing"
+            );
+            return Ok(None);
+        }
+        let memberships = all
             .into_iter()
             .filter(|m| m.org_id == self.org.id)
             .collect();
-        Ok(
-            within(&memberships, &self.org.id, &self.networks).then_some(AccountView {
-                account,
-                memberships,
-            }),
-        )
+        Ok(Some(AccountView {
+            account,
+            memberships,
+        }))
+    }
+
+    /// Whether the account's administrative roles lie within this handle:
+    /// not an operator, a liaison person only here.
+    async fn reaches(&self, account_id: &str, all: &[Membership]) -> Result<bool, AdminError> {
+        let liaison_elsewhere = all.iter().any(|m| {
+            m.role == Role::Liaison
+                && !(m.org_id == self.org.id && self.networks.contains(&m.network))
+        });
+        Ok(!liaison_elsewhere && !self.ops.app.dir.is_operator(account_id).await?)
     }
 
     /// The account, if it is within reach; otherwise the same answer as
@@ -288,6 +327,7 @@ impl<'a> LiaisonHandle<'a> {
                 org_id: &self.org.id,
                 networks: &self.networks,
                 text,
+                reach_only: self.reach_only(),
                 offset,
                 limit,
             })
@@ -482,8 +522,9 @@ impl<'a> LiaisonHandle<'a> {
             .map_err(store_err)
     }
 
-    /// The organisation's audit trail: its administrative actions and
-    /// everything about its accounts.
+    /// The organisation's audit trail. For its liaison person: the events
+    /// within their reach (see [`AuditQuery::reach_only`]); for the service
+    /// desk: its administrative actions and everything about its accounts.
     pub async fn audit_trail(
         &self,
         offset: u32,
@@ -495,6 +536,8 @@ impl<'a> LiaisonHandle<'a> {
             .dir
             .query_audit(&AuditQuery {
                 org_id: &self.org.id,
+                networks: &self.networks,
+                reach_only: self.reach_only(),
                 offset,
                 limit: limit.clamp(1, 10_000),
                 ..Default::default()
@@ -698,7 +741,7 @@ impl<'a> OperatorHandle<'a> {
     }
 
     pub async fn unlock(&self, id: &str, reason: &str) -> Result<(), AdminError> {
-        let reason = validate::reason(reason)?;
+        let reason = self.ops.reason(reason)?;
         let a = self.account(id).await?;
         self.ops.unlock(&a, None, Some(&reason)).await
     }
@@ -708,7 +751,7 @@ impl<'a> OperatorHandle<'a> {
         id: &str,
         reason: &str,
     ) -> Result<OneTimePassword, AdminError> {
-        let reason = validate::reason(reason)?;
+        let reason = self.ops.reason(reason)?;
         let a = self.account(id).await?;
         self.ops.reset_password(&a, None, Some(&reason)).await
     }

@@ -247,7 +247,9 @@ pub mod validate {
         if s.chars().count() < 3 {
             return Err(AdminError::invalid("reason", "required"));
         }
-        if s.chars().count() > 500 {
+        // No control characters: a reason is one line of text in the audit
+        // trail, its exports and the pages that show it.
+        if s.chars().count() > 500 || s.chars().any(char::is_control) {
             return Err(AdminError::invalid("reason", "invalid"));
         }
         Ok(s.to_string())
@@ -268,6 +270,10 @@ pub mod validate {
             }
             assert!(phone("+358 40 123 4567").unwrap().is_some());
             assert!(phone("014-266 0000").unwrap().is_some());
+            assert!(reason("asiakkaan pyyntö").is_ok());
+            for bad in ["no", "tab\there", "cr\rhere", "lf\nhere", "esc\u{1b}[2J"] {
+                assert!(reason(bad).is_err(), "{bad:?}");
+            }
             for bad in [
                 "12345",
                 "040 123 4567 x",

@@ -41,6 +41,39 @@ pub struct Session {
     /// login established them.
     #[serde(default)]
     pub attributes: LoginAttributes,
+    /// Whether the login used a one-time password (a first or reset
+    /// password the person must change).
+    #[serde(default, skip_serializing_if = "OneTimePassword::is_not_used")]
+    pub one_time_password: OneTimePassword,
+}
+
+/// A login with a one-time password: good for nothing but changing it, and
+/// even after the change never a fresh login with the person's own password
+/// (it does not let a second factor be enrolled).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OneTimePassword {
+    /// The login did not use one.
+    #[default]
+    NotUsed,
+    /// Used and not changed yet: the session may only change it.
+    MustChange,
+    /// Used, and changed in this session.
+    Changed,
+}
+
+impl OneTimePassword {
+    pub fn is_not_used(&self) -> bool {
+        *self == OneTimePassword::NotUsed
+    }
+}
+
+impl Session {
+    /// A session started with a one-time password that is not changed yet:
+    /// it may do nothing but change the password.
+    pub fn password_change_only(&self) -> bool {
+        self.one_time_password == OneTimePassword::MustChange
+    }
 }
 
 /// Where a session came from upstream: what a LogoutRequest names.

@@ -188,6 +188,10 @@ pub struct AccountQuery<'a> {
     pub networks: &'a [Network],
     /// Words found in the username, name or e-mail.
     pub text: &'a str,
+    /// Only accounts a liaison person of `org_id` in `networks` may
+    /// administer: not an operator, and a liaison person nowhere but in
+    /// `org_id` in one of `networks` (those are the service desk's alone).
+    pub reach_only: bool,
     pub offset: u32,
     pub limit: u32,
 }
@@ -203,6 +207,17 @@ pub struct AuditQuery<'a> {
     pub actor: &'a str,
     pub since: Option<i64>,
     pub until: Option<i64>,
+    /// Only what a liaison person of `org_id` in `networks` may see. An
+    /// event is within their reach when its subject, if it has one, is an
+    /// account within their reach (see [`AccountQuery::reach_only`]) and
+    /// either it was recorded for `org_id` (by its liaison persons, or the
+    /// service desk acting for it), or it names no organisation and the
+    /// account did it itself (its logins, password changes, second
+    /// factor). Never an event recorded for another organisation, nor the
+    /// service desk's or the command line's own actions on an account.
+    pub reach_only: bool,
+    /// The liaison person's networks in `org_id` (with `reach_only`).
+    pub networks: &'a [Network],
     pub offset: u32,
     pub limit: u32,
 }
@@ -258,6 +273,9 @@ pub trait Directory: Identities + Send + Sync {
         must_change: bool,
         audit: &AuditEvent,
     ) -> StoreResult<()>;
+    /// The password the account had before its current one was set as a
+    /// one-time password (a reset): the person's own, last chosen.
+    async fn previous_password_hash(&self, account_id: &str) -> StoreResult<Option<String>>;
     /// Sets the status (and its reason); unlocking also clears failures.
     async fn set_status(
         &self,

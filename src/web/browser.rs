@@ -192,9 +192,24 @@ impl Browser {
         })
     }
 
-    /// The session this browser holds, if it is valid now, with its store
-    /// key.
+    /// The session this browser holds, if it is valid now and good for
+    /// more than changing a one-time password, with its store key. Every
+    /// page and API behind a login asks here, so a session started with a
+    /// one-time password reaches none of them until the password is changed.
     pub async fn session(
+        &self,
+        state: &AppState,
+    ) -> Result<Option<(String, Session)>, crate::store::StoreError> {
+        Ok(self
+            .any_session(state)
+            .await?
+            .filter(|(_, s)| !s.password_change_only()))
+    }
+
+    /// The session this browser holds, if it is valid now, even one that
+    /// may only change its one-time password: for the password change
+    /// itself, logout, and a new login replacing it.
+    pub async fn any_session(
         &self,
         state: &AppState,
     ) -> Result<Option<(String, Session)>, crate::store::StoreError> {
@@ -207,6 +222,32 @@ impl Browser {
             .session(&key, state.now())
             .await?
             .map(|s| (key, s)))
+    }
+
+    /// The session, when the browser holds one that may only change its
+    /// one-time password (what a page behind a login says instead of
+    /// asking to log in). Logs the refusal of `what`.
+    pub async fn password_change_pending(
+        &self,
+        state: &AppState,
+        what: &str,
+    ) -> Result<bool, crate::store::StoreError> {
+        let pending = self
+            .any_session(state)
+            .await?
+            .filter(|(_, s)| s.password_change_only());
+        if let Some((_, s)) = &pending {
+            tracing::warn!(
+                account = %s.account_id,
+                sid = %s.sid,
+                ip = ?self.ip,
+                request_id = ?crate::web::middleware::current_request_id(),
+                refused = what,
+                "a session started with a one-time password asked for more than the \
+                 password change; sent to change it"
+            );
+        }
+        Ok(pending.is_some())
     }
 
     /// The CSRF token for a form, and the cookie to set when the browser

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod middleware;
 pub mod mobile_i18n;
 pub mod pages;
+pub mod password_i18n;
 pub mod routes;
 pub mod sources_i18n;
 pub mod tls;

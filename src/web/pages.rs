@@ -217,7 +217,12 @@ pub struct DeniedPage<'a> {
 #[template(path = "password_change.html")]
 pub struct PasswordChangePage {
     pub t: &'static Texts,
+    pub p: &'static crate::web::password_i18n::PasswordTexts,
     pub langs: Vec<LangLink>,
+    /// A one-time password must be changed: no current password is asked.
+    pub forced: bool,
+    /// About the current password (missing or wrong).
+    pub current_error: Option<&'static str>,
     pub csrf: String,
     pub ar: String,
     pub username: String,

@@ -510,6 +510,7 @@ pub async fn strong_browser(app: &TestApp, username: &str) -> Browser {
         source_org: None,
         upstream: None,
         attributes: Default::default(),
+        one_time_password: Default::default(),
     };
     let secret = porttivahti::tokens::random_token(32);
     app.state

@@ -27,6 +27,7 @@ pub(super) async fn relying(st: &EphemeralState) {
         source_org: None,
         upstream: None,
         attributes: Default::default(),
+        one_time_password: Default::default(),
     };
     st.put_session("rel-key-1", &s, 1000).await.unwrap();
     assert_eq!(

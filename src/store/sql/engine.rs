@@ -66,6 +66,35 @@ impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<'_, DB> {
     }
 }
 
+/// Whether the account `$id` is within the reach of a liaison person of
+/// organisation `$org` in the networks `$nets` (a comma-separated list): a
+/// membership there, no liaison role in any other organisation or network,
+/// and not an operator. An empty list reaches no one.
+macro_rules! in_reach {
+    ($id:literal, $org:literal, $nets:literal) => {
+        concat!(
+            "(",
+            $id,
+            " IN (SELECT rm.account_id FROM memberships rm WHERE rm.org_id = ",
+            $org,
+            " AND (',' || ",
+            $nets,
+            " || ',') LIKE ('%,' || rm.network || ',%'))",
+            " AND NOT EXISTS (SELECT 1 FROM operators ro WHERE ro.account_id = ",
+            $id,
+            ")",
+            " AND NOT EXISTS (SELECT 1 FROM memberships rl WHERE rl.account_id = ",
+            $id,
+            " AND rl.role = 'liaison' AND NOT (rl.org_id = ",
+            $org,
+            " AND (',' || ",
+            $nets,
+            " || ',') LIKE ('%,' || rl.network || ',%'))))"
+        )
+    };
+}
+pub(crate) use in_reach;
+
 /// Implements [`Directory`](crate::store::Directory) for `$name` (which
 /// has a `pool` field, and a `writer` lock when writes must take turns) on
 /// database `$db` with row type `$row`.
@@ -444,7 +473,11 @@ impl Directory for $name {
         audit: &AuditEvent,
     ) -> StoreResult<()> {
         self.update_account_with_audit(
-            "UPDATE accounts SET password_hash = $1, must_change_password = $2 WHERE id = $3",
+            // The person's own password (not a pending one-time password)
+            // is remembered as the previous one.
+            "UPDATE accounts SET previous_password_hash = CASE WHEN must_change_password = 0 \
+             THEN password_hash ELSE previous_password_hash END, \
+             password_hash = $1, must_change_password = $2 WHERE id = $3",
             |q| {
                 q.bind(password_hash)
                     .bind(i64::from(must_change))
@@ -537,13 +570,20 @@ impl Directory for $name {
                     " FROM accounts a WHERE a.id IN (SELECT m.account_id FROM memberships m \
                      WHERE m.org_id = $1 \
                      AND ($2 = '' OR (',' || $2 || ',') LIKE ('%,' || m.network || ',%'))) AND ",
-                    text_match!()
+                    text_match!(),
+                    " AND ($4 = 0 OR ",
+                    crate::store::sql::engine::in_reach!("a.id", "$1", "$2"),
+                    ")"
                 )
             };
         }
         macro_rules! anywhere {
             () => {
-                concat!(" FROM accounts a WHERE $1 = $1 AND $2 = $2 AND ", text_match!())
+                concat!(
+                    " FROM accounts a WHERE $1 = $1 AND $2 = $2 AND ",
+                    text_match!(),
+                    " AND $4 = $4"
+                )
             };
         }
         macro_rules! columns {
@@ -556,18 +596,19 @@ impl Directory for $name {
         let (count_sql, page_sql) = if q.org_id.is_empty() {
             (
                 concat!("SELECT COUNT(*) AS n", anywhere!()),
-                concat!(columns!(), anywhere!(), " ORDER BY a.family_name, a.given_name, a.id LIMIT $4 OFFSET $5"),
+                concat!(columns!(), anywhere!(), " ORDER BY a.family_name, a.given_name, a.id LIMIT $5 OFFSET $6"),
             )
         } else {
             (
                 concat!("SELECT COUNT(*) AS n", in_org!()),
-                concat!(columns!(), in_org!(), " ORDER BY a.family_name, a.given_name, a.id LIMIT $4 OFFSET $5"),
+                concat!(columns!(), in_org!(), " ORDER BY a.family_name, a.given_name, a.id LIMIT $5 OFFSET $6"),
             )
         };
         let total: i64 = sqlx::query(count_sql)
             .bind(q.org_id)
             .bind(&networks)
             .bind(&pattern)
+            .bind(i64::from(q.reach_only))
             .fetch_one(&self.pool)
             .await
             .map_err(map_err)?
@@ -577,6 +618,7 @@ impl Directory for $name {
             .bind(q.org_id)
             .bind(&networks)
             .bind(&pattern)
+            .bind(i64::from(q.reach_only))
             .bind(i64::from(q.limit))
             .bind(i64::from(q.offset))
             .fetch_all(&self.pool)
@@ -587,6 +629,18 @@ impl Directory for $name {
             .map(account_from_row)
             .collect::<StoreResult<Vec<_>>>()?;
         Ok((accounts, total.max(0) as u64))
+    }
+
+    async fn previous_password_hash(&self, account_id: &str) -> StoreResult<Option<String>> {
+        match sqlx::query("SELECT previous_password_hash FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+        {
+            Some(r) => r.try_get("previous_password_hash").map_err(map_err),
+            None => Ok(None),
+        }
     }
 
     async fn update_account(
@@ -825,17 +879,31 @@ impl Directory for $name {
 
     async fn query_audit(&self, q: &AuditQuery<'_>) -> StoreResult<Vec<AuditEvent>> {
         sqlx::query(
-            "SELECT * FROM audit_events WHERE ($1 = '' OR subject = $1) \
-             AND ($2 = '' OR org_id = $2 OR subject IN \
-                  (SELECT account_id FROM memberships WHERE org_id = $2)) \
-             AND ($3 = '' OR actor = $3) AND at >= $4 AND at < $5 \
-             ORDER BY id DESC LIMIT $6 OFFSET $7",
+            concat!(
+                "SELECT * FROM audit_events WHERE ($1 = '' OR subject = $1) \
+                 AND ($2 = '' OR org_id = $2 OR subject IN \
+                      (SELECT account_id FROM memberships WHERE org_id = $2)) \
+                 AND ($3 = '' OR actor = $3) AND at >= $4 AND at < $5 \
+                 AND ($6 = 0 OR (org_id = $2 AND (subject IS NULL OR subject = '' OR ",
+                crate::store::sql::engine::in_reach!("subject", "$2", "$7"),
+                ")) OR ((org_id IS NULL OR org_id = '') AND subject = actor AND ",
+                crate::store::sql::engine::in_reach!("subject", "$2", "$7"),
+                ")) ORDER BY id DESC LIMIT $8 OFFSET $9"
+            ),
         )
         .bind(q.subject)
         .bind(q.org_id)
         .bind(q.actor)
         .bind(q.since.unwrap_or(i64::MIN))
         .bind(q.until.unwrap_or(i64::MAX))
+        .bind(i64::from(q.reach_only))
+        .bind(
+            q.networks
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        )
         .bind(i64::from(q.limit))
         .bind(i64::from(q.offset))
         .fetch_all(&self.pool)

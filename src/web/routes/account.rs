@@ -136,6 +136,9 @@ pub async fn page(State(app): State<SharedState>, browser: Browser, uri: Uri) ->
     let lang = browser.lang;
     let inner = async {
         let Some((_, s)) = browser.session(&app).await? else {
+            if browser.password_change_pending(&app, "/account/").await? {
+                return Ok(Redirect::to("/password/change").into_response());
+            }
             let next = crate::web::browser::set_cookie(
                 &app,
                 "pv_next",

@@ -51,6 +51,9 @@ pub enum ApiError {
     InvalidToken,
     #[error("identification not strong enough")]
     NotStrong,
+    /// A session started with a one-time password, not changed yet.
+    #[error("the one-time password must be changed first")]
+    PasswordChange,
     #[error("missing or wrong CSRF header")]
     Csrf,
     /// Unknown, or out of the caller's reach: one answer for both.
@@ -115,6 +118,7 @@ impl ApiError {
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::InvalidToken => "invalid_token",
             ApiError::NotStrong => "not_strong",
+            ApiError::PasswordChange => "password_change_required",
             ApiError::Csrf => "csrf",
             ApiError::NotFound => "not_found",
             ApiError::Invalid { .. } => "invalid",
@@ -128,7 +132,9 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthenticated | ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
-            ApiError::NotStrong | ApiError::Csrf => StatusCode::FORBIDDEN,
+            ApiError::NotStrong | ApiError::PasswordChange | ApiError::Csrf => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Invalid { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -150,6 +156,10 @@ impl ApiError {
             ApiError::NotStrong => {
                 "Administration needs strong identification: log in with a second factor or a \
                  stronger method."
+            }
+            ApiError::PasswordChange => {
+                "You logged in with a one-time password: change it at /password/change before \
+                 anything else."
             }
             ApiError::Csrf => {
                 "State-changing requests with the session cookie need the X-CSRF-Token header \
@@ -289,6 +299,9 @@ impl FromRequestParts<SharedState> for Caller {
             });
         }
         let Some((_, session)) = browser.session(app).await? else {
+            if browser.password_change_pending(app, "/admin/api/").await? {
+                return Err(ApiError::PasswordChange);
+            }
             return Err(ApiError::Unauthenticated);
         };
         let Some(principal) = Principal::of_session(app, &session, browser.ip_string()).await?

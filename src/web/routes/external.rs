@@ -138,8 +138,9 @@ async fn start(
             authorities: login.authorities,
             acting_for: None,
         },
+        one_time_password: Default::default(),
     };
-    if let Some((old_key, _)) = browser.session(app).await? {
+    if let Some((old_key, _)) = browser.any_session(app).await? {
         app.eph.delete_session(&old_key).await?;
     }
     let cookie = start_session(app, &session).await?;

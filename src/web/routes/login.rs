@@ -11,7 +11,7 @@ use crate::app::{AppState, Client, SharedState};
 use crate::domain::{AccountStatus, Lang};
 use crate::identity::password::{PasswordOutcome, PolicyViolation};
 use crate::sso::{self, Access, redirect_with};
-use crate::store::ephemeral::{AuthRequest, Session};
+use crate::store::ephemeral::{AuthRequest, OneTimePassword, Session};
 use crate::store::{Account, AuditEvent};
 use crate::telemetry::Metrics;
 use crate::tokens::claims::Person;
@@ -23,6 +23,7 @@ use crate::web::pages::{
     DeniedPage, HomePage, LiaisonView, LoginPage, MessagePage, OrgContacts, PasswordChangePage,
     lang_links, login_uri, network_name, page_uri, render,
 };
+use crate::web::password_i18n::password_texts;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct ArQuery {
@@ -421,8 +422,15 @@ async fn password_inner(
         PasswordOutcome::Verified { identity, account } => {
             app.eph.uncount(&user_key).await?;
             app.eph.uncount(&ip_key).await?;
+            // A first or reset password: the session may only change it.
+            let one_time = if account.must_change_password {
+                OneTimePassword::MustChange
+            } else {
+                OneTimePassword::NotUsed
+            };
             // With a second factor set up, the code comes first.
-            if let Some(r) = super::second_factor::require_second_factor(app, &identity, ar).await?
+            if let Some(r) =
+                super::second_factor::require_second_factor(app, &identity, one_time, ar).await?
             {
                 return Ok(r);
             }
@@ -441,9 +449,10 @@ async fn password_inner(
                 source_org: None,
                 upstream: None,
                 attributes: Default::default(),
+                one_time_password: one_time,
             };
             // A new login replaces whatever session the browser had.
-            if let Some((old_key, _)) = browser.session(app).await? {
+            if let Some((old_key, _)) = browser.any_session(app).await? {
                 app.eph.delete_session(&old_key).await?;
             }
             let cookie = start_session(app, &session).await?;
@@ -716,8 +725,8 @@ fn violation_text(t: &'static Texts, v: PolicyViolation) -> &'static str {
     }
 }
 
-/// A password may be changed this long after logging in without asking
-/// for the old one again.
+/// A one-time password must be changed this long after logging in with
+/// it; later, log in with it again first.
 const CHANGE_WINDOW_SECS: i64 = 600;
 
 #[derive(Debug, Deserialize)]
@@ -726,6 +735,9 @@ pub struct ChangeForm {
     csrf: String,
     #[serde(default)]
     ar: String,
+    /// Asked unless the change is forced (a one-time password).
+    #[serde(default)]
+    current_password: String,
     #[serde(default)]
     new_password: String,
     #[serde(default)]
@@ -736,6 +748,7 @@ pub struct ChangeForm {
 #[derive(Default)]
 struct ChangeErrors {
     form: Option<&'static str>,
+    current: Option<&'static str>,
     new: Option<&'static str>,
     repeat: Option<&'static str>,
 }
@@ -750,18 +763,19 @@ async fn change_page(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let t = texts(browser.lang);
-    let Some((_, s)) = browser.session(app).await? else {
+    let Some((_, s)) = browser.any_session(app).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let username = app
-        .dir
-        .account(&s.account_id)
-        .await?
-        .map(|a| a.username)
-        .unwrap_or_default();
+    let Some(account) = app.dir.account(&s.account_id).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let username = account.username.clone();
     let (csrf, set) = browser.csrf(app);
     let page = PasswordChangePage {
         t,
+        p: password_texts(browser.lang),
+        forced: account.must_change_password,
+        current_error: errors.current,
         langs: lang_links(&page_uri("/password/change", ar), browser.lang),
         csrf,
         ar: ar.to_string(),
@@ -819,6 +833,7 @@ async fn change_inner(
     f: ChangeForm,
 ) -> Result<Response, WebError> {
     let t = texts(browser.lang);
+    let p = password_texts(browser.lang);
     if !browser.csrf_ok(app, &f.csrf) {
         let errors = ChangeErrors {
             form: Some(t.err_csrf_change),
@@ -826,17 +841,71 @@ async fn change_inner(
         };
         return change_page(app, browser, &f.ar, errors, StatusCode::FORBIDDEN).await;
     }
-    let Some((_, session)) = browser.session(app).await? else {
+    let Some((key, session)) = browser.any_session(app).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
     let now = app.now();
-    if now - session.auth_time > CHANGE_WINDOW_SECS {
-        // Too long since the password was typed: log in again first.
-        return Ok(Redirect::to("/login").into_response());
-    }
-    let Some(account) = app.dir.account(&session.account_id).await? else {
+    let Some(username) = app
+        .dir
+        .account(&session.account_id)
+        .await?
+        .map(|a| a.username)
+    else {
         return Ok(Redirect::to("/login").into_response());
     };
+    let Some((account, current_hash)) = app.dir.credentials(&username).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let hasher = app.passwords.hasher();
+    let refuse = |errors: ChangeErrors, status| change_page(app, browser, &f.ar, errors, status);
+    // A forced change (a first or reset password) is made right after the
+    // login with it; any other needs the current password.
+    let forced = account.must_change_password;
+    if forced {
+        if now - session.auth_time > CHANGE_WINDOW_SECS {
+            // Too long since the password was typed: log in again first.
+            return Ok(Redirect::to("/login").into_response());
+        }
+    } else {
+        // Guessing the current password here is limited like logins are.
+        let rl = &app.settings.rate_limit;
+        let tries = app
+            .eph
+            .count(&format!("pwchange:{}", account.id), rl.window_secs)
+            .await?;
+        if tries > rl.login_per_account {
+            Metrics::inc(&app.metrics.counters.logins_rate_limited_total);
+            tracing::warn!(account = %account.id, ip = ?browser.ip, tries, "password change rate limit reached");
+            let errors = ChangeErrors {
+                form: Some(t.err_rate_limited),
+                ..ChangeErrors::default()
+            };
+            return refuse(errors, StatusCode::TOO_MANY_REQUESTS).await;
+        }
+        let wrong = if f.current_password.is_empty() {
+            Some(p.current_required)
+        } else {
+            let ok = match &current_hash {
+                Some(h) => hasher.verify(&f.current_password, h).await,
+                None => false,
+            };
+            (!ok).then_some(p.current_wrong)
+        };
+        if let Some(text) = wrong {
+            tracing::warn!(
+                account = %account.id,
+                sid = %session.sid,
+                ip = ?browser.ip,
+                request_id = ?crate::web::middleware::current_request_id(),
+                "password change refused: the current password was missing or wrong"
+            );
+            let errors = ChangeErrors {
+                current: Some(text),
+                ..ChangeErrors::default()
+            };
+            return refuse(errors, StatusCode::BAD_REQUEST).await;
+        }
+    }
     if let Err(v) =
         app.password_policy
             .check(&account.username, &f.new_password, &f.new_password_repeat)
@@ -854,11 +923,33 @@ async fn change_inner(
                 ..ChangeErrors::default()
             },
         };
-        return change_page(app, browser, &f.ar, errors, StatusCode::BAD_REQUEST).await;
+        return refuse(errors, StatusCode::BAD_REQUEST).await;
     }
-    let hash = app
-        .passwords
-        .hasher()
+    if forced {
+        // Neither the one-time password nor the one it replaced.
+        let previous = app.dir.previous_password_hash(&account.id).await?;
+        for old in [current_hash.as_deref(), previous.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            if hasher.verify(&f.new_password, old).await {
+                tracing::warn!(
+                    account = %account.id,
+                    sid = %session.sid,
+                    ip = ?browser.ip,
+                    request_id = ?crate::web::middleware::current_request_id(),
+                    "forced password change refused: the new password is the one-time or \
+                     the previous password"
+                );
+                let errors = ChangeErrors {
+                    new: Some(p.not_old),
+                    ..ChangeErrors::default()
+                };
+                return refuse(errors, StatusCode::BAD_REQUEST).await;
+            }
+        }
+    }
+    let hash = hasher
         .hash(&f.new_password)
         .await
         .map_err(WebError::internal)?;
@@ -868,7 +959,16 @@ async fn change_inner(
     app.dir
         .set_password(&account.id, &hash, false, &audit)
         .await?;
-    tracing::info!(account = %account.id, "password changed");
+    // The account's other sessions end; this one goes on, no longer
+    // limited to the change (but still known to have used a one-time
+    // password).
+    let ended = sso::end_other_sessions(app, &account.id, &session.sid).await?;
+    let mut session = session;
+    if session.one_time_password == OneTimePassword::MustChange {
+        session.one_time_password = OneTimePassword::Changed;
+        app.eph.put_session(&key, &session, now).await?;
+    }
+    tracing::info!(account = %account.id, forced, ended_sessions = ended, "password changed");
     match pending(app, &f.ar).await? {
         // On to the portal, which is confirmation enough.
         Some(req) => after_login(app, browser, Some(req), &f.ar, &session, None).await,
@@ -892,6 +992,9 @@ pub async fn home(
     let lang = browser.lang;
     let inner = async {
         let Some((_, s)) = browser.session(&app).await? else {
+            if browser.password_change_pending(&app, "/").await? {
+                return Ok(Redirect::to("/password/change").into_response());
+            }
             return Ok(Redirect::to("/login").into_response());
         };
         let Some(person) = sso::load_person(&app, &s.account_id).await? else {

@@ -589,7 +589,8 @@ async fn logout_inner(
         }
         None => None,
     };
-    let session = browser.session(app).await?;
+    // A session that may only change its one-time password may still end.
+    let session = browser.any_session(app).await?;
     let confirmed = if posted {
         let ok = browser.csrf_ok(app, p.csrf.as_deref().unwrap_or(""));
         if !ok {

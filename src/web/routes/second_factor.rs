@@ -15,13 +15,14 @@ use crate::domain::{AuthMethod, Lang, LoA};
 use crate::identity::VerifiedIdentity;
 use crate::identity::totp;
 use crate::store::AuditEvent;
-use crate::store::ephemeral::Session;
+use crate::store::ephemeral::{OneTimePassword, Session};
 use crate::telemetry::Metrics;
 use crate::tokens::random_token;
 use crate::web::browser::{Browser, clear_cookie, set_cookie, start_session, with_cookies};
 use crate::web::error::{Localized, WebError};
 use crate::web::i18n::{Texts, texts};
 use crate::web::pages::{LangLink, lang_links, render};
+use crate::web::password_i18n::password_texts;
 
 pub struct OtpTexts {
     title: &'static str,
@@ -103,6 +104,8 @@ struct OtpPage<'a> {
     error: Option<&'static str>,
     secret: Option<String>,
     uri: String,
+    /// Replacing a factor: the label of the current one's code field.
+    current_code: Option<&'static str>,
 }
 
 /// A password accepted, the second factor still to come.
@@ -110,9 +113,17 @@ struct OtpPage<'a> {
 struct Pending {
     identity: VerifiedIdentity,
     account_id: String,
+    /// The password was a one-time password.
+    #[serde(default)]
+    one_time_password: OneTimePassword,
 }
 
 const PENDING_SECS: u64 = 300;
+
+/// Setting up a first second factor needs a session at substantial level
+/// or higher, or a password login at most this old (seconds) that was not
+/// made with a one-time password.
+pub const ENROL_FRESH_SECS: i64 = 300;
 
 /// The sealed-secret key: derived from the key-encryption key, so the two
 /// uses never share a key.
@@ -133,6 +144,7 @@ pub fn seal_secret(app: &AppState, account_id: &str, secret: &[u8]) -> Result<Ve
 pub async fn require_second_factor(
     app: &AppState,
     identity: &VerifiedIdentity,
+    one_time_password: OneTimePassword,
     ar: &str,
 ) -> Result<Option<Response>, WebError> {
     if app.dir.totp_secret(&identity.subject).await?.is_none() {
@@ -142,6 +154,7 @@ pub async fn require_second_factor(
     let p = Pending {
         identity: identity.clone(),
         account_id: identity.subject.clone(),
+        one_time_password,
     };
     app.eph
         .raw()
@@ -168,6 +181,7 @@ pub async fn require_second_factor(
     )))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn page(
     app: &AppState,
     browser: &Browser,
@@ -175,6 +189,7 @@ fn page(
     ar: &str,
     error: Option<&'static str>,
     setup: Option<(String, String)>,
+    current_code: Option<&'static str>,
     status: StatusCode,
 ) -> Response {
     let x = otp_texts(browser.lang);
@@ -196,6 +211,7 @@ fn page(
                 error,
                 secret,
                 uri: uri_text,
+                current_code,
             },
             status,
         ),
@@ -218,7 +234,16 @@ pub async fn otp_get(
     if browser.cookie(&app, "pv_mfa").is_none() {
         return Redirect::to("/login").into_response();
     }
-    page(&app, &browser, &uri, &q.ar, None, None, StatusCode::OK)
+    page(
+        &app,
+        &browser,
+        &uri,
+        &q.ar,
+        None,
+        None,
+        None,
+        StatusCode::OK,
+    )
 }
 
 #[derive(Deserialize)]
@@ -231,9 +256,22 @@ pub struct CodeForm {
     code: String,
 }
 
-/// Accepts a code once: the step it matched is remembered.
+/// Accepts a code of the account's factor once: the step it matched is
+/// remembered.
 async fn accept(
     app: &AppState,
+    account_id: &str,
+    secret: &[u8],
+    code: &str,
+) -> Result<bool, WebError> {
+    accept_as(app, "totp", account_id, secret, code).await
+}
+
+/// [`accept`] for the codes of one use (`kind`): a factor being set up has
+/// its own, so its code and the current factor's may share a time step.
+async fn accept_as(
+    app: &AppState,
+    kind: &str,
     account_id: &str,
     secret: &[u8],
     code: &str,
@@ -246,7 +284,7 @@ async fn accept(
         .eph
         .raw()
         .put_if_absent(
-            &format!("totp:{{{account_id}}}:{step}"),
+            &format!("{kind}:{{{account_id}}}:{step}"),
             b"1".to_vec(),
             std::time::Duration::from_secs(120),
         )
@@ -279,6 +317,7 @@ pub async fn otp_post(
                 &f.ar,
                 Some(texts(lang).err_csrf),
                 None,
+                None,
                 StatusCode::FORBIDDEN,
             ));
         }
@@ -304,6 +343,7 @@ pub async fn otp_post(
                 &form_uri,
                 &f.ar,
                 Some(texts(lang).err_rate_limited),
+                None,
                 None,
                 StatusCode::TOO_MANY_REQUESTS,
             ));
@@ -341,6 +381,7 @@ pub async fn otp_post(
                 &f.ar,
                 Some(x.wrong),
                 None,
+                None,
                 StatusCode::UNAUTHORIZED,
             ));
         }
@@ -364,8 +405,9 @@ pub async fn otp_post(
             source_org: None,
             upstream: None,
             attributes: Default::default(),
+            one_time_password: p.one_time_password,
         };
-        if let Some((old, _)) = browser.session(&app).await? {
+        if let Some((old, _)) = browser.any_session(&app).await? {
             app.eph.delete_session(&old).await?;
         }
         let cookie = start_session(&app, &session).await?;
@@ -387,16 +429,113 @@ fn enroll_key(account_id: &str) -> String {
     format!("totp-enroll:{{{account_id}}}")
 }
 
+/// Whether this session may set up a second factor for its account, and
+/// whether a code of the current one must come with it.
+enum Enrolment {
+    /// A first factor: the session is strong or a fresh own-password login.
+    First,
+    /// A factor exists: replacing it needs a code of the current one.
+    Replace,
+    /// Neither: log in again (freshly, or more strongly) first.
+    LogInAgain,
+}
+
+async fn enrolment(app: &AppState, s: &Session) -> Result<Enrolment, WebError> {
+    if app.dir.totp_secret(&s.account_id).await?.is_some() {
+        return Ok(Enrolment::Replace);
+    }
+    let fresh_password = s.methods == [AuthMethod::Password]
+        && s.one_time_password == OneTimePassword::NotUsed
+        && app.now() - s.auth_time <= ENROL_FRESH_SECS;
+    Ok(if s.loa >= LoA::Substantial || fresh_password {
+        Enrolment::First
+    } else {
+        Enrolment::LogInAgain
+    })
+}
+
+/// The page that says to log in again before setting up a factor.
+fn log_in_again(app: &AppState, browser: &Browser, uri: &Uri, s: &Session) -> Response {
+    tracing::warn!(
+        account = %s.account_id,
+        sid = %s.sid,
+        loa = %s.loa,
+        auth_time = s.auth_time,
+        one_time_password = ?s.one_time_password,
+        ip = ?browser.ip,
+        request_id = ?crate::web::middleware::current_request_id(),
+        "second-factor enrolment refused: the session is neither strong nor a fresh login \
+         with the person's own password"
+    );
+    let p = password_texts(browser.lang);
+    let body = p
+        .enrol_log_in_again
+        .replace("{min}", &(ENROL_FRESH_SECS / 60).to_string());
+    super::login::message(
+        app,
+        browser,
+        uri,
+        p.enrol_refused_title,
+        &body,
+        vec![],
+        Some(("/logout".to_string(), p.enrol_log_in_again_link)),
+        StatusCode::FORBIDDEN,
+    )
+}
+
+/// The set-up page for `secret`, asking for the current factor's code too
+/// when one exists.
+#[allow(clippy::too_many_arguments)]
+fn setup_page(
+    app: &AppState,
+    browser: &Browser,
+    uri: &Uri,
+    username: &str,
+    secret: &[u8],
+    replace: bool,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> Response {
+    let grouped = totp::base32_encode(secret)
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let uri_text = totp::provisioning_uri(secret, "Porttivahti", username);
+    page(
+        app,
+        browser,
+        uri,
+        "",
+        error,
+        Some((grouped, uri_text)),
+        replace.then_some(password_texts(browser.lang).current_code),
+        status,
+    )
+}
+
 /// `GET /account/totp`: a new secret to add to the app.
 pub async fn setup_get(State(app): State<SharedState>, browser: Browser, uri: Uri) -> Response {
     let lang = browser.lang;
     let inner = async {
         let Some((_, s)) = browser.session(&app).await? else {
+            if browser
+                .password_change_pending(&app, "/account/totp")
+                .await?
+            {
+                return Ok(Redirect::to("/password/change").into_response());
+            }
             let next = set_cookie(&app, "pv_next", "%2Faccount%2Ftotp", Some(1800), "Lax");
             return Ok(with_cookies(Redirect::to("/login").into_response(), [next]));
         };
         let Some(account) = app.dir.account(&s.account_id).await? else {
             return Ok(Redirect::to("/login").into_response());
+        };
+        let replace = match enrolment(&app, &s).await? {
+            Enrolment::LogInAgain => return Ok(log_in_again(&app, &browser, &uri, &s)),
+            Enrolment::First => false,
+            Enrolment::Replace => true,
         };
         let secret = totp::generate_secret();
         app.eph
@@ -407,91 +546,122 @@ pub async fn setup_get(State(app): State<SharedState>, browser: Browser, uri: Ur
                 std::time::Duration::from_secs(900),
             )
             .await?;
-        let b32 = totp::base32_encode(&secret);
-        let grouped = b32
-            .as_bytes()
-            .chunks(4)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let uri_text = totp::provisioning_uri(&secret, "Porttivahti", &account.username);
-        let mut r = page(
+        Ok::<_, WebError>(setup_page(
             &app,
             &browser,
             &uri,
-            "",
+            &account.username,
+            &secret,
+            replace,
             None,
-            Some((grouped, uri_text)),
             StatusCode::OK,
-        );
-        r.headers_mut().insert(
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-store"),
-        );
-        Ok::<_, WebError>(r)
+        ))
     };
     inner
         .await
         .unwrap_or_else(|e| Localized(e, lang).into_response())
 }
 
-/// `POST /account/totp`: a code from the app confirms the new secret.
+#[derive(Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    csrf: String,
+    /// A code of the app being set up.
+    #[serde(default)]
+    code: String,
+    /// A code of the current app, when one is being replaced.
+    #[serde(default)]
+    current_code: String,
+}
+
+/// `POST /account/totp`: a code from the app confirms the new secret (and,
+/// replacing one, a code of the current app). The session's strength stays
+/// as it was: the factor counts from the next login.
 pub async fn setup_post(
     State(app): State<SharedState>,
     browser: Browser,
     uri: Uri,
-    Form(f): Form<CodeForm>,
+    Form(f): Form<SetupForm>,
 ) -> Response {
     let lang = browser.lang;
     let inner = async {
         let x = otp_texts(lang);
-        let Some((key, s)) = browser.session(&app).await? else {
+        let Some((_, s)) = browser.session(&app).await? else {
+            if browser
+                .password_change_pending(&app, "/account/totp")
+                .await?
+            {
+                return Ok(Redirect::to("/password/change").into_response());
+            }
             return Ok(Redirect::to("/login").into_response());
         };
         if !browser.csrf_ok(&app, &f.csrf) {
             return Ok(Redirect::to("/account/totp").into_response());
         }
+        let replace = match enrolment(&app, &s).await? {
+            Enrolment::LogInAgain => return Ok(log_in_again(&app, &browser, &uri, &s)),
+            Enrolment::First => false,
+            Enrolment::Replace => true,
+        };
         let Some(sealed) = app.eph.raw().get(&enroll_key(&s.account_id)).await? else {
             return Ok(Redirect::to("/account/totp").into_response());
         };
-        let secret = sealer(&app)?
+        let sealer = sealer(&app)?;
+        let secret = sealer
             .open(&sealed, s.account_id.as_bytes())
             .ok_or_else(|| WebError::internal("enrolment secret"))?;
-        if !accept(&app, &s.account_id, &secret, &f.code).await? {
-            let b32 = totp::base32_encode(&secret);
-            let username = app
-                .dir
-                .account(&s.account_id)
-                .await?
-                .map(|a| a.username)
-                .unwrap_or_default();
-            let setup = (
-                b32,
-                totp::provisioning_uri(&secret, "Porttivahti", &username),
-            );
-            return Ok(page(
+        let username = app
+            .dir
+            .account(&s.account_id)
+            .await?
+            .map(|a| a.username)
+            .unwrap_or_default();
+        let again = |error| {
+            setup_page(
                 &app,
                 &browser,
                 &uri,
-                "",
-                Some(x.wrong),
-                Some(setup),
+                &username,
+                &secret,
+                replace,
+                Some(error),
                 StatusCode::UNAUTHORIZED,
-            ));
+            )
+        };
+        if replace {
+            let current = app
+                .dir
+                .totp_secret(&s.account_id)
+                .await?
+                .and_then(|c| sealer.open(&c, s.account_id.as_bytes()))
+                .ok_or_else(|| {
+                    WebError::internal("TOTP secret cannot be opened: wrong key-encryption key?")
+                })?;
+            if !accept(&app, &s.account_id, &current, &f.current_code).await? {
+                tracing::warn!(
+                    account = %s.account_id,
+                    sid = %s.sid,
+                    ip = ?browser.ip,
+                    request_id = ?crate::web::middleware::current_request_id(),
+                    "second-factor replacement refused: no valid code of the current factor"
+                );
+                return Ok(again(password_texts(lang).current_code_wrong));
+            }
+        }
+        if !accept_as(&app, "totp-new", &s.account_id, &secret, &f.code).await? {
+            return Ok(again(x.wrong));
         }
         let audit = AuditEvent::new(app.now(), s.account_id.clone(), "account.totp.enrolled")
             .subject(s.account_id.clone())
-            .ip(browser.ip_string());
+            .ip(browser.ip_string())
+            .detail(serde_json::json!({ "replaced": replace }));
         app.dir
             .set_totp_secret(&s.account_id, Some(&sealed), &audit)
             .await?;
         app.eph.raw().delete(&enroll_key(&s.account_id)).await?;
-        // The person has just shown the second factor: this session has it.
-        let mut upgraded = s.clone();
-        if !upgraded.methods.contains(&AuthMethod::Otp) {
-            upgraded.methods.push(AuthMethod::Otp);
-        }
-        app.eph.put_session(&key, &upgraded, app.now()).await?;
+        // The session is left as it was: setting up a factor is not using
+        // one, so it raises no session's strength.
+        tracing::info!(account = %s.account_id, replaced = replace, "second factor set up");
         Ok::<_, WebError>(Redirect::to("/account/?totp=1").into_response())
     };
     inner

@@ -82,8 +82,9 @@ pub fn export(events: &[AuditEvent], format: &str) -> Response {
             .into_response();
     }
     let q = |s: &str| {
-        // Spreadsheet formula injection is neutralised with a leading quote.
-        let s = if s.starts_with(['=', '+', '-', '@']) {
+        // Spreadsheet formula injection is neutralised with a leading quote
+        // (OWASP's list: a cell a spreadsheet may read as a formula).
+        let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
             format!("'{s}")
         } else {
             s.to_string()

@@ -52,6 +52,9 @@ pub async fn gate(
 ) -> Result<Result<Ctx, Response>, WebError> {
     let lang = browser.lang;
     let Some((_, session)) = browser.session(app).await? else {
+        if browser.password_change_pending(app, "/admin/").await? {
+            return Ok(Err(Redirect::to("/password/change").into_response()));
+        }
         // Come back here after logging in.
         let next = uri
             .path_and_query()

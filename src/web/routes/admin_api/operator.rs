@@ -325,6 +325,7 @@ pub async fn audit(
             until,
             offset,
             limit,
+            ..Default::default()
         })
         .await?;
     Ok(format.respond(&events, offset, limit))

@@ -81,7 +81,7 @@ pub(super) fn schemas() -> Value {
     json!({
         "Error": object(&["error", "message"], json!({
             "error": { "type": "string", "enum": ["unauthenticated", "invalid_token",
-                "not_strong", "csrf", "not_found", "invalid", "unsupported_media_type",
+                "not_strong", "password_change_required", "csrf", "not_found", "invalid", "unsupported_media_type",
                 "conflict", "temporarily_unavailable", "server_error"] },
             "field": { "type": "string", "description": "With invalid: the field at fault." },
             "message": { "type": "string", "description": "For people, in English." },
@@ -196,8 +196,9 @@ pub(super) fn responses() -> Value {
     json!({
         "Invalid": r("invalid: a field's value (named in field) is not acceptable."),
         "Unauthenticated": r("unauthenticated (no session, no token) or invalid_token."),
-        "Forbidden": r("not_strong: identified, but not strongly enough; csrf: the \
-            X-CSRF-Token header is missing or wrong (cookie callers)."),
+        "Forbidden": r("not_strong: identified, but not strongly enough; \
+            password_change_required: logged in with a one-time password, not changed yet; \
+            csrf: the X-CSRF-Token header is missing or wrong (cookie callers)."),
         "NotFound": r("not_found: unknown, or out of the caller's reach; the same body."),
         "Conflict": r("conflict: the state changed under the request."),
         "UnsupportedMediaType": r("unsupported_media_type: the body is not application/json."),
