@@ -125,6 +125,7 @@ async fn main() {
                 text: &text,
                 offset: 0,
                 limit: 25,
+                reach_only: false,
             })
             .await
             .unwrap();
