@@ -173,6 +173,16 @@ impl Settings {
                     src.id
                 ));
             }
+            if let Some(u) = src.saml().and_then(|m| m.metadata_url.as_deref())
+                && u.get(..7)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
+            {
+                out.push(format!(
+                    "sources {:?}.metadata_url: {u:?} must be an https:// URL in production \
+                     (metadata over plain HTTP can be changed on the way)",
+                    src.id
+                ));
+            }
         }
         if self.mobile.enabled {
             plain(

@@ -384,7 +384,8 @@ async fn liaison_reach(d: &dyn Directory) {
     }
     // m: a member; l: a liaison here; x: also a liaison in o2; s: also a
     // liaison in o1/sonette; op: an operator; w: a member of o1/sonette.
-    let accounts: [(&str, &[(&str, Network, Role)]); 6] = [
+    type Memberships<'a> = &'a [(&'a str, Network, Role)];
+    let accounts: [(&str, Memberships); 6] = [
         ("m", &[("o1", Network::Intermetso, Role::Member)]),
         ("l", &[("o1", Network::Intermetso, Role::Liaison)]),
         (

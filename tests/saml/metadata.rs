@@ -130,10 +130,9 @@ fn hostile_plain_http_metadata_is_refused_in_production() {
         "/dev-idp/org/metadata",
     ] {
         let err = parse("production", url).unwrap_err().to_string();
+        // The production guard names it (before the source checks run).
         assert!(
-            err.contains("source \"hus\"")
-                && err.contains("metadata_url")
-                && err.contains("https:// URL in production"),
+            err.contains("sources \"hus\".metadata_url") && err.contains(url),
             "{err}"
         );
         refused += 1;
