@@ -15,7 +15,7 @@ use aws_lc_rs::signature::{
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use porttivahti::domain::{AccountStatus, AuthMethod, LoA, Network, OrgKind, Role};
-use porttivahti::sso::TokenResponse;
+use porttivahti::oidc::TokenResponse;
 use porttivahti::store::sql::SqliteDirectory;
 use porttivahti::store::{Account, Membership, Organisation};
 use porttivahti::tokens::claims::{

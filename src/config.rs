@@ -25,9 +25,13 @@ mod demo;
 pub use demo::{DemoPortalSettings, DemoSettings, DemoSlot};
 
 mod portals;
-pub use portals::{AccessRule, PortalSettings};
+pub use portals::{AccessRule, PERSON_CLAIMS, PortalSettings, check_acyclic, check_rules};
 
 mod production;
+
+/// The identity sources' settings (`[[sources]]`, `[saml]`, `[registration]`,
+/// `[dev_idp]`) and their checks.
+pub mod sources;
 
 /// A dotted OID such as `1.2.246.277.1.11`.
 pub(crate) fn oid_ok(o: &str) -> bool {
@@ -101,13 +105,13 @@ pub struct Settings {
     pub mobile: MobileSettings,
     /// Organisation IdPs and Suomi.fi (`[[sources]]`).
     #[serde(default)]
-    pub sources: Vec<crate::identity::config::SourceSettings>,
+    pub sources: Vec<sources::SourceSettings>,
     #[serde(default)]
-    pub saml: crate::identity::config::SamlSettings,
+    pub saml: sources::SamlSettings,
     #[serde(default)]
-    pub registration: crate::identity::config::RegistrationSettings,
+    pub registration: sources::RegistrationSettings,
     #[serde(default)]
-    pub dev_idp: crate::identity::config::DevIdpSettings,
+    pub dev_idp: sources::DevIdpSettings,
     #[serde(default)]
     pub logout: LogoutSettings,
     /// The Suomi.fi e-Authorizations service (Kanta Ekstranet mandates).
@@ -555,7 +559,7 @@ impl Settings {
                 self.server.public_url
             ));
         }
-        match crate::tokens::b64_std_decode(self.secrets.key_encryption_key.expose()) {
+        match crate::crypto::b64_std_decode(self.secrets.key_encryption_key.expose()) {
             Ok(bytes) if bytes.len() == 32 => {}
             _ => {
                 return bad(
@@ -565,7 +569,7 @@ impl Settings {
                 );
             }
         }
-        match crate::tokens::b64_std_decode(self.secrets.cookie_key.expose()) {
+        match crate::crypto::b64_std_decode(self.secrets.cookie_key.expose()) {
             Ok(bytes) if bytes.len() >= 32 => {}
             _ => {
                 return bad(
@@ -602,8 +606,8 @@ impl Settings {
                 }
             }
         }
-        crate::policy::check_acyclic(&self.portals).map_err(ConfigError::Invalid)?;
-        crate::policy::check_rules(&self.portals).map_err(ConfigError::Invalid)?;
+        check_acyclic(&self.portals).map_err(ConfigError::Invalid)?;
+        check_rules(&self.portals).map_err(ConfigError::Invalid)?;
         let mut client_ids = HashSet::new();
         for c in &self.clients {
             if !client_ids.insert(c.client_id.as_str()) {
@@ -674,8 +678,8 @@ impl Settings {
         if self.demo.enabled {
             self.check_demo().map_err(ConfigError::Invalid)?;
         }
-        crate::identity::check_sources(self).map_err(ConfigError::Invalid)?;
-        let mut known: Vec<&str> = crate::identity::SOURCES
+        sources::check(self).map_err(ConfigError::Invalid)?;
+        let mut known: Vec<&str> = sources::BUILT_IN
             .iter()
             .copied()
             .chain(self.sources.iter().map(|s| s.id.as_str()))

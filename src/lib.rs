@@ -9,14 +9,12 @@ pub mod admin;
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod identity;
-pub mod introspection;
-pub mod logout;
 pub mod mandates;
+pub mod oidc;
 pub mod policy;
-pub mod privacy;
-pub mod sso;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
@@ -47,3 +45,6 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod layers;

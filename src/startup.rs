@@ -184,26 +184,29 @@ impl Application {
             ),
             None => None,
         };
-        let state = Arc::new(AppState {
-            sources,
+        let oidc = Arc::new(crate::oidc::Provider {
             mandates,
             verified_tokens: Default::default(),
-            demo_verifier: Default::default(),
             people: Default::default(),
             policy: Policy::new(settings.portals.clone()),
             clients: Clients::new(&settings.clients),
             eph: EphemeralState::new(eph),
-            self_url,
             settings,
             dir,
             keys,
-            passwords,
-            password_policy,
             clock,
             metrics: Metrics::default(),
-            cookie_key,
             families,
             http,
+            passwords,
+        });
+        let state = Arc::new(AppState {
+            oidc,
+            sources,
+            demo_verifier: Default::default(),
+            self_url,
+            password_policy,
+            cookie_key,
             cards,
             mobile,
             tls_url,
@@ -230,7 +233,7 @@ impl Application {
             state.clock.clone(),
             state.self_url.clone(),
         );
-        crate::logout::spawn_expiry_sweeper(&state);
+        crate::oidc::logout::spawn_expiry_sweeper(&state.oidc);
         Ok(Self {
             listener,
             tls_listener,

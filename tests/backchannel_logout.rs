@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use common::*;
 use porttivahti::config::ClientSettings;
-use porttivahti::logout::LogoutTokenClaims;
+use porttivahti::oidc::logout::LogoutTokenClaims;
 use porttivahti::verifier::{Verifier, VerifierConfig};
 
 /// A portal's back-channel logout endpoint: validates what it gets.
@@ -210,7 +210,7 @@ async fn disabling_the_account_tells_every_portal() {
     let b = Browser::new(&w.app);
     login_both(&w, &b).await;
     let anna = account_id(&w.app, "anna.hoitaja").await;
-    let n = porttivahti::sso::end_account_sessions(&w.app.state, &anna)
+    let n = porttivahti::oidc::end_account_sessions(&w.app.state, &anna)
         .await
         .unwrap();
     assert_eq!(n, 1);
@@ -254,7 +254,7 @@ async fn a_portal_that_only_has_tokens_of_others_is_not_told() {
         .await;
     assert!(query_param(&back, "code").is_some());
     let anna = account_id(&w.app, "anna.hoitaja").await;
-    porttivahti::sso::end_account_sessions(&w.app.state, &anna)
+    porttivahti::oidc::end_account_sessions(&w.app.state, &anna)
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -268,7 +268,7 @@ async fn logout_tokens_are_what_the_specification_asks() {
     let b = Browser::new(&w.app);
     login_both(&w, &b).await;
     let anna = account_id(&w.app, "anna.hoitaja").await;
-    porttivahti::sso::end_account_sessions(&w.app.state, &anna)
+    porttivahti::oidc::end_account_sessions(&w.app.state, &anna)
         .await
         .unwrap();
     let got = wait_for(&w.a, 1).await;
@@ -282,7 +282,7 @@ async fn logout_tokens_are_what_the_specification_asks() {
     // The verifier refuses it for another client, and refuses an access
     // token presented as a logout token.
     let v = w.a.verifier.lock().unwrap().clone().unwrap();
-    let token = porttivahti::logout::logout_token(
+    let token = porttivahti::oidc::logout::logout_token(
         &w.app.state,
         w.app.state.clients.get("portal-a").unwrap(),
         "sid-x",

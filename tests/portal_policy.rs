@@ -256,7 +256,7 @@ async fn a_managing_director_reaches_ekstranet_for_that_company_only() {
     assert_eq!(id["sub"], at["sub"]);
     assert_eq!(
         id["sub"].as_str().unwrap(),
-        porttivahti::privacy::pairwise_subject(
+        porttivahti::oidc::privacy::pairwise_subject(
             app.state.settings.secrets.key_encryption_key.expose(),
             "ekstranet",
             &anna

@@ -83,7 +83,7 @@ pub async fn explain_account(
 /// account with that username.
 pub async fn explain_for_operator(
     _op: &crate::admin::OperatorHandle<'_>,
-    app: &crate::app::AppState,
+    app: &crate::oidc::Provider,
     username: &str,
     portal: &str,
     source: &str,

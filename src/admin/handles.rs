@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use super::{AdminError, Principal, usernames, validate, within};
-use crate::app::AppState;
 use crate::domain::{AccountStatus, Network, Role};
+use crate::oidc::Provider;
 use crate::store::{
     Account, AccountQuery, AccountUpdate, AuditEvent, AuditQuery, LiaisonContact, Membership,
     NewAccount, Organisation, StoreError,
@@ -92,7 +92,7 @@ fn store_err(e: StoreError) -> AdminError {
 
 /// Shared by both handles: the account operations themselves.
 struct Ops<'a> {
-    app: &'a AppState,
+    app: &'a Provider,
     principal: &'a Principal,
 }
 
@@ -175,7 +175,7 @@ impl Ops<'_> {
         if a.status == AccountStatus::Locked {
             self.unlock(a, org, reason).await?;
         }
-        crate::sso::end_account_sessions(self.app, &a.id).await?;
+        crate::oidc::end_account_sessions(self.app, &a.id).await?;
         Ok(otp)
     }
 
@@ -206,7 +206,7 @@ impl Ops<'_> {
             .await
             .map_err(store_err)?;
         if disabled {
-            let ended = crate::sso::end_account_sessions(self.app, &a.id).await?;
+            let ended = crate::oidc::end_account_sessions(self.app, &a.id).await?;
             tracing::info!(account = %a.id, sessions = ended, "account disabled; sessions ended");
         }
         Ok(())
@@ -222,7 +222,7 @@ pub struct LiaisonHandle<'a> {
 
 impl<'a> LiaisonHandle<'a> {
     pub(super) fn new(
-        app: &'a AppState,
+        app: &'a Provider,
         principal: &'a Principal,
         org: Organisation,
         networks: Vec<Network>,
@@ -553,7 +553,7 @@ pub struct OperatorHandle<'a> {
 }
 
 impl<'a> OperatorHandle<'a> {
-    pub(super) fn new(app: &'a AppState, principal: &'a Principal) -> Self {
+    pub(super) fn new(app: &'a Provider, principal: &'a Principal) -> Self {
         Self {
             ops: Ops { app, principal },
         }

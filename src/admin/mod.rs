@@ -17,8 +17,8 @@ pub use handles::{
     AccountView, CreateAccount, LiaisonHandle, OneTimePassword, OperatorHandle, Page,
 };
 
-use crate::app::AppState;
 use crate::domain::{AuthMethod, LoA, Network, Role};
+use crate::oidc::Provider;
 use crate::store::ephemeral::Session;
 use crate::store::{Organisation, StoreError};
 
@@ -73,7 +73,7 @@ impl Principal {
 
     /// The principal of a logged-in person.
     pub async fn of_session(
-        app: &AppState,
+        app: &Provider,
         s: &Session,
         source_ip: Option<String>,
     ) -> Result<Option<Self>, StoreError> {
@@ -139,7 +139,7 @@ impl LiaisonScope {
     /// least one network) and strongly authenticated; the service desk
     /// gets one for any organisation, in all its networks.
     pub async fn for_org<'a>(
-        app: &'a AppState,
+        app: &'a Provider,
         principal: &'a Principal,
         org_id: &str,
     ) -> Result<Option<LiaisonHandle<'a>>, StoreError> {
@@ -171,7 +171,7 @@ pub struct OperatorScope;
 
 impl OperatorScope {
     pub fn for_principal<'a>(
-        app: &'a AppState,
+        app: &'a Provider,
         principal: &'a Principal,
     ) -> Option<OperatorHandle<'a>> {
         (principal.operator && principal.strong()).then(|| OperatorHandle::new(app, principal))

@@ -120,7 +120,7 @@ impl Settings {
             let secret_ok = match (&c.secret, &c.secret_sha256) {
                 (Some(s), _) => s == &slot.client_secret,
                 (None, Some(h)) => {
-                    crate::tokens::hex(&crate::tokens::sha256(slot.client_secret.expose()))
+                    crate::crypto::hex(&crate::crypto::sha256(slot.client_secret.expose()))
                         == h.to_ascii_lowercase()
                 }
                 (None, None) => false,

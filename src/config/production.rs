@@ -100,7 +100,7 @@ fn key(name: &str, s: &Secret, published: &HashSet<String>, out: &mut Vec<String
         return;
     }
     // Undecodable keys are refused by the general checks with their rule.
-    let Ok(bytes) = crate::tokens::b64_std_decode(s.expose()) else {
+    let Ok(bytes) = crate::crypto::b64_std_decode(s.expose()) else {
         return;
     };
     let why = if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
@@ -135,7 +135,7 @@ impl Settings {
         }
         let published_digests: HashSet<String> = published
             .iter()
-            .map(|v| crate::tokens::hex(&crate::tokens::sha256(v)))
+            .map(|v| crate::crypto::hex(&crate::crypto::sha256(v)))
             .collect();
         for c in &self.clients {
             if let Some(secret) = &c.secret {
@@ -312,9 +312,9 @@ mod tests {
     #[test]
     fn random_values_pass() {
         for _ in 0..200 {
-            let t = crate::tokens::random_token(32);
+            let t = crate::crypto::random_token(32);
             assert_eq!(weakness(&chars(&t)), None, "{t}");
-            let hex = crate::tokens::hex(&crate::tokens::sha256(&t));
+            let hex = crate::crypto::hex(&crate::crypto::sha256(&t));
             assert_eq!(weakness(&chars(&hex)), None, "{hex}");
         }
     }

@@ -4,10 +4,12 @@
 
 mod ids;
 mod kinds;
+mod login;
 mod msisdn;
 mod satu;
 
 pub use ids::{BusinessId, IdError, OrgOid};
 pub use kinds::{AccountStatus, AuthMethod, CardType, Lang, LoA, Network, OrgKind, Right, Role};
+pub use login::{Authority, LoginAttributes, Provenance};
 pub use msisdn::Msisdn;
 pub use satu::Satu;

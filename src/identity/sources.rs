@@ -5,11 +5,11 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use super::config::SourceSettings;
 use super::saml::idp::Idp;
 use super::saml::metadata::{IdpMetadata, check_federation_signature};
 use super::saml::xmlsec::{KeyPair, Signers};
 use crate::config::Settings;
+use crate::config::sources::SourceSettings;
 
 /// An IdP's metadata as last loaded.
 #[derive(Debug)]

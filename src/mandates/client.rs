@@ -55,7 +55,7 @@ pub fn check_auth_header(
     let (Some(id), Some(time), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
-    let Some(at) = crate::web::time::parse_utc(time) else {
+    let Some(at) = crate::time::parse_utc(time) else {
         return false;
     };
     let expected = auth_header(client_id, api_key, path_and_query, time);
@@ -117,7 +117,7 @@ impl MandateClient {
         path_and_query: &str,
     ) -> Result<T, MandateError> {
         let s = &self.settings;
-        let time = crate::web::time::iso_utc(self.clock.now());
+        let time = crate::time::iso_utc(self.clock.now());
         let header = auth_header(&s.client_id, s.api_key.expose(), path_and_query, &time);
         let url = format!("{}{path_and_query}", s.url.trim_end_matches('/'));
         let r = self
@@ -223,7 +223,7 @@ mod tests {
     #[test]
     fn header_is_checked_for_client_mac_and_time() {
         let t = "2026-11-22T12:00:00Z";
-        let now = crate::web::time::parse_utc(t).unwrap();
+        let now = crate::time::parse_utc(t).unwrap();
         let h = auth_header("cid", "key", "/service/ypa/api/organizationRoles/s1", t);
         assert!(h.starts_with("cid 2026-11-22T12:00:00Z "));
         let p = "/service/ypa/api/organizationRoles/s1";

@@ -31,10 +31,10 @@ pub fn authority_claims(attrs: &LoginAttributes, rights: &Rights) -> Vec<Authori
 /// configured; an error when the service cannot answer (the login should
 /// then say that the mandates could not be checked, not refuse silently).
 pub async fn authorities_at_login(
-    app: &crate::app::AppState,
+    mandates: Option<&MandateClient>,
     national_id: &str,
 ) -> Result<Vec<crate::policy::Authority>, MandateError> {
-    match &app.mandates {
+    match mandates {
         Some(client) => client.authorities(national_id).await,
         None => Ok(Vec::new()),
     }

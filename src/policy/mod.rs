@@ -6,13 +6,17 @@
 mod explain;
 mod facts;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::config::{AccessRule, PortalSettings};
 use crate::domain::{LoA, Right};
 
 pub use explain::{Check, Explanation, RuleReport};
 pub use facts::{Authority, Facts, LoginAttributes, Provenance};
+
+// The portal section's start-up checks belong to configuration, which
+// checks its own sections; the policy's callers find them here too.
+pub use crate::config::{check_acyclic, check_rules};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -33,124 +37,6 @@ pub enum DenyReason {
 pub struct Policy {
     portals: Vec<PortalSettings>,
     index: HashMap<String, usize>,
-}
-
-/// Every rule of a portal with its nested `any`/`all` rules.
-fn walk<'a>(rules: &'a [AccessRule], out: &mut Vec<&'a AccessRule>) {
-    for r in rules {
-        out.push(r);
-        walk(&r.any, out);
-        walk(&r.all, out);
-    }
-}
-
-fn all_rules(p: &PortalSettings) -> Vec<&AccessRule> {
-    let mut v = Vec::new();
-    walk(&p.access, &mut v);
-    v
-}
-
-/// Refuses `via_portals` chains that loop (a reaches b reaches a).
-pub fn check_acyclic(portals: &[PortalSettings]) -> Result<(), String> {
-    fn visit<'a>(
-        id: &'a str,
-        by_id: &HashMap<&'a str, &'a PortalSettings>,
-        path: &mut Vec<&'a str>,
-        done: &mut HashSet<&'a str>,
-    ) -> Result<(), String> {
-        if done.contains(id) {
-            return Ok(());
-        }
-        if path.contains(&id) {
-            path.push(id);
-            return Err(format!("portal access rules loop: {}", path.join(" → ")));
-        }
-        path.push(id);
-        if let Some(p) = by_id.get(id) {
-            for rule in all_rules(p) {
-                for via in &rule.via_portals {
-                    visit(via, by_id, path, done)?;
-                }
-            }
-        }
-        path.pop();
-        done.insert(id);
-        Ok(())
-    }
-    let by_id: HashMap<&str, &PortalSettings> =
-        portals.iter().map(|p| (p.id.as_str(), p)).collect();
-    let mut done = HashSet::new();
-    for p in portals {
-        visit(&p.id, &by_id, &mut Vec::new(), &mut done)?;
-    }
-    Ok(())
-}
-
-/// Start-up checks of what serde cannot see: names in nested rules and in
-/// a portal's `claims`. Errors name the portal and the field.
-pub fn check_rules(portals: &[PortalSettings]) -> Result<(), String> {
-    let ids: HashSet<&str> = portals.iter().map(|p| p.id.as_str()).collect();
-    for p in portals {
-        if let Some(claims) = &p.claims
-            && let Some(c) = claims
-                .iter()
-                .find(|c| !crate::privacy::PERSON_CLAIMS.contains(&c.as_str()))
-        {
-            return Err(format!(
-                "portal {:?}: claims names {c:?}; known claims: {}",
-                p.id,
-                crate::privacy::PERSON_CLAIMS.join(", ")
-            ));
-        }
-        for r in all_rules(p) {
-            if let Some(v) = r
-                .via_portals
-                .iter()
-                .find(|v| !ids.contains(v.as_str()) || **v == p.id)
-            {
-                return Err(format!(
-                    "portal {:?}: access.via_portals names {v:?}, which is not another portal",
-                    p.id
-                ));
-            }
-            if let Some(s) = r
-                .sources
-                .iter()
-                .find(|s| !crate::identity::SOURCES.contains(&s.as_str()))
-            {
-                return Err(format!(
-                    "portal {:?}: access.sources names {s:?}; known sources: {}",
-                    p.id,
-                    crate::identity::SOURCES.join(", ")
-                ));
-            }
-            for (field, list) in [
-                ("positions", &r.positions),
-                ("mandates", &r.mandates),
-                ("profession_groups", &r.profession_groups),
-            ] {
-                if list.iter().any(|x| x.trim().is_empty()) {
-                    return Err(format!(
-                        "portal {:?}: access.{field} has an empty entry",
-                        p.id
-                    ));
-                }
-            }
-            if r.accept_self_declared && r.profession_groups.is_empty() {
-                return Err(format!(
-                    "portal {:?}: access.accept_self_declared needs profession_groups in the same rule",
-                    p.id
-                ));
-            }
-            if r.right.is_some() && r.positions.is_empty() && r.mandates.is_empty() {
-                return Err(format!(
-                    "portal {:?}: access.right needs positions or mandates in the same rule",
-                    p.id
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The level an `acr_values` request asks for: the lowest level among

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use super::{Ephemeral, StoreError, StoreResult};
+use crate::domain::LoginAttributes;
 use crate::domain::{AuthMethod, LoA, OrgKind};
-use crate::policy::LoginAttributes;
 
 /// A single sign-on session: who logged in, when and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -430,7 +430,7 @@ impl EphemeralState {
         if fam.client_id != client_id {
             return Ok(Rotation::OtherClient { family: fam });
         }
-        if !crate::tokens::constant_time_eq(fam.current.as_bytes(), presented_hash.as_bytes()) {
+        if !crate::crypto::constant_time_eq(fam.current.as_bytes(), presented_hash.as_bytes()) {
             return Ok(Rotation::NotCurrent { family: fam });
         }
         let mut next = fam.clone();

@@ -222,3 +222,24 @@ pub fn person_claims(person: &Person, scope: &[String], portals: Vec<String>) ->
         authorities: Vec::new(),
     }
 }
+
+/// The `events` member of a logout token.
+pub const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
+/// A logout token's claims (Back-Channel Logout 1.0 §2.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogoutTokenClaims {
+    pub iss: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    pub aud: Audience,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub events: serde_json::Map<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// Must be absent; kept to refuse tokens that carry one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}

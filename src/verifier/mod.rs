@@ -31,8 +31,8 @@ use aws_lc_rs::signature::ParsedPublicKey;
 use serde::de::DeserializeOwned;
 
 use crate::clock::{Clock, SystemClock};
-use crate::logout::{BACKCHANNEL_EVENT, LogoutTokenClaims};
 use crate::tokens::claims::AccessTokenClaims;
+use crate::tokens::claims::{BACKCHANNEL_EVENT, LogoutTokenClaims};
 use crate::tokens::jwt::{self, JwtError, KeySource, TokenType};
 use crate::tokens::keyring::{JwkSet, verifying_keys_from_jwks};
 

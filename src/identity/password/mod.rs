@@ -17,7 +17,7 @@ use crate::domain::{AccountStatus, AuthMethod, LoA};
 use crate::store::{Account, AuditEvent, Directory, StoreError};
 
 /// The identity source id of password accounts.
-pub const SOURCE: &str = "password";
+pub const SOURCE: &str = crate::config::sources::PASSWORD;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {

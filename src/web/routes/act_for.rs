@@ -113,11 +113,11 @@ async fn context(
     let Some(client) = app.clients.get(&req.client_id) else {
         return Err(WebError::UnknownClient(req.client_id));
     };
-    let Some(person) = crate::sso::load_person(app, &session.account_id).await? else {
+    let Some(person) = crate::oidc::load_person(app, &session.account_id).await? else {
         return Ok(None);
     };
-    let grant = crate::sso::grant_of(&session, req.scope.clone());
-    let facts = crate::sso::facts(&person, &grant);
+    let grant = crate::oidc::grant_of(&session, req.scope.clone());
+    let facts = crate::oidc::facts(&person, &grant);
     let (_, rights) = app
         .policy
         .decide_with_rights(&client.settings.portal, &facts);

@@ -290,7 +290,7 @@ impl FromRequestParts<SharedState> for Caller {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .ok_or(ApiError::InvalidToken)?;
-            let client_id = crate::sso::check_service_desk_token(app, token)
+            let client_id = crate::oidc::check_service_desk_token(app, token)
                 .await?
                 .ok_or(ApiError::InvalidToken)?;
             return Ok(Caller {

@@ -192,7 +192,7 @@ async fn start(app: &AppState, slot: &DemoSlot) -> Response {
         let e = "the session store is unavailable".to_string();
         return page(app, slot, Some(e), None, false);
     }
-    let url = crate::sso::redirect_with(
+    let url = crate::oidc::redirect_with(
         &app.url("/authorize"),
         &[
             ("response_type", Some("code")),
@@ -316,7 +316,7 @@ async fn leave(app: &AppState, browser: &Browser, slot: &DemoSlot) -> Response {
     let Some(s) = session else {
         return Redirect::to(&slot.base()).into_response();
     };
-    let url = crate::sso::redirect_with(
+    let url = crate::oidc::redirect_with(
         &app.url("/logout"),
         &[
             ("id_token_hint", Some(&s.id_token)),

@@ -111,7 +111,7 @@ async fn start(
                 .detail(serde_json::json!({ "loa": id.loa, "methods": id.methods })),
         )
         .await?;
-    let mut person = crate::sso::person_of(app, account).await?;
+    let mut person = crate::oidc::person_of(app, account).await?;
     // As recorded just now.
     person.account.failed_logins = 0;
     person.account.last_login_at = Some(now);

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::oidc::{client_auth, token_error};
 use crate::app::{AppState, Client, SharedState};
-use crate::sso::TokenError;
+use crate::oidc::TokenError;
 
 #[derive(Debug, Deserialize)]
 pub struct TokenParam {
@@ -52,7 +52,7 @@ pub async fn introspect(
     let Some(token) = f.token.as_deref() else {
         return token_error(&TokenError::InvalidRequest("token is missing"), false);
     };
-    match crate::introspection::introspect(&app, client, token).await {
+    match crate::oidc::introspection::introspect(&app, client, token).await {
         Ok(answer) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(answer)).into_response(),
         Err(e) => token_error(&TokenError::Store(e), false),
     }
@@ -72,7 +72,7 @@ pub async fn revoke(
     let Some(token) = f.token.as_deref() else {
         return token_error(&TokenError::InvalidRequest("token is missing"), false);
     };
-    match crate::introspection::revoke(&app, client, token).await {
+    match crate::oidc::introspection::revoke(&app, client, token).await {
         Ok(_) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")]).into_response(),
         Err(e) => token_error(&TokenError::Store(e), false),
     }

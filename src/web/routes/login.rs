@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::app::{AppState, Client, SharedState};
 use crate::domain::{AccountStatus, Lang};
 use crate::identity::password::{PasswordOutcome, PolicyViolation};
-use crate::sso::{self, Access, redirect_with};
+use crate::oidc::{self, Access, redirect_with};
 use crate::store::ephemeral::{AuthRequest, OneTimePassword, Session};
 use crate::store::{Account, AuditEvent};
 use crate::telemetry::Metrics;
@@ -470,7 +470,7 @@ pub(crate) async fn not_active_page(
     account: &Account,
 ) -> Result<Response, WebError> {
     let t = texts(browser.lang);
-    let person = sso::load_person(app, &account.id).await?;
+    let person = oidc::load_person(app, &account.id).await?;
     let contacts = match &person {
         Some(p) => contacts_for(app, p, &account.id, browser.lang).await?,
         None => Vec::new(),
@@ -606,7 +606,7 @@ async fn decide(
         ))
         .into_response()
     };
-    match sso::authorize(app, client, req, session, fresh).await? {
+    match oidc::authorize(app, client, req, session, fresh).await? {
         Access::Code { redirect } => Ok(Redirect::to(&redirect).into_response()),
         Access::Denied { .. } if prompt_none => Ok(back_with_error("access_denied")),
         // Single sign-on below the portal's level: log in again, more
@@ -649,10 +649,10 @@ async fn decide(
             app.eph
                 .put_auth_request(&again, req, app.settings.tokens.login_ttl_secs as i64)
                 .await?;
-            let grant = sso::grant_of(session, req.scope.clone());
+            let grant = oidc::grant_of(session, req.scope.clone());
             let explanation = app
                 .policy
-                .explain(&client.settings.portal, &sso::facts(&person, &grant));
+                .explain(&client.settings.portal, &oidc::facts(&person, &grant));
             if explanation.refused_self_declared() {
                 tracing::warn!(
                     portal = %client.settings.portal,
@@ -679,7 +679,7 @@ async fn decide(
             ))
         }
         Access::AccountGone => {
-            sso::logout(app, None, &session.sid).await?;
+            oidc::logout(app, None, &session.sid).await?;
             if prompt_none {
                 return Ok(back_with_error("login_required"));
             }
@@ -962,7 +962,7 @@ async fn change_inner(
     // The account's other sessions end; this one goes on, no longer
     // limited to the change (but still known to have used a one-time
     // password).
-    let ended = sso::end_other_sessions(app, &account.id, &session.sid).await?;
+    let ended = oidc::end_other_sessions(app, &account.id, &session.sid).await?;
     let mut session = session;
     if session.one_time_password == OneTimePassword::MustChange {
         session.one_time_password = OneTimePassword::Changed;
@@ -997,13 +997,13 @@ pub async fn home(
             }
             return Ok(Redirect::to("/login").into_response());
         };
-        let Some(person) = sso::load_person(&app, &s.account_id).await? else {
+        let Some(person) = oidc::load_person(&app, &s.account_id).await? else {
             return Ok(Redirect::to("/login").into_response());
         };
-        let grant = sso::grant_of(&s, vec![]);
+        let grant = oidc::grant_of(&s, vec![]);
         let portals = app
             .policy
-            .reachable(&sso::facts(&person, &grant))
+            .reachable(&oidc::facts(&person, &grant))
             .iter()
             .filter_map(|id| app.policy.portal(id).map(|p| p.name.clone()))
             .collect();

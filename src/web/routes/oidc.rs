@@ -11,7 +11,7 @@ use serde_json::json;
 use super::login;
 use crate::app::{AppState, SharedState};
 use crate::config::GrantType;
-use crate::sso::{self, TokenError, redirect_with};
+use crate::oidc::{self, TokenError, redirect_with};
 use crate::store::ephemeral::AuthRequest;
 use crate::telemetry::Metrics;
 use crate::tokens::claims::{IdTokenClaims, person_claims};
@@ -398,7 +398,7 @@ pub async fn token(
                     .code
                     .as_deref()
                     .ok_or(TokenError::InvalidRequest("code is missing"))?;
-                sso::exchange_code(
+                oidc::exchange_code(
                     &app,
                     client,
                     code,
@@ -415,9 +415,11 @@ pub async fn token(
                     .refresh_token
                     .as_deref()
                     .ok_or(TokenError::InvalidRequest("refresh_token is missing"))?;
-                sso::refresh(&app, client, t).await
+                oidc::refresh(&app, client, t).await
             }
-            Some("client_credentials") => sso::client_credentials(&app, client, f.scope.as_deref()),
+            Some("client_credentials") => {
+                oidc::client_credentials(&app, client, f.scope.as_deref())
+            }
             Some(_) => Err(TokenError::UnsupportedGrantType),
             None => Err(TokenError::InvalidRequest("grant_type is missing")),
         }
@@ -459,17 +461,17 @@ pub async fn userinfo(State(app): State<SharedState>, headers: HeaderMap) -> Res
     else {
         return bearer_error(StatusCode::UNAUTHORIZED, "invalid_request");
     };
-    let claims = match sso::check_access_token(&app, token.trim()).await {
+    let claims = match oidc::check_access_token(&app, token.trim()).await {
         Ok(Some(c)) => c,
         Ok(None) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token"),
         Err(e) => return WebError::from(e).into_response(),
     };
-    let account_id = match crate::privacy::account_of(&app, &claims).await {
+    let account_id = match crate::oidc::privacy::account_of(&app, &claims).await {
         Ok(Some(a)) => a,
         Ok(None) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token"),
         Err(e) => return WebError::from(e).into_response(),
     };
-    let person = match sso::load_person(&app, &account_id).await {
+    let person = match oidc::load_person(&app, &account_id).await {
         Ok(Some(p)) if p.account.status == crate::domain::AccountStatus::Active => p,
         Ok(_) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token"),
         Err(e) => return WebError::from(e).into_response(),
@@ -481,7 +483,7 @@ pub async fn userinfo(State(app): State<SharedState>, headers: HeaderMap) -> Res
         .clients
         .get(&claims.client_id)
         .and_then(|c| app.policy.portal(&c.settings.portal));
-    crate::privacy::filter_claims(portal, &mut pc);
+    crate::oidc::privacy::filter_claims(portal, &mut pc);
     let mut body = serde_json::to_value(&pc).unwrap_or_else(|_| json!({}));
     if let Some(o) = body.as_object_mut() {
         o.insert("sub".into(), json!(claims.sub));
@@ -547,7 +549,7 @@ async fn logout_inner(
                 leeway: 0,
             };
             Some(
-                sso::verify_own::<IdTokenClaims>(app, h, &expect)
+                oidc::verify_own::<IdTokenClaims>(app, h, &expect)
                     .await
                     .map_err(|e| WebError::BadRequest(format!("id_token_hint: {e}")))?
                     .claims,
@@ -639,16 +641,16 @@ async fn logout_inner(
         .map(|(_, s)| s.sid.clone())
         .or_else(|| hint.as_ref().map(|h| h.sid.clone()));
     let frames = match &ended_sid {
-        Some(sid) => crate::logout::frontchannel_urls(app, sid).await?,
+        Some(sid) => crate::oidc::logout::frontchannel_urls(app, sid).await?,
         None => Vec::new(),
     };
     if let Some((key, s)) = &session {
-        sso::logout(app, Some(key), &s.sid).await?;
+        oidc::logout(app, Some(key), &s.sid).await?;
         tracing::info!(account = %s.account_id, sid = %s.sid, "logged out");
     } else if let Some(h) = &hint {
         // Confirmed by a browser without the session's cookie (it lost it,
         // or the portal sent another one): end the session the hint names.
-        sso::logout(app, None, &h.sid).await?;
+        oidc::logout(app, None, &h.sid).await?;
     }
     let clear = clear_cookie(app, "pv_sid");
     // The upstream IdP's session ends too (SAML single logout); its answer

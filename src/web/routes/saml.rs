@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::external::{ExternalLogin, complete_login};
 use super::login::{ArQuery, message, no_store};
 use crate::app::{AppState, SharedState};
+use crate::config::sources::SourceSettings;
 use crate::domain::{AuthMethod, Lang};
-use crate::identity::config::SourceSettings;
 use crate::identity::saml::request::{AuthnRequest, redirect_url};
 use crate::identity::saml::response::{self, Assertion, Expectations, ResponseError};
 use crate::identity::saml::xml::esc;
@@ -427,13 +427,15 @@ async fn acs_inner(
         .first(suomifi::attr::NATIONAL_ID)
         .filter(|_| src.settings.is_suomifi())
     {
-        Some(hetu) => match crate::mandates::authorities_at_login(app, hetu).await {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::warn!(source = %id, error = %e, "the e-Authorizations service did not answer: logging in without mandates");
-                Vec::new()
+        Some(hetu) => {
+            match crate::mandates::authorities_at_login(app.mandates.as_ref(), hetu).await {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(source = %id, error = %e, "the e-Authorizations service did not answer: logging in without mandates");
+                    Vec::new()
+                }
             }
-        },
+        }
         None => Vec::new(),
     };
     complete_login(

@@ -3,7 +3,7 @@
 //! the names, and the last choice first.
 
 use crate::app::AppState;
-use crate::identity::config::SourceGroup;
+use crate::config::sources::SourceGroup;
 use crate::web::browser::Browser;
 use crate::web::pages::page_uri;
 use crate::web::sources_i18n::source_texts;

@@ -259,7 +259,7 @@ async fn idp_logout(
             );
         }
         app.eph.take_pending::<String>("slo-idx", &key).await?;
-        crate::sso::logout(app, None, &sid).await?;
+        crate::oidc::logout(app, None, &sid).await?;
         tracing::info!(source = %id, %sid, logout_request = ?req.id, "session ended by the IdP's single logout");
     }
     let (Some(slo), Some(sp_key)) = (

@@ -2,24 +2,12 @@
 //! clients configured so, and only the claims the portal's configuration
 //! names.
 
-use crate::app::{AppState, Client};
+use super::{Client, Provider};
 use crate::config::{PortalSettings, SubjectType};
 use crate::tokens::b64url;
 use crate::tokens::claims::PersonClaims;
 
-/// Person claims a portal's `claims` list may name.
-pub const PERSON_CLAIMS: &[&str] = &[
-    "name",
-    "given_name",
-    "family_name",
-    "preferred_username",
-    "title",
-    "email",
-    "organisations",
-    "networks",
-    "portals",
-    "authorities",
-];
+pub use crate::config::PERSON_CLAIMS;
 
 /// The key of pairwise subjects: derived from the key-encryption key, so
 /// no extra secret has to be kept, and never used for anything else.
@@ -43,7 +31,7 @@ pub fn pairwise_subject(kek_b64: &str, sector: &str, account_id: &str) -> String
 }
 
 /// The `sub` `client` knows the account by.
-pub fn subject_for(app: &AppState, client: &Client, account_id: &str) -> String {
+pub fn subject_for(app: &Provider, client: &Client, account_id: &str) -> String {
     match client.settings.subject_type {
         SubjectType::Public => account_id.to_string(),
         SubjectType::Pairwise => {
@@ -64,7 +52,7 @@ pub fn subject_for(app: &AppState, client: &Client, account_id: &str) -> String 
 /// The account an access token stands for: its `sub`, unless the client
 /// gets pairwise subjects; then the token's refresh family or session.
 pub async fn account_of(
-    app: &AppState,
+    app: &Provider,
     c: &crate::tokens::claims::AccessTokenClaims,
 ) -> crate::store::StoreResult<Option<String>> {
     let pairwise = app

@@ -1,10 +1,17 @@
-//! Single sign-on flows between the web layer and the stores: who may
-//! reach which portal, codes, token grants with rotation and reuse
-//! detection, and logout. Handlers call these; nothing here knows HTTP.
+//! The OpenID Connect provider: single sign-on between the web layer and
+//! the stores — who may reach which portal, codes, token grants with
+//! rotation and reuse detection, introspection, revocation and logout.
+//! Handlers call these with the [`Provider`]; nothing here knows HTTP.
+
+pub mod introspection;
+pub mod logout;
+pub mod privacy;
+mod provider;
+
+pub use provider::{Client, Clients, Provider};
 
 use serde::Serialize;
 
-use crate::app::{AppState, Client};
 use crate::domain::{AccountStatus, LoA};
 use crate::policy::{Decision, Facts};
 use crate::store::ephemeral::{
@@ -17,7 +24,7 @@ use crate::tokens::jwt::{self, Audience, TokenType};
 use crate::tokens::{KeyError, b64url, hash_secret, random_token, sha256};
 
 /// Loads the account, its memberships and their organisations.
-pub async fn load_person(app: &AppState, account_id: &str) -> StoreResult<Option<Person>> {
+pub async fn load_person(app: &Provider, account_id: &str) -> StoreResult<Option<Person>> {
     match app.dir.account(account_id).await? {
         Some(account) => Ok(Some(person_of(app, account).await?)),
         None => Ok(None),
@@ -26,7 +33,7 @@ pub async fn load_person(app: &AppState, account_id: &str) -> StoreResult<Option
 
 /// The person whose account has just been read: its memberships and
 /// their organisations, and the professional profile.
-pub async fn person_of(app: &AppState, account: crate::store::Account) -> StoreResult<Person> {
+pub async fn person_of(app: &Provider, account: crate::store::Account) -> StoreResult<Person> {
     let account_id = account.id.as_str();
     let (memberships, organisations) = app.dir.memberships_with_organisations(account_id).await?;
     let profile = match app.dir.profile(account_id).await? {
@@ -55,7 +62,7 @@ pub async fn person_of(app: &AppState, account: crate::store::Account) -> StoreR
 
 /// [`load_person`], with the organisation that vouched for this login
 /// (organisation logins) among the person's organisations.
-pub async fn load_person_for(app: &AppState, grant: &Grant) -> StoreResult<Option<Person>> {
+pub async fn load_person_for(app: &Provider, grant: &Grant) -> StoreResult<Option<Person>> {
     let now = app.now();
     let cached = app.people.get(&grant.account_id, now);
     let Some(mut person) = (match cached {
@@ -173,7 +180,7 @@ pub enum Access {
 /// `fresh` is the session's person as the login that started it has just
 /// read them from the directory (else they are read here).
 pub async fn authorize(
-    app: &AppState,
+    app: &Provider,
     client: &Client,
     req: &AuthRequest,
     session: &Session,
@@ -241,7 +248,7 @@ pub async fn authorize(
     app.eph
         .add_session_client(&session.sid, client.id(), session.expires_at - now)
         .await?;
-    if crate::logout::wants_notice(client) {
+    if crate::oidc::logout::wants_notice(client) {
         app.eph
             .index_session_expiry(&session.sid, &session.account_id, session.expires_at, now)
             .await?;
@@ -350,7 +357,7 @@ fn pkce_ok(challenge: &str, verifier: &str) -> bool {
 
 /// The authorization_code grant.
 pub async fn exchange_code(
-    app: &AppState,
+    app: &Provider,
     client: &Client,
     code: &str,
     redirect_uri: Option<&str>,
@@ -410,7 +417,7 @@ pub async fn exchange_code(
 /// recognises) ends it: a made-up secret or another client's request
 /// changes nothing, so knowing a family id is not enough to end it.
 pub async fn refresh(
-    app: &AppState,
+    app: &Provider,
     client: &Client,
     token: &str,
 ) -> Result<TokenResponse, TokenError> {
@@ -499,7 +506,7 @@ pub async fn refresh(
 /// (family already stored); otherwise a new family starts when the client
 /// may refresh.
 async fn issue(
-    app: &AppState,
+    app: &Provider,
     client: &Client,
     grant: &Grant,
     nonce: Option<&str>,
@@ -548,8 +555,8 @@ async fn issue(
     let keys = app.keys.current();
     let mut claims = person_claims(&person, &grant.scope, portals);
     claims.authorities = crate::mandates::authority_claims(&grant.attributes, &rights);
-    crate::privacy::filter_claims(app.policy.portal(&client.settings.portal), &mut claims);
-    let sub = crate::privacy::subject_for(app, client, &person.account.id);
+    crate::oidc::privacy::filter_claims(app.policy.portal(&client.settings.portal), &mut claims);
+    let sub = crate::oidc::privacy::subject_for(app, client, &person.account.id);
     let id = IdTokenClaims {
         iss: app.issuer().to_string(),
         sub: sub.clone(),
@@ -597,7 +604,7 @@ async fn issue(
 
 /// The client_credentials grant: a service's own access token.
 pub fn client_credentials(
-    app: &AppState,
+    app: &Provider,
     client: &Client,
     scope: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
@@ -646,7 +653,7 @@ pub fn client_credentials(
 /// Checks a bearer access token for userinfo: signature, issuer, expiry,
 /// and that neither its session nor its refresh family has ended.
 pub async fn check_access_token(
-    app: &AppState,
+    app: &Provider,
     token: &str,
 ) -> Result<Option<AccessTokenClaims>, StoreError> {
     let expect = jwt::Expect {
@@ -661,7 +668,7 @@ pub async fn check_access_token(
         return Ok(None);
     };
     let c = v.claims;
-    if c.sid.is_none() || !crate::introspection::access_token_live(app, &c).await? {
+    if c.sid.is_none() || !crate::oidc::introspection::access_token_live(app, &c).await? {
         return Ok(None);
     }
     Ok(Some(c))
@@ -674,7 +681,7 @@ pub async fn check_access_token(
 /// is in the shared ephemeral store, so every node sees it). Returns that
 /// client's id.
 pub async fn check_service_desk_token(
-    app: &AppState,
+    app: &Provider,
     token: &str,
 ) -> Result<Option<String>, StoreError> {
     let expect = jwt::Expect {
@@ -699,7 +706,7 @@ pub async fn check_service_desk_token(
     if !ok {
         return Ok(None);
     }
-    if !crate::introspection::access_token_live(app, &c).await? {
+    if !crate::oidc::introspection::access_token_live(app, &c).await? {
         tracing::warn!(
             client = %c.client_id,
             "administration API: revoked service-desk token refused"
@@ -712,7 +719,7 @@ pub async fn check_service_desk_token(
 /// Verifies a token this gateway issued. A key id we do not know may be
 /// another node's new key: re-read the keys (throttled) and try once more.
 pub async fn verify_own<T: serde::de::DeserializeOwned>(
-    app: &AppState,
+    app: &Provider,
     token: &str,
     expect: &jwt::Expect<'_>,
 ) -> Result<jwt::Verified<T>, jwt::JwtError> {
@@ -731,7 +738,7 @@ pub async fn verify_own<T: serde::de::DeserializeOwned>(
 
 /// Ends every session of an account and everything issued in them (a
 /// leaver disabled, a password reset).
-pub async fn end_account_sessions(app: &AppState, account_id: &str) -> StoreResult<usize> {
+pub async fn end_account_sessions(app: &Provider, account_id: &str) -> StoreResult<usize> {
     app.people.forget(account_id);
     let sids = app.eph.account_sessions(account_id).await?;
     for sid in &sids {
@@ -743,7 +750,7 @@ pub async fn end_account_sessions(app: &AppState, account_id: &str) -> StoreResu
 /// Ends every session of an account but `keep` (its password changed in
 /// session `keep`); returns how many ended.
 pub async fn end_other_sessions(
-    app: &AppState,
+    app: &Provider,
     account_id: &str,
     keep: &str,
 ) -> StoreResult<usize> {
@@ -760,7 +767,7 @@ pub async fn end_other_sessions(
 
 /// Ends a session everywhere: the session, its refresh families, and (by
 /// the ended marker) the access tokens issued in it.
-pub async fn logout(app: &AppState, session_key: Option<&str>, sid: &str) -> StoreResult<()> {
+pub async fn logout(app: &Provider, session_key: Option<&str>, sid: &str) -> StoreResult<()> {
     // Who and which portals, before the session is gone: they are told.
     let ended = app.eph.session_by_sid(sid, app.now()).await?;
     match session_key {
@@ -774,7 +781,7 @@ pub async fn logout(app: &AppState, session_key: Option<&str>, sid: &str) -> Sto
         .max(app.settings.tokens.id_token_ttl_secs) as i64;
     app.eph.revoke_session_families(sid, ttl).await?;
     let account = ended.as_ref().map(|s| s.account_id.as_str());
-    crate::logout::session_ended(app, sid, account).await?;
+    crate::oidc::logout::session_ended(app, sid, account).await?;
     Metrics::inc(&app.metrics.counters.logouts_total);
     Ok(())
 }

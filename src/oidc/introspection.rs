@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use crate::app::{AppState, Client};
+use super::{Client, Provider};
 use crate::store::StoreResult;
 use crate::tokens::claims::AccessTokenClaims;
 use crate::tokens::jwt::{self, Audience, TokenType};
@@ -80,7 +80,7 @@ fn may_see(caller: &Client, c: &AccessTokenClaims) -> bool {
 
 /// True while nothing has ended what the access token stands for: its
 /// session, its refresh family, or the token itself.
-pub async fn access_token_live(app: &AppState, c: &AccessTokenClaims) -> StoreResult<bool> {
+pub async fn access_token_live(app: &Provider, c: &AccessTokenClaims) -> StoreResult<bool> {
     if let Some(sid) = &c.sid
         && app.eph.session_ended(sid).await?
     {
@@ -94,7 +94,7 @@ pub async fn access_token_live(app: &AppState, c: &AccessTokenClaims) -> StoreRe
     Ok(!app.eph.access_token_revoked(&c.jti).await?)
 }
 
-fn expect(app: &AppState, allow_expired: bool) -> jwt::Expect<'_> {
+fn expect(app: &Provider, allow_expired: bool) -> jwt::Expect<'_> {
     jwt::Expect {
         issuer: app.issuer(),
         audience: None,
@@ -141,13 +141,13 @@ impl VerifiedTokens {
 
 /// Verifies an access token of ours, or takes the answer this node gave
 /// for the same token within the last minute.
-async fn verified_access_token(app: &AppState, token: &str) -> Option<AccessTokenClaims> {
+async fn verified_access_token(app: &Provider, token: &str) -> Option<AccessTokenClaims> {
     let now = app.now();
     let key = crate::tokens::sha256(token);
     if let Some(c) = app.verified_tokens.get(&key, now) {
         return Some(c);
     }
-    let v = crate::sso::verify_own::<AccessTokenClaims>(app, token, &expect(app, false))
+    let v = crate::oidc::verify_own::<AccessTokenClaims>(app, token, &expect(app, false))
         .await
         .ok()?;
     app.verified_tokens.put(key, &v.claims, now);
@@ -163,7 +163,7 @@ fn as_refresh(token: &str) -> Option<(&str, &str)> {
 /// RFC 7662: what `caller` may know about `token`. Anything unknown,
 /// expired, revoked or not the caller's business is `{"active": false}`.
 pub async fn introspect(
-    app: &AppState,
+    app: &Provider,
     caller: &Client,
     token: &str,
 ) -> StoreResult<Introspection> {
@@ -199,7 +199,7 @@ pub async fn introspect(
 }
 
 async fn introspect_refresh(
-    app: &AppState,
+    app: &Provider,
     caller: &Client,
     family_id: &str,
     secret: &str,
@@ -211,7 +211,7 @@ async fn introspect_refresh(
     if !current || f.client_id != caller.id() || f.expires_at <= app.now() {
         return Ok(Introspection::inactive());
     }
-    let sub = crate::privacy::subject_for(app, caller, &f.grant.account_id);
+    let sub = crate::oidc::privacy::subject_for(app, caller, &f.grant.account_id);
     Ok(Introspection::Active(Box::new(ActiveToken {
         active: true,
         token_type: "refresh_token",
@@ -244,7 +244,7 @@ pub enum Revoked {
 }
 
 /// RFC 7009: revokes `token` when it was issued to `caller`.
-pub async fn revoke(app: &AppState, caller: &Client, token: &str) -> StoreResult<Revoked> {
+pub async fn revoke(app: &Provider, caller: &Client, token: &str) -> StoreResult<Revoked> {
     let t = &app.settings.tokens;
     let revoke_ttl = t.access_token_ttl_secs.max(t.id_token_ttl_secs) as i64;
     if let Some((fid, secret)) = as_refresh(token) {
@@ -259,7 +259,7 @@ pub async fn revoke(app: &AppState, caller: &Client, token: &str) -> StoreResult
         tracing::info!(client = caller.id(), account = %f.grant.account_id, "refresh token revoked: family ended");
         return Ok(Revoked::Family);
     }
-    let Ok(v) = crate::sso::verify_own::<AccessTokenClaims>(app, token, &expect(app, true)).await
+    let Ok(v) = crate::oidc::verify_own::<AccessTokenClaims>(app, token, &expect(app, true)).await
     else {
         return Ok(Revoked::Nothing);
     };

@@ -10,34 +10,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-use crate::app::{AppState, Client, SharedState};
+use super::{Client, Provider};
 use crate::config::LogoutSettings;
 use crate::store::StoreResult;
 use crate::tokens::jwt::{self, Audience, TokenType};
 use crate::tokens::random_token;
 
-/// The `events` member of a logout token.
-pub const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
-
-/// A logout token's claims (Back-Channel Logout 1.0 §2.4).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LogoutTokenClaims {
-    pub iss: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub: Option<String>,
-    pub aud: Audience,
-    pub iat: i64,
-    pub exp: i64,
-    pub jti: String,
-    pub events: serde_json::Map<String, serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
-    /// Must be absent; kept to refuse tokens that carry one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<String>,
-}
+pub use crate::tokens::claims::{BACKCHANNEL_EVENT, LogoutTokenClaims};
 
 /// Whether a client wants to hear of sessions ending on the back channel.
 pub fn wants_notice(client: &Client) -> bool {
@@ -46,7 +25,7 @@ pub fn wants_notice(client: &Client) -> bool {
 
 /// A signed logout token for `client` about session `sid`.
 pub fn logout_token(
-    app: &AppState,
+    app: &Provider,
     client: &Client,
     sid: &str,
     account_id: Option<&str>,
@@ -56,7 +35,7 @@ pub fn logout_token(
     events.insert(BACKCHANNEL_EVENT.into(), serde_json::json!({}));
     let claims = LogoutTokenClaims {
         iss: app.issuer().to_string(),
-        sub: account_id.map(|a| crate::privacy::subject_for(app, client, a)),
+        sub: account_id.map(|a| crate::oidc::privacy::subject_for(app, client, a)),
         aud: Audience::One(client.id().to_string()),
         iat: now,
         exp: now + app.settings.logout.token_ttl_secs as i64,
@@ -70,7 +49,7 @@ pub fn logout_token(
 
 /// Session `sid` (of `account_id`, when known) has ended: unless another
 /// path already did, tell every portal of the session that asked.
-pub async fn session_ended(app: &AppState, sid: &str, account_id: Option<&str>) -> StoreResult<()> {
+pub async fn session_ended(app: &Provider, sid: &str, account_id: Option<&str>) -> StoreResult<()> {
     let clients = app.eph.session_clients(sid).await?;
     let wanted: Vec<&Client> = clients
         .iter()
@@ -155,7 +134,7 @@ pub fn deliver(
 /// The front-channel logout URLs of the session's portals that asked for
 /// one (with `iss` and `sid` when they want them), for iframes on the
 /// logout page.
-pub async fn frontchannel_urls(app: &AppState, sid: &str) -> StoreResult<Vec<String>> {
+pub async fn frontchannel_urls(app: &Provider, sid: &str) -> StoreResult<Vec<String>> {
     let mut out = Vec::new();
     for id in app.eph.session_clients(sid).await? {
         let Some(c) = app.clients.get(&id) else {
@@ -165,7 +144,7 @@ pub async fn frontchannel_urls(app: &AppState, sid: &str) -> StoreResult<Vec<Str
             continue;
         };
         out.push(if c.settings.frontchannel_logout_session_required {
-            crate::sso::redirect_with(uri, &[("iss", Some(app.issuer())), ("sid", Some(sid))])
+            crate::oidc::redirect_with(uri, &[("iss", Some(app.issuer())), ("sid", Some(sid))])
         } else {
             uri.clone()
         });
@@ -180,7 +159,7 @@ pub async fn frontchannel_urls(app: &AppState, sid: &str) -> StoreResult<Vec<Str
 /// sessions' portals are told (once, whichever node gets there first).
 /// A node starts an hour back, and after a long pause looks back at most
 /// one session lifetime.
-pub fn spawn_expiry_sweeper(state: &SharedState) {
+pub fn spawn_expiry_sweeper(state: &Arc<Provider>) {
     let every = Duration::from_secs(state.settings.logout.sweep_secs.max(1));
     let weak = Arc::downgrade(state);
     // At start, look back an hour: sessions that expired while no node
@@ -207,7 +186,7 @@ pub fn spawn_expiry_sweeper(state: &SharedState) {
     });
 }
 
-async fn sweep_minute(app: &AppState, bucket: i64) -> StoreResult<()> {
+async fn sweep_minute(app: &Provider, bucket: i64) -> StoreResult<()> {
     for (sid, account) in app.eph.sessions_expiring_in(bucket).await? {
         session_ended(app, &sid, Some(&account)).await?;
     }
