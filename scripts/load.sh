@@ -16,7 +16,9 @@
 #
 # The load generator runs on the same machine as the server, so the two
 # share the CPU. Knobs (environment): PORT, CONNECTIONS, THREADS, DURATION,
-# WARMUP, WARM_STARTS, REFRESH_TOKENS, CARGO_TARGET_DIR, KEEP_WORKDIR=1, and
+# WARMUP, WARM_STARTS, REFRESH_TOKENS, CARGO_TARGET_DIR, BIN (a built binary to
+# measure instead of building this checkout: before/after comparisons),
+# KEEP_WORKDIR=1, and
 # PERF=1 to record a CPU profile of the server during each scenario (needs
 # perf; the profiles stay in the work directory, so use it with KEEP_WORKDIR=1).
 # Raw wrk output and the server log stay in the work directory printed at
@@ -56,9 +58,13 @@ fi
 command -v curl >/dev/null 2>&1 || die "curl is needed"
 command -v base64 >/dev/null 2>&1 || die "base64 (coreutils) is needed"
 
-log "building the release binary"
-cargo build --release --quiet
-BIN="${CARGO_TARGET_DIR:-target}/release/porttivahti"
+if [ -n "${BIN:-}" ]; then
+    log "using the binary $BIN (not building)"
+else
+    log "building the release binary"
+    cargo build --release --quiet
+    BIN="${CARGO_TARGET_DIR:-target}/release/porttivahti"
+fi
 [ -x "$BIN" ] || die "no binary at $BIN"
 
 WORK=$(mktemp -d -t porttivahti-load.XXXXXX)

@@ -24,7 +24,7 @@ use axum::routing::{delete, get, post};
 use crate::app::SharedState;
 use routes::{
     account, admin, admin_api as api, card, demo, dev_idp, dev_mandates, dev_mssp, external,
-    liaisons, login, mobile, oidc, ops, saml, second_factor, upstream_oidc,
+    liaisons, login, mobile, oidc, ops, password, saml, second_factor, upstream_oidc,
 };
 
 pub fn router(state: SharedState) -> Router {
@@ -51,7 +51,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/login/mobile/cancel", get(mobile::cancel))
         .route(
             "/password/change",
-            get(login::change_get).post(login::change_post),
+            get(password::change_get).post(password::change_post),
         )
         .route("/liaisons", get(liaisons::directory))
         .route("/healthz", get(ops::healthz))

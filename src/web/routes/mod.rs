@@ -15,6 +15,7 @@ pub mod logout_pages;
 pub mod mobile;
 pub mod oidc;
 pub mod ops;
+pub mod password;
 pub mod saml;
 pub mod second_factor;
 pub mod sources_view;
