@@ -276,16 +276,21 @@ fn csrf_token(state: &AppState, seed: &str) -> String {
     b64url(aws_lc_rs::hmac::sign(&state.cookie_key, seed.as_bytes()))
 }
 
-/// Starts a new session: a fresh cookie secret (never reused across
-/// logins), stored under its hash.
-pub async fn start_session(
-    state: &AppState,
-    session: &Session,
-) -> Result<String, crate::store::StoreError> {
-    let secret = random_token(32);
-    state
-        .eph
-        .put_session(&hash_secret(&secret), session, state.now())
-        .await?;
-    Ok(set_cookie(state, "pv_sid", &secret, None, "Lax"))
+/// The cookie of a session the login core started (`Started::secret`).
+pub fn session_cookie(state: &AppState, secret: &str) -> String {
+    set_cookie(state, "pv_sid", secret, None, "Lax")
+}
+
+impl Browser {
+    /// Who is logging in from where, for the login core: the address, and
+    /// the session this browser holds now (a new login replaces it).
+    pub async fn attempt(
+        &self,
+        state: &AppState,
+    ) -> Result<crate::login::Attempt, crate::store::StoreError> {
+        Ok(crate::login::Attempt {
+            ip: self.ip_string(),
+            replaces: self.any_session(state).await?.map(|(key, _)| key),
+        })
+    }
 }

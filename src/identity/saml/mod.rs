@@ -7,6 +7,7 @@ pub mod logout;
 pub mod metadata;
 pub mod request;
 pub mod response;
+pub mod sp;
 pub mod xml;
 pub mod xmlsec;
 

@@ -68,6 +68,15 @@ pub enum ResponseError {
     /// Anything that makes the response untrustworthy.
     #[error("{0}")]
     Invalid(String),
+    /// No signature by a key of the IdP's metadata covers what must be
+    /// signed: the one failure that fresh metadata (a key rolled over)
+    /// can cure.
+    #[error("{0}")]
+    Signature(String),
+}
+
+fn unsigned(m: impl Into<String>) -> ResponseError {
+    ResponseError::Signature(m.into())
 }
 
 fn invalid(m: impl Into<String>) -> ResponseError {
@@ -154,7 +163,7 @@ pub fn validate(text: &str, exp: &Expectations<'_>) -> Result<Assertion, Respons
     let covered = exp
         .signers
         .covered(&doc)
-        .map_err(|e| invalid(format!("signature check failed: {e}")))?;
+        .map_err(|e| unsigned(format!("signature check failed: {e}")))?;
     let response_signed = covered.contains(&root);
     if response_signed && attr(&doc, root, "Destination").is_none() {
         return Err(invalid("the signed Response has no Destination"));
@@ -170,7 +179,7 @@ pub fn validate(text: &str, exp: &Expectations<'_>) -> Result<Assertion, Respons
 
     if let Some(&a) = plain.first() {
         if !response_signed && !covered.contains(&a) {
-            return Err(invalid(
+            return Err(unsigned(
                 "neither the Response nor the assertion is signed by the IdP's key",
             ));
         }
@@ -210,9 +219,9 @@ pub fn validate(text: &str, exp: &Expectations<'_>) -> Result<Assertion, Respons
     let acovered = exp
         .signers
         .covered(&adoc)
-        .map_err(|e| invalid(format!("assertion signature check failed: {e}")))?;
+        .map_err(|e| unsigned(format!("assertion signature check failed: {e}")))?;
     if !response_signed && !acovered.contains(&aroot) {
-        return Err(invalid(
+        return Err(unsigned(
             "neither the Response nor the decrypted assertion is signed by the IdP's key",
         ));
     }

@@ -75,7 +75,9 @@ fn ok(text: &str) -> super::response::Assertion {
 
 fn refused(text: &str) -> String {
     match check(text, &idp(), |_| {}) {
-        Err(ResponseError::Invalid(m)) | Err(ResponseError::Expired(m)) => m,
+        Err(ResponseError::Invalid(m))
+        | Err(ResponseError::Signature(m))
+        | Err(ResponseError::Expired(m)) => m,
         other => panic!("expected a refusal, got {other:?}"),
     }
 }

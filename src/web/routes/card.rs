@@ -11,10 +11,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rustls::pki_types::CertificateDer;
 
-use super::external::{ExternalLogin, complete_login};
+use super::external::complete_login;
 use super::login::ArQuery;
 use crate::app::{AppState, SharedState};
 use crate::identity::card::{CardError, CardIdentity, cert_from_escaped_pem};
+use crate::login::LoginContext;
 use crate::web::browser::Browser;
 use crate::web::card_i18n::{card_texts, refusal_text};
 use crate::web::error::{Localized, WebError};
@@ -164,13 +165,11 @@ async fn complete(
     complete_login(
         app,
         browser,
-        ExternalLogin {
-            identity,
+        identity,
+        LoginContext {
             ar: ar.to_string(),
-            upstream: None,
-            source_org_kind: None,
             card_type: Some(card.card_type.to_string()),
-            authorities: Vec::new(),
+            ..LoginContext::default()
         },
     )
     .await

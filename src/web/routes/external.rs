@@ -8,158 +8,32 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::login::{ArQuery, after_login, message, no_store, not_active_page, pending};
+use super::login::{ArQuery, message, no_store, respond};
 use crate::app::{AppState, SharedState};
-use crate::domain::{AccountStatus, Lang, OrgKind};
+use crate::domain::{Lang, OrgKind};
 use crate::identity::VerifiedIdentity;
-use crate::store::ephemeral::{Session, Upstream};
-use crate::store::{AuditEvent, NewAccount, Profile, Registration, StoreError};
-use crate::tokens::random_token;
-use crate::web::browser::{Browser, clear_cookie, set_cookie, start_session, with_cookies};
+use crate::login::registration::{self, Details, PendingRegistration};
+use crate::login::{self, LoginContext};
+use crate::store::{AuditEvent, Profile};
+use crate::web::browser::{Browser, clear_cookie, with_cookies};
 use crate::web::error::{Localized, WebError};
 use crate::web::i18n::texts;
-use crate::web::pages::{lang_links, login_uri, page_uri, render};
+use crate::web::pages::{lang_links, page_uri, render};
 use crate::web::sources_i18n::{SourceTexts, source_texts};
 
-/// A first login waiting for the person to fill in the form.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-struct PendingRegistration {
-    identity: VerifiedIdentity,
-    ar: String,
-    upstream: Option<Upstream>,
-    source_org_kind: Option<OrgKind>,
-    #[serde(default)]
-    card_type: Option<String>,
-    #[serde(default)]
-    authorities: Vec<crate::policy::Authority>,
-}
-
-/// How a source's login ends: the identity, where the person was going,
-/// and what single logout will need.
-pub struct ExternalLogin {
-    pub identity: VerifiedIdentity,
-    pub ar: String,
-    pub upstream: Option<Upstream>,
-    pub source_org_kind: Option<OrgKind>,
-    /// The certificate card's type, for a card login.
-    pub card_type: Option<String>,
-    /// What the person may do for which organisation (Suomi.fi mandates
-    /// and trade-register positions, asked at login).
-    pub authorities: Vec<crate::policy::Authority>,
-}
-
-/// Logs the person in to the account their identity is linked to and
-/// goes on to the portal; a person seen for the first time is sent to
-/// register. Returns the response with the cookies it needs.
+/// Hands an identity an external source vouched for to the login core
+/// and renders what it comes to: the linked account logs in and goes on
+/// to the portal; a person seen for the first time is sent to register.
 pub async fn complete_login(
     app: &AppState,
     browser: &Browser,
-    login: ExternalLogin,
+    identity: VerifiedIdentity,
+    ctx: LoginContext,
 ) -> Result<Response, WebError> {
-    let id = &login.identity;
-    let Some(account) = app.dir.account_by_identity(&id.source, &id.subject).await? else {
-        let ticket = random_token(24);
-        let pending_reg = PendingRegistration {
-            identity: login.identity.clone(),
-            ar: login.ar.clone(),
-            upstream: login.upstream.clone(),
-            source_org_kind: login.source_org_kind,
-            card_type: login.card_type.clone(),
-            authorities: login.authorities.clone(),
-        };
-        app.eph
-            .put_pending(
-                "reg",
-                &crate::tokens::hash_secret(&ticket),
-                &pending_reg,
-                app.settings.tokens.login_ttl_secs as i64,
-            )
-            .await?;
-        tracing::info!(source = %id.source, "first login through this source: registration");
-        let cookie = set_cookie(app, "pv_reg", &ticket, None, "Lax");
-        let to = page_uri("/register", &login.ar).to_string();
-        return Ok(with_cookies(Redirect::to(&to).into_response(), [cookie]));
-    };
-    if account.status != AccountStatus::Active {
-        tracing::info!(account = %account.id, source = %id.source, status = %account.status, "external login to an account not in use");
-        return not_active_page(app, browser, &login_uri(&login.ar), &account).await;
-    }
-    start(app, browser, account, login).await
-}
-
-/// Logs `account` in: the login recorded, a session started, and on to
-/// the portal with the person read once here.
-async fn start(
-    app: &AppState,
-    browser: &Browser,
-    account: crate::store::Account,
-    login: ExternalLogin,
-) -> Result<Response, WebError> {
-    let id = login.identity;
-    let source_org = id.attributes.organisation.clone();
-    let now = app.now();
-    let account_id = account.id.clone();
-    let account_id = account_id.as_str();
-    app.dir
-        .record_identity_login(
-            &id.source,
-            &id.subject,
-            account_id,
-            &AuditEvent::new(now, account_id, format!("login.{}.success", id.source))
-                .subject(account_id)
-                .ip(browser.ip_string())
-                .detail(serde_json::json!({ "loa": id.loa, "methods": id.methods })),
-        )
-        .await?;
-    let mut person = crate::oidc::person_of(app, account).await?;
-    // As recorded just now.
-    person.account.failed_logins = 0;
-    person.account.last_login_at = Some(now);
-    let session = Session {
-        sid: random_token(16),
-        account_id: account_id.to_string(),
-        auth_time: id.authenticated_at,
-        expires_at: now + app.settings.tokens.session_ttl_secs as i64,
-        loa: id.loa,
-        methods: id.methods,
-        source: id.source,
-        source_org_kind: login.source_org_kind,
-        card_type: login.card_type.clone(),
-        source_org: source_org.clone(),
-        upstream: login.upstream,
-        attributes: crate::policy::LoginAttributes {
-            card_type: login.card_type.as_deref().and_then(|c| c.parse().ok()),
-            profession_group: person
-                .profile
-                .as_ref()
-                .map(|(p, _)| p.profession_group.clone()),
-            // The profile is what the person entered.
-            profession_group_provenance: crate::policy::Provenance::SelfDeclared,
-            authorities: login.authorities,
-            acting_for: None,
-        },
-        one_time_password: Default::default(),
-    };
-    if let Some((old_key, _)) = browser.any_session(app).await? {
-        app.eph.delete_session(&old_key).await?;
-    }
-    let cookie = start_session(app, &session).await?;
-    if let Some(u) = &session.upstream {
-        // So that the IdP's own LogoutRequest can find this session.
-        app.eph
-            .put_pending(
-                "slo-idx",
-                &crate::tokens::hash_secret(&format!("{}\n{}", u.source, u.name_id)),
-                &session.sid,
-                session.expires_at - now,
-            )
-            .await?;
-    }
-    crate::telemetry::Metrics::inc(&app.metrics.counters.logins_succeeded_total);
-    tracing::info!(account = %account_id, sid = %session.sid, source = %session.source, loa = %session.loa, "external login");
-    let req = pending(app, &login.ar).await?;
-    let next = after_login(app, browser, req, &login.ar, &session, Some(person)).await?;
-    Ok(with_cookies(next, [cookie]))
+    let ar = ctx.ar.clone();
+    let attempt = browser.attempt(app).await?;
+    let outcome = login::external(app, &attempt, identity, ctx).await?;
+    respond(app, browser, outcome, &ar).await
 }
 
 // ------------------------------------------------------------ the form
@@ -496,12 +370,7 @@ async fn pending_registration(
     let Some(ticket) = browser.cookie(app, "pv_reg") else {
         return Ok(None);
     };
-    let key = crate::tokens::hash_secret(ticket);
-    Ok(app
-        .eph
-        .pending::<PendingRegistration>("reg", &key)
-        .await?
-        .map(|p| (key, p)))
+    Ok(registration::pending(app, ticket).await?)
 }
 
 fn registration_expired(app: &AppState, browser: &Browser, uri: &Uri) -> Response {
@@ -557,7 +426,7 @@ pub async fn register_get(
         let a = &p.identity.attributes;
         let f = Form {
             ar: if q.ar.is_empty() {
-                p.ar.clone()
+                p.ctx.ar.clone()
             } else {
                 q.ar.clone()
             },
@@ -629,79 +498,22 @@ pub async fn register_post(
             )
             .await;
         }
+        let details = Details {
+            given_name: f.given_name.clone(),
+            family_name: f.family_name.clone(),
+            email: f.email.clone(),
+            phone: normal_phone(&f.phone),
+            profession_group: f.profession_group.clone(),
+            wellbeing_area: Some(f.wellbeing_area.clone()).filter(|w| !w.is_empty()),
+            home_municipality: Some(f.municipality.clone()).filter(|m| !m.is_empty()),
+            cooperating_organisations: f.orgs.clone(),
+        };
+        let attempt = browser.attempt(&app).await?;
         // Single use: a double submit registers once.
-        let Some(p) = app
-            .eph
-            .take_pending::<PendingRegistration>("reg", &key)
-            .await?
-        else {
+        let Some(outcome) = registration::complete(&app, &attempt, &key, details).await? else {
             return Ok(registration_expired(&app, &browser, &uri));
         };
-        let now = app.now();
-        let account_id = random_token(12);
-        let mut suffix = [0u8; 5];
-        aws_lc_rs::rand::fill(&mut suffix).map_err(|_| WebError::internal("no randomness"))?;
-        let r = Registration {
-            account: NewAccount {
-                id: account_id.clone(),
-                username: format!("{}-{}", p.identity.source, crate::tokens::hex(&suffix)),
-                given_name: f.given_name.clone(),
-                family_name: f.family_name.clone(),
-                email: Some(f.email.clone()),
-                phone: normal_phone(&f.phone),
-                title: p.identity.attributes.title.clone(),
-                password_hash: None,
-                must_change_password: false,
-                created_at: now,
-            },
-            link: crate::store::IdentityLink {
-                source: p.identity.source.clone(),
-                subject: p.identity.subject.clone(),
-                account_id: account_id.clone(),
-                created_at: now,
-                last_used_at: Some(now),
-            },
-            profile: Profile {
-                account_id: account_id.clone(),
-                profession_group: f.profession_group.clone(),
-                wellbeing_area: Some(f.wellbeing_area.clone()).filter(|w| !w.is_empty()),
-                home_municipality: Some(f.municipality.clone()).filter(|m| !m.is_empty()),
-                cooperating_organisations: f.orgs.clone(),
-                updated_at: now,
-            },
-            memberships: vec![],
-        };
-        let audit = AuditEvent::new(now, &account_id, "account.register")
-            .subject(&account_id)
-            .ip(browser.ip_string())
-            .detail(serde_json::json!({ "source": p.identity.source }));
-        match app.dir.register(&r, &audit).await {
-            Ok(_) => {}
-            Err(StoreError::Conflict(_)) => {
-                // Registered meanwhile (another tab): log in to that account.
-                tracing::info!(source = %p.identity.source, "registration raced an earlier one; logging in to it");
-            }
-            Err(e) => {
-                // Nothing was written; the person may try again.
-                app.eph
-                    .put_pending("reg", &key, &p, app.settings.tokens.login_ttl_secs as i64)
-                    .await?;
-                return Err(e.into());
-            }
-        }
-        let resp = complete_login(
-            &app,
-            &browser,
-            ExternalLogin {
-                ar: p.ar.clone(),
-                identity: p.identity,
-                upstream: p.upstream,
-                source_org_kind: p.source_org_kind,
-                card_type: p.card_type,
-                authorities: p.authorities,
-            },
-        )
-        .await?;
+        let resp = respond(&app, &browser, outcome, &p.ctx.ar).await?;
         Ok(with_cookies(resp, [clear_cookie(&app, "pv_reg")]))
     };
     inner

@@ -10,13 +10,14 @@ use serde::Deserialize;
 use crate::app::{AppState, Client, SharedState};
 use crate::domain::{AccountStatus, Lang};
 use crate::identity::password::PasswordOutcome;
+use crate::login::{self, Outcome, Started, second_factor};
 use crate::oidc::{self, Access, redirect_with};
 use crate::store::Account;
-use crate::store::ephemeral::{AuthRequest, OneTimePassword, Session};
+use crate::store::ephemeral::{AuthRequest, Session};
 use crate::telemetry::Metrics;
 use crate::tokens::claims::Person;
 use crate::tokens::random_token;
-use crate::web::browser::{Browser, start_session, with_cookies};
+use crate::web::browser::{Browser, session_cookie, set_cookie, with_cookies};
 use crate::web::error::{Localized, WebError};
 use crate::web::i18n::texts;
 use crate::web::pages::{
@@ -323,7 +324,7 @@ async fn password_inner(
     f: PasswordForm,
 ) -> Result<Response, WebError> {
     let t = texts(browser.lang);
-    let mut req = pending(app, &f.ar).await?;
+    let req = pending(app, &f.ar).await?;
     let mut ar = f.ar.as_str();
     let portal = req.as_ref().and_then(|r| portal_name(app, r));
     let min_loa = req.as_ref().and_then(|r| r.min_loa);
@@ -354,7 +355,6 @@ async fn password_inner(
         // the browser is logged in: go on as a login without a portal,
         // which ends at home.
         ar = "";
-        req = None;
     }
     let username = f.username.trim();
     if username.is_empty() || f.password.is_empty() {
@@ -421,43 +421,59 @@ async fn password_inner(
         PasswordOutcome::Verified { identity, account } => {
             app.eph.uncount(&user_key).await?;
             app.eph.uncount(&ip_key).await?;
-            // A first or reset password: the session may only change it.
-            let one_time = if account.must_change_password {
-                OneTimePassword::MustChange
-            } else {
-                OneTimePassword::NotUsed
-            };
-            // With a second factor set up, the code comes first.
-            if let Some(r) =
-                super::second_factor::require_second_factor(app, &identity, one_time, ar).await?
-            {
-                return Ok(r);
-            }
-            Metrics::inc(&app.metrics.counters.logins_succeeded_total);
-            let now = app.now();
-            let session = Session {
-                sid: random_token(16),
-                account_id: account.id.clone(),
-                auth_time: identity.authenticated_at,
-                expires_at: now + app.settings.tokens.session_ttl_secs as i64,
-                loa: identity.loa,
-                methods: identity.methods,
-                source: identity.source,
-                card_type: None,
-                source_org_kind: None,
-                source_org: None,
-                upstream: None,
-                attributes: Default::default(),
-                one_time_password: one_time,
-            };
-            // A new login replaces whatever session the browser had.
-            if let Some((old_key, _)) = browser.any_session(app).await? {
-                app.eph.delete_session(&old_key).await?;
-            }
-            let cookie = start_session(app, &session).await?;
-            tracing::info!(account = %account.id, sid = %session.sid, "password login");
-            let next = after_login(app, browser, req, ar, &session, None).await?;
+            let attempt = browser.attempt(app).await?;
+            let outcome = login::password(app, &attempt, *identity, &account, ar).await?;
+            respond(app, browser, outcome, ar).await
+        }
+    }
+}
+
+/// Renders what a login came to: on to the portal (or home) with the new
+/// session's cookie, to the second factor, to the registration form, or
+/// the page that says the account is not in use. Every login method ends
+/// here.
+pub(crate) async fn respond(
+    app: &AppState,
+    browser: &Browser,
+    outcome: Outcome,
+    ar: &str,
+) -> Result<Response, WebError> {
+    match outcome {
+        Outcome::Started(started) => {
+            let Started {
+                session,
+                secret,
+                person,
+            } = *started;
+            let cookie = session_cookie(app, &secret);
+            let req = pending(app, ar).await?;
+            let next = after_login(app, browser, req, ar, &session, person).await?;
             Ok(with_cookies(next, [cookie]))
+        }
+        Outcome::SecondFactorNeeded { ticket } => {
+            let next = if ar.is_empty() {
+                "/login/otp".to_string()
+            } else {
+                format!("/login/otp?ar={ar}")
+            };
+            Ok(with_cookies(
+                Redirect::to(&next).into_response(),
+                [set_cookie(
+                    app,
+                    "pv_mfa",
+                    &ticket,
+                    Some(second_factor::PENDING_SECS as i64),
+                    "Lax",
+                )],
+            ))
+        }
+        Outcome::RegistrationNeeded { ticket } => {
+            let cookie = set_cookie(app, "pv_reg", &ticket, None, "Lax");
+            let to = page_uri("/register", ar).to_string();
+            Ok(with_cookies(Redirect::to(&to).into_response(), [cookie]))
+        }
+        Outcome::NotActive(account) => {
+            not_active_page(app, browser, &login_uri(ar), &account).await
         }
     }
 }

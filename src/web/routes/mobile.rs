@@ -14,13 +14,14 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
-use super::external::{ExternalLogin, complete_login};
+use super::external::complete_login;
 use super::login::no_store;
 use super::saml::{binding_cookie, bound_to, browser_binding};
 use crate::app::{AppState, SharedState};
 use crate::domain::Msisdn;
 use crate::identity::VerifiedIdentity;
 use crate::identity::mobile::{Mobile, MobileError, Progress, Transaction};
+use crate::login::LoginContext;
 use crate::telemetry::Metrics;
 use crate::tokens::{hash_secret, random_token};
 use crate::web::browser::{Browser, with_cookies};
@@ -365,13 +366,10 @@ async fn wait_inner(
             complete_login(
                 app,
                 browser,
-                ExternalLogin {
-                    identity: *identity,
+                *identity,
+                LoginContext {
                     ar,
-                    upstream: None,
-                    source_org_kind: None,
-                    card_type: None,
-                    authorities: Vec::new(),
+                    ..LoginContext::default()
                 },
             )
             .await

@@ -5,18 +5,17 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::external::{ExternalLogin, complete_login};
+use super::external::complete_login;
 use super::login::{ArQuery, message, no_store};
 use crate::app::{AppState, SharedState};
-use crate::config::sources::SourceSettings;
-use crate::domain::{AuthMethod, Lang};
+use crate::domain::Lang;
 use crate::identity::saml::request::{AuthnRequest, redirect_url};
-use crate::identity::saml::response::{self, Assertion, Expectations, ResponseError};
+use crate::identity::saml::sp::{self, Consumed, Refusal, SentRequest, Sp, SpError};
 use crate::identity::saml::xml::esc;
-use crate::identity::sources::SamlSource;
-use crate::identity::{Attributes, VerifiedIdentity, suomifi};
+use crate::identity::suomifi;
+use crate::login::LoginContext;
 use crate::store::ephemeral::Upstream;
 use crate::tokens::{hash_secret, random_token};
 use crate::web::browser::{Browser, set_cookie, with_cookies};
@@ -28,23 +27,25 @@ use crate::web::sources_i18n::source_texts;
 mod logout;
 pub use logout::{single_logout, slo};
 
-/// What this node remembers of an AuthnRequest it sent.
-#[derive(Debug, Serialize, Deserialize)]
-struct SentRequest {
-    source: String,
-    ar: String,
-    /// Hash of the browser's `pv_saml` cookie: the answer must come back
-    /// to the browser that asked.
-    binding: String,
-    created_at: i64,
-}
-
 fn entity_id(app: &AppState, source: &str) -> String {
-    app.url(&format!("/saml/{source}/metadata"))
+    sp::entity_id(app.issuer(), source)
 }
 
 fn acs_url(app: &AppState, source: &str) -> String {
-    app.url(&format!("/saml/{source}/acs"))
+    sp::acs_url(app.issuer(), source)
+}
+
+/// The service provider's side of SAML, for this request.
+fn sp(app: &AppState) -> Sp<'_> {
+    Sp {
+        sources: &app.sources,
+        eph: &app.eph,
+        saml: &app.settings.saml,
+        public_url: app.issuer(),
+        http: &app.http,
+        self_url: &app.self_url,
+        now: app.now(),
+    }
 }
 
 /// The binding cookie goes with a cross-site POST from the IdP, so it is
@@ -143,9 +144,8 @@ async fn begin_inner(
     let now = app.now();
     let request_id = format!("_{}", random_token(20));
     let binding = browser_binding(app, browser);
-    app.eph
-        .put_pending(
-            "saml",
+    sp(app)
+        .remember(
             &request_id,
             &SentRequest {
                 source: id.to_string(),
@@ -275,16 +275,6 @@ pub struct AcsForm {
     _relay_state: Option<String>,
 }
 
-/// Why an answer was refused, for the person.
-enum Refusal {
-    Cancelled,
-    Failed,
-    Untrusted,
-    Expired,
-    OtherBrowser,
-    Replay,
-}
-
 fn refused(app: &AppState, browser: &Browser, ar: &str, why: Refusal) -> Response {
     let s = source_texts(browser.lang);
     let t = texts(browser.lang);
@@ -334,93 +324,29 @@ async fn acs_inner(
     id: &str,
     f: AcsForm,
 ) -> Result<Response, WebError> {
-    let ip = browser.ip_string();
     let Some(src) = app.sources.get(id) else {
         return Err(WebError::NotFound);
     };
-    let encoded: String = f
-        .saml_response
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    if encoded.is_empty() || encoded.len() > app.settings.saml.max_response_bytes {
-        tracing::warn!(source = %id, ?ip, bytes = encoded.len(), "SAML response missing or too large");
-        return Ok(refused(app, browser, "", Refusal::Untrusted));
-    }
-    let Some(text) = crate::tokens::b64_std_decode(&encoded)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-    else {
-        tracing::warn!(source = %id, ?ip, "SAML response is not base64 UTF-8");
-        return Ok(refused(app, browser, "", Refusal::Untrusted));
-    };
-    let request_id = match response::in_response_to(&text) {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            tracing::warn!(source = %id, ?ip, "SAML response answers no request (unsolicited responses are not accepted)");
-            return Ok(refused(app, browser, "", Refusal::Untrusted));
-        }
-        Err(e) => {
-            tracing::warn!(source = %id, ?ip, reason = %e, "SAML response refused before it was matched to a request");
-            return Ok(refused(app, browser, "", Refusal::Untrusted));
-        }
-    };
-    let Some(sent) = app
-        .eph
-        .take_pending::<SentRequest>("saml", &request_id)
-        .await?
-    else {
-        tracing::warn!(source = %id, ?ip, %request_id, "SAML response to an unknown, expired or already answered request");
-        return Ok(refused(app, browser, "", Refusal::OtherBrowser));
-    };
-    let ar = sent.ar.clone();
-    let binding_ok = bound_to(app, browser, &sent.binding);
-    if sent.source != id || !binding_ok {
-        tracing::warn!(source = %id, ?ip, %request_id, sent_for = %sent.source, binding_ok, "SAML response arrived at another source's ACS or in another browser");
-        return Ok(refused(app, browser, &ar, Refusal::OtherBrowser));
-    }
-    let assertion = match check(app, src, &text, &request_id).await {
-        Ok(a) => a,
-        Err(e) => {
-            let why = match &e {
-                ResponseError::Status { sub, .. } => {
-                    let cancelled = sub.as_deref().is_some_and(|s| {
-                        s.ends_with(":AuthnFailed") || s.ends_with(":RequestDenied")
-                    });
-                    if cancelled {
-                        Refusal::Cancelled
-                    } else {
-                        Refusal::Failed
-                    }
-                }
-                ResponseError::Expired(_) => Refusal::Expired,
-                ResponseError::Invalid(_) => Refusal::Untrusted,
-            };
-            tracing::warn!(source = %id, ?ip, %request_id, reason = %e, "SAML response refused");
-            return Ok(refused(app, browser, &ar, why));
-        }
-    };
-    let now = app.now();
-    let ttl = (assertion.not_on_or_after - now).max(0) + app.settings.saml.clock_skew_secs;
-    if !app
-        .eph
-        .first_use(&format!("saml:{}:{}", assertion.issuer, assertion.id), ttl)
-        .await?
+    let ip = browser.ip_string();
+    let consumed = match sp(app)
+        .consume(
+            src,
+            &f.saml_response,
+            |hash| bound_to(app, browser, hash),
+            ip.as_deref(),
+            browser.lang,
+        )
+        .await
     {
-        tracing::warn!(source = %id, ?ip, assertion = %assertion.id, "SAML assertion replayed");
-        return Ok(refused(app, browser, &ar, Refusal::Replay));
-    }
-    let identity = match identity_of(app, &src.settings, &assertion, browser.lang) {
-        Ok(i) => i,
-        Err(m) => {
-            tracing::warn!(source = %id, ?ip, assertion = %assertion.id, reason = %m, "SAML assertion lacks what this source needs");
-            return Ok(refused(app, browser, &ar, Refusal::Untrusted));
-        }
+        Ok(c) => c,
+        Err(SpError::Refused(r)) => return Ok(refused(app, browser, &r.ar, r.why)),
+        Err(SpError::Store(e)) => return Err(e.into()),
     };
-    let source_org_kind = match &src.settings.organisation {
-        Some(o) => app.dir.organisation(o).await?.map(|o| o.kind),
-        None => None,
-    };
+    let Consumed {
+        assertion,
+        identity,
+        ar,
+    } = consumed;
     // Suomi.fi: what the person may do for which organisation (Kanta
     // Ekstranet), asked while the identity code is at hand; it is not kept.
     let authorities = match assertion
@@ -441,140 +367,17 @@ async fn acs_inner(
     complete_login(
         app,
         browser,
-        ExternalLogin {
-            identity,
+        identity,
+        LoginContext {
             ar,
             upstream: Some(Upstream {
                 source: id.to_string(),
-                name_id: assertion.name_id.clone(),
-                session_index: assertion.session_index.clone(),
+                name_id: assertion.name_id,
+                session_index: assertion.session_index,
             }),
-            source_org_kind,
-            card_type: None,
             authorities,
+            ..LoginContext::default()
         },
     )
     .await
-}
-
-/// Validates, refreshing the IdP's metadata once when the signature fails
-/// (the IdP may have rolled its key over).
-async fn check(
-    app: &AppState,
-    src: &SamlSource,
-    text: &str,
-    request_id: &str,
-) -> Result<Assertion, ResponseError> {
-    let mut refreshed = false;
-    loop {
-        let Some(loaded) = src.loaded() else {
-            return Err(ResponseError::Invalid(
-                "the IdP's metadata is not loaded".into(),
-            ));
-        };
-        let Some(sp_key) = app.sources.sp_key.as_ref() else {
-            return Err(ResponseError::Invalid("no SP key".into()));
-        };
-        let entity = entity_id(app, src.id());
-        let acs = acs_url(app, src.id());
-        let exp = Expectations {
-            idp_entity_id: &loaded.meta.entity_id,
-            signers: &loaded.signers,
-            sp_entity_id: &entity,
-            acs: &acs,
-            request_id,
-            now: app.now(),
-            skew: app.settings.saml.clock_skew_secs,
-            max_age: app.settings.saml.max_assertion_age_secs,
-            require_encryption: src.settings.saml().is_some_and(|m| m.require_encryption)
-                || src.settings.is_suomifi(),
-            sp_key,
-        };
-        match response::validate(text, &exp) {
-            Err(ResponseError::Invalid(m)) if m.contains("signature") && !refreshed => {
-                refreshed = true;
-                if !src
-                    .refresh_if_stale(&app.http, &app.self_url, app.now())
-                    .await
-                {
-                    return Err(ResponseError::Invalid(m));
-                }
-                tracing::info!(source = %src.id(), "metadata refreshed after a signature failure; checking again");
-            }
-            other => return other,
-        }
-    }
-}
-
-/// Turns a valid assertion into who the person is, by the source's profile.
-fn identity_of(
-    app: &AppState,
-    s: &SourceSettings,
-    a: &Assertion,
-    lang: Lang,
-) -> Result<VerifiedIdentity, String> {
-    let now = app.now();
-    let Some(saml) = s.saml() else {
-        return Err("not a SAML source".into());
-    };
-    if s.is_suomifi() {
-        use suomifi::attr;
-        let hetu = a
-            .first(attr::NATIONAL_ID)
-            .ok_or("the Suomi.fi assertion has no personal identity code")?;
-        if !suomifi::valid_national_id(hetu) {
-            return Err("the personal identity code is malformed".into());
-        }
-        let class = a.authn_context.as_deref().unwrap_or_default();
-        let loa =
-            suomifi::level(class).ok_or_else(|| format!("unknown level of assurance {class:?}"))?;
-        let municipality = match lang {
-            Lang::Sv => a
-                .first(attr::MUNICIPALITY_SV)
-                .or(a.first(attr::MUNICIPALITY_FI)),
-            _ => a.first(attr::MUNICIPALITY_FI),
-        };
-        return Ok(VerifiedIdentity {
-            source: s.id.clone(),
-            subject: suomifi::subject_of(hetu, app.sources.national_id_key()),
-            loa,
-            methods: vec![AuthMethod::SuomiFi],
-            authenticated_at: a.authn_instant.unwrap_or(now),
-            attributes: Attributes {
-                given_name: a
-                    .first(attr::GIVEN_NAME)
-                    .or(a.first(attr::FIRST_NAMES))
-                    .map(str::to_string),
-                family_name: a.first(attr::SURNAME).map(str::to_string),
-                email: a.first(attr::MAIL).map(str::to_string),
-                municipality: municipality.map(str::to_string),
-                ..Attributes::default()
-            },
-        });
-    }
-    let m = &saml.attributes;
-    let subject = if m.subject == "NameID" {
-        a.name_id.clone()
-    } else {
-        a.first(&m.subject)
-            .ok_or_else(|| format!("the assertion has no subject attribute {:?}", m.subject))?
-            .to_string()
-    };
-    Ok(VerifiedIdentity {
-        source: s.id.clone(),
-        subject,
-        loa: saml.loa,
-        methods: vec![AuthMethod::Saml],
-        authenticated_at: a.authn_instant.unwrap_or(now),
-        attributes: Attributes {
-            given_name: a.first(&m.given_name).map(str::to_string),
-            family_name: a.first(&m.family_name).map(str::to_string),
-            email: a.first(&m.email).map(str::to_string),
-            phone: a.first(&m.phone).map(str::to_string),
-            title: a.first(&m.title).map(str::to_string),
-            groups: a.all(&m.groups),
-            municipality: None,
-            organisation: s.organisation.clone(),
-        },
-    })
 }

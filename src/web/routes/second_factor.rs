@@ -7,18 +7,17 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::login::{ArQuery, after_login};
+use super::login::{ArQuery, respond};
 use crate::app::{AppState, SharedState};
-use crate::domain::{AuthMethod, Lang, LoA};
-use crate::identity::VerifiedIdentity;
+use crate::domain::Lang;
 use crate::identity::totp;
+use crate::login::second_factor::{CodeOutcome, ENROL_FRESH_SECS, Enrolment, FactorError};
+use crate::login::{self, Outcome};
 use crate::store::AuditEvent;
-use crate::store::ephemeral::{OneTimePassword, Session};
-use crate::telemetry::Metrics;
-use crate::tokens::random_token;
-use crate::web::browser::{Browser, clear_cookie, set_cookie, start_session, with_cookies};
+use crate::store::ephemeral::Session;
+use crate::web::browser::{Browser, clear_cookie, set_cookie, with_cookies};
 use crate::web::error::{Localized, WebError};
 use crate::web::i18n::{Texts, texts};
 use crate::web::pages::{LangLink, lang_links, render};
@@ -108,30 +107,9 @@ struct OtpPage<'a> {
     current_code: Option<&'static str>,
 }
 
-/// A password accepted, the second factor still to come.
-#[derive(Serialize, Deserialize)]
-struct Pending {
-    identity: VerifiedIdentity,
-    account_id: String,
-    /// The password was a one-time password.
-    #[serde(default)]
-    one_time_password: OneTimePassword,
-}
-
-const PENDING_SECS: u64 = 300;
-
-/// Setting up a first second factor needs a session at substantial level
-/// or higher, or a password login at most this old (seconds) that was not
-/// made with a one-time password.
-pub const ENROL_FRESH_SECS: i64 = 300;
-
-/// The sealed-secret key: derived from the key-encryption key, so the two
-/// uses never share a key.
+/// The sealed-secret key (see [`login::second_factor::sealer`]).
 fn sealer(app: &AppState) -> Result<crate::tokens::sealing::Sealer, WebError> {
-    let kek = crate::tokens::b64_std_decode(app.settings.secrets.key_encryption_key.expose())
-        .map_err(WebError::internal)?;
-    crate::identity::second_factor_sealer(&kek)
-        .ok_or_else(|| WebError::internal("second-factor sealing key"))
+    login::second_factor::sealer(app).map_err(factor_error)
 }
 
 /// Seals a TOTP secret for the directory.
@@ -139,46 +117,12 @@ pub fn seal_secret(app: &AppState, account_id: &str, secret: &[u8]) -> Result<Ve
     Ok(sealer(app)?.seal(secret, account_id.as_bytes()))
 }
 
-/// Called after a correct password: when the account has a second factor,
-/// the session waits for the code; otherwise `None`.
-pub async fn require_second_factor(
-    app: &AppState,
-    identity: &VerifiedIdentity,
-    one_time_password: OneTimePassword,
-    ar: &str,
-) -> Result<Option<Response>, WebError> {
-    if app.dir.totp_secret(&identity.subject).await?.is_none() {
-        return Ok(None);
+fn factor_error(e: FactorError) -> WebError {
+    match e {
+        FactorError::Store(s) => s.into(),
+        FactorError::NoFactor => WebError::BadRequest("no second factor".into()),
+        FactorError::Sealing(m) => WebError::internal(m),
     }
-    let token = random_token(24);
-    let p = Pending {
-        identity: identity.clone(),
-        account_id: identity.subject.clone(),
-        one_time_password,
-    };
-    app.eph
-        .raw()
-        .put(
-            &format!("mfa:{}", crate::tokens::hash_secret(&token)),
-            serde_json::to_vec(&p).map_err(WebError::internal)?,
-            std::time::Duration::from_secs(PENDING_SECS),
-        )
-        .await?;
-    let next = if ar.is_empty() {
-        "/login/otp".to_string()
-    } else {
-        format!("/login/otp?ar={ar}")
-    };
-    Ok(Some(with_cookies(
-        Redirect::to(&next).into_response(),
-        [set_cookie(
-            app,
-            "pv_mfa",
-            &token,
-            Some(PENDING_SECS as i64),
-            "Lax",
-        )],
-    )))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -256,8 +200,7 @@ pub struct CodeForm {
     code: String,
 }
 
-/// Accepts a code of the account's factor once: the step it matched is
-/// remembered.
+/// Accepts a code of the account's factor once.
 async fn accept(
     app: &AppState,
     account_id: &str,
@@ -267,8 +210,7 @@ async fn accept(
     accept_as(app, "totp", account_id, secret, code).await
 }
 
-/// [`accept`] for the codes of one use (`kind`): a factor being set up has
-/// its own, so its code and the current factor's may share a time step.
+/// [`accept`] for the codes of one use (`kind`).
 async fn accept_as(
     app: &AppState,
     kind: &str,
@@ -276,19 +218,7 @@ async fn accept_as(
     secret: &[u8],
     code: &str,
 ) -> Result<bool, WebError> {
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let Some(step) = totp::verify(secret, &code, app.now(), totp::DEFAULT_WINDOW) else {
-        return Ok(false);
-    };
-    Ok(app
-        .eph
-        .raw()
-        .put_if_absent(
-            &format!("{kind}:{{{account_id}}}:{step}"),
-            b"1".to_vec(),
-            std::time::Duration::from_secs(120),
-        )
-        .await?)
+    Ok(login::second_factor::accept(app, kind, account_id, secret, code).await?)
 }
 
 /// `POST /login/otp`.
@@ -321,103 +251,37 @@ pub async fn otp_post(
                 StatusCode::FORBIDDEN,
             ));
         }
-        let Some(token) = browser.cookie(&app, "pv_mfa") else {
+        let Some(ticket) = browser.cookie(&app, "pv_mfa") else {
             return Ok(Redirect::to("/login").into_response());
         };
-        let key = format!("mfa:{}", crate::tokens::hash_secret(token));
-        let Some(raw) = app.eph.raw().get(&key).await? else {
+        let Some(pending) = login::second_factor::pending(&app, ticket).await? else {
             return Ok(Redirect::to("/login").into_response());
         };
-        let p: Pending = serde_json::from_slice(&raw).map_err(WebError::internal)?;
-        let rl = &app.settings.rate_limit;
-        if app
-            .eph
-            .count(&format!("otp:{}", p.account_id), rl.window_secs)
-            .await?
-            > rl.login_per_account
-        {
-            Metrics::inc(&app.metrics.counters.logins_rate_limited_total);
-            return Ok(page(
-                &app,
-                &browser,
-                &form_uri,
-                &f.ar,
-                Some(texts(lang).err_rate_limited),
-                None,
-                None,
-                StatusCode::TOO_MANY_REQUESTS,
-            ));
-        }
-        let sealed = app
-            .dir
-            .totp_secret(&p.account_id)
-            .await?
-            .ok_or_else(|| WebError::BadRequest("no second factor".into()))?;
-        let secret = sealer(&app)?
-            .open(&sealed, p.account_id.as_bytes())
-            .ok_or_else(|| {
-                WebError::internal("TOTP secret cannot be opened: wrong key-encryption key?")
-            })?;
-        let now = app.now();
-        let audit = |action: &str| {
-            AuditEvent::new(now, p.account_id.clone(), action)
-                .subject(p.account_id.clone())
-                .ip(browser.ip_string())
-                .detail(serde_json::json!({ "method": "otp" }))
+        let attempt = browser.attempt(&app).await?;
+        let outcome =
+            login::second_factor::check_code(&app, &attempt, ticket, pending, &f.code, &f.ar)
+                .await
+                .map_err(factor_error)?;
+        let refusal = match outcome {
+            CodeOutcome::Started(started) => {
+                let next = respond(&app, &browser, Outcome::Started(started), &f.ar).await?;
+                return Ok(with_cookies(next, [clear_cookie(&app, "pv_mfa")]));
+            }
+            CodeOutcome::RateLimited => {
+                (texts(lang).err_rate_limited, StatusCode::TOO_MANY_REQUESTS)
+            }
+            CodeOutcome::Wrong => (x.wrong, StatusCode::UNAUTHORIZED),
         };
-        if !accept(&app, &p.account_id, &secret, &f.code).await? {
-            Metrics::inc(&app.metrics.counters.logins_failed_total);
-            app.dir
-                .record_login_failure(
-                    &p.account_id,
-                    app.settings.password.lock_after_failures,
-                    &audit("login.otp.failure"),
-                )
-                .await?;
-            return Ok(page(
-                &app,
-                &browser,
-                &form_uri,
-                &f.ar,
-                Some(x.wrong),
-                None,
-                None,
-                StatusCode::UNAUTHORIZED,
-            ));
-        }
-        app.eph.raw().delete(&key).await?;
-        // A right code does not count against the limit (it bounds guessing).
-        app.eph.uncount(&format!("otp:{}", p.account_id)).await?;
-        app.dir.append_audit(&audit("login.otp.success")).await?;
-        Metrics::inc(&app.metrics.counters.logins_succeeded_total);
-        let mut methods = p.identity.methods.clone();
-        methods.push(AuthMethod::Otp);
-        let session = Session {
-            sid: random_token(16),
-            account_id: p.account_id.clone(),
-            auth_time: p.identity.authenticated_at,
-            expires_at: now + app.settings.tokens.session_ttl_secs as i64,
-            loa: p.identity.loa.max(LoA::Low),
-            methods,
-            source: p.identity.source.clone(),
-            card_type: None,
-            source_org_kind: None,
-            source_org: None,
-            upstream: None,
-            attributes: Default::default(),
-            one_time_password: p.one_time_password,
-        };
-        if let Some((old, _)) = browser.any_session(&app).await? {
-            app.eph.delete_session(&old).await?;
-        }
-        let cookie = start_session(&app, &session).await?;
-        let req = if f.ar.is_empty() {
-            None
-        } else {
-            app.eph.auth_request(&f.ar).await?
-        };
-        let next = after_login(&app, &browser, req, &f.ar, &session, None).await?;
-        Ok::<_, WebError>(with_cookies(next, [cookie, clear_cookie(&app, "pv_mfa")]))
+        Ok::<_, WebError>(page(
+            &app,
+            &browser,
+            &form_uri,
+            &f.ar,
+            Some(refusal.0),
+            None,
+            None,
+            refusal.1,
+        ))
     };
     inner
         .await
@@ -429,29 +293,8 @@ fn enroll_key(account_id: &str) -> String {
     format!("totp-enroll:{{{account_id}}}")
 }
 
-/// Whether this session may set up a second factor for its account, and
-/// whether a code of the current one must come with it.
-enum Enrolment {
-    /// A first factor: the session is strong or a fresh own-password login.
-    First,
-    /// A factor exists: replacing it needs a code of the current one.
-    Replace,
-    /// Neither: log in again (freshly, or more strongly) first.
-    LogInAgain,
-}
-
 async fn enrolment(app: &AppState, s: &Session) -> Result<Enrolment, WebError> {
-    if app.dir.totp_secret(&s.account_id).await?.is_some() {
-        return Ok(Enrolment::Replace);
-    }
-    let fresh_password = s.methods == [AuthMethod::Password]
-        && s.one_time_password == OneTimePassword::NotUsed
-        && app.now() - s.auth_time <= ENROL_FRESH_SECS;
-    Ok(if s.loa >= LoA::Substantial || fresh_password {
-        Enrolment::First
-    } else {
-        Enrolment::LogInAgain
-    })
+    Ok(login::second_factor::enrolment(app, s).await?)
 }
 
 /// The page that says to log in again before setting up a factor.

@@ -13,12 +13,13 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::external::{ExternalLogin, complete_login};
+use super::external::complete_login;
 use super::login::{message, no_store};
 use crate::app::{AppState, SharedState};
 use crate::domain::AuthMethod;
 use crate::identity::sources::SamlSource;
 use crate::identity::{Attributes, VerifiedIdentity};
+use crate::login::LoginContext;
 use crate::tokens::hash_secret;
 use crate::web::browser::{Browser, set_cookie, with_cookies};
 use crate::web::error::{Localized, WebError};
@@ -250,10 +251,6 @@ async fn callback_inner(
                 .collect()
         })
         .unwrap_or_default();
-    let source_org_kind = match &src.settings.organisation {
-        Some(org) => app.dir.organisation(org).await?.map(|o| o.kind),
-        None => None,
-    };
     let identity = VerifiedIdentity {
         source: id.to_string(),
         subject,
@@ -275,13 +272,10 @@ async fn callback_inner(
     complete_login(
         app,
         browser,
-        ExternalLogin {
-            identity,
+        identity,
+        LoginContext {
             ar,
-            upstream: None,
-            source_org_kind,
-            card_type: None,
-            authorities: Vec::new(),
+            ..LoginContext::default()
         },
     )
     .await
