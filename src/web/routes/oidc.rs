@@ -11,8 +11,8 @@ use serde_json::json;
 use super::login;
 use crate::app::{AppState, SharedState};
 use crate::config::GrantType;
+use crate::oidc::authorize::{self, AuthorizeError, AuthorizeParams};
 use crate::oidc::{self, TokenError, redirect_with};
-use crate::store::ephemeral::AuthRequest;
 use crate::telemetry::Metrics;
 use crate::tokens::claims::{IdTokenClaims, person_claims};
 use crate::tokens::jwt::{self, TokenType};
@@ -84,26 +84,6 @@ pub async fn jwks(State(app): State<SharedState>) -> Response {
         .into_response()
 }
 
-#[derive(Debug, Deserialize)]
-pub struct AuthorizeParams {
-    client_id: Option<String>,
-    redirect_uri: Option<String>,
-    response_type: Option<String>,
-    scope: Option<String>,
-    state: Option<String>,
-    nonce: Option<String>,
-    code_challenge: Option<String>,
-    code_challenge_method: Option<String>,
-    prompt: Option<String>,
-    max_age: Option<String>,
-    login_hint: Option<String>,
-    /// A source id: skip the choice of where to log in.
-    idp_hint: Option<String>,
-    acr_values: Option<String>,
-    #[serde(rename = "request")]
-    request_object: Option<String>,
-}
-
 /// `GET /authorize`: checks the client and redirect URI first (errors
 /// before that are pages, never redirects), then everything else.
 pub async fn authorize(
@@ -124,161 +104,40 @@ async fn authorize_inner(
     browser: &Browser,
     p: AuthorizeParams,
 ) -> Result<Response, WebError> {
-    use crate::web::limits::{self, clip, param_problem};
-    let client_id = p.client_id.as_deref().unwrap_or("");
-    let client = app
-        .clients
-        .get(client_id)
-        .ok_or_else(|| WebError::UnknownClient(clip(client_id, limits::MAX_CLIENT_ID)))?;
-    let redirect_uri = p.redirect_uri.clone().unwrap_or_default();
-    if !client
-        .settings
-        .redirect_uris
-        .iter()
-        .any(|u| u == &redirect_uri)
+    let to_client = |e: AuthorizeError| -> Result<Response, WebError> {
+        match e.redirect(app.issuer()) {
+            Some(url) => Ok(Redirect::to(&url).into_response()),
+            None => Err(match e {
+                AuthorizeError::UnknownClient(c) => WebError::UnknownClient(c),
+                AuthorizeError::BadRedirect(u) => WebError::BadRedirect(u),
+                AuthorizeError::ToClient { .. } => WebError::internal("unreachable"),
+            }),
+        }
+    };
+    let a = match authorize::parse(app, p, browser.ip_string().as_deref()) {
+        Ok(a) => a,
+        Err(e) => return to_client(e),
+    };
+    if let Some((_, s)) = browser.session(app).await?
+        && a.served_by(&s, app.now())
     {
-        return Err(WebError::BadRedirect(clip(
-            &redirect_uri,
-            limits::MAX_REDIRECT_URI,
-        )));
+        return login::continue_authorization(
+            app,
+            browser,
+            a.client,
+            &a.request,
+            &s,
+            a.prompt_none,
+        )
+        .await;
     }
-    // Every parameter a pending login stores has a longest length.
-    let too_long = [
-        ("state", p.state.as_deref(), limits::MAX_STATE),
-        ("nonce", p.nonce.as_deref(), limits::MAX_NONCE),
-        ("scope", p.scope.as_deref(), limits::MAX_SCOPE),
-        (
-            "login_hint",
-            p.login_hint.as_deref(),
-            limits::MAX_LOGIN_HINT,
-        ),
-        ("idp_hint", p.idp_hint.as_deref(), limits::MAX_IDP_HINT),
-        (
-            "acr_values",
-            p.acr_values.as_deref(),
-            limits::MAX_ACR_VALUES,
-        ),
-    ]
-    .into_iter()
-    .find_map(|(name, v, max)| param_problem(name, v, max));
-    // A state that is refused is not sent back either.
-    let state = p
-        .state
-        .as_deref()
-        .filter(|s| param_problem("state", Some(s), limits::MAX_STATE).is_none());
-    // From here on errors go back to the client.
-    let fail = |error: &str, desc: &str| -> Result<Response, WebError> {
-        Ok(Redirect::to(&redirect_with(
-            &redirect_uri,
-            &[
-                ("error", Some(error)),
-                ("error_description", Some(desc)),
-                ("state", state),
-                ("iss", Some(app.issuer())),
-            ],
-        ))
-        .into_response())
-    };
-    if let Some(problem) = too_long {
-        tracing::warn!(client = %client.id(), %problem, ip = ?browser.ip, "authorization request refused: a parameter is too long or has control characters");
-        return fail("invalid_request", &problem);
+    if a.prompt_none {
+        return to_client(a.error("login_required", "the person is not logged in"));
     }
-    if !client.allows(GrantType::AuthorizationCode) {
-        return fail(
-            "unauthorized_client",
-            "the client may not use the authorization code flow",
-        );
-    }
-    if p.request_object.is_some() {
-        return fail("request_not_supported", "request objects are not supported");
-    }
-    if p.response_type.as_deref() != Some("code") {
-        return fail(
-            "unsupported_response_type",
-            "only response_type=code is supported",
-        );
-    }
-    let scope: Vec<String> = p
-        .scope
-        .as_deref()
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    if !scope.iter().any(|s| s == "openid") {
-        return fail("invalid_scope", "the openid scope is required");
-    }
-    match (
-        p.code_challenge.as_deref(),
-        p.code_challenge_method.as_deref(),
-    ) {
-        (None, _) if client.is_public() => {
-            return fail(
-                "invalid_request",
-                "PKCE (code_challenge with S256) is required",
-            );
-        }
-        (None, Some(_)) => return fail("invalid_request", "code_challenge is missing"),
-        (Some(_), m) if m != Some("S256") => {
-            return fail("invalid_request", "code_challenge_method must be S256");
-        }
-        (Some(c), _) if c.len() != 43 || crate::tokens::b64url_decode(c).is_none() => {
-            return fail(
-                "invalid_request",
-                "code_challenge is not a base64url SHA-256",
-            );
-        }
-        _ => {}
-    }
-    let prompts: Vec<&str> = p.prompt.as_deref().unwrap_or("").split(' ').collect();
-    let prompt_none = prompts.contains(&"none");
-    let prompt_login = prompts.contains(&"login");
-    if prompt_none && prompts.iter().any(|x| !x.is_empty() && *x != "none") {
-        return fail("invalid_request", "prompt=none cannot be combined");
-    }
-    let max_age = match p.max_age.as_deref() {
-        None | Some("") => None,
-        Some(m) => match m.parse::<i64>() {
-            Ok(v) if v >= 0 => Some(v),
-            _ => return fail("invalid_request", "max_age must be a non-negative integer"),
-        },
-    };
-    let req = AuthRequest {
-        client_id: client.id().to_string(),
-        redirect_uri: redirect_uri.clone(),
-        scope,
-        state: p.state.clone(),
-        nonce: p.nonce.clone(),
-        code_challenge: p.code_challenge.clone(),
-        login_hint: p.login_hint.clone(),
-        idp_hint: p.idp_hint.clone().filter(|h| !h.is_empty()),
-        max_age,
-        created_at: app.now(),
-        min_loa: p
-            .acr_values
-            .as_deref()
-            .and_then(crate::policy::loa_of_acr_values),
-    };
-    let session = browser.session(app).await?;
-    let fresh_enough = |auth_time: i64| max_age.is_none_or(|m| app.now() - auth_time <= m);
-    // A portal asking for a higher level than the session has gets a
-    // new login, with a method that reaches it.
-    let strong_enough = |loa| req.min_loa.is_none_or(|m| loa >= m);
-    if let Some((_, s)) = &session
-        && !prompt_login
-        && fresh_enough(s.auth_time)
-        && strong_enough(s.loa)
-    {
-        return login::continue_authorization(app, browser, client, &req, s, prompt_none).await;
-    }
-    if prompt_none {
-        return fail("login_required", "the person is not logged in");
-    }
-    limits::count_started_login(app, browser, "/authorize").await?;
+    crate::web::limits::count_started_login(app, browser, "/authorize").await?;
     let ar = random_token(18);
     app.eph
-        .put_auth_request(&ar, &req, app.settings.tokens.login_ttl_secs as i64)
+        .put_auth_request(&ar, &a.request, app.settings.tokens.login_ttl_secs as i64)
         .await?;
     Ok(Redirect::to(&format!("/login?ar={ar}")).into_response())
 }
