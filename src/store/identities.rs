@@ -1,6 +1,6 @@
 //! Identity links (an external source's subject → an account) and the
-//! professional profile a person gives at first login. A small capability
-//! of its own: every [`Directory`](super::Directory) has it.
+//! professional profile a person gives at first login: two narrow traits
+//! of the [`Directory`](super::Directory).
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ use super::{Account, AuditEvent, Membership, NewAccount, StoreResult};
 
 /// "This source's subject is this account." National identity numbers
 /// never appear here in clear: Suomi.fi subjects are keyed hashes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct IdentityLink {
     /// The configured source id, e.g. `hus` or `suomifi`.
     pub source: String,
@@ -21,7 +21,7 @@ pub struct IdentityLink {
 
 /// What a person tells about their work at first login; it feeds the
 /// token's claims and the portal policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Profile {
     pub account_id: String,
     /// One of the configured profession groups.
@@ -30,6 +30,7 @@ pub struct Profile {
     /// For a private practitioner or an unlisted workplace.
     pub home_municipality: Option<String>,
     /// Organisation ids from the register the person works with.
+    #[sqlx(skip)]
     pub cooperating_organisations: Vec<String>,
     pub updated_at: i64,
 }
@@ -43,8 +44,10 @@ pub struct Registration {
     pub memberships: Vec<Membership>,
 }
 
+/// Which account an external identity is, and the first login that
+/// creates both.
 #[async_trait]
-pub trait Identities: Send + Sync {
+pub trait IdentityLinkStore: Send + Sync {
     /// The account a source's subject is linked to.
     async fn account_by_identity(
         &self,
@@ -75,6 +78,11 @@ pub trait Identities: Send + Sync {
     /// Creates the account, its link, profile and memberships at once, or
     /// nothing (a subject linked meanwhile is a conflict).
     async fn register(&self, r: &Registration, audit: &AuditEvent) -> StoreResult<Account>;
+}
+
+/// The professional profile a person gives and edits.
+#[async_trait]
+pub trait ProfileStore: Send + Sync {
     async fn profile(&self, account_id: &str) -> StoreResult<Option<Profile>>;
     /// Creates or replaces the profile; contact data goes to the account.
     async fn save_profile(

@@ -1,6 +1,8 @@
-//! Storage behind narrow traits. The directory is durable (SQL); ephemeral
-//! state (sessions, codes, refresh families, counters) lives in memory or
-//! Redis. Every engine runs the same conformance suite (`conformance`).
+//! Storage behind narrow traits. The directory is durable (SQL), one trait
+//! per kind of record (`directory.rs`, `identities.rs`); ephemeral state
+//! (sessions, codes, refresh families, counters) lives in memory or Redis.
+//! Every engine runs the same conformance suite (`conformance`, with the
+//! `test-support` feature).
 
 use std::time::Duration;
 
@@ -9,15 +11,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{AccountStatus, BusinessId, Network, OrgKind, OrgOid, Role};
 
+#[cfg(feature = "test-support")]
 pub mod conformance;
+mod directory;
 pub mod ephemeral;
 pub mod identities;
 pub mod memory;
 pub mod redis;
 pub mod sql;
 
+pub use directory::{
+    AccountStore, AuditStore, CredentialStore, Directory, KeyStore, MembershipStore, OperatorStore,
+    OrganisationStore, Readiness,
+};
 pub use ephemeral::EphemeralState;
-pub use identities::{Identities, IdentityLink, Profile, Registration};
+pub use identities::{IdentityLink, IdentityLinkStore, Profile, ProfileStore, Registration};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -106,7 +114,7 @@ pub struct LiaisonContact {
 }
 
 /// One audit record, written in the same transaction as the change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AuditEvent {
     pub at: i64,
     /// Who acted: an account id, `system`, or `cli`.
@@ -156,7 +164,7 @@ impl AuditEvent {
 
 /// A signing key as stored: the private half encrypted with the
 /// key-encryption key, the public half as a JWK.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredKey {
     pub kid: String,
     pub alg: String,
@@ -227,126 +235,6 @@ pub struct AuditQuery<'a> {
 pub struct FailureOutcome {
     pub failed_logins: u32,
     pub locked_now: bool,
-}
-
-/// The durable directory of organisations, accounts and keys.
-#[async_trait]
-pub trait Directory: Identities + Send + Sync {
-    /// Cheap round trip for readiness checks.
-    async fn ping(&self) -> StoreResult<()>;
-
-    // Organisations
-    async fn insert_organisation(&self, org: &Organisation, audit: &AuditEvent) -> StoreResult<()>;
-    async fn organisation(&self, id: &str) -> StoreResult<Option<Organisation>>;
-    async fn organisations(&self) -> StoreResult<Vec<Organisation>>;
-
-    // Accounts
-    /// Creates the account and its memberships at once, or nothing.
-    async fn create_account(
-        &self,
-        account: &NewAccount,
-        memberships: &[Membership],
-        audit: &AuditEvent,
-    ) -> StoreResult<Account>;
-    async fn account(&self, id: &str) -> StoreResult<Option<Account>>;
-    /// The account and its password hash, by username (case-insensitive).
-    async fn credentials(&self, username: &str) -> StoreResult<Option<(Account, Option<String>)>>;
-    async fn memberships(&self, account_id: &str) -> StoreResult<Vec<Membership>>;
-    /// The memberships and their organisations, in one round trip.
-    async fn memberships_with_organisations(
-        &self,
-        account_id: &str,
-    ) -> StoreResult<(Vec<Membership>, Vec<Organisation>)>;
-    /// Counts a failed password; locks the account at `lock_after`.
-    async fn record_login_failure(
-        &self,
-        account_id: &str,
-        lock_after: u32,
-        audit: &AuditEvent,
-    ) -> StoreResult<FailureOutcome>;
-    /// Resets the failure count and records the login time.
-    async fn record_login_success(&self, account_id: &str, audit: &AuditEvent) -> StoreResult<()>;
-    async fn set_password(
-        &self,
-        account_id: &str,
-        password_hash: &str,
-        must_change: bool,
-        audit: &AuditEvent,
-    ) -> StoreResult<()>;
-    /// The password the account had before its current one was set as a
-    /// one-time password (a reset): the person's own, last chosen.
-    async fn previous_password_hash(&self, account_id: &str) -> StoreResult<Option<String>>;
-    /// Sets the status (and its reason); unlocking also clears failures.
-    async fn set_status(
-        &self,
-        account_id: &str,
-        status: AccountStatus,
-        reason: Option<&str>,
-        audit: &AuditEvent,
-    ) -> StoreResult<()>;
-
-    /// Replaces an organisation's register data (the id stays).
-    async fn update_organisation(&self, org: &Organisation, audit: &AuditEvent) -> StoreResult<()>;
-    /// Organisations whose name (fi/sv), business id or municipality
-    /// contains `text`, by Finnish name.
-    async fn search_organisations(&self, text: &str, limit: u32) -> StoreResult<Vec<Organisation>>;
-
-    /// A page of accounts and how many match in all.
-    async fn find_accounts(&self, q: &AccountQuery<'_>) -> StoreResult<(Vec<Account>, u64)>;
-    async fn update_account(
-        &self,
-        account_id: &str,
-        update: &AccountUpdate,
-        audit: &AuditEvent,
-    ) -> StoreResult<()>;
-    async fn add_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()>;
-    /// Removes a membership (and, for a liaison role, its published contact).
-    async fn remove_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()>;
-    /// Moves every membership of the account in `org_id` from one network
-    /// to another.
-    async fn move_network(
-        &self,
-        account_id: &str,
-        org_id: &str,
-        from: Network,
-        to: Network,
-        audit: &AuditEvent,
-    ) -> StoreResult<()>;
-
-    // Operators (the regional service desk) and second factors
-    async fn is_operator(&self, account_id: &str) -> StoreResult<bool>;
-    async fn add_operator(&self, account_id: &str, audit: &AuditEvent) -> StoreResult<()>;
-    /// The account's TOTP secret, encrypted with the key-encryption key.
-    async fn totp_secret(&self, account_id: &str) -> StoreResult<Option<Vec<u8>>>;
-    async fn set_totp_secret(
-        &self,
-        account_id: &str,
-        encrypted: Option<&[u8]>,
-        audit: &AuditEvent,
-    ) -> StoreResult<()>;
-
-    // Liaison persons
-    async fn publish_liaison_contact(
-        &self,
-        contact: &LiaisonContact,
-        audit: &AuditEvent,
-    ) -> StoreResult<()>;
-    async fn liaison_contacts(&self, org_id: &str) -> StoreResult<Vec<LiaisonContact>>;
-
-    // Audit
-    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()>;
-    /// Newest first, about one subject (or all when `None`).
-    async fn audit_events(&self, subject: Option<&str>, limit: u32)
-    -> StoreResult<Vec<AuditEvent>>;
-    async fn query_audit(&self, q: &AuditQuery<'_>) -> StoreResult<Vec<AuditEvent>>;
-    /// Deletes events older than `before`; returns how many.
-    async fn purge_audit(&self, before: i64) -> StoreResult<u64>;
-
-    // Signing keys
-    async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
-    async fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()>;
-    /// Sets when a key leaves the JWKS.
-    async fn retire_signing_key(&self, kid: &str, at: i64, audit: &AuditEvent) -> StoreResult<()>;
 }
 
 /// Short-lived state shared by the nodes. Values are opaque bytes; the

@@ -13,7 +13,7 @@ use aws_lc_rs::signature::{
 use serde::{Deserialize, Serialize};
 
 use super::{b64url, b64url_decode, sha256};
-use crate::store::{Directory, StoreError, StoredKey};
+use crate::store::{KeyStore, StoreError, StoredKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -166,7 +166,7 @@ impl Keyring {
     /// Loads the keys from the directory, creating the first one when there
     /// is none.
     pub async fn load_or_create(
-        dir: &dyn Directory,
+        dir: &dyn KeyStore,
         kek: &[u8],
         now: i64,
     ) -> Result<Self, KeyError> {
@@ -194,7 +194,7 @@ impl Keyring {
     /// before they meet it. Every node picks it up at its next reload.
     pub async fn rotate(
         &self,
-        dir: &dyn Directory,
+        dir: &dyn KeyStore,
         now: i64,
         activate_at: i64,
     ) -> Result<String, KeyError> {
@@ -294,7 +294,7 @@ impl Keyring {
     }
 
     /// Re-reads the keys from the directory (another node may have rotated).
-    pub async fn reload(&self, dir: &dyn Directory, now: i64) -> Result<(), KeyError> {
+    pub async fn reload(&self, dir: &dyn KeyStore, now: i64) -> Result<(), KeyError> {
         let stored = dir.signing_keys().await?;
         let set = Self::build(&self.kek, &stored, now)?;
         if let Ok(mut cur) = self.current.write() {
@@ -309,7 +309,7 @@ impl Keyring {
     /// re-read.
     pub async fn reload_for_unknown_kid(
         &self,
-        dir: &dyn Directory,
+        dir: &dyn KeyStore,
         now: i64,
         min_interval: i64,
     ) -> bool {

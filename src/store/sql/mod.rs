@@ -1,9 +1,16 @@
 //! The directory on SQL: SQLite (the embedded default, a file) and
-//! PostgreSQL (several gateway nodes). One body of queries serves both.
+//! PostgreSQL (several gateway nodes). One body of queries serves both:
+//! a file per narrow trait, expanded for each engine (see `engine.rs`).
 
+mod accounts;
+mod audit;
 mod engine;
 mod identities;
+mod keys;
+mod memberships;
+mod organisations;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 pub use postgres::PgDirectory;

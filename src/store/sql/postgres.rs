@@ -2,18 +2,11 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use super::engine::{WriteTx, like_pattern, map_err, parse, sql_directory};
-use super::identities::sql_identities;
-use crate::domain::{AccountStatus, Network};
-use crate::store::{
-    Account, AccountQuery, AccountUpdate, AuditEvent, AuditQuery, Directory, FailureOutcome,
-    Identities, IdentityLink, LiaisonContact, Membership, NewAccount, Organisation, Profile,
-    Registration, StoreError, StoreResult, StoredKey,
-};
+use super::engine::{map_err, sql_directory};
+use crate::store::{StoreError, StoreResult};
 
 pub struct PgDirectory {
     pool: PgPool,
@@ -42,5 +35,4 @@ impl PgDirectory {
     }
 }
 
-sql_directory!(PgDirectory, sqlx::Postgres, PgRow);
-sql_identities!(PgDirectory, sqlx::Postgres, PgRow);
+sql_directory!(PgDirectory, sqlx::Postgres);

@@ -4,20 +4,11 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::engine::{WriteTx, like_pattern, map_err, parse, sql_directory};
-use super::identities::sql_identities;
-use crate::domain::{AccountStatus, Network};
-use crate::store::{
-    Account, AccountQuery, AccountUpdate, AuditEvent, AuditQuery, Directory, FailureOutcome,
-    Identities, IdentityLink, LiaisonContact, Membership, NewAccount, Organisation, Profile,
-    Registration, StoreError, StoreResult, StoredKey,
-};
+use super::engine::{map_err, sql_directory};
+use crate::store::{StoreError, StoreResult};
 
 pub struct SqliteDirectory {
     pool: SqlitePool,
@@ -67,5 +58,4 @@ impl SqliteDirectory {
     }
 }
 
-sql_directory!(SqliteDirectory, sqlx::Sqlite, SqliteRow);
-sql_identities!(SqliteDirectory, sqlx::Sqlite, SqliteRow);
+sql_directory!(SqliteDirectory, sqlx::Sqlite);
