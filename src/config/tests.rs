@@ -1,0 +1,186 @@
+//! Configuration: loading, defaults and the checks of each section.
+use super::*;
+
+fn minimal() -> String {
+    r#"
+[secrets]
+key_encryption_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+cookie_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+[service_desk]
+name = "Palvelupiste"
+email = "palvelupiste@example.fi"
+"#
+    .into()
+}
+
+/// Loads `text` as a development configuration (its secrets are
+/// weak on purpose) unless `env` names another environment.
+fn load(text: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.toml");
+    std::fs::write(&p, text).unwrap();
+    Settings::load(
+        Some(&p),
+        [("PORTTIVAHTI__SERVER__ENVIRONMENT", "development")]
+            .iter()
+            .chain(env)
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    )
+}
+
+#[test]
+fn production_refuses_weak_and_published_keys_naming_each() {
+    let prod = [("PORTTIVAHTI__SERVER__ENVIRONMENT", "production")];
+    let err = load(&minimal(), &prod).unwrap_err().to_string();
+    assert!(err.contains("secrets.key_encryption_key: weak"), "{err}");
+    assert!(err.contains("secrets.cookie_key: weak"), "{err}");
+    let strong = "866Cs9or2trcfdNtJ08yHo3Y2WgHwfqBKIcfjfKcD0s=";
+    let other = "Jev8Bh+k4QPAC3pmkcqyfbH/z/2KosKHpAIvtm8jutI=";
+    let ok = [
+        prod[0],
+        ("PORTTIVAHTI__SECRETS__KEY_ENCRYPTION_KEY", strong),
+        ("PORTTIVAHTI__SECRETS__COOKIE_KEY", other),
+    ];
+    assert!(load(&minimal(), &ok).is_ok());
+    // The development configuration's key is published.
+    let shipped = [
+        ok[0],
+        ok[1],
+        (
+            "PORTTIVAHTI__SECRETS__COOKIE_KEY",
+            "J5mQQvOhlCxmx0eojk1FU+29VkCjEYwCM49gxj+COzI=",
+        ),
+    ];
+    let err = load(&minimal(), &shipped).unwrap_err().to_string();
+    assert!(err.contains("secrets.cookie_key: published"), "{err}");
+    assert!(!err.contains("key_encryption_key"), "{err}");
+}
+
+#[test]
+fn environment_defaults_to_production() {
+    let s = Settings::parse(&minimal(), Path::new("t"), Vec::new());
+    assert!(s.unwrap_err().to_string().contains("production"));
+}
+
+#[test]
+fn env_overrides_nested_keys() {
+    let s = load(
+        &minimal(),
+        &[
+            ("PORTTIVAHTI__SERVER__LISTEN", "127.0.0.1:9999"),
+            ("PORTTIVAHTI__SERVER__PUBLIC_URL", "https://sso.example.fi"),
+            ("PORTTIVAHTI__PASSWORD__LOCK_AFTER_FAILURES", "3"),
+            ("PORTTIVAHTI__STORE__REDIS_URL", "redis://127.0.0.1:6379"),
+            ("PORTTIVAHTI__SERVER__TLS_LISTEN", "127.0.0.1:9443"),
+            ("OTHER", "x"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.server.tls_listen.map(|a| a.port()), Some(9443));
+    assert_eq!(s.server.listen.port(), 9999);
+    assert_eq!(s.server.issuer(), "https://sso.example.fi");
+    assert_eq!(s.password.lock_after_failures, 3);
+    assert_eq!(s.store.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+}
+
+#[test]
+fn unknown_key_is_refused_with_its_name() {
+    let err = load(&format!("{}\n[server]\nlisten_port = 1\n", minimal()), &[]).unwrap_err();
+    assert!(err.to_string().contains("listen_port"), "{err}");
+}
+
+#[test]
+fn short_secret_is_refused() {
+    let err = load(
+        &minimal(),
+        &[("PORTTIVAHTI__SECRETS__COOKIE_KEY", "c2hvcnQ=")],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("secrets.cookie_key"), "{err}");
+}
+
+#[test]
+fn client_must_name_a_portal() {
+    let text = format!(
+        "{}\n[[clients]]\nclient_id = \"a\"\nportal = \"nope\"\nredirect_uris = [\"https://a/cb\"]\n",
+        minimal()
+    );
+    let err = load(&text, &[]).unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
+}
+
+#[test]
+fn key_encryption_key_must_be_exactly_32_bytes() {
+    let long = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5";
+    let err = load(
+        &minimal(),
+        &[("PORTTIVAHTI__SECRETS__KEY_ENCRYPTION_KEY", long)],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("exactly 32"), "{err}");
+}
+
+#[test]
+fn demo_secret_must_match_its_client() {
+    let text = format!(
+        "{}\n[[portals]]\nid = \"p\"\nname = \"P\"\n[[clients]]\nclient_id = \"d\"\nportal = \"p\"\nsecret = \"right\"\n[demo]\nenabled = true\nclient_id = \"d\"\nclient_secret = \"wrong\"\n",
+        minimal()
+    );
+    let err = load(&text, &[]).unwrap_err();
+    assert!(err.to_string().contains("demo"), "{err}");
+    assert!(load(&text.replace("\"wrong\"", "\"right\""), &[]).is_ok());
+}
+
+#[test]
+fn a_service_desk_client_needs_the_client_credentials_grant() {
+    let text = format!(
+        "{}\n[[portals]]\nid = \"p\"\nname = \"P\"\n[[clients]]\nclient_id = \"desk\"\nportal = \"p\"\nsecret = \"s-0123456789\"\nservice_desk = true\n",
+        minimal()
+    );
+    let err = load(&text, &[]).unwrap_err();
+    assert!(err.to_string().contains("service_desk"), "{err}");
+    let ok = text.replace(
+        "service_desk = true",
+        "service_desk = true\ngrant_types = [\"client_credentials\"]",
+    );
+    assert!(load(&ok, &[]).unwrap().clients[0].service_desk);
+}
+
+#[test]
+fn unknown_source_in_a_rule_is_refused() {
+    let text = format!(
+        "{}\n[[portals]]\nid = \"p\"\nname = \"P\"\n[[portals.access]]\nsources = [\"pasword\"]\n",
+        minimal()
+    );
+    let err = load(&text, &[]).unwrap_err();
+    assert!(err.to_string().contains("pasword"), "{err}");
+}
+
+#[test]
+fn address_blocks() {
+    let n: IpNet = "10.1.0.0/16".parse().unwrap();
+    assert!(n.contains("10.1.200.3".parse().unwrap()));
+    assert!(!n.contains("10.2.0.1".parse().unwrap()));
+    let one: IpNet = "127.0.0.1".parse().unwrap();
+    assert!(
+        one.contains("127.0.0.1".parse().unwrap())
+            && !one.contains("127.0.0.2".parse().unwrap())
+    );
+    let v6: IpNet = "::ffff:0:0/96".parse().unwrap();
+    assert!(v6.contains("192.0.2.1".parse().unwrap()));
+    assert!("10.0.0.0/33".parse::<IpNet>().is_err());
+    assert!("nonsense".parse::<IpNet>().is_err());
+}
+
+#[test]
+fn secret_does_not_print() {
+    let s = Secret::new("hunter2");
+    assert_eq!(format!("{s:?}"), "Secret(***)");
+}
+
+#[test]
+fn shipped_configuration_loads() {
+    let s = Settings::load(Some(Path::new("config/porttivahti.toml")), Vec::new()).unwrap();
+    assert!(s.demo.enabled);
+    assert!(!s.seed.accounts.is_empty());
+}
