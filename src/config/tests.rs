@@ -163,8 +163,7 @@ fn address_blocks() {
     assert!(!n.contains("10.2.0.1".parse().unwrap()));
     let one: IpNet = "127.0.0.1".parse().unwrap();
     assert!(
-        one.contains("127.0.0.1".parse().unwrap())
-            && !one.contains("127.0.0.2".parse().unwrap())
+        one.contains("127.0.0.1".parse().unwrap()) && !one.contains("127.0.0.2".parse().unwrap())
     );
     let v6: IpNet = "::ffff:0:0/96".parse().unwrap();
     assert!(v6.contains("192.0.2.1".parse().unwrap()));
