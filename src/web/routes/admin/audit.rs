@@ -1,8 +1,21 @@
 //! The audit trail: pages and exports.
 
-#![allow(unused_imports)]
-use super::*;
-use crate::admin_page;
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{AdminCtx, AdminPage, admin_err};
+use crate::admin::org_name;
+use crate::app::{AppState, SharedState};
+use crate::store::AuditEvent;
+use crate::web::admin_i18n::AdminTexts;
+use crate::web::i18n::Texts;
+use crate::web::pages::{LangLink, render};
+use crate::web::time::{iso_utc, local};
 
 pub(super) struct AuditRow {
     pub(super) when: String,
@@ -121,7 +134,7 @@ pub fn export(events: &[AuditEvent], format: &str) -> Response {
 
 pub(super) async fn audit_page(
     app: &AppState,
-    ctx: &Ctx,
+    ctx: &AdminCtx,
     events: Vec<AuditEvent>,
     scope_name: Option<String>,
     base: &str,
@@ -163,14 +176,13 @@ pub(super) async fn audit_page(
 /// `GET /admin/orgs/{org}/audit[?format=csv|jsonl]`.
 pub async fn org_audit(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Path(org): Path<String>,
     Query(p): Query<AuditParams>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match liaison(&app, &ctx, &org).await? {
-            None => not_found(&ctx),
+    ctx: AdminCtx,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.liaison(&app, &org).await? {
+            None => ctx.not_found(),
             Some(h) => {
                 if p.format.is_empty() {
                     let events = h.audit_trail(p.offset, 50).await.map_err(admin_err)?;
@@ -191,6 +203,7 @@ pub async fn org_audit(
                     )
                 }
             }
-        }
+        })
     })
+    .await
 }

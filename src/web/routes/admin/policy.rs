@@ -2,11 +2,18 @@
 //! page: the policy's answer rule by rule, for a login described on the
 //! form.
 
-#![allow(unused_imports)]
-use super::*;
-use crate::admin_page;
-use crate::domain::AuthMethod;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::{AdminCtx, AdminPage};
+use crate::app::SharedState;
+use crate::domain::{AuthMethod, Lang};
 use crate::policy::Explanation;
+use crate::web::admin_i18n::AdminTexts;
+use crate::web::i18n::Texts;
+use crate::web::pages::{LangLink, render};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct PolicyQuery {
@@ -110,13 +117,12 @@ fn words(lang: Lang) -> [&'static str; 14] {
 /// `GET /admin/operator/policy`.
 pub async fn operator_policy(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Query(q): Query<PolicyQuery>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match OperatorScope::for_principal(&app, &ctx.principal) {
-            None => not_found(&ctx),
+    ctx: AdminCtx,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.operator(&app) {
+            None => ctx.not_found(),
             Some(op) => {
                 let w = words(ctx.lang);
                 let source = q.source.clone().unwrap_or_else(|| "password".into());
@@ -194,6 +200,7 @@ pub async fn operator_policy(
                     StatusCode::OK,
                 )
             }
-        }
+        })
     })
+    .await
 }
