@@ -6,14 +6,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{AdminCtx, AdminForm, AdminPage, CsrfForm, PAGE, admin_err};
+use super::{AdminCtx, AdminForm, AdminPage, CsrfForm, Frame, PAGE, admin_err};
 use crate::admin::{AdminError, CreateAccount, LiaisonHandle, org_name};
 use crate::app::{AppState, SharedState};
 use crate::domain::{AccountStatus, Network};
 use crate::web::admin_i18n::{AdminTexts, network_name};
 use crate::web::error::WebError;
-use crate::web::i18n::Texts;
-use crate::web::pages::{LangLink, render};
+use crate::web::pages::render;
 use crate::web::time::local;
 
 pub(super) struct Row {
@@ -30,12 +29,7 @@ pub(super) struct Row {
 #[derive(Template)]
 #[template(path = "admin/accounts.html")]
 pub(super) struct AccountsPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
-    pub(super) notice: Option<&'static str>,
+    pub(super) frame: &'a Frame,
     pub(super) org_name: String,
     pub(super) networks: String,
     pub(super) base: String,
@@ -104,15 +98,9 @@ pub async fn accounts(
                     })
                     .collect();
                 let shown = page.items.len() as u64;
-                let f = &ctx.frame;
                 render(
                     &AccountsPage {
-                        t: f.t,
-                        a,
-                        langs: &f.langs,
-                        who: &f.who,
-                        csrf: &f.csrf,
-                        notice: f.notice,
+                        frame: &ctx.frame,
                         org_name: org_name(h.org(), ctx.lang).to_string(),
                         networks: h
                             .networks()
@@ -192,12 +180,7 @@ impl Field {
 #[derive(Template)]
 #[template(path = "admin/account_form.html")]
 pub(super) struct AccountFormPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
-    pub(super) notice: Option<&'static str>,
+    pub(super) frame: &'a Frame,
     pub(super) heading: &'static str,
     pub(super) org_name: String,
     pub(super) action: String,
@@ -347,12 +330,7 @@ pub(super) fn account_form(
     };
     render(
         &AccountFormPage {
-            t: f.t,
-            a: f.a,
-            langs: &f.langs,
-            who: &f.who,
-            csrf: &f.csrf,
-            notice: f.notice,
+            frame: &ctx.frame,
             heading: f.a.create_account,
             org_name: org_name(h.org(), ctx.lang).to_string(),
             action: format!("/admin/orgs/{}/accounts", h.org().id),
@@ -368,12 +346,7 @@ pub(super) fn account_form(
 #[derive(Template)]
 #[template(path = "admin/secret.html")]
 pub(super) struct SecretPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
-    pub(super) notice: Option<&'static str>,
+    pub(super) frame: &'a Frame,
     pub(super) heading: &'static str,
     pub(super) name: String,
     pub(super) username: String,
@@ -397,25 +370,17 @@ pub async fn create_account(
                     Redirect::to(&format!("/admin/orgs/{}/accounts", h.org().id)).into_response()
                 } else {
                     match h.create(&form.input()).await {
-                        Ok((view, otp)) => {
-                            let f = &ctx.frame;
-                            render(
-                                &SecretPage {
-                                    t: f.t,
-                                    a,
-                                    langs: &f.langs,
-                                    who: &f.who,
-                                    csrf: &f.csrf,
-                                    notice: None,
-                                    heading: a.created_title,
-                                    name: view.account.display_name(),
-                                    username: view.account.username.clone(),
-                                    password: otp.0,
-                                    back: format!("/admin/orgs/{}/accounts", h.org().id),
-                                },
-                                StatusCode::CREATED,
-                            )
-                        }
+                        Ok((view, otp)) => render(
+                            &SecretPage {
+                                frame: &ctx.frame,
+                                heading: a.created_title,
+                                name: view.account.display_name(),
+                                username: view.account.username.clone(),
+                                password: otp.0,
+                                back: format!("/admin/orgs/{}/accounts", h.org().id),
+                            },
+                            StatusCode::CREATED,
+                        ),
                         Err(AdminError::Invalid { field, message }) => {
                             // Let the person correct and send the form again.
                             let _ = app.eph.raw().delete(&format!("form:{}", form.nonce)).await;
@@ -460,11 +425,7 @@ pub(super) struct Action {
 #[derive(Template)]
 #[template(path = "admin/account.html")]
 pub(super) struct AccountPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
+    pub(super) frame: &'a Frame,
     pub(super) notice: Option<&'static str>,
     pub(super) v: AccountFacts,
     pub(super) actions: Vec<Action>,
@@ -522,7 +483,6 @@ pub(super) async fn account_page(
             r.to_string()
         }
     });
-    let f = &ctx.frame;
     let status = if form_error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -530,11 +490,7 @@ pub(super) async fn account_page(
     };
     Ok(render(
         &AccountPage {
-            t: f.t,
-            a,
-            langs: &f.langs,
-            who: &f.who,
-            csrf: &f.csrf,
+            frame: &ctx.frame,
             notice,
             v: AccountFacts {
                 name: acc.display_name(),
@@ -625,15 +581,9 @@ pub async fn account_action(
                 match outcome {
                     Ok(Some(otp)) => {
                         let v = h.account(&id).await.map_err(admin_err)?;
-                        let f = &ctx.frame;
                         render(
                             &SecretPage {
-                                t: f.t,
-                                a,
-                                langs: &f.langs,
-                                who: &f.who,
-                                csrf: &f.csrf,
-                                notice: None,
+                                frame: &ctx.frame,
                                 heading: a.reset_title,
                                 name: v.account.display_name(),
                                 username: v.account.username.clone(),
@@ -704,12 +654,7 @@ pub(super) fn edit_form(
     let f = &ctx.frame;
     render(
         &AccountFormPage {
-            t: f.t,
-            a: f.a,
-            langs: &f.langs,
-            who: &f.who,
-            csrf: &f.csrf,
-            notice: f.notice,
+            frame: &ctx.frame,
             heading: f.a.edit_contact,
             org_name: org_name(h.org(), ctx.lang).to_string(),
             action: format!("/admin/orgs/{}/accounts/{id}/edit", h.org().id),

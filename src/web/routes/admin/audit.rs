@@ -8,13 +8,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{AdminCtx, AdminPage, admin_err};
+use super::{AdminCtx, AdminPage, Frame, admin_err};
 use crate::admin::org_name;
 use crate::app::{AppState, SharedState};
 use crate::store::AuditEvent;
-use crate::web::admin_i18n::AdminTexts;
-use crate::web::i18n::Texts;
-use crate::web::pages::{LangLink, render};
+use crate::web::pages::render;
 use crate::web::time::{iso_utc, local};
 
 pub(super) struct AuditRow {
@@ -29,12 +27,7 @@ pub(super) struct AuditRow {
 #[derive(Template)]
 #[template(path = "admin/audit.html")]
 pub(super) struct AuditPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
-    pub(super) notice: Option<&'static str>,
+    pub(super) frame: &'a Frame,
     pub(super) scope_name: Option<String>,
     pub(super) export_base: String,
     pub(super) rows: Vec<AuditRow>,
@@ -154,15 +147,9 @@ pub(super) async fn audit_page(
             reason: e.reason.clone().unwrap_or_default(),
         })
         .collect();
-    let f = &ctx.frame;
     render(
         &AuditPage {
-            t: f.t,
-            a: f.a,
-            langs: &f.langs,
-            who: &f.who,
-            csrf: &f.csrf,
-            notice: f.notice,
+            frame: &ctx.frame,
             scope_name,
             export_base: format!("{base}?"),
             rows,

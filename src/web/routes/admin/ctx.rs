@@ -34,14 +34,15 @@ use crate::web::error::{Localized, WebError};
 use crate::web::i18n::{Texts, texts};
 use crate::web::pages::{LangLink, lang_links, render};
 
-/// The frame every admin page shares.
+/// The frame every admin page shares: each page template holds it as
+/// `frame` and templates/admin/layout.html reads it (words, language links,
+/// who is logged in, the CSRF token of the page's forms).
 pub(super) struct Frame {
     pub(super) t: &'static Texts,
     pub(super) a: &'static AdminTexts,
     pub(super) langs: Vec<LangLink>,
     pub(super) who: String,
     pub(super) csrf: String,
-    pub(super) notice: Option<&'static str>,
 }
 
 /// Who is asking, in which language; see the module documentation.
@@ -116,7 +117,6 @@ async fn admit(
             langs: lang_links(uri, lang),
             who: principal.name.clone(),
             csrf,
-            notice: None,
         },
         principal,
         lang,
@@ -187,15 +187,9 @@ impl AdminCtx {
         body: &str,
         link: Option<(String, &str)>,
     ) -> Response {
-        let f = &self.frame;
         render(
             &MessagePage {
-                t: f.t,
-                a: f.a,
-                langs: &f.langs,
-                who: &f.who,
-                csrf: &f.csrf,
-                notice: f.notice,
+                frame: &self.frame,
                 heading,
                 body,
                 link,
@@ -208,12 +202,7 @@ impl AdminCtx {
 #[derive(Template)]
 #[template(path = "admin/message.html")]
 struct MessagePage<'a> {
-    t: &'static Texts,
-    a: &'static AdminTexts,
-    langs: &'a [LangLink],
-    who: &'a str,
-    csrf: &'a str,
-    notice: Option<&'static str>,
+    frame: &'a Frame,
     heading: &'a str,
     body: &'a str,
     link: Option<(String, &'a str)>,

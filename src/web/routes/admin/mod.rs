@@ -8,10 +8,9 @@ use axum::http::StatusCode;
 
 use crate::admin::{AdminError, org_name};
 use crate::app::SharedState;
-use crate::web::admin_i18n::{AdminTexts, network_name};
+use crate::web::admin_i18n::network_name;
 use crate::web::error::WebError;
-use crate::web::i18n::Texts;
-use crate::web::pages::{LangLink, render};
+use crate::web::pages::render;
 
 const PAGE: u32 = 25;
 
@@ -25,12 +24,7 @@ fn admin_err(e: AdminError) -> WebError {
 #[derive(Template)]
 #[template(path = "admin/dashboard.html")]
 struct Dashboard<'a> {
-    t: &'static Texts,
-    a: &'static AdminTexts,
-    langs: &'a [LangLink],
-    who: &'a str,
-    csrf: &'a str,
-    notice: Option<&'static str>,
+    frame: &'a Frame,
     orgs: Vec<(String, String, String)>,
     operator: bool,
 }
@@ -49,15 +43,9 @@ pub async fn dashboard(State(app): State<SharedState>, ctx: AdminCtx) -> AdminPa
                 ));
             }
         }
-        let f = &ctx.frame;
         Ok(render(
             &Dashboard {
-                t: f.t,
-                a: f.a,
-                langs: &f.langs,
-                who: &f.who,
-                csrf: &f.csrf,
-                notice: f.notice,
+                frame: &ctx.frame,
                 orgs,
                 operator: ctx.principal.operator,
             },
@@ -75,6 +63,7 @@ mod policy;
 
 pub use accounts::*;
 pub use audit::*;
+use ctx::Frame;
 pub use ctx::{AdminCtx, AdminForm, AdminPage, CsrfForm};
 pub use operator::*;
 pub use policy::*;

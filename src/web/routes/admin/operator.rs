@@ -8,15 +8,14 @@ use serde::Deserialize;
 
 use super::accounts::{AccountsPage, Field, ListQuery, Row, page_link, status_class};
 use super::audit::{AuditParams, audit_page, export};
-use super::{AdminCtx, AdminForm, AdminPage, CsrfForm, PAGE, admin_err};
+use super::{AdminCtx, AdminForm, AdminPage, CsrfForm, Frame, PAGE, admin_err};
 use crate::admin::{AdminError, org_name};
 use crate::app::{AppState, SharedState};
 use crate::domain::{Network, OrgKind};
 use crate::store::{AuditQuery, Organisation};
 use crate::web::admin_i18n::{AdminTexts, network_name};
 use crate::web::error::WebError;
-use crate::web::i18n::Texts;
-use crate::web::pages::{LangLink, render};
+use crate::web::pages::render;
 use crate::web::time::local;
 
 // ---- The service desk ----
@@ -32,12 +31,7 @@ pub(super) struct OrgRow {
 #[derive(Template)]
 #[template(path = "admin/orgs.html")]
 pub(super) struct OrgsPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
-    pub(super) notice: Option<&'static str>,
+    pub(super) frame: &'a Frame,
     pub(super) q: String,
     pub(super) rows: Vec<OrgRow>,
 }
@@ -70,15 +64,9 @@ pub async fn operator_orgs(
                             .join(", "),
                     })
                     .collect();
-                let f = &ctx.frame;
                 render(
                     &OrgsPage {
-                        t: f.t,
-                        a: f.a,
-                        langs: &f.langs,
-                        who: &f.who,
-                        csrf: &f.csrf,
-                        notice: f.notice,
+                        frame: &ctx.frame,
                         q: lq.q.clone(),
                         rows,
                     },
@@ -102,11 +90,7 @@ pub(super) struct LiaisonRow {
 #[derive(Template)]
 #[template(path = "admin/org.html")]
 pub(super) struct OrgPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
+    pub(super) frame: &'a Frame,
     pub(super) notice: Option<&'static str>,
     pub(super) heading: String,
     pub(super) action: String,
@@ -278,7 +262,6 @@ pub(super) async fn org_page(
     } else {
         Vec::new()
     };
-    let f = &ctx.frame;
     let heading = if existing {
         format!("{} {}", a.organisations, form.name_fi)
     } else {
@@ -291,11 +274,7 @@ pub(super) async fn org_page(
     };
     Ok(render(
         &OrgPage {
-            t: f.t,
-            a,
-            langs: &f.langs,
-            who: &f.who,
-            csrf: &f.csrf,
+            frame: &ctx.frame,
             notice,
             heading,
             action: if existing {
@@ -532,15 +511,9 @@ pub async fn operator_accounts(
                 }
                 let shown = page.items.len() as u64;
                 let base = "/admin/operator/accounts".to_string();
-                let f = &ctx.frame;
                 render(
                     &AccountsPage {
-                        t: f.t,
-                        a,
-                        langs: &f.langs,
-                        who: &f.who,
-                        csrf: &f.csrf,
-                        notice: f.notice,
+                        frame: &ctx.frame,
                         org_name: a.all_accounts.to_string(),
                         networks: String::new(),
                         prev: (lq.offset > 0)

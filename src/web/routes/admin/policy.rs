@@ -7,13 +7,11 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::{AdminCtx, AdminPage};
+use super::{AdminCtx, AdminPage, Frame};
 use crate::app::SharedState;
 use crate::domain::{AuthMethod, Lang};
 use crate::policy::Explanation;
-use crate::web::admin_i18n::AdminTexts;
-use crate::web::i18n::Texts;
-use crate::web::pages::{LangLink, render};
+use crate::web::pages::render;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct PolicyQuery {
@@ -32,12 +30,7 @@ pub struct PolicyQuery {
 #[derive(Template)]
 #[template(path = "admin/policy.html")]
 struct PolicyPage<'a> {
-    t: &'static Texts,
-    a: &'static AdminTexts,
-    langs: &'a [LangLink],
-    who: &'a str,
-    csrf: &'a str,
-    notice: Option<&'static str>,
+    frame: &'a Frame,
     heading: &'static str,
     account: String,
     source: String,
@@ -159,15 +152,9 @@ pub async fn operator_policy(
                         _ => message = Some(w[13]),
                     }
                 }
-                let f = &ctx.frame;
                 render(
                     &PolicyPage {
-                        t: f.t,
-                        a: f.a,
-                        langs: &f.langs,
-                        who: &f.who,
-                        csrf: &f.csrf,
-                        notice: f.notice,
+                        frame: &ctx.frame,
                         heading: w[0],
                         account: q.account.clone(),
                         source,
