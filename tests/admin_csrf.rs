@@ -39,6 +39,16 @@ async fn post(b: &Browser, path: &str, form: &[(&str, &str)]) -> reqwest::Respon
         .unwrap()
 }
 
+/// A state-changing admin form: who sends it, the CSRF token of their
+/// browser, the token of another session, where it goes and what it holds.
+struct Form<'a> {
+    by: &'a Browser,
+    own: &'a str,
+    foreign: &'a str,
+    path: String,
+    fields: &'a [(&'a str, &'a str)],
+}
+
 /// The same token with its last character changed.
 fn tampered(token: &str) -> String {
     let mut t = token.to_string();
@@ -108,66 +118,60 @@ async fn hostile_admin_forms_without_the_browsers_csrf_token_change_nothing() {
     let liisa_id = account_id(&app, "liisa.yhteys").await;
     let remove: &[(&str, &str)] = &[("account_id", &liisa_id), ("network", "intermetso")];
 
-    // (who posts, their own token, another session's token, path, fields)
-    let mut routes: Vec<(&Browser, &str, &str, String, &[(&str, &str)])> = vec![
-        (
-            &liisa,
-            &liisa_token,
-            &elsewhere_token,
+    let as_liisa = |path: String, foreign, fields| Form {
+        by: &liisa,
+        own: &liisa_token,
+        foreign,
+        path,
+        fields,
+    };
+    let as_desk = |path: &str, foreign, fields| Form {
+        by: &desk,
+        own: &desk_token,
+        foreign,
+        path: path.to_string(),
+        fields,
+    };
+    let mut routes = vec![
+        as_liisa(
             "/admin/orgs/jkl/accounts".into(),
+            &elsewhere_token,
             new_account,
         ),
-        (
-            &liisa,
-            &liisa_token,
-            &desk_token,
-            format!("{account}/edit"),
-            edit,
-        ),
+        as_liisa(format!("{account}/edit"), &desk_token, edit),
     ];
     for action in ["unlock", "reset", "disable", "enable", "move"] {
-        routes.push((
-            &liisa,
-            &liisa_token,
-            &elsewhere_token,
+        routes.push(as_liisa(
             format!("{account}/{action}"),
+            &elsewhere_token,
             act,
         ));
     }
     routes.extend([
-        (
-            &desk,
-            desk_token.as_str(),
-            liisa_token.as_str(),
-            "/admin/operator/orgs/new".to_string(),
-            org,
-        ),
-        (
-            &desk,
-            &desk_token,
-            &liisa_token,
-            "/admin/operator/orgs/jkl".into(),
-            jkl_org,
-        ),
-        (
-            &desk,
-            &desk_token,
+        as_desk("/admin/operator/orgs/new", &liisa_token, org),
+        as_desk("/admin/operator/orgs/jkl", &liisa_token, jkl_org),
+        as_desk(
+            "/admin/operator/orgs/jkl/liaisons",
             &elsewhere_token,
-            "/admin/operator/orgs/jkl/liaisons".into(),
             appoint,
         ),
-        (
-            &desk,
-            &desk_token,
+        as_desk(
+            "/admin/operator/orgs/jkl/liaisons/remove",
             &liisa_token,
-            "/admin/operator/orgs/jkl/liaisons/remove".into(),
             remove,
         ),
     ]);
 
     let before = snapshot(&app, &anna).await;
     let mut refused = 0;
-    for (b, own, foreign, path, fields) in &routes {
+    for Form {
+        by,
+        own,
+        foreign,
+        path,
+        fields,
+    } in &routes
+    {
         let wrong = tampered(own);
         for (case, token) in [
             ("no token", None),
@@ -179,7 +183,7 @@ async fn hostile_admin_forms_without_the_browsers_csrf_token_change_nothing() {
             if let Some(t) = token {
                 form.push(("csrf", t));
             }
-            let r = post(b, path, &form).await;
+            let r = post(by, path, &form).await;
             assert_eq!(r.status(), 400, "POST {path} with {case}");
             assert_eq!(
                 r.headers()["cache-control"],
