@@ -1,8 +1,19 @@
 //! Liaison work on accounts: list, create, look at, act on, edit.
 
-#![allow(unused_imports)]
-use super::*;
-use crate::admin_page;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{AdminCtx, AdminForm, AdminPage, CsrfForm, Frame, PAGE, admin_err};
+use crate::admin::{AdminError, CreateAccount, LiaisonHandle, org_name};
+use crate::app::{AppState, SharedState};
+use crate::domain::{AccountStatus, Network};
+use crate::web::admin_i18n::{AdminTexts, network_name};
+use crate::web::error::WebError;
+use crate::web::pages::render;
+use crate::web::time::local;
 
 pub(super) struct Row {
     pub(super) href: String,
@@ -18,12 +29,7 @@ pub(super) struct Row {
 #[derive(Template)]
 #[template(path = "admin/accounts.html")]
 pub(super) struct AccountsPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
-    pub(super) notice: Option<&'static str>,
+    pub(super) frame: &'a Frame,
     pub(super) org_name: String,
     pub(super) networks: String,
     pub(super) base: String,
@@ -53,14 +59,6 @@ pub struct ListQuery {
     pub(super) offset: u32,
 }
 
-pub(super) async fn liaison<'a>(
-    app: &'a AppState,
-    ctx: &'a Ctx,
-    org: &str,
-) -> Result<Option<LiaisonHandle<'a>>, WebError> {
-    Ok(LiaisonScope::for_org(app, &ctx.principal, org).await?)
-}
-
 pub(super) fn page_link(base: &str, q: &str, offset: u32) -> String {
     let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
     format!("{base}?q={q}&offset={offset}")
@@ -69,14 +67,13 @@ pub(super) fn page_link(base: &str, q: &str, offset: u32) -> String {
 /// `GET /admin/orgs/{org}/accounts`.
 pub async fn accounts(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Path(org): Path<String>,
     Query(lq): Query<ListQuery>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match liaison(&app, &ctx, &org).await? {
-            None => not_found(&ctx),
+    ctx: AdminCtx,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.liaison(&app, &org).await? {
+            None => ctx.not_found(),
             Some(h) => {
                 let page = h.list(&lq.q, lq.offset, PAGE).await.map_err(admin_err)?;
                 let base = format!("/admin/orgs/{}/accounts", h.org().id);
@@ -101,15 +98,9 @@ pub async fn accounts(
                     })
                     .collect();
                 let shown = page.items.len() as u64;
-                let f = &ctx.frame;
                 render(
                     &AccountsPage {
-                        t: f.t,
-                        a,
-                        langs: &f.langs,
-                        who: &f.who,
-                        csrf: &f.csrf,
-                        notice: f.notice,
+                        frame: &ctx.frame,
                         org_name: org_name(h.org(), ctx.lang).to_string(),
                         networks: h
                             .networks()
@@ -136,8 +127,9 @@ pub async fn accounts(
                     StatusCode::OK,
                 )
             }
-        }
+        })
     })
+    .await
 }
 
 pub struct Field {
@@ -188,19 +180,13 @@ impl Field {
 #[derive(Template)]
 #[template(path = "admin/account_form.html")]
 pub(super) struct AccountFormPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
-    pub(super) notice: Option<&'static str>,
+    pub(super) frame: &'a Frame,
     pub(super) heading: &'static str,
     pub(super) org_name: String,
     pub(super) action: String,
     pub(super) cancel: String,
     pub(super) submit: &'static str,
     pub(super) fields: Vec<Field>,
-    pub(super) form_error: Option<&'static str>,
     pub(super) nonce: String,
 }
 
@@ -224,6 +210,12 @@ pub struct AccountForm {
     pub(super) network: String,
     #[serde(default)]
     pub(super) reason: String,
+}
+
+impl CsrfForm for AccountForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 impl AccountForm {
@@ -296,13 +288,12 @@ pub(super) async fn first_submission(app: &AppState, nonce: &str) -> Result<bool
 /// `GET /admin/orgs/{org}/accounts/new`.
 pub async fn new_account(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Path(org): Path<String>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match liaison(&app, &ctx, &org).await? {
-            None => not_found(&ctx),
+    ctx: AdminCtx,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.liaison(&app, &org).await? {
+            None => ctx.not_found(),
             Some(h) => {
                 let form = AccountForm {
                     network: h
@@ -312,18 +303,18 @@ pub async fn new_account(
                         .unwrap_or_default(),
                     ..Default::default()
                 };
-                account_form(&ctx, &h, &form, None, None)
+                account_form(&ctx, &h, &form, None)
             }
-        }
+        })
     })
+    .await
 }
 
 pub(super) fn account_form(
-    ctx: &Ctx,
+    ctx: &AdminCtx,
     h: &LiaisonHandle<'_>,
     form: &AccountForm,
     err: Option<(&str, &'static str)>,
-    form_error: Option<&'static str>,
 ) -> Response {
     let f = &ctx.frame;
     let nets: Vec<Network> = h
@@ -332,26 +323,20 @@ pub(super) fn account_form(
         .copied()
         .filter(|n| h.org().networks.contains(n))
         .collect();
-    let status = if err.is_some() || form_error.is_some() {
+    let status = if err.is_some() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
     render(
         &AccountFormPage {
-            t: f.t,
-            a: f.a,
-            langs: &f.langs,
-            who: &f.who,
-            csrf: &f.csrf,
-            notice: f.notice,
+            frame: &ctx.frame,
             heading: f.a.create_account,
             org_name: org_name(h.org(), ctx.lang).to_string(),
             action: format!("/admin/orgs/{}/accounts", h.org().id),
             cancel: format!("/admin/orgs/{}/accounts", h.org().id),
             submit: f.a.create,
             fields: account_fields(f.a, form, Some(&nets), h.reason_required(), err),
-            form_error,
             nonce: crate::tokens::random_token(12),
         },
         status,
@@ -361,12 +346,7 @@ pub(super) fn account_form(
 #[derive(Template)]
 #[template(path = "admin/secret.html")]
 pub(super) struct SecretPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
-    pub(super) notice: Option<&'static str>,
+    pub(super) frame: &'a Frame,
     pub(super) heading: &'static str,
     pub(super) name: String,
     pub(super) username: String,
@@ -377,42 +357,30 @@ pub(super) struct SecretPage<'a> {
 /// `POST /admin/orgs/{org}/accounts`.
 pub async fn create_account(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Path(org): Path<String>,
-    Form(form): Form<AccountForm>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match liaison(&app, &ctx, &org).await? {
-            None => not_found(&ctx),
+    AdminForm(ctx, form): AdminForm<AccountForm>,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.liaison(&app, &org).await? {
+            None => ctx.not_found(),
             Some(h) => {
                 let a = ctx.frame.a;
-                if !browser.csrf_ok(&app, &form.csrf) {
-                    account_form(&ctx, &h, &form, None, Some(ctx.frame.t.err_csrf))
-                } else if !first_submission(&app, &form.nonce).await? {
+                if !first_submission(&app, &form.nonce).await? {
                     // Sent twice: the first one created the account.
                     Redirect::to(&format!("/admin/orgs/{}/accounts", h.org().id)).into_response()
                 } else {
                     match h.create(&form.input()).await {
-                        Ok((view, otp)) => {
-                            let f = &ctx.frame;
-                            render(
-                                &SecretPage {
-                                    t: f.t,
-                                    a,
-                                    langs: &f.langs,
-                                    who: &f.who,
-                                    csrf: &f.csrf,
-                                    notice: None,
-                                    heading: a.created_title,
-                                    name: view.account.display_name(),
-                                    username: view.account.username.clone(),
-                                    password: otp.0,
-                                    back: format!("/admin/orgs/{}/accounts", h.org().id),
-                                },
-                                StatusCode::CREATED,
-                            )
-                        }
+                        Ok((view, otp)) => render(
+                            &SecretPage {
+                                frame: &ctx.frame,
+                                heading: a.created_title,
+                                name: view.account.display_name(),
+                                username: view.account.username.clone(),
+                                password: otp.0,
+                                back: format!("/admin/orgs/{}/accounts", h.org().id),
+                            },
+                            StatusCode::CREATED,
+                        ),
                         Err(AdminError::Invalid { field, message }) => {
                             // Let the person correct and send the form again.
                             let _ = app.eph.raw().delete(&format!("form:{}", form.nonce)).await;
@@ -421,15 +389,15 @@ pub async fn create_account(
                                 &h,
                                 &form,
                                 Some((field, a.field_error(field, message))),
-                                None,
                             )
                         }
                         Err(e) => return Err(admin_err(e)),
                     }
                 }
             }
-        }
+        })
     })
+    .await
 }
 
 pub(super) struct AccountFacts {
@@ -457,11 +425,7 @@ pub(super) struct Action {
 #[derive(Template)]
 #[template(path = "admin/account.html")]
 pub(super) struct AccountPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
+    pub(super) frame: &'a Frame,
     pub(super) notice: Option<&'static str>,
     pub(super) v: AccountFacts,
     pub(super) actions: Vec<Action>,
@@ -472,7 +436,7 @@ pub(super) struct AccountPage<'a> {
 }
 
 pub(super) async fn account_page(
-    ctx: &Ctx,
+    ctx: &AdminCtx,
     h: &LiaisonHandle<'_>,
     id: &str,
     notice: Option<&'static str>,
@@ -519,7 +483,6 @@ pub(super) async fn account_page(
             r.to_string()
         }
     });
-    let f = &ctx.frame;
     let status = if form_error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -527,11 +490,7 @@ pub(super) async fn account_page(
     };
     Ok(render(
         &AccountPage {
-            t: f.t,
-            a,
-            langs: &f.langs,
-            who: &f.who,
-            csrf: &f.csrf,
+            frame: &ctx.frame,
             notice,
             v: AccountFacts {
                 name: acc.display_name(),
@@ -564,20 +523,20 @@ pub(super) async fn account_page(
 /// `GET /admin/orgs/{org}/accounts/{id}`.
 pub async fn account(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Path((org, id)): Path<(String, String)>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match liaison(&app, &ctx, &org).await? {
-            None => not_found(&ctx),
+    ctx: AdminCtx,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.liaison(&app, &org).await? {
+            None => ctx.not_found(),
             Some(h) => match account_page(&ctx, &h, &id, None, None).await {
                 Ok(r) => r,
-                Err(AdminError::NotFound) => not_found(&ctx),
+                Err(AdminError::NotFound) => ctx.not_found(),
                 Err(e) => return Err(admin_err(e)),
             },
-        }
+        })
     })
+    .await
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -590,47 +549,41 @@ pub struct ActionForm {
     pub(super) network: String,
 }
 
+impl CsrfForm for ActionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /admin/orgs/{org}/accounts/{id}/{action}`.
 pub async fn account_action(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Path((org, id, action)): Path<(String, String, String)>,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match liaison(&app, &ctx, &org).await? {
-            None => not_found(&ctx),
+    AdminForm(ctx, form): AdminForm<ActionForm>,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.liaison(&app, &org).await? {
+            None => ctx.not_found(),
             Some(h) => {
                 let a = ctx.frame.a;
                 let reason = Some(form.reason.as_str());
-                let outcome = if !browser.csrf_ok(&app, &form.csrf) {
-                    Err(AdminError::invalid("csrf", "invalid"))
-                } else {
-                    match action.as_str() {
-                        "unlock" => h.unlock(&id, reason).await.map(|()| None),
-                        "disable" => h.disable(&id, reason).await.map(|()| None),
-                        "enable" => h.enable(&id, reason).await.map(|()| None),
-                        "move" => h
-                            .move_network(&id, &form.network, reason)
-                            .await
-                            .map(|()| None),
-                        "reset" => h.reset_password(&id, reason).await.map(Some),
-                        _ => Err(AdminError::NotFound),
-                    }
+                let outcome = match action.as_str() {
+                    "unlock" => h.unlock(&id, reason).await.map(|()| None),
+                    "disable" => h.disable(&id, reason).await.map(|()| None),
+                    "enable" => h.enable(&id, reason).await.map(|()| None),
+                    "move" => h
+                        .move_network(&id, &form.network, reason)
+                        .await
+                        .map(|()| None),
+                    "reset" => h.reset_password(&id, reason).await.map(Some),
+                    _ => Err(AdminError::NotFound),
                 };
                 match outcome {
                     Ok(Some(otp)) => {
                         let v = h.account(&id).await.map_err(admin_err)?;
-                        let f = &ctx.frame;
                         render(
                             &SecretPage {
-                                t: f.t,
-                                a,
-                                langs: &f.langs,
-                                who: &f.who,
-                                csrf: &f.csrf,
-                                notice: None,
+                                frame: &ctx.frame,
                                 heading: a.reset_title,
                                 name: v.account.display_name(),
                                 username: v.account.username.clone(),
@@ -644,36 +597,32 @@ pub async fn account_action(
                         Ok(r) => r,
                         Err(e) => return Err(admin_err(e)),
                     },
-                    Err(AdminError::NotFound) => not_found(&ctx),
+                    Err(AdminError::NotFound) => ctx.not_found(),
                     Err(AdminError::Invalid { field, message }) => {
-                        let msg = if field == "csrf" {
-                            ctx.frame.t.err_csrf
-                        } else {
-                            a.field_error(field, message)
-                        };
+                        let msg = a.field_error(field, message);
                         match account_page(&ctx, &h, &id, None, Some(msg)).await {
                             Ok(r) => r,
-                            Err(AdminError::NotFound) => not_found(&ctx),
+                            Err(AdminError::NotFound) => ctx.not_found(),
                             Err(e) => return Err(admin_err(e)),
                         }
                     }
                     Err(e) => return Err(admin_err(e)),
                 }
             }
-        }
+        })
     })
+    .await
 }
 
 /// `GET /admin/orgs/{org}/accounts/{id}/edit`.
 pub async fn edit_account(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Path((org, id)): Path<(String, String)>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match liaison(&app, &ctx, &org).await? {
-            None => not_found(&ctx),
+    ctx: AdminCtx,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.liaison(&app, &org).await? {
+            None => ctx.not_found(),
             Some(h) => match h.account(&id).await {
                 Ok(v) => {
                     let acc = &v.account;
@@ -687,15 +636,16 @@ pub async fn edit_account(
                     };
                     edit_form(&ctx, &h, &id, &form, None)
                 }
-                Err(AdminError::NotFound) => not_found(&ctx),
+                Err(AdminError::NotFound) => ctx.not_found(),
                 Err(e) => return Err(admin_err(e)),
             },
-        }
+        })
     })
+    .await
 }
 
 pub(super) fn edit_form(
-    ctx: &Ctx,
+    ctx: &AdminCtx,
     h: &LiaisonHandle<'_>,
     id: &str,
     form: &AccountForm,
@@ -704,19 +654,13 @@ pub(super) fn edit_form(
     let f = &ctx.frame;
     render(
         &AccountFormPage {
-            t: f.t,
-            a: f.a,
-            langs: &f.langs,
-            who: &f.who,
-            csrf: &f.csrf,
-            notice: f.notice,
+            frame: &ctx.frame,
             heading: f.a.edit_contact,
             org_name: org_name(h.org(), ctx.lang).to_string(),
             action: format!("/admin/orgs/{}/accounts/{id}/edit", h.org().id),
             cancel: format!("/admin/orgs/{}/accounts/{id}", h.org().id),
             submit: f.a.save,
             fields: account_fields(f.a, form, None, h.reason_required(), err),
-            form_error: None,
             nonce: String::new(),
         },
         if err.is_some() {
@@ -730,25 +674,15 @@ pub(super) fn edit_form(
 /// `POST /admin/orgs/{org}/accounts/{id}/edit`.
 pub async fn save_account(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Path((org, id)): Path<(String, String)>,
-    Form(form): Form<AccountForm>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match liaison(&app, &ctx, &org).await? {
-            None => not_found(&ctx),
+    AdminForm(ctx, form): AdminForm<AccountForm>,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.liaison(&app, &org).await? {
+            None => ctx.not_found(),
             Some(h) => {
                 if matches!(h.account(&id).await, Err(AdminError::NotFound)) {
-                    not_found(&ctx)
-                } else if !browser.csrf_ok(&app, &form.csrf) {
-                    edit_form(
-                        &ctx,
-                        &h,
-                        &id,
-                        &form,
-                        Some(("given_name", ctx.frame.t.err_csrf)),
-                    )
+                    ctx.not_found()
                 } else {
                     match h.edit(&id, &form.input(), Some(&form.reason)).await {
                         Ok(()) => {
@@ -757,7 +691,7 @@ pub async fn save_account(
                                 Err(e) => return Err(admin_err(e)),
                             }
                         }
-                        Err(AdminError::NotFound) => not_found(&ctx),
+                        Err(AdminError::NotFound) => ctx.not_found(),
                         Err(AdminError::Invalid { field, message }) => edit_form(
                             &ctx,
                             &h,
@@ -769,6 +703,7 @@ pub async fn save_account(
                     }
                 }
             }
-        }
+        })
     })
+    .await
 }

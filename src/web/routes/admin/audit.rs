@@ -1,8 +1,19 @@
 //! The audit trail: pages and exports.
 
-#![allow(unused_imports)]
-use super::*;
-use crate::admin_page;
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{AdminCtx, AdminPage, Frame, admin_err};
+use crate::admin::org_name;
+use crate::app::{AppState, SharedState};
+use crate::store::AuditEvent;
+use crate::web::pages::render;
+use crate::web::time::{iso_utc, local};
 
 pub(super) struct AuditRow {
     pub(super) when: String,
@@ -16,12 +27,7 @@ pub(super) struct AuditRow {
 #[derive(Template)]
 #[template(path = "admin/audit.html")]
 pub(super) struct AuditPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
-    pub(super) notice: Option<&'static str>,
+    pub(super) frame: &'a Frame,
     pub(super) scope_name: Option<String>,
     pub(super) export_base: String,
     pub(super) rows: Vec<AuditRow>,
@@ -121,7 +127,7 @@ pub fn export(events: &[AuditEvent], format: &str) -> Response {
 
 pub(super) async fn audit_page(
     app: &AppState,
-    ctx: &Ctx,
+    ctx: &AdminCtx,
     events: Vec<AuditEvent>,
     scope_name: Option<String>,
     base: &str,
@@ -141,15 +147,9 @@ pub(super) async fn audit_page(
             reason: e.reason.clone().unwrap_or_default(),
         })
         .collect();
-    let f = &ctx.frame;
     render(
         &AuditPage {
-            t: f.t,
-            a: f.a,
-            langs: &f.langs,
-            who: &f.who,
-            csrf: &f.csrf,
-            notice: f.notice,
+            frame: &ctx.frame,
             scope_name,
             export_base: format!("{base}?"),
             rows,
@@ -163,14 +163,13 @@ pub(super) async fn audit_page(
 /// `GET /admin/orgs/{org}/audit[?format=csv|jsonl]`.
 pub async fn org_audit(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Path(org): Path<String>,
     Query(p): Query<AuditParams>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match liaison(&app, &ctx, &org).await? {
-            None => not_found(&ctx),
+    ctx: AdminCtx,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.liaison(&app, &org).await? {
+            None => ctx.not_found(),
             Some(h) => {
                 if p.format.is_empty() {
                     let events = h.audit_trail(p.offset, 50).await.map_err(admin_err)?;
@@ -191,6 +190,7 @@ pub async fn org_audit(
                     )
                 }
             }
-        }
+        })
     })
+    .await
 }

@@ -1,8 +1,22 @@
 //! The service desk: the organisation register, liaison persons, all accounts and the whole audit trail.
 
-#![allow(unused_imports)]
-use super::*;
-use crate::admin_page;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::accounts::{AccountsPage, Field, ListQuery, Row, page_link, status_class};
+use super::audit::{AuditParams, audit_page, export};
+use super::{AdminCtx, AdminForm, AdminPage, CsrfForm, Frame, PAGE, admin_err};
+use crate::admin::{AdminError, org_name};
+use crate::app::{AppState, SharedState};
+use crate::domain::{Network, OrgKind};
+use crate::store::{AuditQuery, Organisation};
+use crate::web::admin_i18n::{AdminTexts, network_name};
+use crate::web::error::WebError;
+use crate::web::pages::render;
+use crate::web::time::local;
 
 // ---- The service desk ----
 
@@ -17,12 +31,7 @@ pub(super) struct OrgRow {
 #[derive(Template)]
 #[template(path = "admin/orgs.html")]
 pub(super) struct OrgsPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
-    pub(super) notice: Option<&'static str>,
+    pub(super) frame: &'a Frame,
     pub(super) q: String,
     pub(super) rows: Vec<OrgRow>,
 }
@@ -30,13 +39,12 @@ pub(super) struct OrgsPage<'a> {
 /// `GET /admin/operator/orgs`.
 pub async fn operator_orgs(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Query(lq): Query<ListQuery>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match OperatorScope::for_principal(&app, &ctx.principal) {
-            None => not_found(&ctx),
+    ctx: AdminCtx,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.operator(&app) {
+            None => ctx.not_found(),
             Some(op) => {
                 let rows = op
                     .organisations(&lq.q)
@@ -56,23 +64,18 @@ pub async fn operator_orgs(
                             .join(", "),
                     })
                     .collect();
-                let f = &ctx.frame;
                 render(
                     &OrgsPage {
-                        t: f.t,
-                        a: f.a,
-                        langs: &f.langs,
-                        who: &f.who,
-                        csrf: &f.csrf,
-                        notice: f.notice,
+                        frame: &ctx.frame,
                         q: lq.q.clone(),
                         rows,
                     },
                     StatusCode::OK,
                 )
             }
-        }
+        })
     })
+    .await
 }
 
 pub(super) struct LiaisonRow {
@@ -87,16 +90,11 @@ pub(super) struct LiaisonRow {
 #[derive(Template)]
 #[template(path = "admin/org.html")]
 pub(super) struct OrgPage<'a> {
-    pub(super) t: &'static Texts,
-    pub(super) a: &'static AdminTexts,
-    pub(super) langs: &'a [LangLink],
-    pub(super) who: &'a str,
-    pub(super) csrf: &'a str,
+    pub(super) frame: &'a Frame,
     pub(super) notice: Option<&'static str>,
     pub(super) heading: String,
     pub(super) action: String,
     pub(super) fields: Vec<Field>,
-    pub(super) form_error: Option<&'static str>,
     pub(super) existing: bool,
     pub(super) org_id: String,
     pub(super) liaisons: Vec<LiaisonRow>,
@@ -104,7 +102,9 @@ pub(super) struct OrgPage<'a> {
     pub(super) appoint_error: Option<&'static str>,
 }
 
-#[derive(Debug, Default)]
+/// Deserialized from the form's pairs: `networks` may repeat.
+#[derive(Debug, Default, Deserialize)]
+#[serde(from = "Vec<(String, String)>")]
 pub struct OrgForm {
     pub(super) csrf: String,
     pub(super) id: String,
@@ -117,9 +117,15 @@ pub struct OrgForm {
     pub(super) networks: Vec<String>,
 }
 
-impl OrgForm {
+impl CsrfForm for OrgForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl From<Vec<(String, String)>> for OrgForm {
     /// From form pairs: `networks` may repeat (one checkbox each).
-    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+    fn from(pairs: Vec<(String, String)>) -> Self {
         let mut f = Self::default();
         for (k, v) in pairs {
             match k.as_str() {
@@ -137,7 +143,9 @@ impl OrgForm {
         }
         f
     }
+}
 
+impl OrgForm {
     fn of(o: &Organisation) -> Self {
         Self {
             csrf: String::new(),
@@ -229,7 +237,7 @@ pub(super) fn org_fields(
 
 pub(super) async fn org_page(
     app: &AppState,
-    ctx: &Ctx,
+    ctx: &AdminCtx,
     form: &OrgForm,
     existing: bool,
     err: Option<(&str, &'static str)>,
@@ -254,7 +262,6 @@ pub(super) async fn org_page(
     } else {
         Vec::new()
     };
-    let f = &ctx.frame;
     let heading = if existing {
         format!("{} {}", a.organisations, form.name_fi)
     } else {
@@ -267,11 +274,7 @@ pub(super) async fn org_page(
     };
     Ok(render(
         &OrgPage {
-            t: f.t,
-            a,
-            langs: &f.langs,
-            who: &f.who,
-            csrf: &f.csrf,
+            frame: &ctx.frame,
             notice,
             heading,
             action: if existing {
@@ -280,7 +283,6 @@ pub(super) async fn org_page(
                 "/admin/operator/orgs/new".into()
             },
             fields: org_fields(a, form, existing, err),
-            form_error: None,
             existing,
             org_id: form.id.clone(),
             liaisons,
@@ -299,13 +301,12 @@ pub(super) async fn org_page(
 /// `GET /admin/operator/orgs/new` and `GET /admin/operator/orgs/{id}`.
 pub async fn operator_org(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     id: Option<Path<String>>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match OperatorScope::for_principal(&app, &ctx.principal) {
-            None => not_found(&ctx),
+    ctx: AdminCtx,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.operator(&app) {
+            None => ctx.not_found(),
             Some(op) => match id {
                 None => {
                     let form = OrgForm {
@@ -316,45 +317,57 @@ pub async fn operator_org(
                 }
                 Some(Path(id)) => match op.organisation(&id).await {
                     Ok(o) => org_page(&app, &ctx, &OrgForm::of(&o), true, None, None, None).await?,
-                    Err(AdminError::NotFound) => not_found(&ctx),
+                    Err(AdminError::NotFound) => ctx.not_found(),
                     Err(e) => return Err(admin_err(e)),
                 },
             },
-        }
+        })
     })
+    .await
 }
 
 /// `POST /admin/operator/orgs/new` and `POST /admin/operator/orgs/{id}`.
 pub async fn operator_save_org(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     id: Option<Path<String>>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let mut form = OrgForm::from_pairs(pairs);
-    admin_page!(app, browser, uri, |ctx| {
-        match OperatorScope::for_principal(&app, &ctx.principal) {
-            None => not_found(&ctx),
+    AdminForm(ctx, mut form): AdminForm<OrgForm>,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.operator(&app) {
+            None => ctx.not_found(),
             Some(op) => {
                 let existing = id.is_some();
                 if let Some(Path(id)) = &id {
                     form.id = id.clone();
                 }
                 let a = ctx.frame.a;
-                if !browser.csrf_ok(&app, &form.csrf) {
-                    org_page(
-                        &app,
-                        &ctx,
-                        &form,
-                        existing,
-                        Some(("id", ctx.frame.t.err_csrf)),
-                        None,
-                        None,
-                    )
-                    .await?
-                } else {
-                    match form.parse() {
+                match form.parse() {
+                    Err(AdminError::Invalid { field, message }) => {
+                        org_page(
+                            &app,
+                            &ctx,
+                            &form,
+                            existing,
+                            Some((field, a.field_error(field, message))),
+                            None,
+                            None,
+                        )
+                        .await?
+                    }
+                    Err(e) => return Err(admin_err(e)),
+                    Ok(org) => match op.save_organisation(&org, existing).await {
+                        Ok(()) => {
+                            org_page(
+                                &app,
+                                &ctx,
+                                &OrgForm::of(&org),
+                                true,
+                                None,
+                                None,
+                                Some(a.done),
+                            )
+                            .await?
+                        }
                         Err(AdminError::Invalid { field, message }) => {
                             org_page(
                                 &app,
@@ -367,40 +380,14 @@ pub async fn operator_save_org(
                             )
                             .await?
                         }
+                        Err(AdminError::NotFound) => ctx.not_found(),
                         Err(e) => return Err(admin_err(e)),
-                        Ok(org) => match op.save_organisation(&org, existing).await {
-                            Ok(()) => {
-                                org_page(
-                                    &app,
-                                    &ctx,
-                                    &OrgForm::of(&org),
-                                    true,
-                                    None,
-                                    None,
-                                    Some(a.done),
-                                )
-                                .await?
-                            }
-                            Err(AdminError::Invalid { field, message }) => {
-                                org_page(
-                                    &app,
-                                    &ctx,
-                                    &form,
-                                    existing,
-                                    Some((field, a.field_error(field, message))),
-                                    None,
-                                    None,
-                                )
-                                .await?
-                            }
-                            Err(AdminError::NotFound) => not_found(&ctx),
-                            Err(e) => return Err(admin_err(e)),
-                        },
-                    }
+                    },
                 }
             }
-        }
+        })
     })
+    .await
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -419,28 +406,31 @@ pub struct LiaisonForm {
     pub(super) phone: String,
 }
 
+impl CsrfForm for LiaisonForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /admin/operator/orgs/{id}/liaisons[/remove]`.
 pub async fn operator_liaison(
     State(app): State<SharedState>,
-    browser: Browser,
     uri: Uri,
     Path(id): Path<String>,
-    Form(form): Form<LiaisonForm>,
-) -> Response {
+    AdminForm(ctx, form): AdminForm<LiaisonForm>,
+) -> AdminPage {
     let remove = uri.path().ends_with("/remove");
-    admin_page!(app, browser, uri, |ctx| {
-        match OperatorScope::for_principal(&app, &ctx.principal) {
-            None => not_found(&ctx),
+    ctx.page(async {
+        Ok(match ctx.operator(&app) {
+            None => ctx.not_found(),
             Some(op) => {
                 let a = ctx.frame.a;
                 let org = match op.organisation(&id).await {
                     Ok(o) => o,
-                    Err(AdminError::NotFound) => return Ok(not_found(&ctx)),
+                    Err(AdminError::NotFound) => return Ok(ctx.not_found()),
                     Err(e) => return Err(admin_err(e)),
                 };
-                let result = if !browser.csrf_ok(&app, &form.csrf) {
-                    Err(AdminError::invalid("csrf", "invalid"))
-                } else if remove {
+                let result = if remove {
                     op.remove_liaison(&org.id, &form.account_id, &form.network)
                         .await
                 } else {
@@ -467,20 +457,17 @@ pub async fn operator_liaison(
                         .await?
                     }
                     Err(AdminError::Invalid { field, message }) => {
-                        let msg = if field == "csrf" {
-                            ctx.frame.t.err_csrf
-                        } else {
-                            a.field_error(field, message)
-                        };
+                        let msg = a.field_error(field, message);
                         org_page(&app, &ctx, &OrgForm::of(&org), true, None, Some(msg), None)
                             .await?
                     }
-                    Err(AdminError::NotFound) => not_found(&ctx),
+                    Err(AdminError::NotFound) => ctx.not_found(),
                     Err(e) => return Err(admin_err(e)),
                 }
             }
-        }
+        })
     })
+    .await
 }
 
 /// `GET /admin/operator/accounts?q=`: every account; each row links to the
@@ -488,13 +475,12 @@ pub async fn operator_liaison(
 /// reason.
 pub async fn operator_accounts(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Query(lq): Query<ListQuery>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match OperatorScope::for_principal(&app, &ctx.principal) {
-            None => not_found(&ctx),
+    ctx: AdminCtx,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.operator(&app) {
+            None => ctx.not_found(),
             Some(op) => {
                 let page = op
                     .find_accounts(&lq.q, lq.offset, PAGE)
@@ -525,15 +511,9 @@ pub async fn operator_accounts(
                 }
                 let shown = page.items.len() as u64;
                 let base = "/admin/operator/accounts".to_string();
-                let f = &ctx.frame;
                 render(
                     &AccountsPage {
-                        t: f.t,
-                        a,
-                        langs: &f.langs,
-                        who: &f.who,
-                        csrf: &f.csrf,
-                        notice: f.notice,
+                        frame: &ctx.frame,
                         org_name: a.all_accounts.to_string(),
                         networks: String::new(),
                         prev: (lq.offset > 0)
@@ -555,20 +535,20 @@ pub async fn operator_accounts(
                     StatusCode::OK,
                 )
             }
-        }
+        })
     })
+    .await
 }
 
 /// `GET /admin/operator/audit[?format=csv|jsonl]`: everything.
 pub async fn operator_audit(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Query(p): Query<AuditParams>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match OperatorScope::for_principal(&app, &ctx.principal) {
-            None => not_found(&ctx),
+    ctx: AdminCtx,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.operator(&app) {
+            None => ctx.not_found(),
             Some(op) => {
                 let limit = if p.format.is_empty() { 50 } else { 100_000 };
                 let offset = if p.format.is_empty() { p.offset } else { 0 };
@@ -586,6 +566,7 @@ pub async fn operator_audit(
                     export(&events, &p.format)
                 }
             }
-        }
+        })
     })
+    .await
 }

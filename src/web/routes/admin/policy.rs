@@ -2,11 +2,16 @@
 //! page: the policy's answer rule by rule, for a login described on the
 //! form.
 
-#![allow(unused_imports)]
-use super::*;
-use crate::admin_page;
-use crate::domain::AuthMethod;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::{AdminCtx, AdminPage, Frame};
+use crate::app::SharedState;
+use crate::domain::{AuthMethod, Lang};
 use crate::policy::Explanation;
+use crate::web::pages::render;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct PolicyQuery {
@@ -25,12 +30,7 @@ pub struct PolicyQuery {
 #[derive(Template)]
 #[template(path = "admin/policy.html")]
 struct PolicyPage<'a> {
-    t: &'static Texts,
-    a: &'static AdminTexts,
-    langs: &'a [LangLink],
-    who: &'a str,
-    csrf: &'a str,
-    notice: Option<&'static str>,
+    frame: &'a Frame,
     heading: &'static str,
     account: String,
     source: String,
@@ -110,13 +110,12 @@ fn words(lang: Lang) -> [&'static str; 14] {
 /// `GET /admin/operator/policy`.
 pub async fn operator_policy(
     State(app): State<SharedState>,
-    browser: Browser,
-    uri: Uri,
     Query(q): Query<PolicyQuery>,
-) -> Response {
-    admin_page!(app, browser, uri, |ctx| {
-        match OperatorScope::for_principal(&app, &ctx.principal) {
-            None => not_found(&ctx),
+    ctx: AdminCtx,
+) -> AdminPage {
+    ctx.page(async {
+        Ok(match ctx.operator(&app) {
+            None => ctx.not_found(),
             Some(op) => {
                 let w = words(ctx.lang);
                 let source = q.source.clone().unwrap_or_else(|| "password".into());
@@ -153,15 +152,9 @@ pub async fn operator_policy(
                         _ => message = Some(w[13]),
                     }
                 }
-                let f = &ctx.frame;
                 render(
                     &PolicyPage {
-                        t: f.t,
-                        a: f.a,
-                        langs: &f.langs,
-                        who: &f.who,
-                        csrf: &f.csrf,
-                        notice: f.notice,
+                        frame: &ctx.frame,
                         heading: w[0],
                         account: q.account.clone(),
                         source,
@@ -194,6 +187,7 @@ pub async fn operator_policy(
                     StatusCode::OK,
                 )
             }
-        }
+        })
     })
+    .await
 }
