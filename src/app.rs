@@ -1,7 +1,7 @@
 //! The web layer's wiring: the OpenID Connect provider's services and what
 //! only the routes use (the password rules, cookie keys, card and mobile
-//! login, the identity sources, the demo portals' helpers), built once at
-//! start-up and shared by every request. Lower layers never see it: they
+//! login, the identity sources), built once at start-up and shared by
+//! every request. Lower layers never see it: they
 //! take the [`Provider`] (or narrower arguments), which `AppState` derefs
 //! to.
 
@@ -18,12 +18,10 @@ pub struct AppState {
     pub password_policy: PasswordPolicy,
     /// Keys CSRF tokens.
     pub cookie_key: aws_lc_rs::hmac::Key,
-    /// How this node reaches itself over HTTP (the demo portal's back
-    /// channel), e.g. `http://127.0.0.1:8080`.
+    /// How this node reaches itself over HTTP (configured paths that name
+    /// this server, the demo portal's back channel), e.g.
+    /// `http://127.0.0.1:8080`.
     pub self_url: String,
-    /// The demo portals' verifier of back-channel logout tokens, made
-    /// on first use from this node's JWKS.
-    pub demo_verifier: tokio::sync::OnceCell<crate::verifier::Verifier>,
     /// Certificate-card verification, when `card.enabled`.
     pub cards: Option<crate::identity::card::Cards>,
     /// Mobile certificate login, when `mobile.enabled`.

@@ -114,9 +114,8 @@ impl Application {
         let cookie_key_bytes = b64_std_decode(settings.secrets.cookie_key.expose())
             .map_err(|e| StartupError::Other(format!("secrets.cookie_key: {e}")))?;
         let cookie_key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &cookie_key_bytes);
-        if settings.demo.enabled {
-            add_demo_uris(&mut settings);
-        }
+        #[cfg(feature = "dev")]
+        crate::web::dev::prepare(&mut settings).map_err(StartupError::Other)?;
         let passwords = PasswordSource::new(dir.clone(), &settings.password)
             .map_err(|e| StartupError::Other(e.to_string()))?;
         let password_policy = PasswordPolicy::new(
@@ -203,7 +202,6 @@ impl Application {
         let state = Arc::new(AppState {
             oidc,
             sources,
-            demo_verifier: Default::default(),
             self_url,
             password_policy,
             cookie_key,
@@ -393,33 +391,6 @@ fn spawn_audit_retention(state: &SharedState) {
             }
         }
     });
-}
-
-/// The demo portals' own callbacks, landing pages and back-channel logout
-/// endpoints follow the public URL.
-fn add_demo_uris(settings: &mut Settings) {
-    let issuer = settings.server.issuer().to_string();
-    for slot in settings.demo.slots() {
-        let Some(c) = settings
-            .clients
-            .iter_mut()
-            .find(|c| c.client_id == slot.client_id)
-        else {
-            continue;
-        };
-        let base = format!("{issuer}{}", slot.base());
-        let cb = format!("{base}callback");
-        if !c.redirect_uris.contains(&cb) {
-            c.redirect_uris.push(cb);
-        }
-        if !c.post_logout_redirect_uris.contains(&base) {
-            c.post_logout_redirect_uris.push(base.clone());
-        }
-        if c.backchannel_logout_uri.is_none() {
-            c.backchannel_logout_uri = Some(format!("{base}backchannel-logout"));
-            c.backchannel_logout_session_required = true;
-        }
-    }
 }
 
 /// Writes the configured seed organisations and accounts that are missing.

@@ -1,11 +1,10 @@
 //! The configured SAML sources at run time: each IdP's metadata (from a
 //! file, or from a URL refreshed on a schedule, keeping the last good copy
-//! when a refresh fails), our SP key, and the development IdP.
+//! when a refresh fails) and our SP key.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use super::saml::idp::Idp;
 use super::saml::metadata::{IdpMetadata, check_federation_signature};
 use super::saml::xmlsec::{KeyPair, Signers};
 use crate::config::Settings;
@@ -186,32 +185,13 @@ async fn fetch(http: &reqwest::Client, url: &str) -> Result<String, String> {
     String::from_utf8(body.to_vec()).map_err(|_| format!("GET {url}: not UTF-8"))
 }
 
-/// Every configured SAML source, our SP key and the development IdP.
+/// Every configured SAML source and our SP key.
 pub struct Sources {
     list: Vec<Arc<SamlSource>>,
+    /// Our SP key, when a SAML source (or the development IdP, which
+    /// answers our requests) needs it.
     pub sp_key: Option<KeyPair>,
     national_id_key: Vec<u8>,
-    /// The built-in development IdP's profiles (`org`, `suomifi`).
-    pub dev_idp: Option<DevIdp>,
-}
-
-/// The development IdP's key and base URL.
-#[derive(Clone)]
-pub struct DevIdp {
-    pub key: KeyPair,
-    pub base: String,
-}
-
-impl DevIdp {
-    /// The IdP of one profile (`org` or `suomifi`).
-    pub fn idp(&self, profile: &str) -> Idp {
-        Idp {
-            entity_id: format!("{}/dev-idp/{profile}/metadata", self.base),
-            sso_url: format!("{}/dev-idp/{profile}/sso", self.base),
-            slo_url: format!("{}/dev-idp/{profile}/slo", self.base),
-            key: self.key.clone(),
-        }
-    }
 }
 
 impl Sources {
@@ -225,15 +205,6 @@ impl Sources {
                 KeyPair::from_files(&s.saml.sp_key_file, &s.saml.sp_cert_file)
                     .map_err(|e| format!("saml.sp_key_file / sp_cert_file: {e}"))?,
             )
-        };
-        let dev_idp = if s.dev_idp.enabled {
-            Some(DevIdp {
-                key: KeyPair::from_files(&s.dev_idp.key_file, &s.dev_idp.cert_file)
-                    .map_err(|e| format!("dev_idp.key_file / cert_file: {e}"))?,
-                base: s.server.issuer().to_string(),
-            })
-        } else {
-            None
         };
         let mut list: Vec<Arc<SamlSource>> = Vec::new();
         for settings in &s.sources {
@@ -273,7 +244,6 @@ impl Sources {
             list,
             sp_key,
             national_id_key,
-            dev_idp,
         })
     }
 

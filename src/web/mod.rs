@@ -5,6 +5,8 @@ pub mod admin_i18n;
 pub mod browser;
 pub mod card_i18n;
 pub mod denied_i18n;
+#[cfg(feature = "dev")]
+pub mod dev;
 pub mod error;
 pub mod i18n;
 pub mod limits;
@@ -23,12 +25,12 @@ use axum::routing::{delete, get, post};
 
 use crate::app::SharedState;
 use routes::{
-    account, admin, admin_api as api, card, demo, dev_idp, dev_mandates, dev_mssp, external,
-    liaisons, login, mobile, oidc, ops, password, saml, second_factor, upstream_oidc,
+    account, admin, admin_api as api, card, external, liaisons, login, mobile, oidc, ops,
+    password, saml, second_factor, upstream_oidc,
 };
 
 pub fn router(state: SharedState) -> Router {
-    let mut r = Router::new()
+    let r = Router::new()
         .route("/", get(login::home))
         .route("/.well-known/openid-configuration", get(oidc::discovery))
         .route("/jwks", get(oidc::jwks))
@@ -167,46 +169,9 @@ pub fn router(state: SharedState) -> Router {
             "/account/profile",
             get(external::profile_get).post(external::profile_post),
         );
-    if state.settings.dev_idp.enabled {
-        r = r
-            .route("/dev-idp/{profile}/metadata", get(dev_idp::metadata))
-            .route(
-                "/dev-idp/{profile}/sso",
-                get(dev_idp::sso_get).post(dev_idp::sso_post),
-            )
-            .route("/dev-idp/{profile}/slo", get(dev_idp::slo))
-            .route(
-                "/dev-mandates/service/ypa/user/register/{client}/{hetu}",
-                get(dev_mandates::register),
-            )
-            .route(
-                "/dev-mandates/service/ypa/api/organizationRoles/{sid}",
-                get(dev_mandates::organisation_roles),
-            )
-            .route(
-                "/dev-mandates/service/ypa/api/organizations/{sid}",
-                get(dev_mandates::organisations),
-            )
-            .route("/dev-mssp/soap", post(dev_mssp::soap));
-    }
-    if state.settings.demo.enabled {
-        r = r
-            .route("/demo/", get(demo::index))
-            .route("/demo/login", get(demo::login))
-            .route("/demo/callback", get(demo::callback))
-            .route("/demo/logout", get(demo::logout))
-            .route("/demo/backchannel-logout", post(demo::backchannel))
-            .route("/demo/{path}/logout", get(demo::logout_at))
-            .route("/demo/{path}/", get(demo::index_at))
-            .route("/demo/{path}/login", get(demo::login_at))
-            .route("/demo/{path}/callback", get(demo::callback_at))
-            .route(
-                "/demo/{path}/backchannel-logout",
-                post(demo::backchannel_at),
-            )
-            .route("/demo/test-pki/card-ca.crl", get(card::demo_crl))
-            .route("/demo/test-pki/mobile-ca.crl", get(dev_mssp::demo_crl));
-    }
+    // The development stand-ins, in a build with the `dev` feature only.
+    #[cfg(feature = "dev")]
+    let r = r.merge(dev::routes(&state));
     r.fallback(|uri: Uri, browser: browser::Browser| async move {
         if uri.path().starts_with("/admin/api/") {
             api::fallback()

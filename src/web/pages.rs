@@ -262,27 +262,6 @@ pub struct LogoutConfirmPage {
     pub client_id: Option<String>,
 }
 
-#[derive(Template)]
-#[template(path = "demo.html")]
-pub struct DemoPage {
-    pub portal: String,
-    pub login_url: String,
-    /// The other demo portals, for trying single sign-on between them.
-    pub others: Vec<DemoLink>,
-    /// The gateway ended this portal's session over the back channel.
-    pub ended: bool,
-    pub error: Option<String>,
-    pub id_claims: Option<String>,
-    pub access_claims: Option<String>,
-    pub userinfo: Option<String>,
-    pub logout_url: String,
-}
-
-pub struct DemoLink {
-    pub name: String,
-    pub href: String,
-}
-
 /// Renders a template into an HTML response with `status`.
 pub fn render(page: &impl Template, status: StatusCode) -> Response {
     match page.render() {

@@ -67,10 +67,6 @@ pub struct SourceTexts {
     pub registration_expired_title: &'static str,
     pub registration_expired_body: &'static str,
     pub not_active_title: &'static str,
-    pub dev_idp_title: &'static str,
-    pub dev_idp_intro: &'static str,
-    pub dev_idp_pick: &'static str,
-    pub dev_idp_cancel: &'static str,
     pub logout_refused_title: &'static str,
     pub logout_refused_body: &'static str,
 }
@@ -147,10 +143,6 @@ static FI: SourceTexts = SourceTexts {
     registration_expired_title: "Rekisteröinti vanheni",
     registration_expired_body: "Rekisteröinti kesti liian kauan. Tunnistaudu uudelleen, niin pääset jatkamaan.",
     not_active_title: "Tunnus ei ole käytössä",
-    dev_idp_title: "Kehityskäytön testitunnistus",
-    dev_idp_intro: "Tämä on Porttivahdin sisäänrakennettu testitunnistuspalvelu. Se allekirjoittaa ja salaa vastauksensa kuten oikea palvelu, mutta sitä ei voi käyttää tuotannossa. Valitse testihenkilö.",
-    dev_idp_pick: "Kirjaudu tänä henkilönä",
-    dev_idp_cancel: "Keskeytä tunnistautuminen",
     logout_refused_title: "Uloskirjautumispyyntöä ei hyväksytty",
     logout_refused_body: "Kirjautumispalvelusta tullutta uloskirjautumispyyntöä ei hyväksytty: se oli vanhentunut, jo käytetty, tarkoitettu toiselle palvelulle tai sitä ei voitu todentaa. Sen perusteella ei kirjauduttu ulos. Jos haluat kirjautua ulos, kirjaudu ulos tästä palvelusta.",
 };
@@ -219,10 +211,6 @@ static SV: SourceTexts = SourceTexts {
     registration_expired_title: "Registreringen gick ut",
     registration_expired_body: "Registreringen tog för lång tid. Identifiera dig igen för att fortsätta.",
     not_active_title: "Kontot är inte i bruk",
-    dev_idp_title: "Testidentifiering för utveckling",
-    dev_idp_intro: "Det här är Porttivahtis inbyggda testidentifiering. Den signerar och krypterar sina svar som en riktig tjänst, men kan inte användas i produktion. Välj en testperson.",
-    dev_idp_pick: "Logga in som den här personen",
-    dev_idp_cancel: "Avbryt identifieringen",
     logout_refused_title: "Begäran om utloggning godkändes inte",
     logout_refused_body: "Begäran om utloggning från inloggningstjänsten godkändes inte: den var för gammal, redan använd, avsedd för en annan tjänst eller kunde inte verifieras. Ingen utloggning gjordes på grund av den. Om du vill logga ut, logga ut från den här tjänsten.",
 };
@@ -291,10 +279,6 @@ static EN: SourceTexts = SourceTexts {
     registration_expired_title: "The registration expired",
     registration_expired_body: "The registration took too long. Identify yourself again to go on.",
     not_active_title: "The account is not in use",
-    dev_idp_title: "Test identification for development",
-    dev_idp_intro: "This is Porttivahti's built-in test identity provider. It signs and encrypts its answers like a real one, but cannot be used in production. Choose a test person.",
-    dev_idp_pick: "Log in as this person",
-    dev_idp_cancel: "Cancel the identification",
     logout_refused_title: "The logout request was not accepted",
     logout_refused_body: "The logout request from the login service was not accepted: it was out of date, already used, meant for another service or could not be verified. Nothing was logged out because of it. If you want to log out, log out of this service.",
 };

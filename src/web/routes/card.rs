@@ -195,13 +195,3 @@ fn refusal(
         status,
     )
 }
-
-/// The development test PKI's CRL (`certs/test-pki/card-ca.crl`, made by
-/// `scripts/test-pki.sh`), served with the demo so that development card
-/// logins check revocation like production ones.
-pub async fn demo_crl() -> Response {
-    match std::fs::read("certs/test-pki/card-ca.crl") {
-        Ok(b) => ([(header::CONTENT_TYPE, "application/pkix-crl")], b).into_response(),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
-    }
-}

@@ -3,21 +3,72 @@
 //! gateway over HTTP like any portal: authorization code with PKCE, token
 //! exchange, ID token verified against the published JWKS, userinfo.
 
-use axum::Form;
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
+use axum::{Extension, Form};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
+use super::DevState;
 use crate::app::{AppState, SharedState};
-use crate::config::DemoSlot;
+use crate::config::{DemoSlot, Settings};
 use crate::tokens::claims::IdTokenClaims;
 use crate::tokens::jwt::{self, TokenType};
 use crate::tokens::keyring::{JwkSet, verifying_keys_from_jwks};
 use crate::tokens::{b64url, b64url_decode, random_token, sha256};
 use crate::verifier::{Verifier, VerifierConfig};
 use crate::web::browser::{Browser, set_cookie, with_cookies};
-use crate::web::pages::{DemoLink, DemoPage, render};
+use crate::web::pages::render;
+
+#[derive(askama::Template)]
+#[template(path = "dev/demo.html")]
+struct DemoPage {
+    portal: String,
+    login_url: String,
+    /// The other demo portals, for trying single sign-on between them.
+    others: Vec<DemoLink>,
+    /// The gateway ended this portal's session over the back channel.
+    ended: bool,
+    error: Option<String>,
+    id_claims: Option<String>,
+    access_claims: Option<String>,
+    userinfo: Option<String>,
+    logout_url: String,
+}
+
+struct DemoLink {
+    name: String,
+    href: String,
+}
+
+/// The demo portals' own callbacks, landing pages and back-channel logout
+/// endpoints follow the public URL: added to their clients at start-up.
+pub(super) fn add_demo_uris(settings: &mut Settings) {
+    let issuer = settings.server.issuer().to_string();
+    for slot in settings.demo.slots() {
+        let Some(c) = settings
+            .clients
+            .iter_mut()
+            .find(|c| c.client_id == slot.client_id)
+        else {
+            continue;
+        };
+        let base = format!("{issuer}{}", slot.base());
+        let cb = format!("{base}callback");
+        if !c.redirect_uris.contains(&cb) {
+            c.redirect_uris.push(cb);
+        }
+        if !c.post_logout_redirect_uris.contains(&base) {
+            c.post_logout_redirect_uris.push(base.clone());
+        }
+        if c.backchannel_logout_uri.is_none() {
+            c.backchannel_logout_uri = Some(format!("{base}backchannel-logout"));
+            c.backchannel_logout_session_required = true;
+        }
+    }
+}
 
 #[derive(Serialize, Deserialize)]
 struct Pending {
@@ -334,9 +385,13 @@ pub struct LogoutForm {
 /// `POST /demo/backchannel-logout`: the gateway's back-channel logout
 /// (OpenID Connect Back-Channel Logout 1.0), checked like any portal
 /// should: signature against the JWKS, issuer, audience, event, `sid`.
-pub async fn backchannel(State(app): State<SharedState>, Form(f): Form<LogoutForm>) -> Response {
+pub async fn backchannel(
+    State(app): State<SharedState>,
+    Extension(dev): Extension<Arc<DevState>>,
+    Form(f): Form<LogoutForm>,
+) -> Response {
     match slot_of(&app, "") {
-        Some(slot) => end_sessions(&app, &slot, f).await,
+        Some(slot) => end_sessions(&app, &dev, &slot, f).await,
         None => no_such_portal(),
     }
 }
@@ -344,16 +399,17 @@ pub async fn backchannel(State(app): State<SharedState>, Form(f): Form<LogoutFor
 /// `POST /demo/{path}/backchannel-logout`.
 pub async fn backchannel_at(
     State(app): State<SharedState>,
+    Extension(dev): Extension<Arc<DevState>>,
     Path(path): Path<String>,
     Form(f): Form<LogoutForm>,
 ) -> Response {
     match slot_of(&app, &path) {
-        Some(slot) => end_sessions(&app, &slot, f).await,
+        Some(slot) => end_sessions(&app, &dev, &slot, f).await,
         None => no_such_portal(),
     }
 }
 
-async fn end_sessions(app: &AppState, slot: &DemoSlot, f: LogoutForm) -> Response {
+async fn end_sessions(app: &AppState, dev: &DevState, slot: &DemoSlot, f: LogoutForm) -> Response {
     let refuse = |why: String| {
         tracing::warn!(client = %slot.client_id, reason = %why, "demo portal: back-channel logout refused");
         let body = serde_json::json!({"error": "invalid_request", "error_description": why});
@@ -363,7 +419,7 @@ async fn end_sessions(app: &AppState, slot: &DemoSlot, f: LogoutForm) -> Respons
         return refuse("no logout_token".into());
     };
     let jwks = format!("{}/jwks", app.self_url);
-    let verifier = app
+    let verifier = dev
         .demo_verifier
         .get_or_try_init(|| Verifier::fetching(VerifierConfig::new(app.issuer()), &jwks))
         .await;

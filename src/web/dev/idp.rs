@@ -4,19 +4,85 @@
 //! profile, encrypts to our SP certificate). Refused in production by
 //! configuration checks; absent unless `[dev_idp] enabled = true`.
 
-use axum::Form;
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
+use axum::{Extension, Form};
 use serde::Deserialize;
 
+use super::DevState;
 use crate::app::SharedState;
+use crate::config::Settings;
+use crate::domain::Lang;
 use crate::identity::saml::idp::{Answer, Idp, IdpPerson, ReceivedRequest};
+use crate::identity::saml::xmlsec::KeyPair;
 use crate::identity::suomifi::{self, attr};
 use crate::web::browser::{Browser, with_cookies};
 use crate::web::i18n::texts;
 use crate::web::pages::{lang_links, render};
-use crate::web::sources_i18n::{SourceTexts, source_texts};
+
+/// The development IdP's key and base URL.
+pub(super) struct DevIdp {
+    key: KeyPair,
+    base: String,
+}
+
+impl DevIdp {
+    /// Reads the key when `[dev_idp] enabled`; the error names the keys.
+    pub(super) fn load(s: &Settings) -> Result<Option<Self>, String> {
+        if !s.dev_idp.enabled {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            key: KeyPair::from_files(&s.dev_idp.key_file, &s.dev_idp.cert_file)
+                .map_err(|e| format!("dev_idp.key_file / cert_file: {e}"))?,
+            base: s.server.issuer().to_string(),
+        }))
+    }
+
+    /// The IdP of one profile (`org` or `suomifi`).
+    fn idp(&self, profile: &str) -> Idp {
+        Idp {
+            entity_id: format!("{}/dev-idp/{profile}/metadata", self.base),
+            sso_url: format!("{}/dev-idp/{profile}/sso", self.base),
+            slo_url: format!("{}/dev-idp/{profile}/slo", self.base),
+            key: self.key.clone(),
+        }
+    }
+}
+
+/// The development IdP page's own texts.
+struct DevIdpTexts {
+    title: &'static str,
+    intro: &'static str,
+    pick: &'static str,
+    cancel: &'static str,
+}
+
+fn dev_idp_texts(lang: Lang) -> &'static DevIdpTexts {
+    match lang {
+        Lang::Fi => &DevIdpTexts {
+            title: "Kehityskäytön testitunnistus",
+            intro: "Tämä on Porttivahdin sisäänrakennettu testitunnistuspalvelu. Se allekirjoittaa ja salaa vastauksensa kuten oikea palvelu, mutta sitä ei voi käyttää tuotannossa. Valitse testihenkilö.",
+            pick: "Kirjaudu tänä henkilönä",
+            cancel: "Keskeytä tunnistautuminen",
+        },
+        Lang::Sv => &DevIdpTexts {
+            title: "Testidentifiering för utveckling",
+            intro: "Det här är Porttivahtis inbyggda testidentifiering. Den signerar och krypterar sina svar som en riktig tjänst, men kan inte användas i produktion. Välj en testperson.",
+            pick: "Logga in som den här personen",
+            cancel: "Avbryt identifieringen",
+        },
+        Lang::En => &DevIdpTexts {
+            title: "Test identification for development",
+            intro: "This is Porttivahti's built-in test identity provider. It signs and encrypts its answers like a real one, but cannot be used in production. Choose a test person.",
+            pick: "Log in as this person",
+            cancel: "Cancel the identification",
+        },
+    }
+}
 
 /// A test person of one profile.
 pub struct TestPerson {
@@ -141,14 +207,17 @@ fn people(profile: &str) -> Option<&'static [TestPerson]> {
     }
 }
 
-fn idp_of(app: &crate::app::AppState, profile: &str) -> Option<Idp> {
+fn idp_of(dev: &DevState, profile: &str) -> Option<Idp> {
     people(profile)?;
-    app.sources.dev_idp.as_ref().map(|d| d.idp(profile))
+    dev.idp.as_ref().map(|d| d.idp(profile))
 }
 
 /// `GET /dev-idp/{profile}/metadata`
-pub async fn metadata(State(app): State<SharedState>, Path(profile): Path<String>) -> Response {
-    match idp_of(&app, &profile) {
+pub async fn metadata(
+    Extension(dev): Extension<Arc<DevState>>,
+    Path(profile): Path<String>,
+) -> Response {
+    match idp_of(&dev, &profile) {
         Some(idp) => (
             [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
             idp.metadata(),
@@ -164,10 +233,10 @@ struct PersonView {
 }
 
 #[derive(askama::Template)]
-#[template(path = "dev_idp.html")]
+#[template(path = "dev/idp.html")]
 struct DevIdpPage {
     t: &'static crate::web::i18n::Texts,
-    s: &'static SourceTexts,
+    s: &'static DevIdpTexts,
     langs: Vec<crate::web::pages::LangLink>,
     profile_name: &'static str,
     sp: String,
@@ -182,12 +251,13 @@ struct DevIdpPage {
 /// signature with our SP certificate and shows the people to pick from.
 pub async fn sso_get(
     State(app): State<SharedState>,
+    Extension(dev): Extension<Arc<DevState>>,
     browser: Browser,
     uri: Uri,
     Path(profile): Path<String>,
 ) -> Response {
     let (Some(idp), Some(list), Some(sp)) = (
-        idp_of(&app, &profile),
+        idp_of(&dev, &profile),
         people(&profile),
         app.sources.sp_key.as_ref(),
     ) else {
@@ -211,7 +281,7 @@ pub async fn sso_get(
     let (csrf, set) = browser.csrf(&app);
     let page = DevIdpPage {
         t: texts(browser.lang),
-        s: source_texts(browser.lang),
+        s: dev_idp_texts(browser.lang),
         langs: lang_links(&uri, browser.lang),
         profile_name: if profile == "org" {
             "organisaatio / organisation"
@@ -264,12 +334,13 @@ pub struct PickForm {
 /// a cancellation), as an auto-submitting form to the ACS.
 pub async fn sso_post(
     State(app): State<SharedState>,
+    Extension(dev): Extension<Arc<DevState>>,
     browser: Browser,
     Path(profile): Path<String>,
     Form(f): Form<PickForm>,
 ) -> Response {
     let (Some(idp), Some(list), Some(sp)) = (
-        idp_of(&app, &profile),
+        idp_of(&dev, &profile),
         people(&profile),
         app.sources.sp_key.as_ref(),
     ) else {
@@ -352,11 +423,12 @@ pub async fn sso_post(
 /// signed LogoutResponse to the SP's logout endpoint.
 pub async fn slo(
     State(app): State<SharedState>,
+    Extension(dev): Extension<Arc<DevState>>,
     uri: Uri,
     Path(profile): Path<String>,
 ) -> Response {
     use crate::identity::saml::{request, xml};
-    let (Some(idp), Some(sp)) = (idp_of(&app, &profile), app.sources.sp_key.as_ref()) else {
+    let (Some(idp), Some(sp)) = (idp_of(&dev, &profile), app.sources.sp_key.as_ref()) else {
         return (StatusCode::NOT_FOUND, "no such development IdP profile").into_response();
     };
     let m = match request::read_redirect(

@@ -3,7 +3,8 @@
 //! the same SOAP as a real MSSP (asynchronous client-server mode) and
 //! really signs, with the test mobile certificates of certs/test-pki/
 //! (scripts/test-pki.sh). Present only with `[dev_idp] enabled`, which
-//! production configurations refuse.
+//! production configurations refuse, and only in a build with the `dev`
+//! feature.
 //!
 //! Test numbers (README): +358 40 123 4567 confirms after a few seconds;
 //! +358 40 123 4568 refuses on the phone; +358 40 123 4569 never answers;
@@ -23,8 +24,8 @@ use crate::identity::mobile::peer::{self, Request, SignatureAsk};
 use crate::identity::mobile::soap::{ASYNCH_CLIENT_SERVER, status};
 use crate::tokens::{constant_time_eq, random_token};
 
-/// Where the test mobile certificates are (scripts/test-pki.sh).
-const PKI_DIR: &str = "certs/test-pki";
+use super::test_pki::PKI_DIR;
+
 /// How long the test person takes to answer.
 const ANSWER_AFTER_SECS: i64 = 3;
 
@@ -196,13 +197,4 @@ fn sign(name: &str, data: &str) -> Result<Vec<u8>, String> {
         },
         false,
     )
-}
-
-/// The test mobile CA's CRL (`certs/test-pki/mobile-ca.crl`), served with
-/// the demo so that development mobile logins check revocation.
-pub async fn demo_crl() -> Response {
-    match std::fs::read(format!("{PKI_DIR}/mobile-ca.crl")) {
-        Ok(b) => ([(header::CONTENT_TYPE, "application/pkix-crl")], b).into_response(),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
-    }
 }
