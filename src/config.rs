@@ -28,6 +28,7 @@ mod portals;
 pub use portals::{AccessRule, PERSON_CLAIMS, PortalSettings, check_acyclic, check_rules};
 
 mod production;
+mod standins;
 
 /// The identity sources' settings (`[[sources]]`, `[saml]`, `[registration]`,
 /// `[dev_idp]`) and their checks.
@@ -549,7 +550,8 @@ impl Settings {
     /// Cross-checks that serde cannot: references between sections.
     fn check(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
-        // First, so that every key production refuses is named at once.
+        // What this build lacks first; then every key production refuses.
+        self.check_build().map_err(ConfigError::Invalid)?;
         self.check_production().map_err(ConfigError::Invalid)?;
         if !(self.server.public_url.starts_with("http://")
             || self.server.public_url.starts_with("https://"))

@@ -166,14 +166,6 @@ impl Settings {
                 );
             }
             if let Some(u) = src.saml().and_then(|m| m.metadata_url.as_deref())
-                && u.starts_with('/')
-            {
-                out.push(format!(
-                    "sources {:?}.metadata_url: {u:?} is this server's development IdP",
-                    src.id
-                ));
-            }
-            if let Some(u) = src.saml().and_then(|m| m.metadata_url.as_deref())
                 && u.get(..7)
                     .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
             {
@@ -191,16 +183,6 @@ impl Settings {
                 &published,
                 &mut out,
             );
-            for (k, u) in [
-                ("mssp_url", Some(&self.mobile.mssp_url)),
-                ("status_url", self.mobile.status_url.as_ref()),
-            ] {
-                if let Some(u) = u.filter(|u| u.starts_with('/')) {
-                    out.push(format!(
-                        "mobile.{k}: {u:?} is this server's development MSSP"
-                    ));
-                }
-            }
         }
         if let Some(m) = &self.suomifi_mandates {
             plain(
@@ -209,39 +191,11 @@ impl Settings {
                 &published,
                 &mut out,
             );
-            if m.url.starts_with('/') {
-                out.push(format!(
-                    "suomifi_mandates.url: {:?} is this server's development \
-                     e-Authorizations service",
-                    m.url
-                ));
-            }
         }
-        if self.demo.enabled {
-            out.push("demo.enabled: the demo portals are for development only".into());
-        }
-        if self.dev_idp.enabled {
-            out.push("dev_idp.enabled: the built-in test identity provider".into());
-        }
+        // The development stand-ins (`standins.rs`).
+        out.extend(self.development_standins());
         if self.card.enabled && self.card.allow_test_cards {
             out.push("card.allow_test_cards: test cards are for development only".into());
-        }
-        for (section, on, issuers) in [
-            ("card", self.card.enabled, &self.card.issuers),
-            ("mobile", self.mobile.enabled, &self.mobile.issuers),
-        ] {
-            for (i, u) in issuers
-                .iter()
-                .enumerate()
-                .filter_map(|(i, x)| Some((i, x.crl_url.as_deref()?)))
-            {
-                if on && u.starts_with('/') {
-                    out.push(format!(
-                        "{section}.issuers[{i}].crl_url: {u:?} is a path on this server (the \
-                         demo's test PKI)"
-                    ));
-                }
-            }
         }
         for a in &self.seed.accounts {
             if a.password.is_some() {

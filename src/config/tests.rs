@@ -177,6 +177,8 @@ fn secret_does_not_print() {
     assert_eq!(format!("{s:?}"), "Secret(***)");
 }
 
+/// The development configuration, in a development build.
+#[cfg(feature = "dev")]
 #[test]
 fn shipped_configuration_loads() {
     let s = Settings::load(Some(Path::new("config/porttivahti.toml")), Vec::new()).unwrap();

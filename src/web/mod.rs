@@ -25,8 +25,8 @@ use axum::routing::{delete, get, post};
 
 use crate::app::SharedState;
 use routes::{
-    account, admin, admin_api as api, card, external, liaisons, login, mobile, oidc, ops,
-    password, saml, second_factor, upstream_oidc,
+    account, admin, admin_api as api, card, external, liaisons, login, mobile, oidc, ops, password,
+    saml, second_factor, upstream_oidc,
 };
 
 pub fn router(state: SharedState) -> Router {

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::{Extension, Form};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
 use serde::{Deserialize, Serialize};
 
 use super::DevState;

@@ -76,7 +76,10 @@ pub fn routes(state: &SharedState) -> Router<SharedState> {
     if state.settings.dev_idp.enabled {
         r = r
             .route("/dev-idp/{profile}/metadata", get(idp::metadata))
-            .route("/dev-idp/{profile}/sso", get(idp::sso_get).post(idp::sso_post))
+            .route(
+                "/dev-idp/{profile}/sso",
+                get(idp::sso_get).post(idp::sso_post),
+            )
             .route("/dev-idp/{profile}/slo", get(idp::slo))
             .route(
                 "/dev-mandates/service/ypa/user/register/{client}/{hetu}",
