@@ -200,27 +200,6 @@ pub struct CodeForm {
     code: String,
 }
 
-/// Accepts a code of the account's factor once.
-async fn accept(
-    app: &AppState,
-    account_id: &str,
-    secret: &[u8],
-    code: &str,
-) -> Result<bool, WebError> {
-    accept_as(app, "totp", account_id, secret, code).await
-}
-
-/// [`accept`] for the codes of one use (`kind`).
-async fn accept_as(
-    app: &AppState,
-    kind: &str,
-    account_id: &str,
-    secret: &[u8],
-    code: &str,
-) -> Result<bool, WebError> {
-    Ok(login::second_factor::accept(app, kind, account_id, secret, code).await?)
-}
-
 /// `POST /login/otp`.
 pub async fn otp_post(
     State(app): State<SharedState>,
@@ -291,10 +270,6 @@ pub async fn otp_post(
 /// The secret being set up, until a code confirms it.
 fn enroll_key(account_id: &str) -> String {
     format!("totp-enroll:{{{account_id}}}")
-}
-
-async fn enrolment(app: &AppState, s: &Session) -> Result<Enrolment, WebError> {
-    Ok(login::second_factor::enrolment(app, s).await?)
 }
 
 /// The page that says to log in again before setting up a factor.
@@ -375,7 +350,7 @@ pub async fn setup_get(State(app): State<SharedState>, browser: Browser, uri: Ur
         let Some(account) = app.dir.account(&s.account_id).await? else {
             return Ok(Redirect::to("/login").into_response());
         };
-        let replace = match enrolment(&app, &s).await? {
+        let replace = match login::second_factor::enrolment(&app, &s).await? {
             Enrolment::LogInAgain => return Ok(log_in_again(&app, &browser, &uri, &s)),
             Enrolment::First => false,
             Enrolment::Replace => true,
@@ -441,7 +416,7 @@ pub async fn setup_post(
         if !browser.csrf_ok(&app, &f.csrf) {
             return Ok(Redirect::to("/account/totp").into_response());
         }
-        let replace = match enrolment(&app, &s).await? {
+        let replace = match login::second_factor::enrolment(&app, &s).await? {
             Enrolment::LogInAgain => return Ok(log_in_again(&app, &browser, &uri, &s)),
             Enrolment::First => false,
             Enrolment::Replace => true,
@@ -480,7 +455,9 @@ pub async fn setup_post(
                 .ok_or_else(|| {
                     WebError::internal("TOTP secret cannot be opened: wrong key-encryption key?")
                 })?;
-            if !accept(&app, &s.account_id, &current, &f.current_code).await? {
+            if !login::second_factor::accept(&app, "totp", &s.account_id, &current, &f.current_code)
+                .await?
+            {
                 tracing::warn!(
                     account = %s.account_id,
                     sid = %s.sid,
@@ -491,7 +468,7 @@ pub async fn setup_post(
                 return Ok(again(password_texts(lang).current_code_wrong));
             }
         }
-        if !accept_as(&app, "totp-new", &s.account_id, &secret, &f.code).await? {
+        if !login::second_factor::accept(&app, "totp-new", &s.account_id, &secret, &f.code).await? {
             return Ok(again(x.wrong));
         }
         let audit = AuditEvent::new(app.now(), s.account_id.clone(), "account.totp.enrolled")

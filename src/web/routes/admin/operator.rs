@@ -341,7 +341,25 @@ pub async fn operator_save_org(
                     form.id = id.clone();
                 }
                 let a = ctx.frame.a;
-                match form.parse() {
+                // A form that does not parse and one the directory refuses
+                // answer alike: the form again, the field marked.
+                let saved = match form.parse() {
+                    Ok(org) => op.save_organisation(&org, existing).await.map(|()| org),
+                    Err(e) => Err(e),
+                };
+                match saved {
+                    Ok(org) => {
+                        org_page(
+                            &app,
+                            &ctx,
+                            &OrgForm::of(&org),
+                            true,
+                            None,
+                            None,
+                            Some(a.done),
+                        )
+                        .await?
+                    }
                     Err(AdminError::Invalid { field, message }) => {
                         org_page(
                             &app,
@@ -354,35 +372,8 @@ pub async fn operator_save_org(
                         )
                         .await?
                     }
+                    Err(AdminError::NotFound) => ctx.not_found(),
                     Err(e) => return Err(admin_err(e)),
-                    Ok(org) => match op.save_organisation(&org, existing).await {
-                        Ok(()) => {
-                            org_page(
-                                &app,
-                                &ctx,
-                                &OrgForm::of(&org),
-                                true,
-                                None,
-                                None,
-                                Some(a.done),
-                            )
-                            .await?
-                        }
-                        Err(AdminError::Invalid { field, message }) => {
-                            org_page(
-                                &app,
-                                &ctx,
-                                &form,
-                                existing,
-                                Some((field, a.field_error(field, message))),
-                                None,
-                                None,
-                            )
-                            .await?
-                        }
-                        Err(AdminError::NotFound) => ctx.not_found(),
-                        Err(e) => return Err(admin_err(e)),
-                    },
                 }
             }
         })
