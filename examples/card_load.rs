@@ -16,9 +16,9 @@
 //! the same machine, as in docs/performance.md's other figures.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
-#[path = "../tests/common/pki.rs"]
+#[path = "../tests/it/common/pki.rs"]
 mod pki;
 
 use std::net::SocketAddr;

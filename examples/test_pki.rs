@@ -1,6 +1,6 @@
 //! Writes the development test PKIs of certificate-card and mobile
 //! certificate login: the same generators the integration tests use
-//! (tests/common/pki.rs), with the CRL distribution points of the
+//! (tests/it/common/pki.rs), with the CRL distribution points of the
 //! development gateway.
 //!
 //!   cargo run --example test_pki                  # writes certs/test-pki/
@@ -10,7 +10,7 @@
 //! scripts/test-pki.sh runs this and adds PKCS#12 files for browsers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/pki.rs"]
+#[path = "../tests/it/common/pki.rs"]
 mod pki;
 
 use std::path::{Path, PathBuf};

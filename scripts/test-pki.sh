@@ -13,7 +13,7 @@
 # with their keys, which the development MSSP (/dev-mssp/soap) signs with.
 #
 # The integration tests make the same PKI afresh in the test process
-# (tests/common/pki.rs, rcgen), so they never depend on these files.
+# (tests/it/common/pki.rs, rcgen), so they never depend on these files.
 # NEVER trust these outside development: their private keys are public.
 #
 #   scripts/test-pki.sh                 # (re)writes certs/test-pki/

@@ -6,6 +6,7 @@
 //! One test in its own binary, because it sets an environment variable.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.0 description of the administration API, written by hand
 //! next to the handlers it describes. The closed sets (networks, kinds,
 //! statuses, roles, levels, methods) come from the domain types, so they
-//! cannot drift. `tests/admin_api/openapi.rs` checks that every route
+//! cannot drift. `tests/it/admin_api/openapi.rs` checks that every route
 //! registered in `web/mod.rs` is described here, and nothing else.
 
 use serde_json::{Value, json};

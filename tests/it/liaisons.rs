@@ -1,7 +1,7 @@
 //! The public liaison directory as a person without an account meets it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use porttivahti::config::{Secret, SeedAccount, Settings};

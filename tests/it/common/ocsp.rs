@@ -5,7 +5,7 @@
 //! by a delegated responder certificate. Responses are signed with ECDSA
 //! (aws-lc-rs) by the card CA's key.
 //!
-//! Shared by tests/cards.rs and the unit tests of
+//! Shared by tests/it/cards.rs and the unit tests of
 //! `src/identity/card/ocsp` (through `#[path]`), so it names no crate path
 //! of porttivahti.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]

@@ -2,7 +2,7 @@
 //! library (`openidconnect`) and a cookie-keeping browser.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 #[path = "oidc/refresh_families.rs"]
 mod refresh_families;
 

@@ -1,7 +1,7 @@
 //! Password accounts and the login pages as a person meets them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use porttivahti::domain::AccountStatus;

@@ -2,7 +2,7 @@
 //! admin UI; nothing of another organisation leaks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use porttivahti::domain::AccountStatus;

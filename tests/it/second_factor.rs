@@ -2,7 +2,7 @@
 //! setting one up.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use porttivahti::identity::totp;

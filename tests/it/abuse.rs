@@ -4,7 +4,7 @@
 //! log in often, and the client address behind a proxy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::Instant;

@@ -4,7 +4,7 @@
 //! way an answer must be refused without writing anything.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -3,7 +3,7 @@
 //! gateway's JWKS; and the front-channel fallback on the logout page.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -27,7 +27,7 @@ async fn memory_ephemeral_conforms() {
     ephemeral_suite(Arc::new(MemoryEphemeral::new())).await;
 }
 
-mod common;
+use crate::common;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_directory_conforms() {

@@ -4,11 +4,9 @@
 //! test responder (`common/ocsp.rs`) that signs real answers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-#[path = "common/ocsp.rs"]
-mod ocsp;
-#[path = "common/pki.rs"]
-mod pki;
+use crate::common;
+use crate::ocsp;
+use crate::pki;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,46 +28,13 @@ use common::{TestApp, spawn_app_with};
 use ocsp::{Mode, OcspResponder};
 use pki::{TestCard, TestPki};
 
-/// Every log line of this test binary: the tests share one subscriber,
-/// installed before the first application starts (its own `init` then
-/// leaves it in place). A test finds its lines by its responder's URL.
-static LOGS: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
+/// The binary-wide log capture (see `common::install_logs`); a test
+/// finds its lines by its responder's URL.
 fn capture_logs() {
-    LOGS.get_or_init(|| {
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        let sink = buf.clone();
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
-            .with_ansi(false)
-            .with_writer(move || LogWriter(sink.clone()))
-            .try_init()
-            .expect("the first subscriber of this test binary");
-        buf
-    });
+    common::install_logs();
 }
 
-/// The first log line that contains every one of `needles`.
-fn log_line(needles: &[&str]) -> Option<String> {
-    let logs = LOGS.get()?.lock().unwrap().clone();
-    String::from_utf8_lossy(&logs)
-        .lines()
-        .find(|l| needles.iter().all(|n| l.contains(n)))
-        .map(str::to_string)
-}
+use common::log_line;
 
 fn assert_logged(needles: &[&str]) {
     assert!(log_line(needles).is_some(), "no log line with {needles:?}");

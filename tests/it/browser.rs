@@ -3,9 +3,8 @@
 //! after installing Debian's chromium and chromium-driver).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-#[path = "common/webdriver.rs"]
-mod webdriver;
+use crate::common;
+use crate::webdriver;
 
 use common::*;
 use porttivahti::domain::AccountStatus;

@@ -1,14 +1,12 @@
 //! Mobile certificate login end to end: the browser types a number, the
-//! gateway asks a real MSSP on loopback (tests/common/mssp.rs), shows the
+//! gateway asks a real MSSP on loopback (tests/it/common/mssp.rs), shows the
 //! event id, polls, verifies the PKCS#7 and the certificate (CRL on
 //! loopback), and logs in or shows the refusal's own page.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-#[path = "common/mssp.rs"]
-mod mssp;
-#[path = "common/pki.rs"]
-mod pki;
+use crate::common;
+use crate::mssp;
+use crate::pki;
 
 use porttivahti::clock::{Clock, SystemClock};
 use porttivahti::config::{CardIssuer, MobileSettings, Settings};

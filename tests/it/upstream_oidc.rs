@@ -4,7 +4,7 @@
 //! flow with PKCE and a nonce, and checks the ID token against its keys.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Browser, TestApp, auth_url, hidden, location, pkce};
 

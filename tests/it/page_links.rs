@@ -6,7 +6,7 @@
 //! reaches the server byte for byte (an HTTP client would tidy it).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -3,7 +3,7 @@
 //! session's, the answer is `400` and nothing changes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use porttivahti::store::AuditEvent;

@@ -3,7 +3,7 @@
 //! subjects and claims limited to what the portal's rules name.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use porttivahti::config::{ClientSettings, PortalSettings};

@@ -6,7 +6,7 @@
 //! session goes on until the person confirms with the CSRF-protected form.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 

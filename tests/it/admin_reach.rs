@@ -6,7 +6,7 @@
 //! administration) fails at its first step and at each later one on its own.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use porttivahti::domain::{AccountStatus, AuthMethod, LoA, Network, Role};

@@ -2,7 +2,7 @@
 //! published JWKS, key rotation, the tower layer, and the CLI.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

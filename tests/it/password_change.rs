@@ -3,7 +3,7 @@
 //! the one it replaced; a change ends the account's other sessions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 

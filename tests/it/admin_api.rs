@@ -3,7 +3,7 @@
 //! client-credentials token; nothing of another organisation leaks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 #[path = "admin_api/openapi.rs"]
 mod openapi;
 #[path = "admin_api/service_desk.rs"]

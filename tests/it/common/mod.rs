@@ -190,7 +190,7 @@ pub async fn spawn_app_extra(
     env: &[(&str, &str)],
     tweak: impl FnOnce(&mut Settings),
 ) -> TestApp {
-    porttivahti::telemetry::init("text");
+    install_logs();
     let dir = tempfile::tempdir().unwrap();
     let digest = porttivahti::tokens::hex(&porttivahti::tokens::sha256(SVC_SECRET));
     let text = format!("{}\n{extra}", TEST_CONFIG.replace("SVC_DIGEST", &digest));
@@ -219,7 +219,7 @@ pub async fn spawn_app_extra(
 /// e-Authorizations service, demo data) on free ports with a fresh
 /// database, seeded as `serve` seeds it.
 pub async fn spawn_shipped() -> TestApp {
-    porttivahti::telemetry::init("text");
+    install_logs();
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/pv.db", dir.path().display());
     let vars = [
@@ -593,4 +593,59 @@ pub fn hostile_refused(test: &str, refused: usize) {
         std::io::stderr(),
         "hostile: {refused} hostile inputs refused by {test}"
     );
+}
+
+/// Every log line of the test binary: one subscriber for all its tests,
+/// installed before the first application starts (the application's own
+/// `telemetry::init` then leaves it in place). A test finds its own lines
+/// by something only it logs, such as its responder's URL. With
+/// `PORTTIVAHTI_TEST_LOGS=stderr` the lines are also written to stderr.
+static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+
+struct LogWriter {
+    buf: Arc<std::sync::Mutex<Vec<u8>>>,
+    echo: bool,
+}
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.lock().unwrap().extend_from_slice(bytes);
+        if self.echo {
+            std::io::stderr().write_all(bytes)?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs the binary-wide log capture (once).
+pub fn install_logs() {
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let echo = std::env::var("PORTTIVAHTI_TEST_LOGS").is_ok_and(|v| v == "stderr");
+        // Another subscriber may be in place already (a binary of its own
+        // that installed one): then this capture stays empty.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
+            .with_ansi(false)
+            .with_writer(move || LogWriter {
+                buf: sink.clone(),
+                echo,
+            })
+            .try_init();
+        buf
+    });
+}
+
+/// The first captured log line that contains every one of `needles`.
+pub fn log_line(needles: &[&str]) -> Option<String> {
+    let logs = LOGS.get()?.lock().unwrap().clone();
+    String::from_utf8_lossy(&logs)
+        .lines()
+        .find(|l| needles.iter().all(|n| l.contains(n)))
+        .map(str::to_string)
 }

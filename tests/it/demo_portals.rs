@@ -4,7 +4,7 @@
 //! a logout in one demo portal ending the other over the back channel.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

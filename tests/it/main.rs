@@ -1,0 +1,48 @@
+//! The integration tests: one binary, one module per area, so the library
+//! is linked into one test executable instead of one per file (a shorter
+//! and much smaller build). The tests that must have a process of their
+//! own stay apart: `outgoing_tls` (it sets an environment variable) and
+//! `production_build` (built without the `dev` feature).
+//!
+//! Shared peers and helpers: `common` (the application on port 0, a
+//! browser with a cookie jar, an OpenID Connect client), `pki` (a CA that
+//! issues and revokes), `ocsp` (an OCSP responder), `mssp` (a mobile
+//! signature service), `webdriver` (headless Chromium).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+#[path = "common/mssp.rs"]
+mod mssp;
+#[path = "common/ocsp.rs"]
+mod ocsp;
+#[path = "common/pki.rs"]
+mod pki;
+#[path = "common/webdriver.rs"]
+mod webdriver;
+
+mod abuse;
+mod admin;
+mod admin_api;
+mod admin_csrf;
+mod admin_reach;
+mod backchannel_logout;
+mod browser;
+mod cards;
+mod demo_portals;
+mod introspection;
+mod liaisons;
+mod login;
+mod mandates;
+mod mobile;
+mod oidc;
+mod page_links;
+mod password_change;
+mod portal_policy;
+mod rp_logout;
+mod saml;
+mod scale_out;
+mod second_factor;
+mod startup_guard;
+mod store_conformance;
+mod upstream_oidc;
+mod verifier;
