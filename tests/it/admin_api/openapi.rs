@@ -7,7 +7,7 @@ use super::*;
 
 /// The API routes registered in `src/web/mod.rs`, as (path, method).
 fn registered_routes() -> BTreeSet<(String, String)> {
-    let source = include_str!("../../src/web/mod.rs");
+    let source = include_str!("../../../src/web/mod.rs");
     let mut out = BTreeSet::new();
     for chunk in source.split(".route(").skip(1) {
         let path = chunk.split('"').nth(1).unwrap();

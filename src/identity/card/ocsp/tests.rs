@@ -10,7 +10,7 @@ use rcgen::{
 use super::*;
 use crate::identity::card::cert::read_ca;
 
-#[path = "../../../../tests/common/ocsp.rs"]
+#[path = "../../../../tests/it/common/ocsp.rs"]
 mod responder;
 
 use responder::{Answer, SHA1, SHA256, Status};
