@@ -3,7 +3,9 @@
 
 pub mod card;
 pub mod mobile;
+pub mod oidc;
 pub mod password;
+pub mod redirect;
 pub mod saml;
 pub mod sources;
 pub mod suomifi;

@@ -32,6 +32,26 @@ use crate::telemetry::Metrics;
 use crate::tokens::claims::Person;
 use crate::tokens::{hash_secret, random_token};
 
+/// What the person may do for which organisation (Kanta Ekstranet), from
+/// the e-Authorizations service, asked at a login that carries a personal
+/// identity code (Suomi.fi). A service that does not answer is logged and
+/// the login goes on without mandates.
+pub async fn authorities_at_login(
+    mandates: Option<&crate::mandates::MandateClient>,
+    national_id: Option<&str>,
+) -> Vec<Authority> {
+    let Some(hetu) = national_id else {
+        return Vec::new();
+    };
+    match crate::mandates::authorities_at_login(mandates, hetu).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(error = %e, "the e-Authorizations service did not answer: logging in without mandates");
+            Vec::new()
+        }
+    }
+}
+
 /// Who is logging in from where: what the request tells the core.
 #[derive(Debug, Clone, Default)]
 pub struct Attempt {

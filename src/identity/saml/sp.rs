@@ -5,18 +5,23 @@
 //! fails: the key may have rolled over), refused when replayed, and turned
 //! into a [`VerifiedIdentity`] by the source's attribute profile.
 //!
-//! The route decodes nothing and decides nothing: it hands the form's
-//! `SAMLResponse` to [`Sp::consume`] and renders what comes back.
+//! The route decodes nothing and decides nothing: it asks [`Sp`] (a
+//! [`RedirectSource`]) where to send the person, hands the form's
+//! `SAMLResponse` back to it, and renders what comes back.
 
 use serde::{Deserialize, Serialize};
 
+use super::request::{AuthnRequest, redirect_url};
 use super::response::{self, Assertion, Expectations, ResponseError};
 use crate::config::sources::{SamlSettings, SourceSettings};
 use crate::domain::{AuthMethod, Lang};
+use crate::identity::redirect::{
+    Departure, Outgoing, RedirectSource, Refusal, Returned, SourceError,
+};
 use crate::identity::sources::{SamlSource, Sources};
 use crate::identity::{Attributes, VerifiedIdentity, suomifi};
-use crate::store::StoreError;
-use crate::store::ephemeral::EphemeralState;
+use crate::store::ephemeral::{EphemeralState, Upstream};
+use crate::tokens::random_token;
 
 /// What this node remembers of an AuthnRequest it sent, until the answer
 /// comes (stored as pending `saml` under the request's ID).
@@ -29,49 +34,6 @@ pub struct SentRequest {
     /// the browser that asked.
     pub binding: String,
     pub created_at: i64,
-}
-
-/// Why an answer was refused, as the person is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// The person cancelled, or the IdP did not authenticate them.
-    Cancelled,
-    /// The IdP answered with another failure.
-    Failed,
-    /// Not from the IdP, not for us, or not what the source needs.
-    Untrusted,
-    /// Outside its validity window.
-    Expired,
-    /// To a request this browser did not make (or no longer pending).
-    OtherBrowser,
-    /// An assertion already used.
-    Replay,
-}
-
-/// A refused answer: why (for the person), the pending authorization
-/// request when it is known (for the links back), and the reason (for the
-/// operator's log, which [`Sp::consume`] has written).
-#[derive(Debug)]
-pub struct Refused {
-    pub why: Refusal,
-    pub ar: String,
-    pub reason: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SpError {
-    #[error("SAML response refused: {}", .0.reason)]
-    Refused(Refused),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// A checked, first-used assertion and who it says the person is.
-pub struct Consumed {
-    pub assertion: Assertion,
-    pub identity: VerifiedIdentity,
-    /// The pending authorization request the login serves.
-    pub ar: String,
 }
 
 /// The service provider: this node's SAML sources and what it needs to
@@ -88,6 +50,8 @@ pub struct Sp<'a> {
     /// on this node).
     pub self_url: &'a str,
     pub now: i64,
+    /// How long a request sent waits for its answer.
+    pub login_ttl: i64,
 }
 
 /// This SP's entity ID for `source`.
@@ -100,37 +64,110 @@ pub fn acs_url(public_url: &str, source: &str) -> String {
     format!("{public_url}/saml/{source}/acs")
 }
 
-impl Sp<'_> {
-    /// Remembers an AuthnRequest sent, for `ttl` seconds.
-    pub async fn remember(
-        &self,
-        request_id: &str,
-        sent: &SentRequest,
-        ttl: i64,
-    ) -> Result<(), StoreError> {
-        self.eph.put_pending("saml", request_id, sent, ttl).await
+impl RedirectSource for Sp<'_> {
+    /// The form's base64 `SAMLResponse`.
+    type Answer = String;
+
+    /// Builds and signs an AuthnRequest (Redirect binding, or POST where the
+    /// source asks for it or the IdP offers no Redirect endpoint) and
+    /// remembers it under its ID until the answer comes.
+    async fn start(&self, src: &SamlSource, d: Departure<'_>) -> Result<Outgoing, SourceError> {
+        let id = src.id();
+        let (Some(loaded), Some(sp_key), Some(saml)) = (
+            src.loaded(),
+            self.sources.sp_key.as_ref(),
+            src.settings.saml(),
+        ) else {
+            tracing::warn!(source = %id, error = ?src.last_error(), "login through a source whose metadata is not loaded");
+            return Err(SourceError::Unavailable(
+                src.last_error()
+                    .unwrap_or_else(|| "metadata not loaded".into()),
+            ));
+        };
+        let request_id = format!("_{}", random_token(20));
+        self.eph
+            .put_pending(
+                "saml",
+                &request_id,
+                &SentRequest {
+                    source: id.to_string(),
+                    ar: d.ar.to_string(),
+                    binding: d.binding.to_string(),
+                    created_at: self.now,
+                },
+                self.login_ttl,
+            )
+            .await?;
+        let refs: &[&str] = if src.settings.is_suomifi() {
+            suomifi::requested(saml.loa)
+        } else {
+            &[]
+        };
+        let entity = entity_id(self.public_url, id);
+        let acs = acs_url(self.public_url, id);
+        let use_post = saml.post_binding || loaded.meta.sso_redirect.is_none();
+        let destination = if use_post {
+            loaded.meta.sso_post.clone()
+        } else {
+            loaded.meta.sso_redirect.clone()
+        }
+        .unwrap_or_default();
+        let req = AuthnRequest {
+            id: &request_id,
+            issuer: &entity,
+            destination: &destination,
+            acs: &acs,
+            now: self.now,
+            force_authn: d.force,
+            context_refs: refs,
+            locale: src.settings.is_suomifi().then_some(d.lang.as_str()),
+        };
+        tracing::info!(source = %id, request_id = %request_id, post = use_post, "AuthnRequest sent");
+        let relay = random_token(12);
+        let internal = |e: super::xmlsec::XmlSecError| SourceError::Internal(e.to_string());
+        if use_post {
+            let xml = req.to_xml();
+            let end = xml
+                .find("</saml:Issuer>")
+                .map(|i| i + "</saml:Issuer>".len())
+                .unwrap_or(0);
+            let template = format!(
+                "{}{}{}",
+                &xml[..end],
+                super::xmlsec::signature_template(&request_id, &sp_key.cert_b64),
+                &xml[end..]
+            );
+            let signed = sp_key.sign_template(&template).map_err(internal)?;
+            return Ok(Outgoing::Post {
+                action: destination,
+                field: "SAMLRequest",
+                value: signed,
+                relay,
+            });
+        }
+        let url = redirect_url(
+            &destination,
+            "SAMLRequest",
+            &req.to_xml(),
+            Some(&relay),
+            sp_key,
+        )
+        .map_err(internal)?;
+        Ok(Outgoing::Redirect(url))
     }
 
-    /// Takes the IdP's answer (the form's base64 `SAMLResponse`) at the ACS
-    /// of `source`: matched to the request sent from this browser
-    /// (`bound` says whether the browser carries a binding of that hash),
-    /// checked, first-used, mapped. A refusal is logged here, with `ip`.
-    pub async fn consume(
+    /// Matched by InResponseTo to the request sent from this browser to
+    /// this source, checked, first-used, mapped by the source's profile.
+    async fn finish(
         &self,
         source: &SamlSource,
-        encoded: &str,
-        bound: impl Fn(&str) -> bool,
+        encoded: String,
+        bound: &(dyn Fn(&str) -> bool + Sync),
         ip: Option<&str>,
         lang: Lang,
-    ) -> Result<Consumed, SpError> {
+    ) -> Result<Returned, SourceError> {
         let id = source.id();
-        let refuse = |why, ar: &str, reason: String| {
-            SpError::Refused(Refused {
-                why,
-                ar: ar.to_string(),
-                reason,
-            })
-        };
+        let refuse = |why, ar: &str, reason: String| SourceError::refused(why, ar, reason);
         let encoded: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
         if encoded.is_empty() || encoded.len() > self.saml.max_response_bytes {
             tracing::warn!(source = %id, ?ip, bytes = encoded.len(), "SAML response missing or too large");
@@ -209,13 +246,29 @@ impl Sp<'_> {
                 return Err(refuse(Refusal::Untrusted, &ar, m));
             }
         };
-        Ok(Consumed {
-            assertion,
+        let national_id = source
+            .settings
+            .is_suomifi()
+            .then(|| {
+                assertion
+                    .first(suomifi::attr::NATIONAL_ID)
+                    .map(str::to_string)
+            })
+            .flatten();
+        Ok(Returned {
             identity,
             ar,
+            upstream: Some(Upstream {
+                source: id.to_string(),
+                name_id: assertion.name_id,
+                session_index: assertion.session_index,
+            }),
+            national_id,
         })
     }
+}
 
+impl Sp<'_> {
     /// Validates, fetching the IdP's metadata again once when no signature
     /// of a known key covers the response (the IdP may have rolled its key
     /// over). Any other failure is final.

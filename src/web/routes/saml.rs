@@ -11,12 +11,13 @@ use super::external::complete_login;
 use super::login::{ArQuery, message, no_store};
 use crate::app::{AppState, SharedState};
 use crate::domain::Lang;
-use crate::identity::saml::request::{AuthnRequest, redirect_url};
-use crate::identity::saml::sp::{self, Consumed, Refusal, SentRequest, Sp, SpError};
+use crate::identity::oidc::Rp;
+use crate::identity::redirect::{
+    Departure, Outgoing, RedirectSource, Refusal, Returned, SourceError,
+};
+use crate::identity::saml::sp::{self, Sp};
 use crate::identity::saml::xml::esc;
-use crate::identity::suomifi;
 use crate::login::LoginContext;
-use crate::store::ephemeral::Upstream;
 use crate::tokens::{hash_secret, random_token};
 use crate::web::browser::{Browser, set_cookie, with_cookies};
 use crate::web::error::{Localized, WebError};
@@ -45,6 +46,18 @@ fn sp(app: &AppState) -> Sp<'_> {
         http: &app.http,
         self_url: &app.self_url,
         now: app.now(),
+        login_ttl: app.settings.tokens.login_ttl_secs as i64,
+    }
+}
+
+/// The OpenID Connect relying party's side, for this request.
+pub(super) fn rp(app: &AppState) -> Rp<'_> {
+    Rp {
+        eph: &app.eph,
+        http: &app.http,
+        public_url: app.issuer(),
+        now: app.now(),
+        login_ttl: app.settings.tokens.login_ttl_secs as i64,
     }
 }
 
@@ -119,104 +132,62 @@ async fn begin_inner(
             StatusCode::NOT_FOUND,
         ));
     };
-    // Both kinds store the request they send until the person is back.
+    // Every kind stores what it sends until the person is back.
     crate::web::limits::count_started_login(app, browser, "/login/source").await?;
-    if src.settings.oidc().is_some() {
-        return super::upstream_oidc::begin(app, browser, uri, src, ar).await;
-    }
-    let (Some(loaded), Some(sp_key), Some(saml)) = (
-        src.loaded(),
-        app.sources.sp_key.as_ref(),
-        src.settings.saml(),
-    ) else {
-        tracing::warn!(source = %id, error = ?src.last_error(), "login through a source whose metadata is not loaded");
-        return Ok(message(
-            app,
-            browser,
-            uri,
-            s.unavailable_title,
-            s.unavailable_body,
-            vec![],
-            back,
-            StatusCode::SERVICE_UNAVAILABLE,
-        ));
-    };
-    let now = app.now();
-    let request_id = format!("_{}", random_token(20));
-    let binding = browser_binding(app, browser);
-    sp(app)
-        .remember(
-            &request_id,
-            &SentRequest {
-                source: id.to_string(),
-                ar: ar.to_string(),
-                binding: hash_secret(&binding),
-                created_at: now,
-            },
-            app.settings.tokens.login_ttl_secs as i64,
-        )
-        .await?;
-    let refs: &[&str] = if src.settings.is_suomifi() {
-        suomifi::requested(saml.loa)
-    } else {
-        &[]
-    };
     let force = match crate::web::routes::login::pending(app, ar).await? {
         Some(r) => r.max_age == Some(0),
         None => false,
     };
-    let entity = entity_id(app, id);
-    let acs = acs_url(app, id);
-    let use_post = saml.post_binding || loaded.meta.sso_redirect.is_none();
-    let destination = if use_post {
-        loaded.meta.sso_post.clone()
+    let binding = browser_binding(app, browser);
+    let departure = Departure {
+        ar,
+        binding: &hash_secret(&binding),
+        force,
+        lang: browser.lang,
+    };
+    let outgoing = if src.settings.oidc().is_some() {
+        rp(app).start(src, departure).await
     } else {
-        loaded.meta.sso_redirect.clone()
-    }
-    .unwrap_or_default();
-    let req = AuthnRequest {
-        id: &request_id,
-        issuer: &entity,
-        destination: &destination,
-        acs: &acs,
-        now,
-        force_authn: force,
-        context_refs: refs,
-        locale: src.settings.is_suomifi().then_some(browser.lang.as_str()),
+        sp(app).start(src, departure).await
+    };
+    let outgoing = match outgoing {
+        Ok(o) => o,
+        Err(SourceError::Unavailable(_)) => {
+            return Ok(message(
+                app,
+                browser,
+                uri,
+                s.unavailable_title,
+                s.unavailable_body,
+                vec![],
+                back,
+                StatusCode::SERVICE_UNAVAILABLE,
+            ));
+        }
+        Err(e) => return Err(source_error(e)),
     };
     let cookies = [
         binding_cookie(app, &binding),
         set_cookie(app, "pv_last_source", id, Some(365 * 86_400), "Lax"),
     ];
-    tracing::info!(source = %id, request_id = %request_id, post = use_post, "AuthnRequest sent");
-    let relay = random_token(12);
-    if use_post {
-        let xml = req.to_xml();
-        let end = xml
-            .find("</saml:Issuer>")
-            .map(|i| i + "</saml:Issuer>".len())
-            .unwrap_or(0);
-        let template = format!(
-            "{}{}{}",
-            &xml[..end],
-            crate::identity::saml::xmlsec::signature_template(&request_id, &sp_key.cert_b64),
-            &xml[end..]
-        );
-        let signed = sp_key
-            .sign_template(&template)
-            .map_err(WebError::internal)?;
-        let page = post_page(browser.lang, &destination, "SAMLRequest", &signed, &relay);
-        return Ok(with_cookies(page, cookies));
+    let page = match outgoing {
+        Outgoing::Redirect(url) => Redirect::to(&url).into_response(),
+        Outgoing::Post {
+            action,
+            field,
+            value,
+            relay,
+        } => post_page(browser.lang, &action, field, &value, &relay),
+    };
+    Ok(with_cookies(page, cookies))
+}
+
+/// A source's fault that is not a refusal: the store's, or ours.
+fn source_error(e: SourceError) -> WebError {
+    match e {
+        SourceError::Store(e) => e.into(),
+        other => WebError::internal(other),
     }
-    let url = redirect_url(
-        &destination,
-        "SAMLRequest",
-        &req.to_xml(),
-        Some(&relay),
-        sp_key,
-    )
-    .map_err(WebError::internal)?;
-    Ok(with_cookies(Redirect::to(&url).into_response(), cookies))
 }
 
 /// A page that POSTs a SAML message (the POST binding), by script or by
@@ -275,7 +246,13 @@ pub struct AcsForm {
     _relay_state: Option<String>,
 }
 
-fn refused(app: &AppState, browser: &Browser, ar: &str, why: Refusal) -> Response {
+fn refused(
+    app: &AppState,
+    browser: &Browser,
+    ar: &str,
+    why: Refusal,
+    code: &'static str,
+) -> Response {
     let s = source_texts(browser.lang);
     let t = texts(browser.lang);
     let (body, status, with_code) = match why {
@@ -291,7 +268,7 @@ fn refused(app: &AppState, browser: &Browser, ar: &str, why: Refusal) -> Respons
         langs: lang_links(&login_uri(ar), browser.lang),
         title: s.failed_title,
         body,
-        error_code: with_code.then_some("saml_response_refused"),
+        error_code: with_code.then_some(code),
         request_id: with_code
             .then(crate::web::middleware::current_request_id)
             .flatten(),
@@ -328,53 +305,43 @@ async fn acs_inner(
         return Err(WebError::NotFound);
     };
     let ip = browser.ip_string();
-    let consumed = match sp(app)
-        .consume(
+    let returned = sp(app)
+        .finish(
             src,
-            &f.saml_response,
-            |hash| bound_to(app, browser, hash),
+            f.saml_response,
+            &|hash| bound_to(app, browser, hash),
             ip.as_deref(),
             browser.lang,
         )
-        .await
-    {
-        Ok(c) => c,
-        Err(SpError::Refused(r)) => return Ok(refused(app, browser, &r.ar, r.why)),
-        Err(SpError::Store(e)) => return Err(e.into()),
+        .await;
+    returned_login(app, browser, returned, "saml_response_refused").await
+}
+
+/// A login back from a redirect-based source: refused (the person is told
+/// why, with `code` for the service desk where it helps), or completed
+/// through the login core with what the person may do for organisations
+/// (Suomi.fi: the e-Authorizations service, asked while the identity code
+/// is at hand; it is not kept).
+pub(super) async fn returned_login(
+    app: &AppState,
+    browser: &Browser,
+    returned: Result<Returned, SourceError>,
+    code: &'static str,
+) -> Result<Response, WebError> {
+    let r = match returned {
+        Ok(r) => r,
+        Err(SourceError::Refused(r)) => return Ok(refused(app, browser, &r.ar, r.why, code)),
+        Err(e) => return Err(source_error(e)),
     };
-    let Consumed {
-        assertion,
-        identity,
-        ar,
-    } = consumed;
-    // Suomi.fi: what the person may do for which organisation (Kanta
-    // Ekstranet), asked while the identity code is at hand; it is not kept.
-    let authorities = match assertion
-        .first(suomifi::attr::NATIONAL_ID)
-        .filter(|_| src.settings.is_suomifi())
-    {
-        Some(hetu) => {
-            match crate::mandates::authorities_at_login(app.mandates.as_ref(), hetu).await {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(source = %id, error = %e, "the e-Authorizations service did not answer: logging in without mandates");
-                    Vec::new()
-                }
-            }
-        }
-        None => Vec::new(),
-    };
+    let authorities =
+        crate::login::authorities_at_login(app.mandates.as_ref(), r.national_id.as_deref()).await;
     complete_login(
         app,
         browser,
-        identity,
+        r.identity,
         LoginContext {
-            ar,
-            upstream: Some(Upstream {
-                source: id.to_string(),
-                name_id: assertion.name_id,
-                session_index: assertion.session_index,
-            }),
+            ar: r.ar,
+            upstream: r.upstream,
             authorities,
             ..LoginContext::default()
         },
