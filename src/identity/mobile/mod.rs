@@ -13,6 +13,9 @@
 pub mod cms;
 mod der;
 mod error;
+/// The MSSP's side: the development MSSP's and the tests' peer, never in
+/// a production build.
+#[cfg(any(feature = "dev", feature = "test-support", test))]
 pub mod peer;
 pub mod soap;
 

@@ -2,6 +2,9 @@
 //! both ways, and an IdP that really signs and encrypts for development and
 //! tests. XML security goes only through [`xmlsec`].
 
+/// An IdP that really signs and encrypts: the development IdP's and the
+/// tests' peer, never in a production build.
+#[cfg(any(feature = "dev", feature = "test-support", test))]
 pub mod idp;
 pub mod logout;
 pub mod metadata;
