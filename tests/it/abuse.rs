@@ -217,16 +217,19 @@ async fn hostile_oversized_authorization_parameters_are_refused() {
 async fn hostile_logins_through_a_source_count_against_the_address() {
     // An OpenID Connect source whose provider cannot be reached: each
     // request is counted before the source is tried.
-    let extra = r#"
+    let (_closed, port) = refusing_port();
+    let extra = format!(
+        r#"
 [[sources]]
 id = "entra"
 kind = "oidc"
 name = "Entra"
-issuer = "http://127.0.0.1:9/unreachable"
+issuer = "http://127.0.0.1:{port}/unreachable"
 client_id = "porttivahti"
 client_secret = "q8HnR2vKx0pWmZ3tYb6LcJ9eUa1sDf4g"
-"#;
-    let app = spawn_app_extra(extra, &[], |s| s.rate_limit.started_per_ip = 3).await;
+"#
+    );
+    let app = spawn_app_extra(&extra, &[], |s| s.rate_limit.started_per_ip = 3).await;
     let b = Browser::new(&app);
     for _ in 0..3 {
         assert_eq!(b.get("/login/source/entra").await.status(), 503);

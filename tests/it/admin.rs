@@ -5,7 +5,6 @@
 use crate::common;
 
 use common::*;
-use porttivahti::domain::AccountStatus;
 use porttivahti::store::AuditEvent;
 
 async fn post(b: &Browser, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
@@ -173,6 +172,8 @@ async fn another_organisations_accounts_answer_as_if_they_did_not_exist() {
     let liisa = strong_browser(&app, "liisa.yhteys").await;
     let sami = account_id(&app, "sami.sosiaali").await;
     let csrf = csrf_of(&liisa, "/admin/").await;
+    let before = directory_snapshot(&app).await;
+    assert!(before.contains("sami.sosiaali") && before.contains("memberships="));
     let missing = liisa.get("/admin/orgs/jkl/accounts/no-such-id").await;
     assert_eq!(missing.status(), 404);
     let missing_body = missing.text().await.unwrap();
@@ -248,25 +249,23 @@ async fn another_organisations_accounts_answer_as_if_they_did_not_exist() {
         .await;
         assert_eq!(r.status(), 404, "POST {path}");
     }
-    // Nothing changed.
-    let (s, _) = app
-        .state
-        .dir
-        .credentials("sami.sosiaali")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(s.status, AccountStatus::Active);
+    // Nothing changed: names, passwords, authenticators, memberships,
+    // accounts, organisations, operators, published liaisons.
+    assert_eq!(directory_snapshot(&app).await, before);
+    // The same walk is not blind: the liaison's own account does change.
+    let own = account_id(&app, "anna.hoitaja").await;
+    let r = post(
+        &liisa,
+        &format!("/admin/orgs/jkl/accounts/{own}/disable"),
+        &[("csrf", &csrf), ("reason", "positive control")],
+    )
+    .await;
     assert!(
-        app.state
-            .dir
-            .memberships(&s.id)
-            .await
-            .unwrap()
-            .iter()
-            .all(|m| m.org_id == "sos")
+        r.status().is_redirection() || r.status().is_success(),
+        "{}",
+        r.status()
     );
-    assert!(app.state.dir.organisation("sos").await.unwrap().is_some());
+    assert_ne!(directory_snapshot(&app).await, before);
 }
 
 #[tokio::test]

@@ -784,7 +784,11 @@ async fn ocsp_an_unreachable_responder_fails_closed_unless_allowed() {
         "HTTP 503",
     ]);
     // Failures are not cached: the responder is asked again.
-    let _ = present(&open.f, Some("professional")).await;
+    let (status, body) = present(&open.f, Some("professional")).await;
+    assert!(
+        (300..400).contains(&status),
+        "accepted again: {status} {body}"
+    );
     assert_eq!(open.ocsp.hits(), 2);
 }
 

@@ -256,15 +256,15 @@ async fn the_page_is_in_swedish_and_english_too() {
 
 #[tokio::test]
 async fn accounts_that_are_not_published_liaisons_never_appear() {
-    // A liaison person of Jyväskylä too, to see that each organisation
-    // shows only its own.
+    // A second liaison person of Jyväskylä with private contact data beside
+    // the published one (a new username: the seed skips existing ones).
     let app = spawn_app_with(|s| {
         s.seed.accounts.push(SeedAccount {
-            username: "liisa.yhteys".into(),
-            password: Some(Secret::new("Yhteys-demo-2026")),
-            given_name: "Liisa".into(),
-            family_name: "Yhteyshenkilö".into(),
-            email: Some("liisa.private@example.fi".into()),
+            username: "kaisa.kontakti".into(),
+            password: Some(Secret::new("Kontakti-demo-2026")),
+            given_name: "Kaisa".into(),
+            family_name: "Kontaktinen".into(),
+            email: Some("kaisa.private@example.fi".into()),
             phone: Some("040 999 9999".into()),
             title: None,
             organisation: "jkl".into(),
@@ -272,21 +272,34 @@ async fn accounts_that_are_not_published_liaisons_never_appear() {
             role: Role::Liaison,
             totp_secret: None,
             must_change_password: false,
-            published_email: Some("intermetso-tunnukset@example.fi".into()),
+            published_email: Some("kaisa-julkinen@example.fi".into()),
             published_phone: None,
         });
     })
     .await;
+    // The private values did reach the directory...
+    let (kaisa, _) = app
+        .state
+        .dir
+        .credentials("kaisa.kontakti")
+        .await
+        .unwrap()
+        .expect("the seeded liaison person");
+    assert_eq!(kaisa.email.as_deref(), Some("kaisa.private@example.fi"));
+    assert_eq!(kaisa.phone.as_deref(), Some("040 999 9999"));
     let (_, _, page) = get(&app, "/liaisons", None).await;
     let jkl = org_section(&page, "jkl").unwrap();
     let sos = org_section(&page, "sos").unwrap();
     assert!(jkl.contains("Liisa Yhteyshenkilö"), "{jkl}");
+    assert!(jkl.contains("Kaisa Kontaktinen"), "{jkl}");
     assert!(jkl.contains("mailto:intermetso-tunnukset@example.fi"));
+    assert!(jkl.contains("mailto:kaisa-julkinen@example.fi"));
     assert!(!jkl.contains("Sonja"));
     assert!(sos.contains("Sonja Sosionomi"));
-    assert!(!sos.contains("Liisa"));
-    // Only what was published: not the account's own e-mail or phone.
-    assert!(!page.contains("liisa.private@example.fi"));
+    assert!(!sos.contains("Liisa") && !sos.contains("Kaisa"));
+    // ...but only what was published is shown: not the account's own
+    // e-mail or phone.
+    assert!(!page.contains("kaisa.private@example.fi"));
     assert!(!page.contains("040 999 9999"));
     // Members are never listed, nor usernames.
     for hidden in [

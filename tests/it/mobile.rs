@@ -435,7 +435,8 @@ async fn a_wrong_ap_password_or_a_missing_mssp_is_unavailable() {
     assert_eq!(r.status(), 503);
     assert!(r.text().await.unwrap().contains("mobile_refused"));
 
-    let gone = fixture_with(|s| s.mobile.mssp_url = "http://127.0.0.1:9/soap".into()).await;
+    let (_closed, port) = common::refusing_port();
+    let gone = fixture_with(|s| s.mobile.mssp_url = format!("http://127.0.0.1:{port}/soap")).await;
     let b = Browser::new(&gone.app);
     let (ar, _) = authorize(&gone, &b).await;
     let r = send_number(&b, &ar, NUMBER).await;

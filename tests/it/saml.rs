@@ -547,6 +547,7 @@ async fn suomifi_login_is_encrypted_hashes_the_identity_code_and_records_the_lev
         .unwrap()
         .expect("linked by the keyed hash");
     let links = app.state.dir.identity_links(&account.id).await.unwrap();
+    assert!(!links.is_empty());
     assert!(links.iter().all(|l| !l.subject.contains("010280")));
     let _ = verifier;
 }
@@ -651,6 +652,7 @@ async fn refused_answers_write_nothing_and_say_what_to_do() {
         })
         .await
         .unwrap();
+    assert!(accounts.iter().any(|a| a.username == "anna.hoitaja"));
     assert!(accounts.iter().all(|a| !a.username.starts_with("hus-")));
 }
 
@@ -739,14 +741,17 @@ async fn login_page_groups_searches_and_follows_hints() {
 
 #[tokio::test]
 async fn a_source_whose_metadata_cannot_be_had_is_shown_unavailable() {
+    let (_closed, port) = common::refusing_port();
     let app = common::spawn_app_extra(
-        r#"
+        &format!(
+            r#"
 [[sources]]
 id = "down"
 kind = "saml"
 name = "Poissa IdP"
-metadata_url = "http://127.0.0.1:9/metadata"
-"#,
+metadata_url = "http://127.0.0.1:{port}/metadata"
+"#
+        ),
         &[("PORTTIVAHTI__SERVER__ENVIRONMENT", "development")],
         |_| {},
     )

@@ -453,15 +453,57 @@ impl TestApp {
 /// (e.g. `postgres://postgres@127.0.0.1:5432/postgres`), `None` when unset.
 /// CI sets it, so an unreachable server fails there rather than skipping.
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("PORTTIVAHTI_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
+    needed("PORTTIVAHTI_TEST_POSTGRES_URL")
 }
 
 pub fn redis_url() -> Option<String> {
-    std::env::var("PORTTIVAHTI_TEST_REDIS_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
+    needed("PORTTIVAHTI_TEST_REDIS_URL")
+}
+
+/// What a test needs from outside (a server's URL, a tool's path), from
+/// the environment variable `var`. When it is missing the test does not
+/// run — said loudly: a `SKIPPED` line on stderr at once (past the test
+/// harness's capture) and a summary when the binary exits. With
+/// `PORTTIVAHTI_TEST_REQUIRE_ALL=1` (as `.ci/run` sets) a missing one
+/// fails the test instead.
+pub fn needed(var: &str) -> Option<String> {
+    if let Some(v) = std::env::var(var).ok().filter(|s| !s.is_empty()) {
+        return Some(v);
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    if std::env::var("PORTTIVAHTI_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1") {
+        panic!("{test} needs {var} (PORTTIVAHTI_TEST_REQUIRE_ALL=1: nothing may be skipped)");
+    }
+    let line = format!("SKIPPED {test}: {var} is not set\n");
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    let mut skipped = SKIPPED.lock().unwrap();
+    if skipped.is_empty() {
+        // SAFETY: registers a plain `extern "C"` function without
+        // captures; it only reads a static.
+        unsafe { libc::atexit(skipped_summary) };
+    }
+    skipped.push(line);
+    None
+}
+
+static SKIPPED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+extern "C" fn skipped_summary() {
+    use std::io::Write;
+    let Ok(skipped) = SKIPPED.lock() else { return };
+    let mut err = std::io::stderr();
+    let _ = writeln!(
+        err,
+        "\n{} test(s) did NOT run (they reported ok):",
+        skipped.len()
+    );
+    for line in skipped.iter() {
+        let _ = err.write_all(line.as_bytes());
+    }
 }
 
 /// Creates a fresh database on the test server and returns its URL.
@@ -648,4 +690,55 @@ pub fn log_line(needles: &[&str]) -> Option<String> {
         .lines()
         .find(|l| needles.iter().all(|n| l.contains(n)))
         .map(str::to_string)
+}
+
+/// Everything of the directory a refused administrative act could have
+/// changed — organisations, accounts (names, contact data, status,
+/// password hashes, authenticator secrets), memberships, operators and the
+/// published liaison contacts — as one text to compare before and after.
+/// The audit trail is left out: refusals are recorded there.
+pub async fn directory_snapshot(app: &TestApp) -> String {
+    use porttivahti::domain::Network;
+    use porttivahti::store::AccountQuery;
+    let dir = &app.state.dir;
+    let mut out = Vec::new();
+    let mut ids = std::collections::BTreeMap::new();
+    for org in dir.organisations().await.unwrap() {
+        out.push(format!("{org:?}"));
+        let mut contacts = dir.liaison_contacts(&org.id).await.unwrap();
+        contacts.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        out.push(format!("contacts {}: {contacts:?}", org.id));
+        let q = AccountQuery {
+            org_id: &org.id,
+            networks: Network::ALL,
+            text: "",
+            reach_only: false,
+            offset: 0,
+            limit: 10_000,
+        };
+        for a in dir.find_accounts(&q).await.unwrap().0 {
+            ids.insert(a.id.clone(), a.username.clone());
+        }
+    }
+    for (id, username) in ids {
+        let (account, hash) = dir.credentials(&username).await.unwrap().unwrap();
+        let mut memberships = dir.memberships(&id).await.unwrap();
+        memberships.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        out.push(format!(
+            "{account:?} hash={hash:?} totp={:?} operator={} memberships={memberships:?}",
+            dir.totp_secret(&id).await.unwrap(),
+            dir.is_operator(&id).await.unwrap()
+        ));
+    }
+    out.join("\n")
+}
+
+/// A loopback port that refuses connections for as long as the returned
+/// socket lives: bound, never listening, so no other test can take it
+/// (instead of assuming some port is closed, or binding and dropping).
+pub fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
 }

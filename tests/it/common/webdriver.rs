@@ -26,9 +26,7 @@ impl Drop for Driver {
 
 /// `PORTTIVAHTI_TEST_CHROMEDRIVER` names chromedriver; `None` when unset.
 pub fn chromedriver() -> Option<String> {
-    std::env::var("PORTTIVAHTI_TEST_CHROMEDRIVER")
-        .ok()
-        .filter(|s| !s.is_empty())
+    crate::common::needed("PORTTIVAHTI_TEST_CHROMEDRIVER")
 }
 
 impl Driver {
