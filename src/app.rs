@@ -31,6 +31,8 @@ pub struct AppState {
     pub tls_url: Option<String>,
     /// Organisation IdPs and Suomi.fi, with their metadata.
     pub sources: Arc<crate::identity::sources::Sources>,
+    /// Readiness failures logged lately (rate-limited warnings).
+    pub ready_log: crate::web::routes::ops::ReadyLog,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -252,6 +252,14 @@ pub struct StoreSettings {
     /// Prefix of every Redis key, so several deployments can share a server.
     pub redis_prefix: String,
     pub max_connections: u32,
+    /// PostgreSQL: the server's `statement_timeout` for every statement
+    /// of the gateway's connections, in milliseconds.
+    pub statement_timeout_ms: u64,
+    /// PostgreSQL: how long the gateway waits for one directory operation
+    /// (its statements, the wait for a connection included) before it
+    /// gives up and answers "temporarily unavailable", in milliseconds.
+    /// Holds also when the database stops answering altogether.
+    pub query_timeout_ms: u64,
 }
 
 impl Default for StoreSettings {
@@ -261,6 +269,8 @@ impl Default for StoreSettings {
             redis_url: None,
             redis_prefix: "pv:".into(),
             max_connections: 8,
+            statement_timeout_ms: 5_000,
+            query_timeout_ms: 6_000,
         }
     }
 }
@@ -585,6 +595,17 @@ impl Settings {
             return bad(format!(
                 "server.log_format must be \"text\" or \"json\", got {:?}",
                 self.server.log_format
+            ));
+        }
+        let st = &self.store;
+        if st.statement_timeout_ms == 0
+            || st.query_timeout_ms == 0
+            || st.statement_timeout_ms > st.query_timeout_ms
+        {
+            return bad(format!(
+                "store.statement_timeout_ms ({}) and store.query_timeout_ms ({}) must be \
+                 above 0, the statement timeout no longer than the query timeout",
+                st.statement_timeout_ms, st.query_timeout_ms
             ));
         }
         if !(8..=256).contains(&self.password.min_length) {

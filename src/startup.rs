@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 
@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::domain::Role;
 use crate::identity::password::{PasswordPolicy, PasswordSource};
 use crate::policy::Policy;
+use crate::store::deadline::Deadline;
 use crate::store::memory::MemoryEphemeral;
 use crate::store::redis::RedisEphemeral;
 use crate::store::sql::{PgDirectory, SqliteDirectory};
@@ -52,10 +53,18 @@ pub async fn open_directory(settings: &Settings) -> Result<Arc<dyn Directory>, S
             .map_err(StartupError::Directory)?;
         Ok(Arc::new(d))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let d = PgDirectory::connect(url, max)
+        let st = &settings.store;
+        let timeouts = crate::store::sql::PgTimeouts {
+            statement: Duration::from_millis(st.statement_timeout_ms),
+            acquire: Duration::from_millis(st.query_timeout_ms).min(Duration::from_secs(3)),
+        };
+        let d = PgDirectory::connect_with(url, max, timeouts)
             .await
             .map_err(StartupError::Directory)?;
-        Ok(Arc::new(d))
+        Ok(Arc::new(Deadline::new(
+            d,
+            Duration::from_millis(st.query_timeout_ms),
+        )))
     } else {
         Err(StartupError::Unsupported(format!(
             "store.database_url {url:?}: use sqlite://… or postgres://…"
@@ -208,8 +217,11 @@ impl Application {
             cards,
             mobile,
             tls_url,
+            ready_log: Default::default(),
         });
-        let ephemeral_ok = state.eph.ping().await.is_ok();
+        let ephemeral_ok = crate::web::routes::ops::ping_within("ephemeral", state.eph.ping())
+            .await
+            .is_ok();
         tracing::info!(
             listen = %local,
             tls_listen = ?tls_listener.as_ref().map(|l| l.addr()),

@@ -168,16 +168,49 @@ pub enum Rotation {
     Unknown,
 }
 
-/// The outcome of redeeming an authorization code.
+/// An authorization code as read, before anything spends it.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Redemption {
-    Fresh(Box<CodeGrant>),
+pub enum CodeLookup {
+    /// Not redeemed yet. `raw` is the stored value: [`EphemeralState::spend_code`]
+    /// spends exactly this.
+    Fresh {
+        grant: Box<CodeGrant>,
+        raw: Vec<u8>,
+    },
     /// Redeemed before: whatever it issued is to be revoked.
-    AlreadyUsed {
+    Used {
         family_id: Option<String>,
     },
     Unknown,
 }
+
+/// What spending a code did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Spent {
+    /// This request spent it.
+    Now,
+    /// Another request spent it first (the family it started, if any).
+    Before { family_id: Option<String> },
+}
+
+/// A refresh token as presented, before anything rotates it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Presented {
+    /// The family's current token. `raw` is the stored family:
+    /// [`EphemeralState::commit_rotation`] replaces exactly this.
+    Current { family: RefreshFamily, raw: Vec<u8> },
+    /// Not the current token. Nothing changed.
+    NotCurrent { family: RefreshFamily },
+    /// The family belongs to another client. Nothing changed.
+    OtherClient { family: RefreshFamily },
+    /// No such family (never, expired, or already ended).
+    Unknown,
+}
+
+/// A spent code's value: the family it started and a mark unique to the
+/// request that spent it (so a request that must read back whether its
+/// own swap landed recognises it).
+const SPENT: &[u8] = b"spent:";
 
 #[derive(Clone)]
 pub struct EphemeralState {
@@ -199,6 +232,21 @@ fn secs(n: i64) -> Duration {
 /// Time-to-live from `now` until `expires_at`, at least one second.
 fn ttl_until(expires_at: i64, now: i64) -> Duration {
     secs(expires_at - now)
+}
+
+/// How a settled swap ended: this call's value stored, or another's (the
+/// value there now, if any).
+enum Swap {
+    Landed,
+    Lost(Option<Vec<u8>>),
+}
+
+/// The family a spent code's value names: `None` when the value is not a
+/// spent code's, `Some(None)` when the code started no family.
+fn spent_family(raw: &[u8]) -> Option<Option<String>> {
+    let rest = raw.strip_prefix(SPENT)?;
+    let family = rest.split(|b| *b == b' ').next().unwrap_or_default();
+    Some((!family.is_empty()).then(|| String::from_utf8_lossy(family).into_owned()))
 }
 
 impl EphemeralState {
@@ -356,39 +404,84 @@ impl EphemeralState {
             .await
     }
 
-    /// Redeems a code once. The first redemption leaves a marker so a
-    /// second one can be told apart from a code that never existed.
-    pub async fn redeem_code(&self, code_hash: &str, now: i64) -> StoreResult<Redemption> {
-        let used_key = format!("code:{{{code_hash}}}:used");
-        match self.store.take(&format!("code:{{{code_hash}}}")).await? {
-            Some(b) => {
-                let c: CodeGrant = decode(&b)?;
-                // Marker outlives the code so late replays are caught.
-                self.store.put(&used_key, Vec::new(), secs(600)).await?;
-                if c.expires_at <= now {
-                    return Ok(Redemption::Unknown);
-                }
-                Ok(Redemption::Fresh(Box::new(c)))
-            }
-            None => match self.store.get(&used_key).await? {
-                Some(fam) => Ok(Redemption::AlreadyUsed {
-                    family_id: (!fam.is_empty())
-                        .then(|| String::from_utf8_lossy(&fam).into_owned()),
-                }),
-                None => Ok(Redemption::Unknown),
-            },
+    /// Reads a code without spending it: everything that can fail for a
+    /// store reason (the directory read, the new refresh family) happens
+    /// between this and [`EphemeralState::spend_code`], so such a failure
+    /// leaves the code usable.
+    pub async fn code(&self, code_hash: &str, now: i64) -> StoreResult<CodeLookup> {
+        let Some(raw) = self.store.get(&format!("code:{{{code_hash}}}")).await? else {
+            return Ok(CodeLookup::Unknown);
+        };
+        if let Some(family_id) = spent_family(&raw) {
+            return Ok(CodeLookup::Used { family_id });
+        }
+        let c: CodeGrant = decode(&raw)?;
+        if c.expires_at <= now {
+            return Ok(CodeLookup::Unknown);
+        }
+        Ok(CodeLookup::Fresh {
+            grant: Box::new(c),
+            raw,
+        })
+    }
+
+    /// Spends a code read by [`EphemeralState::code`], recording the
+    /// refresh family it started. Of concurrent spenders exactly one gets
+    /// [`Spent::Now`]; the mark outlives the code so late replays are caught.
+    pub async fn spend_code(
+        &self,
+        code_hash: &str,
+        raw: &[u8],
+        family_id: Option<&str>,
+    ) -> StoreResult<Spent> {
+        let key = format!("code:{{{code_hash}}}");
+        let mut mark = SPENT.to_vec();
+        mark.extend_from_slice(family_id.unwrap_or("").as_bytes());
+        mark.push(b' ');
+        mark.extend_from_slice(crate::crypto::random_token(12).as_bytes());
+        match self.settle_swap(&key, raw, mark, secs(600)).await? {
+            Swap::Landed => Ok(Spent::Now),
+            Swap::Lost(now) => Ok(Spent::Before {
+                family_id: now.as_deref().and_then(spent_family).flatten(),
+            }),
         }
     }
 
-    /// Records which refresh family a redeemed code started.
-    pub async fn link_code_family(&self, code_hash: &str, family_id: &str) -> StoreResult<()> {
-        self.store
-            .put(
-                &format!("code:{{{code_hash}}}:used"),
-                family_id.as_bytes().to_vec(),
-                secs(600),
-            )
+    /// Replaces `expected` at `key` with `new`, and says whether this
+    /// call's value is the one stored. An answer lost on the way (a
+    /// dropped connection) is settled by reading the key once more: `new`
+    /// there means the swap landed (the value is unique to the attempt),
+    /// `expected` still there means it did not, and it is tried once
+    /// again. Only when the store cannot be read either does the error
+    /// stand, and then the caller cannot know; see docs/security.md.
+    async fn settle_swap(
+        &self,
+        key: &str,
+        expected: &[u8],
+        new: Vec<u8>,
+        ttl: Duration,
+    ) -> StoreResult<Swap> {
+        let first = match self
+            .store
+            .compare_and_swap(key, expected, new.clone(), ttl)
             .await
+        {
+            Ok(true) => return Ok(Swap::Landed),
+            Ok(false) => return Ok(Swap::Lost(self.store.get(key).await.ok().flatten())),
+            Err(e) => e,
+        };
+        match self.store.get(key).await {
+            Ok(Some(v)) if v == new => Ok(Swap::Landed),
+            Ok(Some(v)) if v == expected => {
+                if self.store.compare_and_swap(key, expected, new, ttl).await? {
+                    Ok(Swap::Landed)
+                } else {
+                    Ok(Swap::Lost(self.store.get(key).await.ok().flatten()))
+                }
+            }
+            Ok(other) => Ok(Swap::Lost(other)),
+            Err(_) => Err(first),
+        }
     }
 
     // Refresh families.
@@ -405,10 +498,64 @@ impl EphemeralState {
             .await
     }
 
-    /// Presents a refresh token (by family and hash) for `client_id`.
-    /// Exactly one of any concurrent presentations of the current token
-    /// rotates; the others are reuse and end the family. A token of another
-    /// client, or one that is not current, changes nothing.
+    /// Reads the family a refresh token names and says whether the token
+    /// is its current one, changing nothing: everything that can fail for
+    /// a store reason happens between this and
+    /// [`EphemeralState::commit_rotation`], so such a failure leaves the
+    /// token usable.
+    pub async fn present(
+        &self,
+        family_id: &str,
+        client_id: &str,
+        presented_hash: &str,
+        now: i64,
+    ) -> StoreResult<Presented> {
+        let key = format!("rt:{{{family_id}}}");
+        let Some(raw) = self.store.get(&key).await? else {
+            return Ok(Presented::Unknown);
+        };
+        let fam: RefreshFamily = decode(&raw)?;
+        if fam.expires_at <= now {
+            self.store.delete(&key).await?;
+            return Ok(Presented::Unknown);
+        }
+        if fam.client_id != client_id {
+            return Ok(Presented::OtherClient { family: fam });
+        }
+        if !crate::crypto::constant_time_eq(fam.current.as_bytes(), presented_hash.as_bytes()) {
+            return Ok(Presented::NotCurrent { family: fam });
+        }
+        Ok(Presented::Current { family: fam, raw })
+    }
+
+    /// Rotates a family read by [`EphemeralState::present`] to `new_hash`
+    /// (unique to this request). Exactly one of any concurrent
+    /// presentations of the current token rotates; the others are reuse
+    /// and end the family.
+    pub async fn commit_rotation(
+        &self,
+        family: RefreshFamily,
+        raw: &[u8],
+        new_hash: String,
+        now: i64,
+        revoke_ttl: i64,
+    ) -> StoreResult<Rotation> {
+        let key = format!("rt:{{{}}}", family.family_id);
+        let mut next = family.clone();
+        next.current = new_hash;
+        next.generation += 1;
+        let ttl = ttl_until(next.expires_at, now);
+        match self.settle_swap(&key, raw, encode(&next)?, ttl).await? {
+            Swap::Landed => Ok(Rotation::Rotated(next)),
+            Swap::Lost(_) => {
+                self.revoke_family(&family.family_id, revoke_ttl).await?;
+                Ok(Rotation::Reused { family })
+            }
+        }
+    }
+
+    /// [`EphemeralState::present`] and, for the current token,
+    /// [`EphemeralState::commit_rotation`] at once (nothing in between).
     pub async fn rotate(
         &self,
         family_id: &str,
@@ -418,34 +565,20 @@ impl EphemeralState {
         now: i64,
         revoke_ttl: i64,
     ) -> StoreResult<Rotation> {
-        let key = format!("rt:{{{family_id}}}");
-        let Some(raw) = self.store.get(&key).await? else {
-            return Ok(Rotation::Unknown);
-        };
-        let fam: RefreshFamily = decode(&raw)?;
-        if fam.expires_at <= now {
-            self.store.delete(&key).await?;
-            return Ok(Rotation::Unknown);
-        }
-        if fam.client_id != client_id {
-            return Ok(Rotation::OtherClient { family: fam });
-        }
-        if !crate::crypto::constant_time_eq(fam.current.as_bytes(), presented_hash.as_bytes()) {
-            return Ok(Rotation::NotCurrent { family: fam });
-        }
-        let mut next = fam.clone();
-        next.current = new_hash;
-        next.generation += 1;
-        let swapped = self
-            .store
-            .compare_and_swap(&key, &raw, encode(&next)?, ttl_until(next.expires_at, now))
-            .await?;
-        if swapped {
-            Ok(Rotation::Rotated(next))
-        } else {
-            self.revoke_family(family_id, revoke_ttl).await?;
-            Ok(Rotation::Reused { family: fam })
-        }
+        Ok(
+            match self
+                .present(family_id, client_id, presented_hash, now)
+                .await?
+            {
+                Presented::Current { family, raw } => {
+                    self.commit_rotation(family, &raw, new_hash, now, revoke_ttl)
+                        .await?
+                }
+                Presented::NotCurrent { family } => Rotation::NotCurrent { family },
+                Presented::OtherClient { family } => Rotation::OtherClient { family },
+                Presented::Unknown => Rotation::Unknown,
+            },
+        )
     }
 
     pub async fn family(&self, family_id: &str) -> StoreResult<Option<RefreshFamily>> {
@@ -627,3 +760,7 @@ impl EphemeralState {
             })
     }
 }
+
+#[cfg(test)]
+#[path = "ephemeral_lost_answers.rs"]
+mod lost_answers;

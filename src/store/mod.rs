@@ -13,6 +13,7 @@ use crate::domain::{AccountStatus, BusinessId, Network, OrgKind, OrgOid, Role};
 
 #[cfg(feature = "test-support")]
 pub mod conformance;
+pub mod deadline;
 mod directory;
 pub mod ephemeral;
 pub mod identities;

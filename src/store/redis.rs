@@ -100,11 +100,14 @@ impl RedisEphemeral {
     }
 
     fn config() -> ConnectionManagerConfig {
+        // A Redis that stops answering costs an operation at most about
+        // 2 s: one connection attempt of 1 s and one more after a short
+        // pause, or a reply awaited 2 s.
         ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(2))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500))
     }
 
     fn conn(&self) -> ConnectionManager {
@@ -146,20 +149,37 @@ impl RedisEphemeral {
         }
     }
 
-    /// Runs one operation; on failure recovers (Sentinel) and tries once
-    /// more before reporting the store unavailable.
-    async fn run<T, F, Fut>(&self, op: F) -> StoreResult<T>
+    /// Runs one operation. A connection Redis dropped (a restart, a
+    /// failover, an idle timeout) is noticed only when it is used: the
+    /// first operation on it fails, and the client reconnects. So on a
+    /// dropped or refused connection the operation is tried once more (with
+    /// Sentinel, after asking it for the master again): any operation when
+    /// the command never reached Redis (refused), an `idempotent` one
+    /// (reading, setting a value, adding to a set, deleting) also when it
+    /// may have. Non-idempotent ones (`take`, counters, put-if-absent,
+    /// compare-and-swap) are not repeated blindly: the typed layer settles
+    /// a swap whose answer was lost by reading it back.
+    async fn run<T, F, Fut>(&self, idempotent: bool, op: F) -> StoreResult<T>
     where
         F: Fn(ConnectionManager) -> Fut,
         Fut: std::future::Future<Output = Result<T, RedisError>>,
     {
         match op(self.conn()).await {
             Ok(v) => Ok(v),
-            Err(e) if self.sentinel.is_some() => {
-                self.recover(&e).await;
+            Err(e) => {
+                let refused = e.is_connection_refusal();
+                let dropped = e.is_connection_dropped() && !e.is_timeout();
+                let failed_over = e.code() == Some("READONLY");
+                let again = refused || failed_over || (idempotent && dropped);
+                if self.sentinel.is_some() {
+                    self.recover(&e).await;
+                }
+                if !again {
+                    return Err(unavailable(e));
+                }
+                tracing::debug!(error = %e, "redis: trying once more on a fresh connection");
                 op(self.conn()).await.map_err(unavailable)
             }
-            Err(e) => Err(unavailable(e)),
         }
     }
 
@@ -172,14 +192,16 @@ impl RedisEphemeral {
 impl Ephemeral for RedisEphemeral {
     async fn ping(&self) -> StoreResult<()> {
         let _: String = self
-            .run(|mut c| async move { redis::cmd("PING").query_async(&mut c).await })
+            .run(true, |mut c| async move {
+                redis::cmd("PING").query_async(&mut c).await
+            })
             .await?;
         Ok(())
     }
 
     async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> StoreResult<()> {
         let k = self.key(key);
-        self.run(|mut c| {
+        self.run(true, |mut c| {
             let (k, v) = (k.clone(), value.clone());
             async move {
                 redis::cmd("SET")
@@ -197,7 +219,7 @@ impl Ephemeral for RedisEphemeral {
     async fn put_if_absent(&self, key: &str, value: Vec<u8>, ttl: Duration) -> StoreResult<bool> {
         let k = self.key(key);
         let r: Option<String> = self
-            .run(|mut c| {
+            .run(false, |mut c| {
                 let (k, v) = (k.clone(), value.clone());
                 async move {
                     redis::cmd("SET")
@@ -216,7 +238,7 @@ impl Ephemeral for RedisEphemeral {
 
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         let k = self.key(key);
-        self.run(|mut c| {
+        self.run(true, |mut c| {
             let k = k.clone();
             async move { c.get(k).await }
         })
@@ -225,7 +247,7 @@ impl Ephemeral for RedisEphemeral {
 
     async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         let k = self.key(key);
-        self.run(|mut c| {
+        self.run(false, |mut c| {
             let k = k.clone();
             async move { redis::cmd("GETDEL").arg(k).query_async(&mut c).await }
         })
@@ -235,7 +257,7 @@ impl Ephemeral for RedisEphemeral {
     async fn delete(&self, key: &str) -> StoreResult<()> {
         let k = self.key(key);
         let _: i64 = self
-            .run(|mut c| {
+            .run(true, |mut c| {
                 let k = k.clone();
                 async move { c.del(k).await }
             })
@@ -252,7 +274,7 @@ impl Ephemeral for RedisEphemeral {
     ) -> StoreResult<bool> {
         let k = self.key(key);
         let n: i64 = self
-            .run(|mut c| {
+            .run(false, |mut c| {
                 let mut inv = self.cas.key(k.clone());
                 inv.arg(expected).arg(new.clone()).arg(ms(ttl));
                 async move { inv.invoke_async(&mut c).await }
@@ -263,7 +285,7 @@ impl Ephemeral for RedisEphemeral {
 
     async fn incr(&self, key: &str, window: Duration) -> StoreResult<u64> {
         let k = self.key(key);
-        self.run(|mut c| {
+        self.run(false, |mut c| {
             let mut inv = self.incr.key(k.clone());
             inv.arg(ms(window));
             async move { inv.invoke_async(&mut c).await }
@@ -274,7 +296,7 @@ impl Ephemeral for RedisEphemeral {
     async fn decr(&self, key: &str) -> StoreResult<()> {
         let k = self.key(key);
         let _: i64 = self
-            .run(|mut c| {
+            .run(false, |mut c| {
                 let inv = self.decr.key(k.clone());
                 async move { inv.invoke_async(&mut c).await }
             })
@@ -285,7 +307,7 @@ impl Ephemeral for RedisEphemeral {
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> StoreResult<()> {
         let k = self.key(key);
         let _: i64 = self
-            .run(|mut c| {
+            .run(true, |mut c| {
                 let mut inv = self.set_add.key(k.clone());
                 inv.arg(member).arg(ms(ttl));
                 async move { inv.invoke_async(&mut c).await }
@@ -296,7 +318,7 @@ impl Ephemeral for RedisEphemeral {
 
     async fn set_members(&self, key: &str) -> StoreResult<Vec<String>> {
         let k = self.key(key);
-        self.run(|mut c| {
+        self.run(true, |mut c| {
             let k = k.clone();
             async move { c.smembers(k).await }
         })

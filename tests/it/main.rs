@@ -11,6 +11,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "common/fault_proxy.rs"]
+mod fault_proxy;
 #[path = "common/mssp.rs"]
 mod mssp;
 #[path = "common/ocsp.rs"]
@@ -29,6 +31,7 @@ mod backchannel_logout;
 mod browser;
 mod cards;
 mod demo_portals;
+mod faults;
 mod introspection;
 mod liaisons;
 mod login;

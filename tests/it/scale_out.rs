@@ -16,9 +16,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 const PUBLIC: &str = "http://sso.test";
 
-struct Node {
-    child: Child,
-    base: String,
+pub(crate) struct Node {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Drop for Node {
@@ -36,15 +36,19 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Cluster {
+pub(crate) struct Cluster {
     config: tempfile::TempDir,
-    db: String,
-    redis: String,
+    /// The stores' URLs as the nodes are given them (the fault suite puts
+    /// its proxies here).
+    pub(crate) db: String,
+    pub(crate) redis: String,
     prefix: String,
+    /// Further settings for every node, as environment variables.
+    pub(crate) env: Vec<(String, String)>,
 }
 
 impl Cluster {
-    async fn new() -> Option<Self> {
+    pub(crate) async fn new() -> Option<Self> {
         let (Some(pg), Some(redis)) = (postgres_admin_url(), redis_url()) else {
             eprintln!(
                 "PORTTIVAHTI_TEST_POSTGRES_URL / PORTTIVAHTI_TEST_REDIS_URL not set: scale-out test not run"
@@ -64,10 +68,11 @@ impl Cluster {
             db,
             redis,
             prefix: fresh_redis_prefix(),
+            env: Vec::new(),
         })
     }
 
-    fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_porttivahti"));
         c.arg("--config")
             .arg(self.config.path().join("pv.toml"))
@@ -77,11 +82,12 @@ impl Cluster {
             .env("PORTTIVAHTI__STORE__REDIS_PREFIX", &self.prefix)
             .env("PORTTIVAHTI__TOKENS__KEY_RELOAD_SECS", "1")
             .env("RUST_LOG", "warn")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
         c
     }
 
-    async fn node(&self) -> Node {
+    pub(crate) async fn node(&self) -> Node {
         let port = free_port();
         let child = self
             .command()
@@ -114,7 +120,7 @@ impl Cluster {
     }
 }
 
-fn browser(base: &str) -> Browser {
+pub(crate) fn browser(base: &str) -> Browser {
     Browser {
         http: porttivahti::http_client_builder()
             .cookie_store(true)
@@ -125,7 +131,7 @@ fn browser(base: &str) -> Browser {
     }
 }
 
-fn authorize(
+pub(crate) fn authorize(
     base: &str,
     client: &str,
     redirect: &str,

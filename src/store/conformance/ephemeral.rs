@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::domain::{AuthMethod, LoA};
 use crate::store::ephemeral::{
-    AuthRequest, CodeGrant, Grant, Redemption, RefreshFamily, Rotation, Session,
+    AuthRequest, CodeGrant, CodeLookup, Grant, Presented, RefreshFamily, Rotation, Session, Spent,
 };
 use crate::store::{Ephemeral, EphemeralState};
 
@@ -195,27 +195,50 @@ pub(super) async fn codes(st: &EphemeralState) {
         expires_at: 1060,
     };
     st.put_code("h1", &c, 1000).await.unwrap();
+    // Reading spends nothing: a request that fails after reading leaves
+    // the code usable.
+    let CodeLookup::Fresh { grant, raw } = st.code("h1", 1010).await.unwrap() else {
+        panic!("a fresh code");
+    };
+    assert_eq!(*grant, c);
     assert_eq!(
-        st.redeem_code("h1", 1010).await.unwrap(),
-        Redemption::Fresh(Box::new(c.clone()))
+        st.code("h1", 1010).await.unwrap(),
+        CodeLookup::Fresh {
+            grant: Box::new(c.clone()),
+            raw: raw.clone()
+        }
     );
-    st.link_code_family("h1", "fam1").await.unwrap();
     assert_eq!(
-        st.redeem_code("h1", 1011).await.unwrap(),
-        Redemption::AlreadyUsed {
+        st.spend_code("h1", &raw, Some("fam1")).await.unwrap(),
+        Spent::Now
+    );
+    // Of two spenders of one reading, the second learns who was first.
+    assert_eq!(
+        st.spend_code("h1", &raw, Some("fam2")).await.unwrap(),
+        Spent::Before {
             family_id: Some("fam1".into())
         }
     );
     assert_eq!(
-        st.redeem_code("never", 1010).await.unwrap(),
-        Redemption::Unknown
+        st.code("h1", 1011).await.unwrap(),
+        CodeLookup::Used {
+            family_id: Some("fam1".into())
+        }
+    );
+    assert_eq!(st.code("never", 1010).await.unwrap(), CodeLookup::Unknown);
+    // A code that started no family is spent all the same.
+    st.put_code("h3", &c, 1000).await.unwrap();
+    let CodeLookup::Fresh { raw, .. } = st.code("h3", 1010).await.unwrap() else {
+        panic!("a fresh code");
+    };
+    assert_eq!(st.spend_code("h3", &raw, None).await.unwrap(), Spent::Now);
+    assert_eq!(
+        st.code("h3", 1010).await.unwrap(),
+        CodeLookup::Used { family_id: None }
     );
     // Expired by the clock.
     st.put_code("h2", &c, 1000).await.unwrap();
-    assert_eq!(
-        st.redeem_code("h2", 1060).await.unwrap(),
-        Redemption::Unknown
-    );
+    assert_eq!(st.code("h2", 1060).await.unwrap(), CodeLookup::Unknown);
 }
 
 pub(super) async fn refresh_families(st: &EphemeralState) {
@@ -236,6 +259,44 @@ pub(super) async fn refresh_families(st: &EphemeralState) {
             .unwrap(),
         Rotation::OtherClient { .. }
     ));
+    // Presenting reads and changes nothing.
+    let Presented::Current { family, raw } = st.present("f1", "c", "t0", 1001).await.unwrap()
+    else {
+        panic!("the current token");
+    };
+    assert_eq!(family.generation, 0);
+    assert!(matches!(
+        st.present("f1", "c", "t0", 1001).await.unwrap(),
+        Presented::Current { .. }
+    ));
+    // Two commits of one reading: the second is reuse and ends the family
+    // (on a copy, so the test goes on with f1).
+    let copy = RefreshFamily {
+        family_id: "f1copy".into(),
+        ..f.clone()
+    };
+    st.create_family(&copy, 1000).await.unwrap();
+    let Presented::Current {
+        family: cf,
+        raw: craw,
+    } = st.present("f1copy", "c", "t0", 1001).await.unwrap()
+    else {
+        panic!("the current token");
+    };
+    assert!(matches!(
+        st.commit_rotation(cf.clone(), &craw, "c1".into(), 1001, 60)
+            .await
+            .unwrap(),
+        Rotation::Rotated(_)
+    ));
+    assert!(matches!(
+        st.commit_rotation(cf, &craw, "c2".into(), 1001, 60)
+            .await
+            .unwrap(),
+        Rotation::Reused { .. }
+    ));
+    assert!(st.family_revoked("f1copy").await.unwrap());
+    drop((family, raw));
     let Rotation::Rotated(next) = st
         .rotate("f1", "c", "t0", "t1".into(), 1001, 60)
         .await

@@ -13,5 +13,5 @@ pub mod postgres;
 mod rows;
 pub mod sqlite;
 
-pub use postgres::PgDirectory;
+pub use postgres::{PgDirectory, PgTimeouts};
 pub use sqlite::SqliteDirectory;

@@ -180,7 +180,43 @@ pub(crate) fn token_error(e: &TokenError, basic: bool) -> Response {
             HeaderValue::from_static("Basic realm=\"porttivahti\""),
         );
     }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECS),
+        );
+    }
     resp
+}
+
+/// What a portal is told to wait before trying again when a store is down
+/// (the same as the pages' `Retry-After`).
+const RETRY_AFTER_SECS: &str = "5";
+
+/// A store failure answered to a portal's `/userinfo` call: JSON, never
+/// the people's error page. Unavailable is `503 temporarily_unavailable`
+/// with `Retry-After`; the detail goes only to the log.
+fn userinfo_store_error(e: &crate::store::StoreError) -> Response {
+    let unavailable = matches!(e, crate::store::StoreError::Unavailable(_));
+    let (status, code) = if unavailable {
+        (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
+    } else {
+        (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
+    };
+    tracing::error!(error = %e, "userinfo failed");
+    let mut r = (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(json!({ "error": code })),
+    )
+        .into_response();
+    if unavailable {
+        r.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECS),
+        );
+    }
+    r
 }
 
 /// Client id and secret from HTTP Basic (RFC 6749 §2.3.1: each
@@ -323,17 +359,17 @@ pub async fn userinfo(State(app): State<SharedState>, headers: HeaderMap) -> Res
     let claims = match oidc::check_access_token(&app, token.trim()).await {
         Ok(Some(c)) => c,
         Ok(None) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token"),
-        Err(e) => return WebError::from(e).into_response(),
+        Err(e) => return userinfo_store_error(&e),
     };
     let account_id = match crate::oidc::privacy::account_of(&app, &claims).await {
         Ok(Some(a)) => a,
         Ok(None) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token"),
-        Err(e) => return WebError::from(e).into_response(),
+        Err(e) => return userinfo_store_error(&e),
     };
     let person = match oidc::load_person(&app, &account_id).await {
         Ok(Some(p)) if p.account.status == crate::domain::AccountStatus::Active => p,
         Ok(_) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token"),
-        Err(e) => return WebError::from(e).into_response(),
+        Err(e) => return userinfo_store_error(&e),
     };
     let scope: Vec<String> = claims.scope.split(' ').map(str::to_string).collect();
     let mut pc = person_claims(&person, &scope, claims.portals.clone());

@@ -1,11 +1,15 @@
 //! Health, readiness, metrics and static assets.
 
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::app::SharedState;
+use crate::store::StoreError;
 use crate::web::browser::Browser;
 use crate::web::error::{Localized, WebError};
 
@@ -13,20 +17,84 @@ pub async fn healthz() -> Response {
     (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
 }
 
-/// Ready when both stores answer.
+/// How long `/readyz` (and the start-up check) waits for each store: a
+/// store that has stopped answering is "unavailable" after this, not
+/// after the client's own connection and response timeouts.
+pub const READY_WITHIN: Duration = Duration::from_secs(1);
+
+/// A failed readiness check is logged at warning level at most once per
+/// this many seconds per store (a load balancer polls often), with the
+/// number of failures in between.
+const READY_WARN_EVERY_SECS: i64 = 30;
+
+/// When each store's last readiness warning was logged, and how many
+/// failures were not logged since.
+#[derive(Default)]
+pub struct ReadyLog {
+    directory: (AtomicI64, AtomicU64),
+    ephemeral: (AtomicI64, AtomicU64),
+}
+
+impl ReadyLog {
+    fn failed(&self, store: &'static str, error: &StoreError) {
+        let (last, quiet) = match store {
+            "directory" => &self.directory,
+            _ => &self.ephemeral,
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let prev = last.load(Ordering::Relaxed);
+        if now - prev >= READY_WARN_EVERY_SECS
+            && last
+                .compare_exchange(prev, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let unlogged = quiet.swap(0, Ordering::Relaxed);
+            tracing::warn!(
+                store,
+                error = %error,
+                unlogged_failures = unlogged,
+                "readiness: the {store} store did not answer; this node answers 503 on /readyz \
+                 until it does"
+            );
+        } else {
+            quiet.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Asks one store, giving up after [`READY_WITHIN`].
+pub async fn ping_within<F>(store: &'static str, ping: F) -> Result<(), StoreError>
+where
+    F: std::future::Future<Output = Result<(), StoreError>>,
+{
+    match tokio::time::timeout(READY_WITHIN, ping).await {
+        Ok(r) => r,
+        Err(_) => Err(StoreError::Unavailable(format!(
+            "{store}: no answer within {} ms",
+            READY_WITHIN.as_millis()
+        ))),
+    }
+}
+
+/// Ready when both stores answer, each within [`READY_WITHIN`] (asked at
+/// once, so a black-holed store costs one second, not more).
 pub async fn readyz(State(app): State<SharedState>) -> Response {
-    let dir = app.dir.ping().await;
-    let eph = app.eph.ping().await;
+    let (dir, eph) = tokio::join!(
+        ping_within("directory", app.dir.ping()),
+        ping_within("ephemeral", app.eph.ping())
+    );
     let status = if dir.is_ok() && eph.is_ok() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     if let Err(e) = &dir {
-        tracing::debug!(error = %e, "directory not ready");
+        app.ready_log.failed("directory", e);
     }
     if let Err(e) = &eph {
-        tracing::debug!(error = %e, "ephemeral store not ready");
+        app.ready_log.failed("ephemeral", e);
     }
     let word = |r: &Result<(), _>| if r.is_ok() { "ok" } else { "unavailable" };
     (

@@ -1,0 +1,195 @@
+//! A deadline on every directory operation. The PostgreSQL server ends a
+//! statement after its `statement_timeout`, but a database that stops
+//! answering (a network partition, a frozen host) answers nothing at all:
+//! [`Deadline`] gives up on the client side, so a request waits at most
+//! `store.query_timeout_ms` for the directory and gets "temporarily
+//! unavailable" instead of hanging with its connection.
+//!
+//! A write that passes its deadline may still commit on the server (the
+//! answer, not the work, was lost); each write is one transaction, so it
+//! is then whole, never half-written.
+
+use std::future::Future;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::identities::{IdentityLinkStore, ProfileStore};
+use super::{
+    Account, AccountQuery, AccountStore, AccountUpdate, AuditEvent, AuditQuery, AuditStore,
+    CredentialStore, Directory, FailureOutcome, IdentityLink, KeyStore, LiaisonContact, Membership,
+    MembershipStore, NewAccount, OperatorStore, Organisation, OrganisationStore, Profile,
+    Readiness, Registration, StoreError, StoreResult, StoredKey,
+};
+use crate::domain::{AccountStatus, Network};
+
+/// A directory whose every operation ends within `limit`.
+pub struct Deadline<D> {
+    inner: D,
+    limit: Duration,
+}
+
+impl<D: Directory> Deadline<D> {
+    pub fn new(inner: D, limit: Duration) -> Self {
+        Self { inner, limit }
+    }
+
+    async fn within<T>(
+        &self,
+        op: &'static str,
+        work: impl Future<Output = StoreResult<T>>,
+    ) -> StoreResult<T> {
+        match tokio::time::timeout(self.limit, work).await {
+            Ok(r) => r,
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "directory: {op} did not answer within {} ms (store.query_timeout_ms)",
+                self.limit.as_millis()
+            ))),
+        }
+    }
+}
+
+/// Implements each trait for [`Deadline`] by calling the inner
+/// directory's method within the deadline.
+macro_rules! within_deadline {
+    ($($tr:ident { $(fn $m:ident(&self $(, $a:ident : $t:ty)*) -> $r:ty;)* })*) => {
+        $(
+            #[async_trait]
+            impl<D: Directory> $tr for Deadline<D> {
+                $(
+                    async fn $m(&self $(, $a: $t)*) -> $r {
+                        self.within(stringify!($m), self.inner.$m($($a),*)).await
+                    }
+                )*
+            }
+        )*
+    };
+}
+
+within_deadline! {
+    Readiness {
+        fn ping(&self) -> StoreResult<()>;
+    }
+    OrganisationStore {
+        fn insert_organisation(&self, org: &Organisation, audit: &AuditEvent) -> StoreResult<()>;
+        fn organisation(&self, id: &str) -> StoreResult<Option<Organisation>>;
+        fn organisations(&self) -> StoreResult<Vec<Organisation>>;
+        fn update_organisation(&self, org: &Organisation, audit: &AuditEvent) -> StoreResult<()>;
+        fn search_organisations(&self, text: &str, limit: u32) -> StoreResult<Vec<Organisation>>;
+    }
+    AccountStore {
+        fn create_account(
+            &self,
+            account: &NewAccount,
+            memberships: &[Membership],
+            audit: &AuditEvent
+        ) -> StoreResult<Account>;
+        fn account(&self, id: &str) -> StoreResult<Option<Account>>;
+        fn find_accounts(&self, q: &AccountQuery<'_>) -> StoreResult<(Vec<Account>, u64)>;
+        fn update_account(
+            &self,
+            account_id: &str,
+            update: &AccountUpdate,
+            audit: &AuditEvent
+        ) -> StoreResult<()>;
+        fn set_status(
+            &self,
+            account_id: &str,
+            status: AccountStatus,
+            reason: Option<&str>,
+            audit: &AuditEvent
+        ) -> StoreResult<()>;
+    }
+    CredentialStore {
+        fn credentials(&self, username: &str) -> StoreResult<Option<(Account, Option<String>)>>;
+        fn record_login_failure(
+            &self,
+            account_id: &str,
+            lock_after: u32,
+            audit: &AuditEvent
+        ) -> StoreResult<FailureOutcome>;
+        fn record_login_success(&self, account_id: &str, audit: &AuditEvent) -> StoreResult<()>;
+        fn set_password(
+            &self,
+            account_id: &str,
+            password_hash: &str,
+            must_change: bool,
+            audit: &AuditEvent
+        ) -> StoreResult<()>;
+        fn previous_password_hash(&self, account_id: &str) -> StoreResult<Option<String>>;
+        fn totp_secret(&self, account_id: &str) -> StoreResult<Option<Vec<u8>>>;
+        fn set_totp_secret(
+            &self,
+            account_id: &str,
+            encrypted: Option<&[u8]>,
+            audit: &AuditEvent
+        ) -> StoreResult<()>;
+    }
+    MembershipStore {
+        fn memberships(&self, account_id: &str) -> StoreResult<Vec<Membership>>;
+        fn memberships_with_organisations(
+            &self,
+            account_id: &str
+        ) -> StoreResult<(Vec<Membership>, Vec<Organisation>)>;
+        fn add_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()>;
+        fn remove_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()>;
+        fn move_network(
+            &self,
+            account_id: &str,
+            org_id: &str,
+            from: Network,
+            to: Network,
+            audit: &AuditEvent
+        ) -> StoreResult<()>;
+        fn publish_liaison_contact(
+            &self,
+            contact: &LiaisonContact,
+            audit: &AuditEvent
+        ) -> StoreResult<()>;
+        fn liaison_contacts(&self, org_id: &str) -> StoreResult<Vec<LiaisonContact>>;
+    }
+    OperatorStore {
+        fn is_operator(&self, account_id: &str) -> StoreResult<bool>;
+        fn add_operator(&self, account_id: &str, audit: &AuditEvent) -> StoreResult<()>;
+    }
+    IdentityLinkStore {
+        fn account_by_identity(&self, source: &str, subject: &str) -> StoreResult<Option<Account>>;
+        fn record_identity_login(
+            &self,
+            source: &str,
+            subject: &str,
+            account_id: &str,
+            audit: &AuditEvent
+        ) -> StoreResult<()>;
+        fn identity_links(&self, account_id: &str) -> StoreResult<Vec<IdentityLink>>;
+        fn link_identity(&self, link: &IdentityLink, audit: &AuditEvent) -> StoreResult<()>;
+        fn unlink_identity(
+            &self,
+            source: &str,
+            subject: &str,
+            audit: &AuditEvent
+        ) -> StoreResult<()>;
+        fn register(&self, r: &Registration, audit: &AuditEvent) -> StoreResult<Account>;
+    }
+    ProfileStore {
+        fn profile(&self, account_id: &str) -> StoreResult<Option<Profile>>;
+        fn save_profile(
+            &self,
+            profile: &Profile,
+            email: Option<&str>,
+            phone: Option<&str>,
+            audit: &AuditEvent
+        ) -> StoreResult<()>;
+    }
+    AuditStore {
+        fn append_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+        fn audit_events(&self, subject: Option<&str>, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+        fn query_audit(&self, q: &AuditQuery<'_>) -> StoreResult<Vec<AuditEvent>>;
+        fn purge_audit(&self, before: i64) -> StoreResult<u64>;
+    }
+    KeyStore {
+        fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
+        fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()>;
+        fn retire_signing_key(&self, kid: &str, at: i64, audit: &AuditEvent) -> StoreResult<()>;
+    }
+}
