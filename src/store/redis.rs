@@ -32,6 +32,26 @@ fn unavailable(e: redis::RedisError) -> StoreError {
     StoreError::Unavailable(format!("redis: {e}"))
 }
 
+/// True when the command could not be written at all (the connection was
+/// already closed: a broken pipe), so Redis never ran it.
+fn never_sent(e: &RedisError) -> bool {
+    type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+    let Some(src) = std::error::Error::source(e) else {
+        return false;
+    };
+    src.downcast_ref::<std::io::Error>()
+        .or_else(|| {
+            src.downcast_ref::<Shared>()
+                .and_then(|a| a.downcast_ref::<std::io::Error>())
+        })
+        .is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::NotConnected
+            )
+        })
+}
+
 fn ms(d: Duration) -> u64 {
     (d.as_millis() as u64).max(1)
 }
@@ -154,9 +174,9 @@ impl RedisEphemeral {
     /// first operation on it fails, and the client reconnects. So on a
     /// dropped or refused connection the operation is tried once more (with
     /// Sentinel, after asking it for the master again): any operation when
-    /// the command never reached Redis (refused), an `idempotent` one
+    /// the command never reached Redis (refused, or a broken pipe), an `idempotent` one
     /// (reading, setting a value, adding to a set, deleting) also when it
-    /// may have. Non-idempotent ones (`take`, counters, put-if-absent,
+    /// may have (a reset, an end of stream). Non-idempotent ones (`take`, counters, put-if-absent,
     /// compare-and-swap) are not repeated blindly: the typed layer settles
     /// a swap whose answer was lost by reading it back.
     async fn run<T, F, Fut>(&self, idempotent: bool, op: F) -> StoreResult<T>
@@ -167,7 +187,7 @@ impl RedisEphemeral {
         match op(self.conn()).await {
             Ok(v) => Ok(v),
             Err(e) => {
-                let refused = e.is_connection_refusal();
+                let refused = e.is_connection_refusal() || never_sent(&e);
                 let dropped = e.is_connection_dropped() && !e.is_timeout();
                 let failed_over = e.code() == Some("READONLY");
                 let again = refused || failed_over || (idempotent && dropped);

@@ -99,7 +99,7 @@ async fn a_code_exchange_and_a_refresh_cut_off_from_the_directory_are_retried() 
         )
         .await;
     let code = query_param(&back, "code").unwrap();
-    dir.set(Mode::BlackHole);
+    dir.set(Mode::BlackHole).await;
     let started = Instant::now();
     let r = exchange(&app, "portal-a", Some(SECRET_A), &code, CB, Some(&v)).await;
     assert_portal_unavailable(r, started, "code exchange, directory black-holed").await;
@@ -128,7 +128,7 @@ async fn a_code_exchange_and_a_refresh_cut_off_from_the_directory_are_retried() 
     assert!(started.elapsed() < Duration::from_millis(1500));
 
     // The directory is back: the client's retry of the same code succeeds.
-    dir.set(Mode::Forward);
+    dir.set(Mode::Forward).await;
     let r = exchange(&app, "portal-a", Some(SECRET_A), &code, CB, Some(&v)).await;
     assert_eq!(r.status(), 200, "the retry after the outage");
     let t: serde_json::Value = r.json().await.unwrap();
@@ -139,14 +139,14 @@ async fn a_code_exchange_and_a_refresh_cut_off_from_the_directory_are_retried() 
     // Now a refresh: the family is read from Redis, then the directory
     // stops answering (past the few seconds a node keeps a person read).
     app.clock.advance(porttivahti::oidc::PEOPLE_FOR_SECS + 1);
-    dir.set(Mode::BlackHole);
+    dir.set(Mode::BlackHole).await;
     let started = Instant::now();
     let r = refresh(&app, "portal-a", SECRET_A, &rt).await;
     assert_portal_unavailable(r, started, "refresh, directory black-holed").await;
     let started = Instant::now();
     let r = userinfo(&app, &at).await;
     assert_portal_unavailable(r, started, "userinfo, directory black-holed").await;
-    dir.set(Mode::Forward);
+    dir.set(Mode::Forward).await;
     let r = refresh(&app, "portal-a", SECRET_A, &rt).await;
     assert_eq!(r.status(), 200, "the refresh retried after the outage");
     let t2: serde_json::Value = r.json().await.unwrap();
@@ -209,12 +209,17 @@ async fn redis_dropping_its_connections_costs_no_request() {
         assert_eq!(r.status(), 200, "round {round}");
         // Redis restarts: every connection to it is closed, and it is
         // back before the next request.
-        proxy.set(Mode::Refuse);
-        proxy.set(Mode::Forward);
+        proxy.set(Mode::Refuse).await;
+        proxy.set(Mode::Forward).await;
         let r = br
             .get(&auth_url(&app, "portal-a", CB, Some(&ch), &[]))
             .await;
-        assert_eq!(r.status(), 303, "round {round}: the first request after");
+        assert_eq!(
+            r.status(),
+            303,
+            "round {round}: the first request after: {:?}",
+            log_line(&["redis"])
+        );
         let r = reqwest::get(format!("{}/readyz", app.base)).await.unwrap();
         assert_eq!(r.status(), 200, "round {round}");
     }
@@ -226,7 +231,7 @@ async fn a_node_starts_and_answers_readyz_at_once_while_redis_black_holes() {
         return;
     };
     let proxy = FaultProxy::start(&host_port(&redis)).await;
-    proxy.set(Mode::BlackHole);
+    proxy.set(Mode::BlackHole).await;
     let redis_via = via(&redis, proxy.port());
     let started = Instant::now();
     let app = spawn_app_with(move |s| {
@@ -250,7 +255,7 @@ async fn a_node_starts_and_answers_readyz_at_once_while_redis_black_holes() {
         log_line(&["readiness: the ephemeral store did not answer"]).is_some(),
         "a warning an operator sees"
     );
-    proxy.set(Mode::Forward);
+    proxy.set(Mode::Forward).await;
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let r = reqwest::get(format!("{}/readyz", app.base)).await.unwrap();

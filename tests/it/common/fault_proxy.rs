@@ -48,7 +48,10 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Starts forwarding to `upstream` (`host:port`) on a free loopback port.
     pub async fn start(upstream: &str) -> Self {
-        let addr = bind("127.0.0.1:0".parse().unwrap()).local_addr().unwrap();
+        let addr = bind("127.0.0.1:0".parse().unwrap())
+            .unwrap()
+            .local_addr()
+            .unwrap();
         let (mode, _) = watch::channel(Mode::Forward);
         let p = Self {
             addr,
@@ -57,7 +60,7 @@ impl FaultProxy {
             listener: Mutex::new(None),
             conns: Arc::default(),
         };
-        p.listen();
+        assert!(p.try_listen());
         p
     }
 
@@ -69,7 +72,7 @@ impl FaultProxy {
         *self.mode.borrow()
     }
 
-    pub fn set(&self, m: Mode) {
+    pub async fn set(&self, m: Mode) {
         let before = self.mode();
         self.mode.send_replace(m);
         if m == Mode::Refuse {
@@ -80,12 +83,23 @@ impl FaultProxy {
                 h.abort();
             }
         } else if before == Mode::Refuse {
-            self.listen();
+            // The closed listener's task lets go of the port when it is
+            // next polled: bind again once it has.
+            for _ in 0..200 {
+                if self.try_listen() {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            panic!("the proxy could not listen on {} again", self.addr);
         }
     }
 
-    fn listen(&self) {
-        let listener = bind(self.addr).listen(256).unwrap();
+    /// Listens on the proxy's port; false when it is still taken.
+    fn try_listen(&self) -> bool {
+        let Ok(listener) = bind(self.addr).and_then(|s| s.listen(256)) else {
+            return false;
+        };
         let upstream = self.upstream.clone();
         let mode = self.mode.subscribe();
         let conns = self.conns.clone();
@@ -113,6 +127,7 @@ impl FaultProxy {
             }
         });
         *self.listener.lock().unwrap() = Some(h.abort_handle());
+        true
     }
 }
 
@@ -127,11 +142,11 @@ impl Drop for FaultProxy {
     }
 }
 
-fn bind(addr: SocketAddr) -> TcpSocket {
-    let s = TcpSocket::new_v4().unwrap();
-    s.set_reuseaddr(true).unwrap();
-    s.bind(addr).unwrap();
-    s
+fn bind(addr: SocketAddr) -> std::io::Result<TcpSocket> {
+    let s = TcpSocket::new_v4()?;
+    s.set_reuseaddr(true)?;
+    s.bind(addr)?;
+    Ok(s)
 }
 
 /// Copies one direction; what is read during a black hole waits until

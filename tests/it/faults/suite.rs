@@ -316,7 +316,7 @@ async fn service_desk(load: Arc<Load>, base: String, worker: usize) {
             .bearer_auth(token.as_deref().unwrap())
             .json(
                 &json!({ "given_name": "Vika", "family_name": format!("Vikakuorma{letters}"),
-                           "network": "intermetso", "reason": "vikasarja" }),
+                           "network": "intermetso", "email": format!("{letters}@vika.example.fi") }),
             );
         match timed(&load, "admin create account", req).await {
             Some((201, r)) => {
@@ -329,6 +329,10 @@ async fn service_desk(load: Arc<Load>, base: String, worker: usize) {
                 t.entry(load.phase.load(Ordering::SeqCst))
                     .or_default()
                     .admin_created += 1;
+            }
+            Some((400, r)) => {
+                load.note(format!("admin create account: {}", r.text().await.unwrap()));
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Some(_) | None => tokio::time::sleep(Duration::from_millis(200)).await,
         }
@@ -465,11 +469,11 @@ pub async fn run(fault: Duration, users: usize) -> Option<(String, bool)> {
     for (i, (_, fault_of)) in phases.iter().enumerate() {
         load.phase.store(i, Ordering::SeqCst);
         if let Some((proxy, mode)) = fault_of {
-            proxy.set(*mode);
+            proxy.set(*mode).await;
         }
         tokio::time::sleep(fault).await;
         if let Some((proxy, _)) = fault_of {
-            proxy.set(Mode::Forward);
+            proxy.set(Mode::Forward).await;
             recoveries.insert(i, recovery(&bases).await);
             // The retries of the outage settle before the next phase.
             tokio::time::sleep(Duration::from_secs(2)).await;
