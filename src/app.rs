@@ -32,7 +32,7 @@ pub struct AppState {
     /// Organisation IdPs and Suomi.fi, with their metadata.
     pub sources: Arc<crate::identity::sources::Sources>,
     /// Readiness failures logged lately (rate-limited warnings).
-    pub ready_log: crate::web::routes::ops::ReadyLog,
+    pub ready_log: crate::telemetry::ReadyLog,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -2,7 +2,7 @@
 //! metrics.
 
 use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Instant;
 
 use tracing_subscriber::EnvFilter;
@@ -89,5 +89,48 @@ impl Metrics {
             self.started.elapsed().as_secs()
         );
         out
+    }
+}
+
+/// A failed readiness check is logged at warning level at most once per
+/// this many seconds per store (a load balancer polls often), with the
+/// number of failures in between.
+const READY_WARN_EVERY_SECS: i64 = 30;
+
+/// When each store's last readiness warning was logged, and how many
+/// failures were not logged since.
+#[derive(Default)]
+pub struct ReadyLog {
+    directory: (AtomicI64, AtomicU64),
+    ephemeral: (AtomicI64, AtomicU64),
+}
+
+impl ReadyLog {
+    /// A readiness check of `store` failed with `error`.
+    pub fn failed(&self, store: &'static str, error: &dyn std::fmt::Display) {
+        let (last, quiet) = match store {
+            "directory" => &self.directory,
+            _ => &self.ephemeral,
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let prev = last.load(Ordering::Relaxed);
+        if now - prev >= READY_WARN_EVERY_SECS
+            && last
+                .compare_exchange(prev, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let unlogged = quiet.swap(0, Ordering::Relaxed);
+            tracing::warn!(
+                store,
+                error = %error,
+                unlogged_failures = unlogged,
+                "readiness: the {store} store did not answer; this node answers 503 on /readyz \
+                 until it does"
+            );
+        } else {
+            quiet.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }

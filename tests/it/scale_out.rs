@@ -73,7 +73,11 @@ impl Cluster {
     }
 
     pub(crate) fn command(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_porttivahti"));
+        // PORTTIVAHTI_TEST_BIN: a copy of the binary, for a target directory
+        // other builds share (they may replace the one cargo names).
+        let bin = std::env::var("PORTTIVAHTI_TEST_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_porttivahti").to_string());
+        let mut c = Command::new(bin);
         c.arg("--config")
             .arg(self.config.path().join("pv.toml"))
             .env("PORTTIVAHTI__SERVER__PUBLIC_URL", PUBLIC)

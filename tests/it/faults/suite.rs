@@ -365,6 +365,11 @@ async fn recovery(bases: &[String]) -> Duration {
     started.elapsed()
 }
 
+/// Where a 303 sends the browser; `None` for any other answer.
+fn redirect_of(r: &reqwest::Response) -> Option<String> {
+    (r.status() == 303).then(|| location(r))
+}
+
 async fn probe_login(p: &Browser, base: &str) -> bool {
     let (v, ch) = pkce();
     let Ok(r) = p
@@ -375,11 +380,16 @@ async fn probe_login(p: &Browser, base: &str) -> bool {
     else {
         return false;
     };
-    let mut at = location(&r);
+    let Some(mut at) = redirect_of(&r) else {
+        return false;
+    };
     if at.starts_with("/login") {
         let Ok(page) = p.http.get(format!("{base}{at}")).send().await else {
             return false;
         };
+        if page.status() != 200 {
+            return false;
+        }
         let page = page.text().await.unwrap_or_default();
         let form = [
             ("csrf", hidden(&page, "csrf")),
@@ -396,7 +406,10 @@ async fn probe_login(p: &Browser, base: &str) -> bool {
         else {
             return false;
         };
-        at = location(&r);
+        let Some(next) = redirect_of(&r) else {
+            return false;
+        };
+        at = next;
     }
     let Some(code) = query_param(&at, "code") else {
         return false;
