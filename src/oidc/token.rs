@@ -107,9 +107,22 @@ pub async fn exchange_code(
         CodeLookup::Used { family_id } => return Err(code_replayed(app, client, family_id).await?),
         CodeLookup::Unknown => return Err(TokenError::InvalidGrant("unknown or expired code")),
     };
+    if c.client_id != client.id() {
+        // Another client holds portal A's code (leaked in a log or a
+        // referrer): it gets nothing, and spends nothing — otherwise anyone
+        // with a client id could burn the code the portal is about to
+        // redeem.
+        tracing::warn!(
+            client = client.id(),
+            "authorization code presented by another client than it was issued to: refused, not spent"
+        );
+        return Err(TokenError::InvalidGrant(
+            "the code was issued to another client",
+        ));
+    }
     if let Err(e) = check_code(&c, client, redirect_uri, verifier) {
-        // A wrong client, redirect or verifier spends the code, as it
-        // always did: it is not to be guessed at.
+        // The right client with a wrong redirect or verifier spends the
+        // code: it is not to be guessed at.
         app.eph.spend_code(&code_hash, &raw, None).await?;
         return Err(e);
     }

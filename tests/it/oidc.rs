@@ -522,11 +522,15 @@ async fn token_endpoint_refuses_what_does_not_match_the_code() {
     let r = exchange(&app, "portal-a", Some("wrong"), &code, cb, Some(&v)).await;
     assert!(r.headers().get("www-authenticate").is_some());
     assert_eq!(err(r).await, (401, "invalid_client".into()));
-    // Another client cannot redeem portal A's code (portal-b is public).
+    // Another client cannot redeem portal A's code (portal-b is public)...
+    let code = code_for(&app, &b, "portal-a", cb, &ch).await;
     assert_eq!(
         err(exchange(&app, "portal-b", None, &code, cb, Some(&v)).await).await,
         (400, "invalid_grant".into())
     );
+    // ...nor spend it: portal A itself still redeems it.
+    let r = exchange(&app, "portal-a", sec, &code, cb, Some(&v)).await;
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
     // Expired code.
     let code = code_for(&app, &b, "portal-a", cb, &ch).await;
     app.clock.advance(61);

@@ -76,7 +76,9 @@ impl Cluster {
         // PORTTIVAHTI_TEST_BIN: a copy of the binary, for a target directory
         // other builds share (they may replace the one cargo names).
         let bin = std::env::var("PORTTIVAHTI_TEST_BIN")
-            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_porttivahti").to_string());
+            .ok()
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_porttivahti").to_string());
         let mut c = Command::new(bin);
         c.arg("--config")
             .arg(self.config.path().join("pv.toml"))
