@@ -17,6 +17,7 @@ use crate::store::deadline::Deadline;
 use crate::store::memory::MemoryEphemeral;
 use crate::store::redis::RedisEphemeral;
 use crate::store::sql::{PgDirectory, SqliteDirectory};
+use crate::store::timed::{TimedDirectory, TimedEphemeral};
 use crate::store::{
     AuditEvent, Directory, Ephemeral, EphemeralState, LiaisonContact, Membership, NewAccount,
     Organisation, StoreError,
@@ -112,8 +113,10 @@ impl Application {
         {
             settings.server.public_url = format!("http://{local}");
         }
-        let eph = open_ephemeral(&settings)?;
-        let dir = open_directory(&settings).await?;
+        // Every store operation is timed into the metrics.
+        let metrics = Metrics::default();
+        let eph = TimedEphemeral::wrap(open_ephemeral(&settings)?, metrics.store.clone());
+        let dir = TimedDirectory::wrap(open_directory(&settings).await?, metrics.store.clone());
         seed(&*dir, &settings, clock.now()).await?;
         let kek = b64_std_decode(settings.secrets.key_encryption_key.expose())
             .map_err(|e| StartupError::Other(format!("secrets.key_encryption_key: {e}")))?;
@@ -203,7 +206,7 @@ impl Application {
             dir,
             keys,
             clock,
-            metrics: Metrics::default(),
+            metrics,
             families,
             http,
             passwords,
@@ -224,7 +227,7 @@ impl Application {
             .is_ok();
         tracing::info!(
             listen = %local,
-            tls_listen = ?tls_listener.as_ref().map(|l| l.addr()),
+            tls_listen = tls_listener.as_ref().map(|l| tracing::field::display(l.addr())),
             issuer = state.issuer(),
             startup_ms = started.elapsed().as_millis() as u64,
             ephemeral = if ephemeral_ok { "ok" } else { "unreachable" },

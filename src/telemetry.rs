@@ -1,17 +1,36 @@
 //! Logs (structured, with a request id on every line) and Prometheus
-//! metrics.
+//! metrics, written by hand in the text format (`series`, `process`).
+
+pub mod process;
+pub mod series;
 
 use std::fmt::Write;
+use std::io::IsTerminal;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tracing_subscriber::EnvFilter;
+
+pub use series::{CounterVec, HistogramVec};
+
+/// Colours only for a person watching a terminal: never in a file, a pipe
+/// or a journal, and never when `NO_COLOR` is set (no-color.org).
+pub fn colours(stdout_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stdout_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
 
 /// Installs the global subscriber. `format` is "json" or "text".
 pub fn init(format: &str) {
     let filter = EnvFilter::try_from_env("RUST_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let ansi = colours(
+        std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
     // A second init (tests) is harmless: the first subscriber stays.
     let _ = if format == "json" {
         builder.json().flatten_event(true).try_init()
@@ -58,14 +77,42 @@ counters! {
 
 pub struct Metrics {
     pub counters: Counters,
+    /// Requests by method, route template (never the raw path) and status.
+    pub http: HistogramVec,
+    /// Login attempts by method, outcome and reason.
+    pub logins: CounterVec,
+    /// Directory and ephemeral-store operations; shared with the timing
+    /// wrappers around the stores (`store::timed`).
+    pub store: Arc<HistogramVec>,
     started: Instant,
+    start_time: f64,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
         Self {
             counters: Counters::default(),
+            http: HistogramVec::new(
+                "porttivahti_http_request_duration_seconds",
+                "Time to answer an HTTP request, by method, route template and status.",
+                &["method", "route", "status"],
+            ),
+            logins: CounterVec::new(
+                "porttivahti_login_attempts_total",
+                "Login attempts by method (password, totp, card, mobile, or the identity \
+                 source's id), outcome (success, failure, refused) and reason.",
+                &["method", "outcome", "reason"],
+            ),
+            store: Arc::new(HistogramVec::new(
+                "porttivahti_store_operation_duration_seconds",
+                "Time of a directory or ephemeral-store operation, by store, operation and \
+                 outcome (ok, error).",
+                &["store", "operation", "outcome"],
+            )),
             started: Instant::now(),
+            start_time: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
         }
     }
 }
@@ -75,8 +122,14 @@ impl Metrics {
         c.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A login attempt's outcome. `reason` is a fixed code (`none` for a
+    /// success), never anything a person typed.
+    pub fn login(&self, method: &str, outcome: &str, reason: &str) {
+        self.logins.inc(&[method, outcome, reason]);
+    }
+
     pub fn render(&self) -> String {
-        let mut out = String::with_capacity(4096);
+        let mut out = String::with_capacity(16_384);
         self.counters.write(&mut out);
         let _ = writeln!(
             out,
@@ -88,6 +141,10 @@ impl Metrics {
             "porttivahti_uptime_seconds {}",
             self.started.elapsed().as_secs()
         );
+        self.http.write(&mut out);
+        self.logins.write(&mut out);
+        self.store.write(&mut out);
+        process::write(&mut out, self.start_time);
         out
     }
 }
@@ -132,5 +189,22 @@ impl ReadyLog {
         } else {
             quiet.fetch_add(1, Ordering::Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(colours(true, None));
+        assert!(!colours(false, None), "a file or a pipe");
+        assert!(!colours(true, Some(OsStr::new("1"))));
+        assert!(
+            colours(true, Some(OsStr::new(""))),
+            "an empty NO_COLOR is unset"
+        );
     }
 }

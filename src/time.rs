@@ -56,6 +56,44 @@ pub fn local(unix: i64) -> String {
     )
 }
 
+/// The zone's name in Helsinki at `unix`: `EET`, or `EEST` in summer.
+pub fn zone(unix: i64) -> &'static str {
+    if offset(unix) == 3 * 3_600 {
+        "EEST"
+    } else {
+        "EET"
+    }
+}
+
+/// `2026-11-22 18:05 EET`: Helsinki time with its zone, for pages that
+/// say which time they mean.
+pub fn local_zoned(unix: i64) -> String {
+    format!("{} {}", local(unix), zone(unix))
+}
+
+/// `2026-11-22 18:05:03` in Helsinki time: a cell a spreadsheet reads as
+/// a date and time.
+pub fn local_seconds(unix: i64) -> String {
+    format!(
+        "{}:{:02}",
+        local(unix),
+        (unix + offset(unix)).rem_euclid(60)
+    )
+}
+
+/// The Unix time of the midnight that starts `2026-01-15` in Helsinki;
+/// `None` for anything but such a date.
+pub fn parse_local_date(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.len() != 10 {
+        return None;
+    }
+    let utc_midnight = parse_utc(s)?;
+    // The offset two hours before that instant is the offset at local
+    // midnight: Helsinki changes at 03:00 or 04:00, never near midnight.
+    Some(utc_midnight - offset(utc_midnight - 2 * 3_600))
+}
+
 /// ISO 8601 in UTC, for exports.
 pub fn iso_utc(unix: i64) -> String {
     let (y, m, d) = civil(unix.div_euclid(86_400));
@@ -125,6 +163,26 @@ mod tests {
         assert_eq!(local(1_792_890_000), "2026-10-25 03:00");
         assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(iso_utc(1_768_478_400), "2026-01-15T12:00:00Z");
+    }
+
+    #[test]
+    fn helsinki_zones_and_local_dates() {
+        assert_eq!(local_zoned(1_768_478_400), "2026-01-15 14:00 EET");
+        assert_eq!(local_zoned(1_782_907_200), "2026-07-01 15:00 EEST");
+        assert_eq!(local_seconds(1_782_907_261), "2026-07-01 15:01:01");
+        // Winter midnight is 22:00 UTC the day before, summer 21:00.
+        assert_eq!(parse_local_date("2026-01-15"), Some(1_768_435_200 - 7_200));
+        let summer = parse_local_date("2026-07-01").unwrap();
+        assert_eq!(local(summer), "2026-07-01 00:00");
+        assert_eq!(zone(summer), "EEST");
+        // The days the clocks change start at local midnight too.
+        for day in ["2026-03-29", "2026-10-25", "2026-03-30", "2026-10-26"] {
+            let t = parse_local_date(day).unwrap();
+            assert_eq!(local(t), format!("{day} 00:00"));
+        }
+        for bad in ["", "2026-02-30", "1768478400", "2026-01-15T12:00:00Z"] {
+            assert_eq!(parse_local_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -117,7 +117,7 @@ impl Ops<'_> {
         validate::reason(reason).inspect_err(|e| {
             tracing::warn!(
                 actor = %self.principal.account_id,
-                ip = ?self.principal.source_ip,
+                ip = self.principal.source_ip.as_deref(),
                 error = %e,
                 chars = reason.chars().count(),
                 "administrative action refused: its reason is too short, too long or holds \
@@ -277,7 +277,7 @@ impl<'a> LiaisonHandle<'a> {
                 actor = %self.ops.principal.account_id,
                 account = %account.id,
                 org = %self.org.id,
-                ip = ?self.ops.principal.source_ip,
+                ip = self.ops.principal.source_ip.as_deref(),
                 "liaison person refused an account with administrative roles beyond their \
                  organisation and networks (the service desk's alone); answered as missing"
             );
@@ -530,6 +530,21 @@ impl<'a> LiaisonHandle<'a> {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<AuditEvent>, AdminError> {
+        self.audit_filtered(&AuditQuery {
+            offset,
+            limit,
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// The organisation's audit trail narrowed by `filter`'s person,
+    /// event, time, offset and limit; its organisation and reach are this
+    /// handle's, whatever `filter` says.
+    pub async fn audit_filtered(
+        &self,
+        filter: &AuditQuery<'_>,
+    ) -> Result<Vec<AuditEvent>, AdminError> {
         Ok(self
             .ops
             .app
@@ -538,9 +553,8 @@ impl<'a> LiaisonHandle<'a> {
                 org_id: &self.org.id,
                 networks: &self.networks,
                 reach_only: self.reach_only(),
-                offset,
-                limit: limit.clamp(1, 10_000),
-                ..Default::default()
+                limit: filter.limit.clamp(1, 10_000),
+                ..filter.clone()
             })
             .await?)
     }

@@ -258,6 +258,7 @@ pub async fn start(
             .await?;
     }
     Metrics::inc(&p.metrics.counters.logins_succeeded_total);
+    p.metrics.login(&session.source, "success", "none");
     tracing::info!(account = %account_id, sid = %session.sid, source = %session.source, loa = %session.loa, "login");
     Ok(Started {
         session,

@@ -154,6 +154,7 @@ pub async fn check_code(
     let limit_key = format!("otp:{}", pending.account_id);
     if p.eph.count(&limit_key, rl.window_secs).await? > rl.login_per_account {
         Metrics::inc(&p.metrics.counters.logins_rate_limited_total);
+        p.metrics.login("totp", "refused", "rate_limited");
         return Ok(CodeOutcome::RateLimited);
     }
     let secret = secret_of(p, &pending.account_id).await?;
@@ -166,6 +167,12 @@ pub async fn check_code(
     };
     if !accept(p, "totp", &pending.account_id, &secret, code).await? {
         Metrics::inc(&p.metrics.counters.logins_failed_total);
+        p.metrics.login("totp", "failure", "wrong_code");
+        tracing::info!(
+            account = %pending.account_id,
+            ip = attempt.ip.as_deref(),
+            "second factor refused: wrong authenticator code"
+        );
         p.dir
             .record_login_failure(
                 &pending.account_id,

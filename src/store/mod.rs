@@ -20,6 +20,7 @@ pub mod identities;
 pub mod memory;
 pub mod redis;
 pub mod sql;
+pub mod timed;
 
 pub use directory::{
     AccountStore, AuditStore, CredentialStore, Directory, KeyStore, MembershipStore, OperatorStore,
@@ -214,6 +215,11 @@ pub struct AuditQuery<'a> {
     pub org_id: &'a str,
     /// By this actor.
     pub actor: &'a str,
+    /// By or about this account (actor or subject).
+    pub person: &'a str,
+    /// This event (`admin.account.disabled`), or every event under a
+    /// prefix that ends with a dot (`login.`).
+    pub action: &'a str,
     pub since: Option<i64>,
     pub until: Option<i64>,
     /// Only what a liaison person of `org_id` in `networks` may see. An

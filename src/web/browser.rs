@@ -240,8 +240,8 @@ impl Browser {
             tracing::warn!(
                 account = %s.account_id,
                 sid = %s.sid,
-                ip = ?self.ip,
-                request_id = ?crate::web::middleware::current_request_id(),
+                ip = self.ip.map(tracing::field::display),
+                request_id = crate::web::middleware::current_request_id().as_deref(),
                 refused = what,
                 "a session started with a one-time password asked for more than the \
                  password change; sent to change it"

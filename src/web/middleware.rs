@@ -1,6 +1,9 @@
-//! Request id on every log line, security headers, request counting.
+//! Request id on every log line, one access line per request, the request
+//! histogram, security headers.
 
-use axum::extract::{Request, State};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -41,12 +44,22 @@ pub async fn request_context(
     req: Request,
     next: Next,
 ) -> Response {
+    let started = Instant::now();
     let id = crate::tokens::random_token(12);
+    let method = req.method().clone();
+    // The path only: a query can hold codes, tokens and state.
+    let path = crate::web::limits::clip(req.uri().path(), 256);
+    // The route's template (`/admin/orgs/{org}/accounts/{id}`), never the
+    // raw path, so that the metrics' label values stay few.
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let span = tracing::info_span!(
         "request",
         request_id = %id,
-        method = %req.method(),
-        path = %req.uri().path(),
+        method = %method,
+        path = %path,
     );
     Metrics::inc(&state.metrics.counters.http_requests_total);
     let page = PageContext {
@@ -61,7 +74,23 @@ pub async fn request_context(
     if status.is_server_error() {
         Metrics::inc(&state.metrics.counters.http_server_errors_total);
     }
-    span.in_scope(|| tracing::debug!(status = status.as_u16(), "served"));
+    let elapsed = started.elapsed();
+    state.metrics.http.observe(
+        &[method.as_str(), &route, status.as_str()],
+        elapsed.as_secs_f64(),
+    );
+    // One access line per request, outside the request's span so that it
+    // carries each field once.
+    tracing::info!(
+        target: "porttivahti::access",
+        request_id = %id,
+        method = %method,
+        path = %path,
+        route = %route,
+        status = status.as_u16(),
+        duration_ms = (elapsed.as_secs_f64() * 10_000.0).round() / 10.0,
+        "request"
+    );
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&id) {
         h.insert(X_REQUEST_ID.clone(), v);

@@ -2,6 +2,7 @@
 //! call the core and map the result to a response.
 
 pub mod admin_i18n;
+pub mod audit_i18n;
 pub mod browser;
 pub mod card_i18n;
 pub mod denied_i18n;

@@ -325,12 +325,48 @@ async fn a_locked_account_is_unlocked_and_the_story_is_in_the_audit_trail() {
             .starts_with("text/csv")
     );
     let csv = csv.text().await.unwrap();
-    let story: Vec<&str> = csv
+    // What Finnish Excel opens by a double click: a byte-order mark,
+    // semicolons, the person's language, Helsinki time with its zone, and
+    // names beside the ids.
+    assert!(
+        csv.starts_with("\u{feff}\"Aika (Europe/Helsinki)\";\"Aikavyöhyke\";\"Tekijä\";"),
+        "{csv}"
+    );
+    let cells = |l: &str| -> Vec<String> {
+        l.split(';')
+            .map(|c| c.trim_matches('"').to_string())
+            .collect()
+    };
+    let rows: Vec<Vec<String>> = csv
         .lines()
         .skip(1)
-        .filter(|l| l.contains(&id))
-        .map(|l| l.split(',').nth(2).unwrap().trim_matches('"'))
+        .map(cells)
+        .filter(|c| c[7] == id)
         .collect();
+    let unlock = rows
+        .iter()
+        .find(|c| c[5] == "admin.account.unlocked")
+        .unwrap();
+    assert_eq!(unlock[4], "Lukitus avattiin");
+    assert!(
+        unlock[2].starts_with("Liisa Yhteys (liisa.yhteys)"),
+        "{unlock:?}"
+    );
+    assert!(
+        unlock[6].starts_with("Anna Hoitaja (anna.hoitaja)"),
+        "{unlock:?}"
+    );
+    assert_eq!(unlock[9], "jkl");
+    assert!(!unlock[8].is_empty() && unlock[8] != "jkl", "{unlock:?}");
+    let at = app.clock_now();
+    assert_eq!(
+        (unlock[0].as_str(), unlock[1].as_str()),
+        (
+            porttivahti::time::local_seconds(at).as_str(),
+            porttivahti::time::zone(at)
+        )
+    );
+    let story: Vec<&str> = rows.iter().map(|c| c[5].as_str()).collect();
     assert_eq!(
         &story[..3],
         &[
@@ -368,7 +404,7 @@ async fn disabling_a_leaver_ends_their_sessions_and_tokens_at_once() {
     let r = post(
         &liisa,
         &format!("/admin/orgs/jkl/accounts/{id}/disable"),
-        &[("csrf", &csrf)],
+        &[("csrf", &csrf), ("confirm", "yes")],
     )
     .await;
     assert_eq!(r.status(), 200);
@@ -424,7 +460,7 @@ async fn a_reset_password_is_shown_once_and_must_be_changed() {
     let r = post(
         &liisa,
         &format!("/admin/orgs/jkl/accounts/{id}/reset"),
-        &[("csrf", &csrf)],
+        &[("csrf", &csrf), ("confirm", "yes")],
     )
     .await;
     assert_eq!(r.headers()["cache-control"], "no-store");
@@ -586,10 +622,19 @@ async fn the_service_desk_keeps_the_register_and_acts_with_a_reason() {
     // Acting on another organisation's account needs a reason.
     let anna = account_id(&app, "anna.hoitaja").await;
     let path = format!("/admin/orgs/jkl/accounts/{anna}/reset");
-    let r = post(&op, &path, &[("csrf", &csrf)]).await;
+    let r = post(&op, &path, &[("csrf", &csrf), ("confirm", "yes")]).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("Kirjoita syy"));
-    let r = post(&op, &path, &[("csrf", &csrf), ("reason", "tiketti 4711")]).await;
+    let r = post(
+        &op,
+        &path,
+        &[
+            ("csrf", &csrf),
+            ("confirm", "yes"),
+            ("reason", "tiketti 4711"),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let ev = app.state.dir.audit_events(Some(&anna), 1).await.unwrap();
     assert_eq!(

@@ -92,7 +92,11 @@ async fn hostile_admin_forms_without_the_browsers_csrf_token_change_nothing() {
         ("family_name", "Muutettu"),
         ("email", "muutettu@example.fi"),
     ];
-    let act: &[(&str, &str)] = &[("reason", "asiakkaan pyyntö"), ("network", "sonette")];
+    let act: &[(&str, &str)] = &[
+        ("reason", "asiakkaan pyyntö"),
+        ("network", "sonette"),
+        ("confirm", "yes"),
+    ];
     let org: &[(&str, &str)] = &[
         ("id", "kuopio-sote"),
         ("name_fi", "Kuopion sote"),

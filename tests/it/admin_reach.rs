@@ -634,7 +634,11 @@ async fn hostile_the_audit_trail_shows_a_liaison_only_what_is_within_reach() {
     let r = post(
         &sonja,
         &format!("/admin/orgs/sos/accounts/{anna}/reset"),
-        &[("csrf", &csrf), ("reason", "sos-yksityinen-syy")],
+        &[
+            ("csrf", &csrf),
+            ("reason", "sos-yksityinen-syy"),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     assert_eq!(r.status(), 200);
@@ -655,7 +659,11 @@ async fn hostile_the_audit_trail_shows_a_liaison_only_what_is_within_reach() {
     let r = post(
         &liisa,
         &format!("/admin/orgs/jkl/accounts/{anna}/reset"),
-        &[("csrf", &csrf), ("reason", "liisan-oma-syy")],
+        &[
+            ("csrf", &csrf),
+            ("reason", "liisan-oma-syy"),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     assert_eq!(r.status(), 200);
@@ -707,7 +715,7 @@ async fn hostile_reasons_hold_no_control_characters_and_exports_neutralise_them(
         let r = post(
             &liisa,
             &format!("/admin/orgs/jkl/accounts/{anna}/reset"),
-            &[("csrf", &csrf), ("reason", reason)],
+            &[("csrf", &csrf), ("reason", reason), ("confirm", "yes")],
         )
         .await;
         let page = r.text().await.unwrap();

@@ -79,6 +79,11 @@ async fn a_liaison_creates_unlocks_resets_and_disables_in_a_browser() {
     d.goto(&format!("{}/admin/orgs/jkl/accounts/{}", app.base, acc.id))
         .await;
     d.click("form[action$='/reset'] button").await;
+    // It asks first, with a reason that goes to the audit trail.
+    d.wait_for("Annetaanko uusi kertakäyttöinen salasana?")
+        .await;
+    d.type_into("#reason", "soitti tukeen").await;
+    d.click("form.confirm button").await;
     d.wait_for("Uusi kertakäyttöinen salasana").await;
     let second = d.text("#one-time-password").await;
     assert_ne!(second, otp);
@@ -87,20 +92,23 @@ async fn a_liaison_creates_unlocks_resets_and_disables_in_a_browser() {
     d.goto(&format!("{}/admin/orgs/jkl/accounts/{}", app.base, acc.id))
         .await;
     d.click("form[action$='/disable'] button").await;
+    d.wait_for("Poistetaanko tunnus käytöstä?").await;
+    d.click("form.confirm button").await;
     d.wait_for("poistettu käytöstä").await;
     let (acc, _) = app.state.dir.credentials(&username).await.unwrap().unwrap();
     assert_eq!(acc.status, AccountStatus::Disabled);
 
     // And the whole story is in the audit trail.
     d.goto(&format!("{}/admin/orgs/jkl/audit", app.base)).await;
-    let audit = d.wait_for("admin.account.disabled").await;
-    for action in [
-        "admin.account.created",
-        "login.password.failure",
-        "admin.account.unlocked",
-        "admin.account.password_reset",
+    let audit = d.wait_for("Tunnus poistettiin käytöstä").await;
+    for name in [
+        "Yhdyshenkilö loi tunnuksen",
+        "Väärä salasana",
+        "Lukitus avattiin",
+        "Uusi kertakäyttöinen salasana annettiin",
+        "soitti tukeen",
     ] {
-        assert!(audit.contains(action), "{action}");
+        assert!(audit.contains(name), "{name}");
     }
 }
 

@@ -111,7 +111,7 @@ async fn hostile_a_forced_change_keeps_neither_the_one_time_nor_the_previous_pas
     let r = liisa
         .http
         .post(format!("{}/admin/orgs/jkl/accounts/{anna}/reset", app.base))
-        .form(&[("csrf", hidden(&page, "csrf"))])
+        .form(&[("csrf", hidden(&page, "csrf").as_str()), ("confirm", "yes")])
         .send()
         .await
         .unwrap();

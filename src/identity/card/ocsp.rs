@@ -255,7 +255,7 @@ impl OcspClient {
             serial = %crate::tokens::hex(serial),
             status = %known,
             this_update = checked.this_update,
-            next_update = ?checked.next_update,
+            next_update = checked.next_update,
             signed_by = %checked.signer,
             nonce_echoed = checked.nonce_echoed,
             cached_until = until,

@@ -141,6 +141,13 @@ impl PasswordSource {
             if typed.chars().count() > MAX_AUDIT_USERNAME {
                 detail["username_chars"] = typed.chars().count().into();
             }
+            // The name typed is not logged: people type their password
+            // there by mistake. It is in the audit trail, capped.
+            tracing::info!(
+                ip = source_ip.as_deref(),
+                typed_chars = typed.chars().count(),
+                "password login failed: unknown username"
+            );
             let audit = AuditEvent::new(now, "anonymous", "login.password.unknown_user")
                 .ip(source_ip)
                 .detail(detail);
@@ -168,6 +175,14 @@ impl PasswordSource {
                         &audit("login.password.failure"),
                     )
                     .await?;
+                tracing::info!(
+                    account = %account.id,
+                    username = %account.username,
+                    ip = source_ip.as_deref(),
+                    failures = out.failed_logins,
+                    lock_after = self.lock_after,
+                    "password login failed: wrong password"
+                );
                 if out.locked_now {
                     tracing::warn!(
                         account = %account.id,
@@ -176,6 +191,13 @@ impl PasswordSource {
                     );
                 }
             } else {
+                tracing::info!(
+                    account = %account.id,
+                    username = %account.username,
+                    ip = source_ip.as_deref(),
+                    status = account.status.as_str(),
+                    "password login failed: wrong password for an account not in use"
+                );
                 self.dir
                     .append_audit(&audit("login.password.failure_not_active"))
                     .await?;
@@ -183,6 +205,13 @@ impl PasswordSource {
             return Ok(PasswordOutcome::Invalid);
         }
         if account.status != AccountStatus::Active {
+            tracing::info!(
+                account = %account.id,
+                username = %account.username,
+                ip = source_ip.as_deref(),
+                status = account.status.as_str(),
+                "password login refused: the password is right but the account is not in use"
+            );
             self.dir
                 .append_audit(&audit("login.password.refused_not_active"))
                 .await?;

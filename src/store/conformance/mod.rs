@@ -75,6 +75,7 @@ where
     accounts::status_changes_and_passwords(&*fresh().await).await;
     organisations::liaison_contacts_are_per_org(&*fresh().await).await;
     audit::audit_is_written_with_the_change(&*fresh().await).await;
+    audit::audit_filters(&*fresh().await).await;
     keys::signing_keys_round_trip(&*fresh().await).await;
     accounts::concurrent_failures_all_count(fresh().await).await;
     administration::administration(&*fresh().await).await;

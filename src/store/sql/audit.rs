@@ -8,6 +8,9 @@ pub(super) const QUERY_AUDIT: &str = concat!(
      AND ($2 = '' OR org_id = $2 OR subject IN \
           (SELECT account_id FROM memberships WHERE org_id = $2)) \
      AND ($3 = '' OR actor = $3) AND at >= $4 AND at < $5 \
+     AND ($10 = '' OR action = $10 OR (substr($10, length($10), 1) = '.' \
+          AND substr(action, 1, length($10)) = $10)) \
+     AND ($11 = '' OR actor = $11 OR subject = $11) \
      AND ($6 = 0 OR (org_id = $2 AND (subject IS NULL OR subject = '' OR ",
     crate::store::sql::engine::in_reach!("subject", "$2", "$7"),
     ")) OR ((org_id IS NULL OR org_id = '') AND subject = actor AND ",
@@ -70,6 +73,8 @@ macro_rules! sql_audit {
                         .bind(networks.join(","))
                         .bind(i64::from(q.limit))
                         .bind(i64::from(q.offset))
+                        .bind(q.action)
+                        .bind(q.person)
                         .fetch_all(&self.pool)
                         .await
                         .map_err(map_err)

@@ -147,6 +147,8 @@ async fn card_inner(
                 e if e.is_temporary() => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::FORBIDDEN,
             };
+            let outcome = if e.is_temporary() { "error" } else { "failure" };
+            app.metrics.login("card", outcome, e.code());
             return Ok(refusal(app, browser, uri, ar, e.code(), status));
         }
     };

@@ -338,7 +338,10 @@ async fn password_inner(
         password_error,
     };
     if !browser.csrf_ok(app, &f.csrf) {
-        tracing::warn!(ip = ?browser.ip, "login form without a valid CSRF token");
+        tracing::warn!(
+            ip = browser.ip.map(tracing::field::display),
+            "login form without a valid CSRF token"
+        );
         return Ok(login_page(
             app,
             browser,
@@ -385,7 +388,13 @@ async fn password_inner(
     let by_user = app.eph.count(&user_key, rl.window_secs).await?;
     if by_ip > rl.login_per_ip || by_user > rl.login_per_account {
         Metrics::inc(&app.metrics.counters.logins_rate_limited_total);
-        tracing::warn!(ip = ?browser.ip, by_ip, by_user, "login rate limit reached");
+        app.metrics.login("password", "refused", "rate_limited");
+        tracing::warn!(
+            ip = browser.ip.map(tracing::field::display),
+            by_ip,
+            by_user,
+            "login rate limit reached"
+        );
         return Ok(login_page(
             app,
             browser,
@@ -405,6 +414,8 @@ async fn password_inner(
     match outcome {
         PasswordOutcome::Invalid => {
             Metrics::inc(&app.metrics.counters.logins_failed_total);
+            app.metrics
+                .login("password", "failure", "invalid_credentials");
             // Once, beside the password field.
             Ok(login_page(
                 app,
@@ -416,6 +427,7 @@ async fn password_inner(
         }
         PasswordOutcome::NotActive(account) => {
             Metrics::inc(&app.metrics.counters.logins_failed_total);
+            app.metrics.login("password", "refused", "not_active");
             not_active_page(app, browser, &login_uri(ar), &account).await
         }
         PasswordOutcome::Verified { identity, account } => {

@@ -168,7 +168,10 @@ async fn start_inner(
     let t = texts(browser.lang);
     let m = mobile_texts(browser.lang);
     if !browser.csrf_ok(app, &f.csrf) {
-        tracing::warn!(ip = ?browser.ip, "mobile login form without a valid CSRF token");
+        tracing::warn!(
+            ip = browser.ip.map(tracing::field::display),
+            "mobile login form without a valid CSRF token"
+        );
         return Ok(form_page(
             app,
             browser,
@@ -198,7 +201,11 @@ async fn start_inner(
         || app.eph.count(&number_key, rl.window_secs).await? > rl.login_per_account
     {
         Metrics::inc(&app.metrics.counters.logins_rate_limited_total);
-        tracing::warn!(ip = ?browser.ip, "mobile login rate limit reached");
+        app.metrics.login("mobile", "refused", "rate_limited");
+        tracing::warn!(
+            ip = browser.ip.map(tracing::field::display),
+            "mobile login rate limit reached"
+        );
         return Ok(form_page(
             app,
             browser,
@@ -210,7 +217,10 @@ async fn start_inner(
     }
     let transaction = match mobile.start(&app.self_url, &msisdn, app.now()).await {
         Ok(tx) => tx,
-        Err(e) => return Ok(refusal(app, browser, &f.ar, e.code(), status_of(&e))),
+        Err(e) => {
+            app.metrics.login("mobile", "failure", e.code());
+            return Ok(refusal(app, browser, &f.ar, e.code(), status_of(&e)));
+        }
     };
     let ticket = random_token(24);
     let binding = browser_binding(app, browser);
@@ -255,7 +265,10 @@ async fn load(
     Ok(p.filter(|p| {
         let ok = bound_to(app, browser, &p.binding);
         if !ok {
-            tracing::warn!(ip = ?browser.ip, "mobile login polled from another browser");
+            tracing::warn!(
+                ip = browser.ip.map(tracing::field::display),
+                "mobile login polled from another browser"
+            );
         }
         ok
     }))
@@ -279,10 +292,13 @@ async fn advance(
             let s = mobile.settings();
             Outcome::Verified(Box::new(id.verified(&s.source, s.loa, now)))
         }
-        Err(e) => Outcome::Refused {
-            code: e.code().to_string(),
-            status: status_of(&e).as_u16(),
-        },
+        Err(e) => {
+            app.metrics.login("mobile", "failure", e.code());
+            Outcome::Refused {
+                code: e.code().to_string(),
+                status: status_of(&e).as_u16(),
+            }
+        }
     };
     p.outcome = Some(outcome);
     save(app, ticket, &p).await?;

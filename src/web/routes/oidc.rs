@@ -492,8 +492,8 @@ async fn logout_inner(
         let ok = browser.csrf_ok(app, p.csrf.as_deref().unwrap_or(""));
         if !ok {
             tracing::warn!(
-                ip = ?browser.ip,
-                client = ?client_id,
+                ip = browser.ip.map(tracing::field::display),
+                client = client_id.as_deref(),
                 "logout form without a valid CSRF token: asking the person to confirm again"
             );
         }
@@ -506,7 +506,7 @@ async fn logout_inner(
             (Some(h), Some((_, s))) if h.sid == s.sid => true,
             (Some(h), s) => {
                 tracing::warn!(
-                    ip = ?browser.ip,
+                    ip = browser.ip.map(tracing::field::display),
                     client = %h.azp,
                     hint_sid = %h.sid,
                     browser_session = s.is_some(),

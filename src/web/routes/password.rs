@@ -182,7 +182,7 @@ async fn change_inner(
             .await?;
         if tries > rl.login_per_account {
             Metrics::inc(&app.metrics.counters.logins_rate_limited_total);
-            tracing::warn!(account = %account.id, ip = ?browser.ip, tries, "password change rate limit reached");
+            tracing::warn!(account = %account.id, ip = browser.ip.map(tracing::field::display), tries, "password change rate limit reached");
             let errors = ChangeErrors {
                 form: Some(t.err_rate_limited),
                 ..ChangeErrors::default()
@@ -202,8 +202,8 @@ async fn change_inner(
             tracing::warn!(
                 account = %account.id,
                 sid = %session.sid,
-                ip = ?browser.ip,
-                request_id = ?crate::web::middleware::current_request_id(),
+                ip = browser.ip.map(tracing::field::display),
+                request_id = crate::web::middleware::current_request_id().as_deref(),
                 "password change refused: the current password was missing or wrong"
             );
             let errors = ChangeErrors {
@@ -243,8 +243,8 @@ async fn change_inner(
                 tracing::warn!(
                     account = %account.id,
                     sid = %session.sid,
-                    ip = ?browser.ip,
-                    request_id = ?crate::web::middleware::current_request_id(),
+                    ip = browser.ip.map(tracing::field::display),
+                    request_id = crate::web::middleware::current_request_id().as_deref(),
                     "forced password change refused: the new password is the one-time or \
                      the previous password"
                 );

@@ -280,8 +280,8 @@ fn log_in_again(app: &AppState, browser: &Browser, uri: &Uri, s: &Session) -> Re
         loa = %s.loa,
         auth_time = s.auth_time,
         one_time_password = ?s.one_time_password,
-        ip = ?browser.ip,
-        request_id = ?crate::web::middleware::current_request_id(),
+        ip = browser.ip.map(tracing::field::display),
+        request_id = crate::web::middleware::current_request_id().as_deref(),
         "second-factor enrolment refused: the session is neither strong nor a fresh login \
          with the person's own password"
     );
@@ -461,8 +461,8 @@ pub async fn setup_post(
                 tracing::warn!(
                     account = %s.account_id,
                     sid = %s.sid,
-                    ip = ?browser.ip,
-                    request_id = ?crate::web::middleware::current_request_id(),
+                    ip = browser.ip.map(tracing::field::display),
+                    request_id = crate::web::middleware::current_request_id().as_deref(),
                     "second-factor replacement refused: no valid code of the current factor"
                 );
                 return Ok(again(password_texts(lang).current_code_wrong));

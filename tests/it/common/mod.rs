@@ -683,6 +683,19 @@ pub fn install_logs() {
     });
 }
 
+/// Every captured log line that contains every one of `needles`.
+pub fn log_lines(needles: &[&str]) -> Vec<String> {
+    let Some(logs) = LOGS.get() else {
+        return Vec::new();
+    };
+    let logs = logs.lock().unwrap().clone();
+    String::from_utf8_lossy(&logs)
+        .lines()
+        .filter(|l| needles.iter().all(|n| l.contains(n)))
+        .map(str::to_string)
+        .collect()
+}
+
 /// The first captured log line that contains every one of `needles`.
 pub fn log_line(needles: &[&str]) -> Option<String> {
     let logs = LOGS.get()?.lock().unwrap().clone();

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{AdminCtx, AdminForm, AdminPage, CsrfForm, Frame, PAGE, admin_err};
+use super::{AdminCtx, AdminForm, AdminPage, CsrfForm, Frame, PAGE, admin_err, confirm};
 use crate::admin::{AdminError, CreateAccount, LiaisonHandle, org_name};
 use crate::app::{AppState, SharedState};
 use crate::domain::{AccountStatus, Network};
@@ -420,6 +420,8 @@ pub(super) struct Action {
     pub(super) label: String,
     pub(super) class: &'static str,
     pub(super) network: Option<String>,
+    /// The action asks for confirmation (and its reason) on a page of its own.
+    pub(super) confirm: bool,
 }
 
 #[derive(Template)]
@@ -455,6 +457,7 @@ pub(super) async fn account_page(
                 label,
                 class,
                 network,
+                confirm: super::confirm::asks_first(id),
             });
         };
     match acc.status {
@@ -547,6 +550,9 @@ pub struct ActionForm {
     pub(super) reason: String,
     #[serde(default)]
     pub(super) network: String,
+    /// `yes` from the confirmation page (see [`super::confirm`]).
+    #[serde(default)]
+    pub(super) confirm: String,
 }
 
 impl CsrfForm for ActionForm {
@@ -566,6 +572,18 @@ pub async fn account_action(
             None => ctx.not_found(),
             Some(h) => {
                 let a = ctx.frame.a;
+                let asks_first = confirm::asks_first(&action);
+                if asks_first && form.confirm != "yes" {
+                    return Ok(
+                        match confirm::confirm_page(&ctx, &h, &id, &action, &form.reason, None)
+                            .await
+                        {
+                            Ok(r) => r,
+                            Err(AdminError::NotFound) => ctx.not_found(),
+                            Err(e) => return Err(admin_err(e)),
+                        },
+                    );
+                }
                 let reason = Some(form.reason.as_str());
                 let outcome = match action.as_str() {
                     "unlock" => h.unlock(&id, reason).await.map(|()| None),
@@ -600,7 +618,13 @@ pub async fn account_action(
                     Err(AdminError::NotFound) => ctx.not_found(),
                     Err(AdminError::Invalid { field, message }) => {
                         let msg = a.field_error(field, message);
-                        match account_page(&ctx, &h, &id, None, Some(msg)).await {
+                        let page = if asks_first && field == "reason" {
+                            confirm::confirm_page(&ctx, &h, &id, &action, &form.reason, Some(msg))
+                                .await
+                        } else {
+                            account_page(&ctx, &h, &id, None, Some(msg)).await
+                        };
+                        match page {
                             Ok(r) => r,
                             Err(AdminError::NotFound) => ctx.not_found(),
                             Err(e) => return Err(admin_err(e)),

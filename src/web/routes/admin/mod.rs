@@ -57,6 +57,7 @@ pub async fn dashboard(State(app): State<SharedState>, ctx: AdminCtx) -> AdminPa
 
 mod accounts;
 mod audit;
+mod confirm;
 mod ctx;
 mod operator;
 mod policy;

@@ -7,13 +7,14 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::accounts::{AccountsPage, Field, ListQuery, Row, page_link, status_class};
-use super::audit::{AuditParams, audit_page, export};
+use super::audit::{AuditParams, Filter, audit_answer, window};
 use super::{AdminCtx, AdminForm, AdminPage, CsrfForm, Frame, PAGE, admin_err};
 use crate::admin::{AdminError, org_name};
 use crate::app::{AppState, SharedState};
 use crate::domain::{Network, OrgKind};
-use crate::store::{AuditQuery, Organisation};
+use crate::store::Organisation;
 use crate::web::admin_i18n::{AdminTexts, network_name};
+use crate::web::audit_i18n::audit_texts;
 use crate::web::error::WebError;
 use crate::web::pages::render;
 use crate::web::time::local;
@@ -531,7 +532,8 @@ pub async fn operator_accounts(
     .await
 }
 
-/// `GET /admin/operator/audit[?format=csv|jsonl]`: everything.
+/// `GET /admin/operator/audit[?person=&event=&from=&to=&format=csv|jsonl]`:
+/// everything.
 pub async fn operator_audit(
     State(app): State<SharedState>,
     Query(p): Query<AuditParams>,
@@ -541,21 +543,34 @@ pub async fn operator_audit(
         Ok(match ctx.operator(&app) {
             None => ctx.not_found(),
             Some(op) => {
-                let limit = if p.format.is_empty() { 50 } else { 100_000 };
-                let offset = if p.format.is_empty() { p.offset } else { 0 };
-                let events = op
-                    .audit_trail(&AuditQuery {
-                        offset,
-                        limit,
-                        ..Default::default()
-                    })
-                    .await
-                    .map_err(admin_err)?;
-                if p.format.is_empty() {
-                    audit_page(&app, &ctx, events, None, "/admin/operator/audit", p.offset).await
+                let candidates = if p.person.trim().is_empty() {
+                    Vec::new()
                 } else {
-                    export(&events, &p.format)
-                }
+                    let found = op
+                        .find_accounts(p.person.trim(), 0, 20)
+                        .await
+                        .map_err(admin_err)?;
+                    found.items
+                };
+                let filter = Filter::read(&p, &candidates, audit_texts(ctx.lang));
+                let (offset, limit) = window(&p, 100_000);
+                let events = if filter.matches_nothing() {
+                    Vec::new()
+                } else {
+                    op.audit_trail(&filter.query(offset, limit))
+                        .await
+                        .map_err(admin_err)?
+                };
+                audit_answer(
+                    &app,
+                    &ctx,
+                    &p,
+                    &filter,
+                    events,
+                    None,
+                    "/admin/operator/audit",
+                )
+                .await
             }
         })
     })

@@ -198,7 +198,7 @@ async fn idp_logout(
             .map(|r| r.id)
     };
     let refuse = |reason: &str, logout_request: Option<String>| {
-        tracing::warn!(source = %id, ?logout_request, %reason, "the IdP's LogoutRequest was refused; no session was ended");
+        tracing::warn!(source = %id, logout_request = logout_request.as_deref(), %reason, "the IdP's LogoutRequest was refused; no session was ended");
         Ok(IdpLogout::Refused)
     };
     let Some(loaded) = src.loaded() else {
@@ -260,7 +260,7 @@ async fn idp_logout(
         }
         app.eph.take_pending::<String>("slo-idx", &key).await?;
         crate::oidc::logout(app, None, &sid).await?;
-        tracing::info!(source = %id, %sid, logout_request = ?req.id, "session ended by the IdP's single logout");
+        tracing::info!(source = %id, %sid, logout_request = %req.id, "session ended by the IdP's single logout");
     }
     let (Some(slo), Some(sp_key)) = (
         loaded.meta.slo_redirect.clone(),
