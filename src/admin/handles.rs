@@ -117,7 +117,7 @@ impl Ops<'_> {
         validate::reason(reason).inspect_err(|e| {
             tracing::warn!(
                 actor = %self.principal.account_id,
-                ip = self.principal.source_ip.as_deref(),
+                ip = self.principal.source_ip.as_deref().map(tracing::field::display),
                 error = %e,
                 chars = reason.chars().count(),
                 "administrative action refused: its reason is too short, too long or holds \
@@ -277,7 +277,7 @@ impl<'a> LiaisonHandle<'a> {
                 actor = %self.ops.principal.account_id,
                 account = %account.id,
                 org = %self.org.id,
-                ip = self.ops.principal.source_ip.as_deref(),
+                ip = self.ops.principal.source_ip.as_deref().map(tracing::field::display),
                 "liaison person refused an account with administrative roles beyond their \
                  organisation and networks (the service desk's alone); answered as missing"
             );

@@ -170,7 +170,7 @@ pub async fn check_code(
         p.metrics.login("totp", "failure", "wrong_code");
         tracing::info!(
             account = %pending.account_id,
-            ip = attempt.ip.as_deref(),
+            ip = attempt.ip.as_deref().map(tracing::field::display),
             "second factor refused: wrong authenticator code"
         );
         p.dir

@@ -163,7 +163,7 @@ pub fn parse<'a>(
         state: state.clone(),
     };
     if let Some(problem) = too_long {
-        tracing::warn!(client = %client.id(), %problem, ip, "authorization request refused: a parameter is too long or has control characters");
+        tracing::warn!(client = %client.id(), %problem, ip = ip.map(tracing::field::display), "authorization request refused: a parameter is too long or has control characters");
         return Err(fail("invalid_request", &problem));
     }
     if !client.allows(GrantType::AuthorizationCode) {

@@ -241,7 +241,7 @@ impl Browser {
                 account = %s.account_id,
                 sid = %s.sid,
                 ip = self.ip.map(tracing::field::display),
-                request_id = crate::web::middleware::current_request_id().as_deref(),
+                request_id = crate::web::middleware::current_request_id().as_deref().map(tracing::field::display),
                 refused = what,
                 "a session started with a one-time password asked for more than the \
                  password change; sent to change it"

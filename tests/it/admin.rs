@@ -349,7 +349,7 @@ async fn a_locked_account_is_unlocked_and_the_story_is_in_the_audit_trail() {
         .unwrap();
     assert_eq!(unlock[4], "Lukitus avattiin");
     assert!(
-        unlock[2].starts_with("Liisa Yhteys (liisa.yhteys)"),
+        unlock[2].starts_with("Liisa Yhteyshenkilö (liisa.yhteys)"),
         "{unlock:?}"
     );
     assert!(

@@ -84,15 +84,6 @@ async fn reset_and_disable_ask_first_and_record_the_reason_given() {
             "{action}: nothing recorded before the answer"
         );
     }
-    // In Swedish too.
-    let r = liisa
-        .http
-        .post(format!("{}{account}/disable?lang=sv", app.base))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert!(r.text().await.unwrap().contains("Inaktivera kontot?"));
 
     // Confirmed without a reason: done, nothing invented for the reason.
     let r = post(
@@ -146,8 +137,20 @@ async fn reset_and_disable_ask_first_and_record_the_reason_given() {
     .await;
     assert_eq!(r.status(), 400);
     let q = r.text().await.unwrap();
-    assert!(q.contains("Poistetaanko tunnus käytöstä?") && q.contains("Syy on yksi rivi"));
+    assert!(
+        q.contains("Poistetaanko tunnus käytöstä?") && q.contains("Syy on yksi rivi"),
+        "{q}"
+    );
     assert_eq!(hash(&app).await.0.status, AccountStatus::Active);
+    // In Swedish too.
+    let r = liisa
+        .http
+        .post(format!("{}{account}/disable?lang=sv", app.base))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("Inaktivera kontot?"));
 }
 
 #[tokio::test]
@@ -191,10 +194,6 @@ async fn the_audit_trail_speaks_the_persons_language_in_helsinki_time_and_filter
     assert!(trail.contains("Europe/Helsinki"), "the zone is named");
     // No raw code is shown as the event's name anywhere.
     assert!(!trail.contains(">admin.account.disabled<") && !trail.contains("<code>"));
-    let sv = page(&liisa, "/admin/orgs/jkl/audit?lang=sv").await;
-    assert!(sv.contains(">Kontot inaktiverades<") && sv.contains(">Fel lösenord<"));
-    let en = page(&liisa, "/admin/orgs/jkl/audit?lang=en").await;
-    assert!(en.contains(">Account disabled<") && en.contains(">Wrong password<"));
 
     // By event: one event, or a family of them.
     let only = page(&liisa, "/admin/orgs/jkl/audit?event=admin.account.disabled").await;
@@ -226,7 +225,10 @@ async fn the_audit_trail_speaks_the_persons_language_in_helsinki_time_and_filter
     assert!(!rows(&of_liisa).iter().any(|r| r.contains("Väärä salasana")));
     let nobody = page(&liisa, "/admin/orgs/jkl/audit?person=sami.sosiaali").await;
     assert!(rows(&nobody).is_empty(), "another organisation's person");
-    assert!(nobody.contains("Kukaan ei vastaa tätä henkilöhakua."));
+    assert!(
+        nobody.contains("Kukaan ei vastaa tätä henkilöhakua."),
+        "{nobody}"
+    );
 
     // By time: Helsinki dates, both days included.
     let today = &local(now)[..10];
@@ -253,7 +255,15 @@ async fn the_audit_trail_speaks_the_persons_language_in_helsinki_time_and_filter
     // The export follows the filters and keeps them in its link.
     let filtered = "/admin/orgs/jkl/audit?person=anna.hoitaja&event=admin.";
     let html = page(&liisa, filtered).await;
-    assert!(html.contains("person=anna.hoitaja&amp;event=admin.&amp;from=&amp;to=&amp;format=csv"));
+    let export = html
+        .split("href=\"")
+        .map(|h| h.split('"').next().unwrap().replace("&#38;", "&"))
+        .find(|h| h.contains("format=csv"))
+        .unwrap();
+    assert_eq!(
+        export,
+        "/admin/orgs/jkl/audit?person=anna.hoitaja&event=admin.&from=&to=&format=csv"
+    );
     let csv = liisa
         .get(&format!("{filtered}&format=csv"))
         .await
@@ -264,4 +274,10 @@ async fn the_audit_trail_speaks_the_persons_language_in_helsinki_time_and_filter
     assert_eq!(lines.len(), 1, "{csv}");
     assert!(lines[0].contains("\"Tunnus poistettiin käytöstä\";\"admin.account.disabled\""));
     assert!(lines[0].contains("\"lähti talosta\""));
+
+    // In the person's language (remembered from here on).
+    let sv = page(&liisa, "/admin/orgs/jkl/audit?lang=sv").await;
+    assert!(sv.contains(">Kontot inaktiverades<") && sv.contains(">Fel lösenord<"));
+    let en = page(&liisa, "/admin/orgs/jkl/audit?lang=en").await;
+    assert!(en.contains(">Account disabled<") && en.contains(">Wrong password<"));
 }

@@ -144,7 +144,7 @@ impl PasswordSource {
             // The name typed is not logged: people type their password
             // there by mistake. It is in the audit trail, capped.
             tracing::info!(
-                ip = source_ip.as_deref(),
+                ip = source_ip.as_deref().map(tracing::field::display),
                 typed_chars = typed.chars().count(),
                 "password login failed: unknown username"
             );
@@ -178,7 +178,7 @@ impl PasswordSource {
                 tracing::info!(
                     account = %account.id,
                     username = %account.username,
-                    ip = source_ip.as_deref(),
+                    ip = source_ip.as_deref().map(tracing::field::display),
                     failures = out.failed_logins,
                     lock_after = self.lock_after,
                     "password login failed: wrong password"
@@ -194,7 +194,7 @@ impl PasswordSource {
                 tracing::info!(
                     account = %account.id,
                     username = %account.username,
-                    ip = source_ip.as_deref(),
+                    ip = source_ip.as_deref().map(tracing::field::display),
                     status = account.status.as_str(),
                     "password login failed: wrong password for an account not in use"
                 );
@@ -208,7 +208,7 @@ impl PasswordSource {
             tracing::info!(
                 account = %account.id,
                 username = %account.username,
-                ip = source_ip.as_deref(),
+                ip = source_ip.as_deref().map(tracing::field::display),
                 status = account.status.as_str(),
                 "password login refused: the password is right but the account is not in use"
             );

@@ -170,7 +170,7 @@ impl RedirectSource for Sp<'_> {
         let refuse = |why, ar: &str, reason: String| SourceError::refused(why, ar, reason);
         let encoded: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
         if encoded.is_empty() || encoded.len() > self.saml.max_response_bytes {
-            tracing::warn!(source = %id, ip, bytes = encoded.len(), "SAML response missing or too large");
+            tracing::warn!(source = %id, ip = ip.map(tracing::field::display), bytes = encoded.len(), "SAML response missing or too large");
             return Err(refuse(
                 Refusal::Untrusted,
                 "",
@@ -181,17 +181,17 @@ impl RedirectSource for Sp<'_> {
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
         else {
-            tracing::warn!(source = %id, ip, "SAML response is not base64 UTF-8");
+            tracing::warn!(source = %id, ip = ip.map(tracing::field::display), "SAML response is not base64 UTF-8");
             return Err(refuse(Refusal::Untrusted, "", "not base64 UTF-8".into()));
         };
         let request_id = match response::in_response_to(&text) {
             Ok(Some(r)) => r,
             Ok(None) => {
-                tracing::warn!(source = %id, ip, "SAML response answers no request (unsolicited responses are not accepted)");
+                tracing::warn!(source = %id, ip = ip.map(tracing::field::display), "SAML response answers no request (unsolicited responses are not accepted)");
                 return Err(refuse(Refusal::Untrusted, "", "unsolicited".into()));
             }
             Err(e) => {
-                tracing::warn!(source = %id, ip, reason = %e, "SAML response refused before it was matched to a request");
+                tracing::warn!(source = %id, ip = ip.map(tracing::field::display), reason = %e, "SAML response refused before it was matched to a request");
                 return Err(refuse(Refusal::Untrusted, "", e.to_string()));
             }
         };
@@ -200,7 +200,7 @@ impl RedirectSource for Sp<'_> {
             .take_pending::<SentRequest>("saml", &request_id)
             .await?
         else {
-            tracing::warn!(source = %id, ip, %request_id, "SAML response to an unknown, expired or already answered request");
+            tracing::warn!(source = %id, ip = ip.map(tracing::field::display), %request_id, "SAML response to an unknown, expired or already answered request");
             return Err(refuse(
                 Refusal::OtherBrowser,
                 "",
@@ -210,7 +210,7 @@ impl RedirectSource for Sp<'_> {
         let ar = sent.ar;
         let binding_ok = bound(&sent.binding);
         if sent.source != id || !binding_ok {
-            tracing::warn!(source = %id, ip, %request_id, sent_for = %sent.source, binding_ok, "SAML response arrived at another source's ACS or in another browser");
+            tracing::warn!(source = %id, ip = ip.map(tracing::field::display), %request_id, sent_for = %sent.source, binding_ok, "SAML response arrived at another source's ACS or in another browser");
             return Err(refuse(
                 Refusal::OtherBrowser,
                 &ar,
@@ -220,7 +220,7 @@ impl RedirectSource for Sp<'_> {
         let assertion = match self.check(source, &text, &request_id).await {
             Ok(a) => a,
             Err(e) => {
-                tracing::warn!(source = %id, ip, %request_id, reason = %e, "SAML response refused");
+                tracing::warn!(source = %id, ip = ip.map(tracing::field::display), %request_id, reason = %e, "SAML response refused");
                 return Err(refuse(refusal_of(&e), &ar, e.to_string()));
             }
         };
@@ -230,7 +230,7 @@ impl RedirectSource for Sp<'_> {
             .first_use(&format!("saml:{}:{}", assertion.issuer, assertion.id), ttl)
             .await?
         {
-            tracing::warn!(source = %id, ip, assertion = %assertion.id, "SAML assertion replayed");
+            tracing::warn!(source = %id, ip = ip.map(tracing::field::display), assertion = %assertion.id, "SAML assertion replayed");
             return Err(refuse(Refusal::Replay, &ar, "assertion replayed".into()));
         }
         let identity = match identity_of(
@@ -242,7 +242,7 @@ impl RedirectSource for Sp<'_> {
         ) {
             Ok(i) => i,
             Err(m) => {
-                tracing::warn!(source = %id, ip, assertion = %assertion.id, reason = %m, "SAML assertion lacks what this source needs");
+                tracing::warn!(source = %id, ip = ip.map(tracing::field::display), assertion = %assertion.id, reason = %m, "SAML assertion lacks what this source needs");
                 return Err(refuse(Refusal::Untrusted, &ar, m));
             }
         };

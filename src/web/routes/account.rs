@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::app::SharedState;
 use crate::domain::Lang;
 use crate::store::AuditQuery;
+use crate::web::audit_i18n::event_name;
 use crate::web::browser::{Browser, with_cookies};
 use crate::web::error::Localized;
 use crate::web::i18n::{Texts, texts};
@@ -120,14 +121,14 @@ struct AccountPage<'a> {
     rows: Vec<(String, String, String)>,
 }
 
-fn describe(x: &AccountTexts, action: &str) -> String {
+fn describe(x: &AccountTexts, action: &str, lang: Lang) -> String {
     match action {
         a if a.starts_with("login.") && a.ends_with(".success") => x.login_ok.into(),
         "login.password.failure" | "login.password.failure_not_active" => x.login_failed.into(),
         "login.password.refused_not_active" => x.login_refused.into(),
         "account.password.changed" => x.password_changed.into(),
-        a if a.starts_with("admin.") => format!("{} ({a})", x.by_admin),
-        a => a.to_string(),
+        a if a.starts_with("admin.") => format!("{}: {}", x.by_admin, event_name(a, lang)),
+        a => event_name(a, lang),
     }
 }
 
@@ -165,7 +166,7 @@ pub async fn page(State(app): State<SharedState>, browser: Browser, uri: Uri) ->
             .map(|e| {
                 (
                     local(e.at),
-                    describe(x, &e.action),
+                    describe(x, &e.action, lang),
                     e.source_ip.clone().unwrap_or_default(),
                 )
             })

@@ -493,7 +493,7 @@ async fn logout_inner(
         if !ok {
             tracing::warn!(
                 ip = browser.ip.map(tracing::field::display),
-                client = client_id.as_deref(),
+                client = client_id.as_deref().map(tracing::field::display),
                 "logout form without a valid CSRF token: asking the person to confirm again"
             );
         }

@@ -203,7 +203,7 @@ async fn change_inner(
                 account = %account.id,
                 sid = %session.sid,
                 ip = browser.ip.map(tracing::field::display),
-                request_id = crate::web::middleware::current_request_id().as_deref(),
+                request_id = crate::web::middleware::current_request_id().as_deref().map(tracing::field::display),
                 "password change refused: the current password was missing or wrong"
             );
             let errors = ChangeErrors {
@@ -244,7 +244,7 @@ async fn change_inner(
                     account = %account.id,
                     sid = %session.sid,
                     ip = browser.ip.map(tracing::field::display),
-                    request_id = crate::web::middleware::current_request_id().as_deref(),
+                    request_id = crate::web::middleware::current_request_id().as_deref().map(tracing::field::display),
                     "forced password change refused: the new password is the one-time or \
                      the previous password"
                 );

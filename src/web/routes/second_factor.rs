@@ -281,7 +281,7 @@ fn log_in_again(app: &AppState, browser: &Browser, uri: &Uri, s: &Session) -> Re
         auth_time = s.auth_time,
         one_time_password = ?s.one_time_password,
         ip = browser.ip.map(tracing::field::display),
-        request_id = crate::web::middleware::current_request_id().as_deref(),
+        request_id = crate::web::middleware::current_request_id().as_deref().map(tracing::field::display),
         "second-factor enrolment refused: the session is neither strong nor a fresh login \
          with the person's own password"
     );
@@ -462,7 +462,7 @@ pub async fn setup_post(
                     account = %s.account_id,
                     sid = %s.sid,
                     ip = browser.ip.map(tracing::field::display),
-                    request_id = crate::web::middleware::current_request_id().as_deref(),
+                    request_id = crate::web::middleware::current_request_id().as_deref().map(tracing::field::display),
                     "second-factor replacement refused: no valid code of the current factor"
                 );
                 return Ok(again(password_texts(lang).current_code_wrong));

@@ -236,7 +236,7 @@ where
         if !ctx.browser.csrf_ok(app, form.csrf()) {
             tracing::info!(
                 account = %ctx.principal.account_id,
-                request_id = crate::web::middleware::current_request_id().as_deref(),
+                request_id = crate::web::middleware::current_request_id().as_deref().map(tracing::field::display),
                 "an admin form without a valid CSRF token was refused"
             );
             let a = ctx.frame.a;

@@ -198,7 +198,7 @@ async fn idp_logout(
             .map(|r| r.id)
     };
     let refuse = |reason: &str, logout_request: Option<String>| {
-        tracing::warn!(source = %id, logout_request = logout_request.as_deref(), %reason, "the IdP's LogoutRequest was refused; no session was ended");
+        tracing::warn!(source = %id, logout_request = logout_request.as_deref().map(tracing::field::display), %reason, "the IdP's LogoutRequest was refused; no session was ended");
         Ok(IdpLogout::Refused)
     };
     let Some(loaded) = src.loaded() else {
