@@ -85,7 +85,7 @@ pub fn local_seconds(unix: i64) -> String {
 /// `None` for anything but such a date.
 pub fn parse_local_date(s: &str) -> Option<i64> {
     let s = s.trim();
-    if s.len() != 10 {
+    if s.len() != 10 || s.as_bytes().get(4) != Some(&b'-') {
         return None;
     }
     let utc_midnight = parse_utc(s)?;
