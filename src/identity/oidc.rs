@@ -91,7 +91,7 @@ impl RedirectSource for Rp<'_> {
 
     async fn start(&self, src: &SamlSource, d: Departure<'_>) -> Result<Outgoing, SourceError> {
         let client = self.client(src).inspect_err(|_| {
-            tracing::warn!(source = %src.id(), error = ?src.last_error(), "login through an OpenID Connect source not yet discovered");
+            tracing::warn!(source = %src.id(), error = src.last_error().as_deref().map(tracing::field::display), "login through an OpenID Connect source not yet discovered");
         })?;
         let Some(o) = src.settings.oidc() else {
             return Err(SourceError::Unavailable(
@@ -139,7 +139,7 @@ impl RedirectSource for Rp<'_> {
     ) -> Result<Returned, SourceError> {
         let id = src.id();
         let Some(state) = q.state.as_deref() else {
-            tracing::warn!(source = %id, ?ip, "OpenID Connect callback without a state");
+            tracing::warn!(source = %id, ip = ip.map(tracing::field::display), "OpenID Connect callback without a state");
             return Err(SourceError::refused(Refusal::OtherBrowser, "", "no state"));
         };
         let Some(sent) = self
@@ -147,7 +147,7 @@ impl RedirectSource for Rp<'_> {
             .take_pending::<SentOidc>("oidc", &hash_secret(state))
             .await?
         else {
-            tracing::warn!(source = %id, ?ip, "OpenID Connect callback with an unknown, expired or used state");
+            tracing::warn!(source = %id, ip = ip.map(tracing::field::display), "OpenID Connect callback with an unknown, expired or used state");
             return Err(SourceError::refused(
                 Refusal::OtherBrowser,
                 "",
@@ -157,7 +157,7 @@ impl RedirectSource for Rp<'_> {
         let ar = sent.ar.as_str();
         let untrusted = |reason: String| SourceError::refused(Refusal::Untrusted, ar, reason);
         if sent.source != id || !bound(&sent.binding) {
-            tracing::warn!(source = %id, ?ip, "OpenID Connect callback in another browser or for another source");
+            tracing::warn!(source = %id, ip = ip.map(tracing::field::display), "OpenID Connect callback in another browser or for another source");
             return Err(SourceError::refused(
                 Refusal::OtherBrowser,
                 ar,
@@ -165,7 +165,7 @@ impl RedirectSource for Rp<'_> {
             ));
         }
         if let Some(e) = q.error.as_deref() {
-            tracing::info!(source = %id, ?ip, error = %e, "the OpenID Connect provider did not authenticate");
+            tracing::info!(source = %id, ip = ip.map(tracing::field::display), error = %e, "the OpenID Connect provider did not authenticate");
             return Err(SourceError::refused(Refusal::Cancelled, ar, e));
         }
         let (Some(code), Some(o)) = (q.code.as_deref(), src.settings.oidc()) else {
@@ -183,7 +183,7 @@ impl RedirectSource for Rp<'_> {
             .request_async(self.http)
             .await
             .map_err(|e| {
-                tracing::warn!(source = %id, ?ip, error = %e, "code exchange at the OpenID Connect provider failed");
+                tracing::warn!(source = %id, ip = ip.map(tracing::field::display), error = %e, "code exchange at the OpenID Connect provider failed");
                 untrusted(e.to_string())
             })?;
         let Some(id_token) = tokens.id_token() else {
@@ -193,7 +193,7 @@ impl RedirectSource for Rp<'_> {
         let claims = id_token
             .claims(&client.id_token_verifier(), &Nonce::new(sent.nonce.clone()))
             .map_err(|e| {
-                tracing::warn!(source = %id, ?ip, error = %e, "ID token from the OpenID Connect provider refused");
+                tracing::warn!(source = %id, ip = ip.map(tracing::field::display), error = %e, "ID token from the OpenID Connect provider refused");
                 untrusted(e.to_string())
             })?;
         // Claims beside the standard ones (Entra's `oid`, `groups`), from the

@@ -78,7 +78,7 @@ impl RedirectSource for Sp<'_> {
             self.sources.sp_key.as_ref(),
             src.settings.saml(),
         ) else {
-            tracing::warn!(source = %id, error = ?src.last_error(), "login through a source whose metadata is not loaded");
+            tracing::warn!(source = %id, error = src.last_error().as_deref().map(tracing::field::display), "login through a source whose metadata is not loaded");
             return Err(SourceError::Unavailable(
                 src.last_error()
                     .unwrap_or_else(|| "metadata not loaded".into()),

@@ -114,7 +114,7 @@ async fn begin_inner(
 ) -> Result<Response, WebError> {
     // The pending-login id is stored with the request sent: only ours.
     if !crate::web::limits::ar_ok(ar) {
-        tracing::warn!(source = %crate::web::limits::clip(id, 64), ar_bytes = ar.len(), ip = ?browser.ip, "login through a source refused: ar is not a pending-login id");
+        tracing::warn!(source = %crate::web::limits::clip(id, 64), ar_bytes = ar.len(), ip = browser.ip.map(tracing::field::display), "login through a source refused: ar is not a pending-login id");
         return Err(WebError::BadRequest("ar is not a pending-login id".into()));
     }
     let s = source_texts(browser.lang);
@@ -330,7 +330,12 @@ pub(super) async fn returned_login(
 ) -> Result<Response, WebError> {
     let r = match returned {
         Ok(r) => r,
-        Err(SourceError::Refused(r)) => return Ok(refused(app, browser, &r.ar, r.why, code)),
+        Err(SourceError::Refused(r)) => {
+            // `saml_response_refused` → method `saml`, and so on.
+            let method = code.split('_').next().unwrap_or(code);
+            app.metrics.login(method, "failure", "refused");
+            return Ok(refused(app, browser, &r.ar, r.why, code));
+        }
         Err(e) => return Err(source_error(e)),
     };
     let authorities =
