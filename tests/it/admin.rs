@@ -257,7 +257,11 @@ async fn another_organisations_accounts_answer_as_if_they_did_not_exist() {
     let r = post(
         &liisa,
         &format!("/admin/orgs/jkl/accounts/{own}/disable"),
-        &[("csrf", &csrf), ("reason", "positive control")],
+        &[
+            ("csrf", &csrf),
+            ("reason", "positive control"),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     assert!(
