@@ -223,7 +223,12 @@ async fn a_log_that_is_not_a_terminal_has_no_colour_codes() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_porttivahti"))
+    // PORTTIVAHTI_TEST_BIN: a copy of the binary, as in scale_out.
+    let bin = std::env::var("PORTTIVAHTI_TEST_BIN")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_porttivahti").to_string());
+    let mut child = Command::new(bin)
         .arg("serve")
         .env(
             "PORTTIVAHTI__STORE__DATABASE_URL",
