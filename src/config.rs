@@ -24,6 +24,10 @@ pub use mobile::{FICOM_SIGNATURE_PROFILE, MobileSettings};
 mod demo;
 pub use demo::{DemoPortalSettings, DemoSettings, DemoSlot};
 
+mod desk;
+pub mod server;
+pub use desk::ServiceDesk;
+
 mod portals;
 pub use portals::{AccessRule, PERSON_CLAIMS, PortalSettings, check_acyclic, check_rules};
 
@@ -125,7 +129,8 @@ pub struct Settings {
 pub struct ServerSettings {
     /// Plain HTTP listener.
     pub listen: SocketAddr,
-    /// The issuer and base of every URL the gateway publishes.
+    /// The issuer and base of every URL the gateway publishes; in
+    /// development, unless set, `http://` and the listen address.
     pub public_url: String,
     /// Log format: "text" or "json".
     pub log_format: String,
@@ -370,17 +375,6 @@ impl Default for RateLimitSettings {
     }
 }
 
-/// The regional service desk: the fallback contact on every page that
-/// tells a person whom to ask.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServiceDesk {
-    pub name: String,
-    pub email: String,
-    #[serde(default)]
-    pub phone: Option<String>,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSettings {
@@ -551,8 +545,15 @@ impl Settings {
             message: e.to_string(),
         })?;
         apply_env(&mut table, env)?;
-        let settings: Settings = Settings::deserialize(toml::Value::Table(table))
+        let public_url_set = table
+            .get("server")
+            .and_then(|s| s.get("public_url"))
+            .is_some();
+        let mut settings: Settings = Settings::deserialize(toml::Value::Table(table))
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if !public_url_set && settings.server.environment == Environment::Development {
+            settings.server.public_url = server::url_of_listen(settings.server.listen);
+        }
         settings.check()?;
         Ok(settings)
     }

@@ -191,9 +191,12 @@ fn main() -> ExitCode {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
     let cli = Cli::parse();
-    // Commands of relying services need no configuration.
-    if let Some(Command::Token { op }) = cli.command {
-        return offline(op);
+    // Commands of relying services, and the authenticator code, need no
+    // configuration.
+    match cli.command {
+        Some(Command::Token { op }) => return offline(op),
+        Some(Command::TotpCode { secret }) => return totp_code(&secret),
+        _ => {}
     }
     let settings = match Settings::load(Some(&cli.config), std::env::vars()) {
         Ok(s) => s,
@@ -215,7 +218,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve(settings).await,
+            Command::Serve => serve(settings, &cli.config).await,
             Command::Migrate => {
                 open_directory(&settings).await.map_err(|e| e.to_string())?;
                 println!("the directory at store.database_url is up to date");
@@ -249,15 +252,7 @@ fn main() -> ExitCode {
                 println!("{} is now an operator of the service desk", a.username);
                 Ok(())
             }
-            Command::TotpCode { secret } => {
-                let key = porttivahti::identity::totp::base32_decode(&secret)
-                    .ok_or("the key is not base32")?;
-                let code = porttivahti::identity::totp::code_at(&key, SystemClock.now())
-                    .ok_or("the clock is before 1970")?;
-                println!("{code}");
-                Ok(())
-            }
-            Command::Token { .. } => Ok(()),
+            Command::Token { .. } | Command::TotpCode { .. } => Ok(()),
             Command::Policy {
                 op:
                     PolicyOp::Explain {
@@ -365,10 +360,29 @@ fn offline(op: TokenOp) -> ExitCode {
     }
 }
 
-async fn serve(settings: Settings) -> Result<(), String> {
+/// `totp-code SECRET`: the current authenticator code for a base32 key.
+fn totp_code(secret: &str) -> ExitCode {
+    let Some(key) = porttivahti::identity::totp::base32_decode(secret) else {
+        eprintln!("porttivahti: the key is not base32 (letters A-Z and digits 2-7)");
+        return ExitCode::from(2);
+    };
+    match porttivahti::identity::totp::code_at(&key, SystemClock.now()) {
+        Some(code) => {
+            println!("{code}");
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("porttivahti: the clock is before 1970");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings, config: &std::path::Path) -> Result<(), String> {
     let app = Application::build(settings, Arc::new(SystemClock))
         .await
         .map_err(|e| e.to_string())?;
+    eprintln!("{}", app.banner(config));
     app.run_until(shutdown_signal())
         .await
         .map_err(|e| e.to_string())

@@ -269,6 +269,43 @@ impl Application {
         self.state.clone()
     }
 
+    /// What a person starting the server reads first: where to go, and
+    /// which configuration file and database it serves from (a password
+    /// in the database URL is not shown).
+    pub fn banner(&self, config: &std::path::Path) -> String {
+        let st = &self.state;
+        let mut lines = vec![format!(
+            "Porttivahti ({}) is listening on {}",
+            match st.settings.server.environment {
+                crate::config::Environment::Development => "development",
+                crate::config::Environment::Production => "production",
+            },
+            self.local_addr()
+        )];
+        let mut row = |what: &str, value: String| lines.push(format!("  {what:<15} {value}"));
+        if st.settings.demo.enabled {
+            row("demo portal:", st.url("/demo/"));
+        }
+        row("login page:", st.url("/login"));
+        row("administration:", st.url("/admin/"));
+        if let Some(tls) = &st.tls_url {
+            row("card login:", format!("{tls}/login/card"));
+        }
+        row("configuration:", config.display().to_string());
+        row(
+            "database:",
+            without_password(&st.settings.store.database_url),
+        );
+        row(
+            "session state:",
+            match &st.settings.store.redis_url {
+                Some(r) => without_password(r),
+                None => "in memory (this process)".into(),
+            },
+        );
+        lines.join("\n")
+    }
+
     /// Serves until `shutdown` completes, then finishes in-flight requests.
     pub async fn run_until(
         self,
@@ -555,4 +592,34 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// A store URL with its password (if any) replaced by `***`.
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_banner_shows_no_store_password() {
+        assert_eq!(
+            super::without_password("postgres://pv:s3cret@db.example:5432/pv"),
+            "postgres://pv:***@db.example:5432/pv"
+        );
+        assert_eq!(
+            super::without_password("redis://:s3cret@127.0.0.1:6379/0"),
+            "redis://:***@127.0.0.1:6379/0"
+        );
+        assert_eq!(
+            super::without_password("sqlite://data/porttivahti.db"),
+            "sqlite://data/porttivahti.db"
+        );
+    }
 }

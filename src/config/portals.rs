@@ -23,11 +23,21 @@ pub const PERSON_CLAIMS: &[&str] = &[
 ];
 
 /// A portal: something a person may or may not reach.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PortalSettings {
     pub id: String,
+    /// The portal's name in Finnish; `name_sv`/`name_en` default to it.
     pub name: String,
+    #[serde(default)]
+    pub name_sv: Option<String>,
+    #[serde(default)]
+    pub name_en: Option<String>,
+    /// Where a person opens the portal (the logged-in page links it): an
+    /// absolute URL, or a path on this server (`/demo/`). Absent: the
+    /// portal is listed without a link.
+    #[serde(default)]
+    pub url: Option<String>,
     /// Any one rule that holds grants access.
     #[serde(default)]
     pub access: Vec<AccessRule>,
@@ -49,6 +59,17 @@ pub struct PortalSettings {
 }
 
 impl PortalSettings {
+    /// The portal's name in `lang`, falling back to Finnish.
+    pub fn name_in(&self, lang: crate::domain::Lang) -> &str {
+        use crate::domain::Lang;
+        let own = match lang {
+            Lang::Fi => None,
+            Lang::Sv => self.name_sv.as_deref(),
+            Lang::En => self.name_en.as_deref(),
+        };
+        own.unwrap_or(&self.name)
+    }
+
     /// `denied_help` in `lang`, falling back to Finnish.
     pub fn denied_help_in(&self, lang: crate::domain::Lang) -> Option<&str> {
         use crate::domain::Lang;
@@ -173,6 +194,18 @@ pub fn check_acyclic(portals: &[PortalSettings]) -> Result<(), String> {
 pub fn check_rules(portals: &[PortalSettings]) -> Result<(), String> {
     let ids: HashSet<&str> = portals.iter().map(|p| p.id.as_str()).collect();
     for p in portals {
+        // A link on the logged-in page: to a web address or a page here,
+        // never a `javascript:` or protocol-relative one.
+        if let Some(u) = &p.url
+            && !(u.starts_with("https://")
+                || u.starts_with("http://")
+                || (u.starts_with('/') && !u.starts_with("//") && !u.contains('\\')))
+        {
+            return Err(format!(
+                "portal {:?}: url must be an http(s) URL or a path starting with /, got {u:?}",
+                p.id
+            ));
+        }
         if let Some(claims) = &p.claims
             && let Some(c) = claims.iter().find(|c| !PERSON_CLAIMS.contains(&c.as_str()))
         {

@@ -185,3 +185,67 @@ fn shipped_configuration_loads() {
     assert!(s.demo.enabled);
     assert!(!s.seed.accounts.is_empty());
 }
+
+#[test]
+fn in_development_an_unset_public_url_follows_the_listen_address() {
+    let listen = [("PORTTIVAHTI__SERVER__LISTEN", "0.0.0.0:9090")];
+    let s = load(&minimal(), &listen).unwrap();
+    assert_eq!(s.server.public_url, "http://127.0.0.1:9090");
+    // Set in the file or the environment, it stays.
+    let text = format!(
+        "{}\n[server]\npublic_url = \"https://sso.example.fi\"\n",
+        minimal()
+    );
+    assert_eq!(
+        load(&text, &listen).unwrap().server.public_url,
+        "https://sso.example.fi"
+    );
+    let set = [
+        listen[0],
+        ("PORTTIVAHTI__SERVER__PUBLIC_URL", "http://h.example:1"),
+    ];
+    assert_eq!(
+        load(&minimal(), &set).unwrap().server.public_url,
+        "http://h.example:1"
+    );
+    // Production keeps its own default: a production address is said.
+    let prod = [
+        listen[0],
+        ("PORTTIVAHTI__SERVER__ENVIRONMENT", "production"),
+        (
+            "PORTTIVAHTI__SECRETS__KEY_ENCRYPTION_KEY",
+            "866Cs9or2trcfdNtJ08yHo3Y2WgHwfqBKIcfjfKcD0s=",
+        ),
+        (
+            "PORTTIVAHTI__SECRETS__COOKIE_KEY",
+            "Jev8Bh+k4QPAC3pmkcqyfbH/z/2KosKHpAIvtm8jutI=",
+        ),
+    ];
+    assert_eq!(
+        load(&minimal(), &prod).unwrap().server.public_url,
+        "http://127.0.0.1:8080"
+    );
+}
+
+#[test]
+fn a_portal_link_is_a_web_address_or_a_path_here() {
+    let portal = |url: &str| {
+        format!(
+            "{}\n[[portals]]\nid = \"p\"\nname = \"P\"\nname_sv = \"P på svenska\"\nurl = \"{url}\"\n",
+            minimal()
+        )
+    };
+    for ok in ["https://p.example.fi/", "/demo/"] {
+        let s = load(&portal(ok), &[]).unwrap();
+        assert_eq!(s.portals[0].url.as_deref(), Some(ok));
+        assert_eq!(
+            s.portals[0].name_in(crate::domain::Lang::Sv),
+            "P på svenska"
+        );
+        assert_eq!(s.portals[0].name_in(crate::domain::Lang::En), "P");
+    }
+    for bad in ["javascript:alert(1)", "//evil.example/", "demo/"] {
+        let err = load(&portal(bad), &[]).unwrap_err().to_string();
+        assert!(err.contains("portal \"p\": url must be"), "{bad}: {err}");
+    }
+}

@@ -7,6 +7,7 @@ mod kinds;
 mod login;
 mod msisdn;
 mod satu;
+pub mod search;
 
 pub use ids::{BusinessId, IdError, OrgOid};
 pub use kinds::{AccountStatus, AuthMethod, CardType, Lang, LoA, Network, OrgKind, Right, Role};

@@ -108,6 +108,9 @@ pub enum Outcome {
     },
     /// The account is locked or disabled.
     NotActive(Box<Account>),
+    /// A person seen for the first time whom no registration would take
+    /// to the portal of the pending login: refused before the form.
+    Unreachable(Box<registration::Unreachable>),
 }
 
 /// A verified password: the session waits for the second factor when the
@@ -151,6 +154,9 @@ pub async fn external(
         .account_by_identity(&identity.source, &identity.subject)
         .await?
     else {
+        if let Some(refused) = registration::unreachable(p, &identity, &ctx).await? {
+            return Ok(Outcome::Unreachable(Box::new(refused)));
+        }
         tracing::info!(source = %identity.source, "first login through this source: registration");
         let ticket = registration::begin(p, identity, ctx).await?;
         return Ok(Outcome::RegistrationNeeded { ticket });

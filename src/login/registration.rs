@@ -6,8 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Attempt, LoginContext, Outcome, external};
+use crate::domain::LoA;
 use crate::identity::VerifiedIdentity;
 use crate::oidc::Provider;
+use crate::policy::{Decision, Facts, LoginAttributes, Provenance};
 use crate::store::{
     AuditEvent, IdentityLink, NewAccount, Profile, Registration, StoreError, StoreResult,
 };
@@ -33,6 +35,83 @@ pub struct Details {
     pub wellbeing_area: Option<String>,
     pub home_municipality: Option<String>,
     pub cooperating_organisations: Vec<String>,
+}
+
+/// A first login that no registration could take to the portal it is
+/// for: refused before the person fills in the form.
+#[derive(Debug)]
+pub struct Unreachable {
+    /// The portal's id.
+    pub portal: String,
+    /// A stronger identification would do.
+    pub step_up: Option<LoA>,
+    /// The facts the policy decided on (for saying what is missing).
+    pub facts: Facts,
+}
+
+/// Whether a person seen for the first time could reach the portal of the
+/// pending login (`ctx.ar`) once registered: decided on what registration
+/// cannot change (the method, its level, the source and the organisation
+/// that vouched, the card and mandates), trying each profession group the
+/// form offers, since the person picks one. `None`: registration may go on
+/// (also when there is no pending login, or it has ended: that is told
+/// later, as before).
+pub async fn unreachable(
+    p: &Provider,
+    identity: &VerifiedIdentity,
+    ctx: &LoginContext,
+) -> StoreResult<Option<Unreachable>> {
+    if ctx.ar.is_empty() {
+        return Ok(None);
+    }
+    let Some(req) = p.eph.auth_request(&ctx.ar).await? else {
+        return Ok(None);
+    };
+    let Some(client) = p.clients.get(&req.client_id) else {
+        return Ok(None);
+    };
+    let portal = client.settings.portal.clone();
+    let org_kind = match &identity.attributes.organisation {
+        Some(o) => p.dir.organisation(o).await?.map(|o| o.kind),
+        None => None,
+    };
+    let mut facts = Facts {
+        networks: Vec::new(),
+        org_kinds: org_kind.into_iter().collect(),
+        source: identity.source.clone(),
+        loa: identity.loa,
+        methods: identity.methods.clone(),
+        attributes: LoginAttributes {
+            card_type: ctx.card_type.as_deref().and_then(|c| c.parse().ok()),
+            profession_group: None,
+            profession_group_provenance: Provenance::SelfDeclared,
+            authorities: ctx.authorities.clone(),
+            acting_for: None,
+        },
+    };
+    let groups = &p.settings.registration.profession_groups;
+    let choices = std::iter::once(None).chain(groups.iter().map(|g| Some(g.id.clone())));
+    let mut step_up: Option<LoA> = None;
+    for group in choices {
+        facts.attributes.profession_group = group;
+        match p.policy.decide(&portal, &facts) {
+            Decision::Allow => return Ok(None),
+            Decision::StepUp(l) => step_up = Some(step_up.map_or(l, |s| s.min(l))),
+            Decision::Deny(_) => {}
+        }
+    }
+    facts.attributes.profession_group = None;
+    tracing::info!(
+        portal = %portal,
+        source = %identity.source,
+        loa = %identity.loa,
+        "first login refused before registration: no registration reaches the portal with this identification"
+    );
+    Ok(Some(Unreachable {
+        portal,
+        step_up,
+        facts,
+    }))
 }
 
 /// Remembers the login until the form is sent; the ticket goes to the

@@ -151,10 +151,7 @@ mod tests {
             name: "P".into(),
             access: vec![],
             claims: Some(vec!["portals".into(), "name".into()]),
-            choose_organisation: false,
-            denied_help: None,
-            denied_help_sv: None,
-            denied_help_en: None,
+            ..PortalSettings::default()
         };
         filter_claims(Some(&portal), &mut pc);
         assert_eq!(pc.name.as_deref(), Some("Anna"));

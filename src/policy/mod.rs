@@ -404,10 +404,7 @@ mod tests {
             name: id.into(),
             access,
             claims: None,
-            choose_organisation: false,
-            denied_help: None,
-            denied_help_sv: None,
-            denied_help_en: None,
+            ..PortalSettings::default()
         }
     }
 

@@ -1,20 +1,25 @@
 //! Why a person may not reach a portal, told to the person: what each of
-//! the portal's rules still needs, in the page's language. (Operators get
-//! the rule-by-rule `policy explain`.)
+//! the portal's rules still needs and what to do next, in the page's
+//! language, with portals, sources, levels and organisation kinds named as
+//! people know them. (Operators get the rule-by-rule `policy explain`.)
 
-use crate::domain::Lang;
+use crate::domain::{Lang, LoA, OrgKind};
 use crate::policy::{Check, Explanation};
+
+/// The name in the page's language of a portal (`"via_portals"`) or a
+/// source (`"sources"`) the configuration names by id.
+pub type Names<'a> = &'a dyn Fn(&str, &str) -> Option<String>;
 
 /// What is missing, one line per rule that fails, without repeats: any one
 /// of them, once met, would give access.
-pub fn missing(expl: &Explanation, lang: Lang) -> Vec<String> {
+pub fn missing(expl: &Explanation, lang: Lang, names: Names<'_>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for rule in expl.rules.iter().filter(|r| !r.holds) {
         let line = rule
             .checks
             .iter()
             .filter(|c| !c.ok)
-            .map(|c| phrase(c, lang))
+            .map(|c| phrase(c, lang, names))
             .collect::<Vec<_>>()
             .join("; ");
         if !line.is_empty() && !out.contains(&line) {
@@ -32,9 +37,202 @@ fn pick(lang: Lang, fi: &'static str, sv: &'static str, en: &'static str) -> &'s
     }
 }
 
-/// One unmet condition in words.
-fn phrase(c: &Check, lang: Lang) -> String {
+/// What to do next, one line per way: log in again with a method that
+/// would do, or ask the liaison person for an account. Rules that need
+/// what a person cannot do alone (a mandate, another portal) give none:
+/// the portal's own help text and the list above speak for them.
+pub fn next_steps(expl: &Explanation, lang: Lang) -> Vec<String> {
     let l = |fi, sv, en| pick(lang, fi, sv, en);
+    let mut out: Vec<String> = Vec::new();
+    for rule in expl.rules.iter().filter(|r| !r.holds) {
+        let failing: Vec<&str> = rule
+            .checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.field)
+            .collect();
+        let login_only = !failing.is_empty()
+            && failing
+                .iter()
+                .all(|f| ["methods", "min_loa", "card_types"].contains(f));
+        let line = if login_only {
+            let strong = rule
+                .checks
+                .iter()
+                .find(|c| c.field == "min_loa")
+                .and_then(|c| c.wanted.parse::<LoA>().ok())
+                .is_some_and(|l| l >= LoA::Substantial);
+            let methods = rule
+                .checks
+                .iter()
+                .find(|c| c.field == "methods")
+                .map(|c| c.wanted.clone())
+                .unwrap_or_else(|| "suomifi, mca, sc".into());
+            let ways: Vec<&str> = methods
+                .split(", ")
+                .filter_map(|m| way(m, strong, lang))
+                .collect();
+            if ways.is_empty() {
+                continue;
+            }
+            if ways.len() == 1 {
+                format!(
+                    "{} {}.",
+                    l("Kirjaudu uudelleen", "Logga in på nytt", "Log in again"),
+                    ways[0]
+                )
+            } else {
+                format!(
+                    "{}: {}.",
+                    l(
+                        "Kirjaudu uudelleen jollakin näistä tavoista",
+                        "Logga in på nytt på något av dessa sätt",
+                        "Log in again in one of these ways"
+                    ),
+                    ways.join("; ")
+                )
+            }
+        } else if failing == ["networks"] {
+            let wanted = rule
+                .checks
+                .iter()
+                .find(|c| c.field == "networks")
+                .map(|c| networks(&c.wanted))
+                .unwrap_or_default();
+            format!(
+                "{}: {wanted}.",
+                l(
+                    "Pyydä organisaatiosi yhdyshenkilöltä tunnus",
+                    "Be din organisations kontaktperson om ett konto i",
+                    "Ask your organisation's liaison person for an account in"
+                )
+            )
+        } else {
+            continue;
+        };
+        if !out.contains(&line) {
+            out.push(line);
+        }
+    }
+    out
+}
+
+/// A login method as the way to log in again ("through Suomi.fi with bank
+/// codes…"); `strong`: the rule asks for substantial or more.
+fn way(method: &str, strong: bool, lang: Lang) -> Option<&'static str> {
+    let l = |fi, sv, en| Some(pick(lang, fi, sv, en));
+    match method {
+        "suomifi" if strong => l(
+            "Suomi.fi-tunnistuksella pankkitunnuksilla, mobiilivarmenteella tai varmennekortilla",
+            "med Suomi.fi-identifiering med bankkoder, mobilcertifikat eller certifikatkort",
+            "through Suomi.fi with bank codes, a mobile certificate or a certificate card",
+        ),
+        "suomifi" => l(
+            "Suomi.fi-tunnistuksella",
+            "med Suomi.fi-identifiering",
+            "through Suomi.fi",
+        ),
+        "mca" => l(
+            "mobiilivarmenteella",
+            "med mobilcertifikat",
+            "with a mobile certificate",
+        ),
+        "sc" => l(
+            "varmennekortilla",
+            "med certifikatkort",
+            "with a certificate card",
+        ),
+        "saml" | "oidc" => l(
+            "organisaatiosi kirjautumisella",
+            "med din organisations inloggning",
+            "with your organisation's login",
+        ),
+        "pwd" => l(
+            "Intermetso- tai Sonette-tunnuksella",
+            "med ett Intermetso- eller Sonette-konto",
+            "with an Intermetso or Sonette account",
+        ),
+        _ => None,
+    }
+}
+
+/// Level names as Finnish, Swedish and English identification speaks of
+/// them (eIDAS: low, substantial, high).
+fn level(code: &str, lang: Lang) -> String {
+    let l = |fi, sv, en| pick(lang, fi, sv, en).to_string();
+    match code.parse::<LoA>() {
+        Ok(LoA::Low) => l("matala", "låg", "low"),
+        Ok(LoA::Substantial) => l(
+            "korotettu (esimerkiksi pankkitunnukset tai mobiilivarmenne)",
+            "väsentlig (till exempel bankkoder eller mobilcertifikat)",
+            "substantial (for example bank codes or a mobile certificate)",
+        ),
+        Ok(LoA::High) => l(
+            "korkea (esimerkiksi varmennekortti)",
+            "hög (till exempel certifikatkort)",
+            "high (for example a certificate card)",
+        ),
+        Err(_) => code.to_string(),
+    }
+}
+
+fn org_kind(code: &str, lang: Lang) -> String {
+    let l = |fi, sv, en| pick(lang, fi, sv, en).to_string();
+    match code.parse::<OrgKind>() {
+        Ok(OrgKind::HospitalDistrict) => l(
+            "sairaanhoitopiiri",
+            "sjukvårdsdistrikt",
+            "hospital district",
+        ),
+        Ok(OrgKind::WellbeingArea) => l(
+            "hyvinvointialue",
+            "välfärdsområde",
+            "wellbeing services county",
+        ),
+        Ok(OrgKind::HealthCentre) => l("terveyskeskus", "hälsocentral", "health centre"),
+        Ok(OrgKind::Municipality) => l("kunta", "kommun", "municipality"),
+        Ok(OrgKind::SocialServices) => l("sosiaalipalvelut", "socialtjänst", "social services"),
+        Ok(OrgKind::PrivateProvider) => l(
+            "yksityinen palveluntuottaja",
+            "privat tjänsteproducent",
+            "private provider",
+        ),
+        Ok(OrgKind::School) => l("oppilaitos", "läroanstalt", "school"),
+        Ok(OrgKind::Ngo) => l("järjestö", "organisation", "non-governmental organisation"),
+        Ok(OrgKind::Other) => l(
+            "muu organisaatio",
+            "annan organisation",
+            "other organisation",
+        ),
+        Err(_) => code.to_string(),
+    }
+}
+
+/// Network codes as their names ("intermetso" → "Intermetso").
+fn networks(codes: &str) -> String {
+    codes
+        .split(", ")
+        .map(|n| match n.parse() {
+            Ok(net) => crate::web::pages::network_name(net).to_string(),
+            Err(_) => n.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Each comma-separated value through `f`.
+fn each(values: &str, f: impl Fn(&str) -> String) -> String {
+    values.split(", ").map(f).collect::<Vec<_>>().join(", ")
+}
+
+/// One unmet condition in words.
+fn phrase(c: &Check, lang: Lang, names: Names<'_>) -> String {
+    let l = |fi, sv, en| pick(lang, fi, sv, en);
+    let named = |field: &str| {
+        each(&c.wanted, |id| {
+            names(field, id).unwrap_or_else(|| id.to_string())
+        })
+    };
     let (what, values) = match c.field {
         "networks" => (
             l(
@@ -42,7 +240,7 @@ fn phrase(c: &Check, lang: Lang) -> String {
                 "användarkonto i nätverket",
                 "an account in the network",
             ),
-            c.wanted.clone(),
+            networks(&c.wanted),
         ),
         "org_kinds" => (
             l(
@@ -50,7 +248,7 @@ fn phrase(c: &Check, lang: Lang) -> String {
                 "inloggning från en organisation av typen",
                 "a login from an organisation of the kind",
             ),
-            c.wanted.clone(),
+            each(&c.wanted, |k| org_kind(k, lang)),
         ),
         "methods" => (
             l("tunnistautuminen", "identifiering med", "identification by"),
@@ -62,7 +260,7 @@ fn phrase(c: &Check, lang: Lang) -> String {
                 "inloggning via",
                 "a login through",
             ),
-            c.wanted.clone(),
+            named("sources"),
         ),
         "min_loa" => (
             l(
@@ -70,7 +268,7 @@ fn phrase(c: &Check, lang: Lang) -> String {
                 "identifieringens tillitsnivå minst",
                 "identification at least at the level",
             ),
-            c.wanted.clone(),
+            level(&c.wanted, lang),
         ),
         "card_types" => (
             l(
@@ -98,7 +296,7 @@ fn phrase(c: &Check, lang: Lang) -> String {
                 "åtkomst till någon av tjänsterna",
                 "access to one of the services",
             ),
-            c.wanted.clone(),
+            named("via_portals"),
         ),
         "positions/mandates" => (
             l(
@@ -203,7 +401,8 @@ mod tests {
                 rule(3, false, vec![check("methods", "sc, mca", false)]),
             ],
         };
-        let fi = missing(&e, Lang::Fi);
+        let none = |_: &str, _: &str| None;
+        let fi = missing(&e, Lang::Fi, &none);
         assert_eq!(
             fi,
             vec![
@@ -211,10 +410,72 @@ mod tests {
                 "tunnistautuminen: varmennekortti, mobiilivarmenne",
             ]
         );
-        let en = missing(&e, Lang::En);
+        let en = missing(&e, Lang::En, &none);
         assert_eq!(
             en[1],
             "identification by: certificate card, mobile certificate"
+        );
+    }
+
+    /// The demo's Tea Testaaja: Suomi.fi's test method (low) at
+    /// Mielenterveystalo, which any of three portals or Suomi.fi at
+    /// substantial opens.
+    #[test]
+    fn names_portals_and_levels_and_says_what_to_do() {
+        let e = Explanation {
+            portal: "mielenterveystalo".into(),
+            decision: Decision::StepUp(crate::domain::LoA::Substantial),
+            rights: Default::default(),
+            rules: vec![
+                rule(
+                    1,
+                    false,
+                    vec![check("via_portals", "intermetso, sonette, santra", false)],
+                ),
+                rule(
+                    2,
+                    false,
+                    vec![
+                        check("methods", "suomifi, mca", true),
+                        check("min_loa", "substantial", false),
+                    ],
+                ),
+            ],
+        };
+        let names = |field: &str, id: &str| {
+            (field == "via_portals").then(|| {
+                let mut n = id.to_string();
+                n[..1].make_ascii_uppercase();
+                n
+            })
+        };
+        let sv = missing(&e, Lang::Sv, &names);
+        assert_eq!(
+            sv,
+            vec![
+                "åtkomst till någon av tjänsterna: Intermetso, Sonette, Santra",
+                "identifieringens tillitsnivå minst: väsentlig (till exempel bankkoder eller mobilcertifikat)",
+            ]
+        );
+        assert_eq!(
+            next_steps(&e, Lang::En),
+            vec![
+                "Log in again in one of these ways: through Suomi.fi with bank codes, a mobile certificate or a certificate card; with a mobile certificate."
+            ]
+        );
+        let fi = next_steps(&e, Lang::Fi);
+        assert!(
+            fi[0].starts_with("Kirjaudu uudelleen jollakin näistä tavoista: Suomi.fi-tunnistuksella pankkitunnuksilla"),
+            "{fi:?}"
+        );
+        // A missing network account: ask the liaison person.
+        let e = Explanation {
+            rules: vec![rule(1, false, vec![check("networks", "intermetso", false)])],
+            ..e
+        };
+        assert_eq!(
+            next_steps(&e, Lang::Fi),
+            vec!["Pyydä organisaatiosi yhdyshenkilöltä tunnus: Intermetso."]
         );
     }
 }

@@ -77,6 +77,13 @@ pub struct Texts {
     pub not_found_title: &'static str,
     pub request_id_label: &'static str,
     pub back_to_login: &'static str,
+    pub lock_warning: &'static str,
+    pub lock_maybe_locked: &'static str,
+    pub locked_back: &'static str,
+    pub service_desk_access_hint: &'static str,
+    pub next_step_heading: &'static str,
+    pub account_link: &'static str,
+    pub unreachable_before_registration: &'static str,
 }
 
 const FI: Texts = Texts {
@@ -153,6 +160,13 @@ const FI: Texts = Texts {
     not_found_title: "Sivua ei löydy",
     request_id_label: "Pyynnön tunniste",
     back_to_login: "Takaisin kirjautumiseen",
+    lock_warning: "Tunnus lukittuu, kun salasana on kirjoitettu väärin {n} kertaa peräkkäin. Jos salasana on unohtunut, organisaatiosi yhdyshenkilö voi vaihtaa sen – tai kirjaudu alempana muulla tavalla.",
+    lock_maybe_locked: "Salasana on nyt kirjoitettu väärin {n} kertaa. Tunnus lukittuu, kun salasana on väärin {n} kertaa peräkkäin, joten se voi nyt olla lukittu: silloin oikeakaan salasana ei päästä sisään ennen kuin organisaatiosi yhdyshenkilö avaa lukituksen. Voit kirjautua alempana muulla tavalla.",
+    locked_back: "Takaisin kirjautumissivulle (muut kirjautumistavat)",
+    service_desk_access_hint: "Jos yhdyshenkilöä ei tavoita, palvelupiste neuvoo, miten saat pääsyn palveluun.",
+    next_step_heading: "Mitä voit tehdä?",
+    account_link: "Omat tiedot ja kirjautumishistoria",
+    unreachable_before_registration: "Tunnusta ei luotu, koska sillä et pääsisi tähän palveluun.",
 };
 
 const SV: Texts = Texts {
@@ -229,6 +243,13 @@ const SV: Texts = Texts {
     not_found_title: "Sidan hittades inte",
     request_id_label: "Begärans id",
     back_to_login: "Tillbaka till inloggningen",
+    lock_warning: "Kontot låses när lösenordet har skrivits fel {n} gånger i rad. Om du har glömt lösenordet kan din organisations kontaktperson byta det – eller logga in på ett annat sätt längre ner.",
+    lock_maybe_locked: "Lösenordet har nu skrivits fel {n} gånger. Kontot låses efter {n} fel lösenord i rad, så det kan nu vara låst: då släpper inte ens rätt lösenord in dig förrän din organisations kontaktperson låser upp det. Du kan logga in på ett annat sätt längre ner.",
+    locked_back: "Tillbaka till inloggningssidan (andra inloggningssätt)",
+    service_desk_access_hint: "Om kontaktpersonen inte nås berättar servicepunkten hur du får åtkomst till tjänsten.",
+    next_step_heading: "Vad kan du göra?",
+    account_link: "Dina uppgifter och inloggningshistorik",
+    unreachable_before_registration: "Inget konto skapades, eftersom det inte skulle ge dig åtkomst till den här tjänsten.",
 };
 
 const EN: Texts = Texts {
@@ -305,6 +326,13 @@ const EN: Texts = Texts {
     not_found_title: "Page not found",
     request_id_label: "Request id",
     back_to_login: "Back to login",
+    lock_warning: "The account is locked after {n} wrong passwords in a row. If you have forgotten the password, your organisation's liaison person can set a new one – or log in another way below.",
+    lock_maybe_locked: "The password has now been wrong {n} times. The account is locked after {n} wrong passwords in a row, so it may be locked now: then even the right password will not let you in until your organisation's liaison person unlocks it. You can log in another way below.",
+    locked_back: "Back to the login page (other ways to log in)",
+    service_desk_access_hint: "If you cannot reach a liaison person, the service desk tells you how to get access to the service.",
+    next_step_heading: "What you can do",
+    account_link: "Your account and login history",
+    unreachable_before_registration: "No account was created, since it would not take you to this service.",
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {

@@ -26,13 +26,13 @@ use axum::routing::{delete, get, post};
 
 use crate::app::SharedState;
 use routes::{
-    account, admin, admin_api as api, card, external, liaisons, login, mobile, oidc, ops, password,
-    saml, second_factor, upstream_oidc,
+    account, admin, admin_api as api, card, external, home, liaisons, login, mobile, oidc, ops,
+    password, saml, second_factor, upstream_oidc,
 };
 
 pub fn router(state: SharedState) -> Router {
     let r = Router::new()
-        .route("/", get(login::home))
+        .route("/", get(home::home))
         .route("/.well-known/openid-configuration", get(oidc::discovery))
         .route("/jwks", get(oidc::jwks))
         .route("/authorize", get(oidc::authorize))

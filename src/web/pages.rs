@@ -127,16 +127,19 @@ pub fn tel_href(phone: &str) -> String {
 
 /// How the service desk is shown on a page.
 pub trait DeskView {
-    /// The configured name, when it says more than the heading `heading`
-    /// above it ("Alueellinen palvelupiste (demo)" under "Alueellinen
-    /// palvelupiste" does not).
-    fn name_beyond(&self, heading: &str) -> Option<&str>;
+    /// The configured name in the page's language (`t`), when it says more
+    /// than the heading above it, `t.service_desk` ("Alueellinen
+    /// palvelupiste (demo)" under "Alueellinen palvelupiste" does not).
+    fn name_beyond(&self, t: &Texts) -> Option<&str>;
+    /// The configured name in the page's language.
+    fn name_for(&self, t: &Texts) -> &str;
     fn tel(&self) -> Option<String>;
 }
 
 impl DeskView for ServiceDesk {
-    fn name_beyond(&self, heading: &str) -> Option<&str> {
-        let name = self.name.trim();
+    fn name_beyond(&self, t: &Texts) -> Option<&str> {
+        let heading = t.service_desk;
+        let name = self.name_for(t).trim();
         let lower = name.to_lowercase();
         let head = heading.to_lowercase();
         let same = lower == head
@@ -144,6 +147,10 @@ impl DeskView for ServiceDesk {
                 .strip_prefix(&head)
                 .is_some_and(|rest| rest.trim_start().starts_with('('));
         (!same && !name.is_empty()).then_some(name)
+    }
+
+    fn name_for(&self, t: &Texts) -> &str {
+        self.name_in(t.lang.parse().unwrap_or(Lang::Fi))
     }
 
     fn tel(&self) -> Option<String> {
@@ -170,6 +177,8 @@ pub struct LoginPage<'a> {
     pub form_error: Option<&'static str>,
     pub username_error: Option<&'static str>,
     pub password_error: Option<&'static str>,
+    /// After a few wrong passwords: when the account locks.
+    pub lock_notice: Option<String>,
     pub focus_username: bool,
     pub desk: &'a ServiceDesk,
     /// Where certificate-card login starts (the HTTPS listener), when
@@ -204,13 +213,31 @@ pub struct DeniedPage<'a> {
     pub langs: Vec<LangLink>,
     pub title: &'a str,
     pub body: &'a str,
+    /// Said first: a first login refused before registration.
+    pub note: Option<&'a str>,
     /// What each failing rule still needs (`web::denied_i18n::missing`).
     pub missing: Vec<String>,
+    /// What to do next (`web::denied_i18n::next_steps`).
+    pub next_steps: Vec<String>,
     pub error_code: Option<&'a str>,
     pub contacts: Vec<OrgContacts>,
     pub show_desk: bool,
     pub desk: Option<&'a ServiceDesk>,
     pub link: Option<(String, &'a str)>,
+}
+
+impl DeniedPage<'_> {
+    /// Under the service desk: what it can do about a refusal.
+    pub fn desk_hint(&self) -> &'static str {
+        self.t.service_desk_access_hint
+    }
+}
+
+impl MessagePage<'_> {
+    /// Under the service desk: what it can do (unlock, reset).
+    pub fn desk_hint(&self) -> &'static str {
+        self.t.service_desk_hint
+    }
 }
 
 #[derive(Template)]
@@ -242,10 +269,17 @@ pub struct HomePage {
     pub langs: Vec<LangLink>,
     pub name: String,
     pub username: String,
-    pub portals: Vec<String>,
+    pub portals: Vec<PortalLink>,
     pub csrf: String,
     /// The password was just changed.
     pub changed: bool,
+}
+
+/// A portal on the logged-in page: its name, and where it opens when the
+/// configuration says (`[[portals]] url`).
+pub struct PortalLink {
+    pub name: String,
+    pub href: Option<String>,
 }
 
 #[derive(Template)]
@@ -314,6 +348,8 @@ mod tests {
     fn desk(name: &str) -> ServiceDesk {
         ServiceDesk {
             name: name.into(),
+            name_sv: None,
+            name_en: None,
             email: "desk@example.fi".into(),
             phone: Some("014 123 4567".into()),
         }
@@ -328,13 +364,27 @@ mod tests {
 
     #[test]
     fn the_desk_name_is_shown_only_when_it_says_more_than_the_heading() {
-        let h = "Alueellinen palvelupiste";
-        assert_eq!(desk("Alueellinen palvelupiste (demo)").name_beyond(h), None);
-        assert_eq!(desk("alueellinen palvelupiste").name_beyond(h), None);
+        let fi = super::super::i18n::texts(Lang::Fi);
         assert_eq!(
-            desk("Keski-Suomen palvelupiste").name_beyond(h),
+            desk("Alueellinen palvelupiste (demo)").name_beyond(fi),
+            None
+        );
+        assert_eq!(desk("alueellinen palvelupiste").name_beyond(fi), None);
+        assert_eq!(
+            desk("Keski-Suomen palvelupiste").name_beyond(fi),
             Some("Keski-Suomen palvelupiste")
         );
+    }
+
+    #[test]
+    fn the_desk_is_named_in_the_pages_language() {
+        let mut d = desk("Alueellinen palvelupiste (demo)");
+        let sv = super::super::i18n::texts(Lang::Sv);
+        // Without a Swedish name, the Finnish one.
+        assert_eq!(d.name_for(sv), "Alueellinen palvelupiste (demo)");
+        d.name_sv = Some("Regionala servicepunkten (demo)".into());
+        assert_eq!(d.name_for(sv), "Regionala servicepunkten (demo)");
+        assert_eq!(d.name_beyond(sv), Some("Regionala servicepunkten (demo)"));
     }
 
     #[test]

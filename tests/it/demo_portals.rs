@@ -16,7 +16,7 @@ const MAIJA_MANDATES: usize = 2;
 const PEKKA_NO_MANDATE: usize = 3;
 
 /// Follows redirects (GET) until a page; returns its URL and the page.
-async fn follow(b: &Browser, mut r: reqwest::Response) -> (String, reqwest::Response) {
+pub(crate) async fn follow(b: &Browser, mut r: reqwest::Response) -> (String, reqwest::Response) {
     let mut url = r.url().to_string();
     for _ in 0..20 {
         if !r.status().is_redirection() {
@@ -32,7 +32,7 @@ async fn follow(b: &Browser, mut r: reqwest::Response) -> (String, reqwest::Resp
 }
 
 /// Submits the page's (auto-submitting) POST form as the browser would.
-async fn submit_form(b: &Browser, html: &str) -> reqwest::Response {
+pub(crate) async fn submit_form(b: &Browser, html: &str) -> reqwest::Response {
     let action = html
         .split("action=\"")
         .nth(1)
@@ -62,7 +62,11 @@ async fn submit_form(b: &Browser, html: &str) -> reqwest::Response {
 
 /// From a portal's login start to the gateway's answer after the Suomi.fi
 /// development IdP has vouched for `person` (registering the first time).
-async fn suomifi_login(b: &Browser, start: &str, person: usize) -> (String, reqwest::Response) {
+pub(crate) async fn suomifi_login(
+    b: &Browser,
+    start: &str,
+    person: usize,
+) -> (String, reqwest::Response) {
     let (url, _) = follow(b, b.get(start).await).await;
     let ar = query_param(&url, "ar").unwrap_or_else(|| panic!("not the login page: {url}"));
     let (url, page) = follow(b, b.get(&format!("/login/source/suomifi?ar={ar}")).await).await;
@@ -82,6 +86,10 @@ async fn suomifi_login(b: &Browser, start: &str, person: usize) -> (String, reqw
     assert_eq!(r.status(), 200);
     let form = r.text().await.unwrap();
     let r = submit_form(b, &form).await;
+    // Refused before registration: the page answers the ACS at once.
+    if r.status() == 403 {
+        return (format!("{}/saml/suomifi/acs", b.base), r);
+    }
     assert_eq!(
         r.status(),
         303,
@@ -128,7 +136,7 @@ fn shown_claims(html: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
-async fn demo_app() -> TestApp {
+pub(crate) async fn demo_app() -> TestApp {
     let app = common::spawn_shipped().await;
     common::wait_for_sources(&app).await;
     app
@@ -201,8 +209,13 @@ async fn a_bank_credential_user_without_a_mandate_is_told_why() {
     assert!(html.contains("sote-digipalvelujen-kayttoonotto"), "{html}");
     // And a way to log in otherwise (Suomi.fi as someone else, a card).
     assert!(html.contains("href=\"/login?ar="), "{html}");
-    // The same person reaches the professionals' section of the demo.
-    let (url, page) = follow(&b, b.get("/demo/login").await).await;
+    // No registration could have taken him there, so he was refused before
+    // the form: no account was made, no session started.
+    assert!(html.contains("Tunnusta ei luotu"), "{html}");
+    let (url, _) = follow(&b, b.get("/").await).await;
+    assert!(url.contains("/login"), "{url}");
+    // The professionals' section of the demo takes him: he registers there.
+    let (url, page) = suomifi_login(&b, "/demo/login", PEKKA_NO_MANDATE).await;
     assert!(url.ends_with("/demo/"), "{url}");
     let claims = shown_claims(&page.text().await.unwrap());
     assert_eq!(claims["acr"], "http://eidas.europa.eu/LoA/substantial");

@@ -43,6 +43,34 @@ pub(super) async fn administration(d: &dyn Directory) {
         "only a literal %"
     );
     assert_eq!(d.search_organisations("", 10).await.unwrap().len(), 2);
+    // Case and diacritics do not matter on any engine (SQLite's LOWER
+    // folds only ASCII); a basic form finds the inflected one; every word
+    // must be found.
+    for q in [
+        "jyvaskyla",
+        "JYVÄSKYLÄN",
+        "Jyväskylä terveyskeskus",
+        "terveys jyvaskyla",
+    ] {
+        assert_eq!(
+            ids(d.search_organisations(q, 10).await.unwrap()),
+            vec!["o1"],
+            "{q}"
+        );
+    }
+    assert!(
+        d.search_organisations("jyvaskyla kuopio", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        ids(d
+            .search_organisations("KUOPIO 100%_palvelu", 10)
+            .await
+            .unwrap()),
+        vec!["o2"]
+    );
     o1.name_sv = "Jyväskylä hälsocentral".into();
     d.update_organisation(&o1, &audit("organisation.updated", "o1"))
         .await

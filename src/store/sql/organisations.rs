@@ -10,6 +10,7 @@ macro_rules! sql_organisations {
 
             use super::$name;
             use super::common::insert_audit;
+            use crate::domain::search::{SearchTerms, sql_fold};
             use crate::store::sql::engine::{like_pattern, map_err};
             use crate::store::sql::rows::{OrganisationRow, convert_all};
             use crate::store::{
@@ -103,20 +104,33 @@ macro_rules! sql_organisations {
                     text: &str,
                     limit: u32,
                 ) -> StoreResult<Vec<Organisation>> {
+                    // Each word folded (case and diacritics) on both sides,
+                    // on both engines alike: domain::search.
+                    let terms = SearchTerms::parse(text);
+                    let hay = sql_fold(
+                        "name_fi || ' ' || name_sv || ' ' || business_id || ' ' \
+                         || COALESCE(municipality, '')",
+                    );
+                    let mut sql = String::from("SELECT * FROM organisations");
+                    for i in 1..=terms.words().len() {
+                        let join = if i == 1 { " WHERE" } else { " AND" };
+                        sql.push_str(&format!("{join} {hay} LIKE ${i} ESCAPE '\\'"));
+                    }
+                    sql.push_str(&format!(
+                        " ORDER BY name_fi, id LIMIT ${}",
+                        terms.words().len() + 1
+                    ));
+                    // Only placeholders and this module's constants: the
+                    // typed words are bound.
+                    let mut q = sqlx::query_as::<_, OrganisationRow>(sqlx::AssertSqlSafe(sql));
+                    for w in terms.words() {
+                        q = q.bind(like_pattern(w));
+                    }
                     convert_all(
-                        sqlx::query_as::<_, OrganisationRow>(
-                            "SELECT * FROM organisations WHERE $1 = '%%' \
-                             OR LOWER(name_fi) LIKE $1 ESCAPE '\\' \
-                             OR LOWER(name_sv) LIKE $1 ESCAPE '\\' \
-                             OR business_id LIKE $1 ESCAPE '\\' \
-                             OR LOWER(COALESCE(municipality, '')) LIKE $1 ESCAPE '\\' \
-                             ORDER BY name_fi, id LIMIT $2",
-                        )
-                        .bind(like_pattern(text))
-                        .bind(i64::from(limit))
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(map_err)?,
+                        q.bind(i64::from(limit))
+                            .fetch_all(&self.pool)
+                            .await
+                            .map_err(map_err)?,
                     )
                 }
             }

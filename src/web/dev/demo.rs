@@ -14,17 +14,22 @@ use serde::{Deserialize, Serialize};
 use super::DevState;
 use crate::app::{AppState, SharedState};
 use crate::config::{DemoSlot, Settings};
+use crate::domain::Lang;
 use crate::tokens::claims::IdTokenClaims;
 use crate::tokens::jwt::{self, TokenType};
 use crate::tokens::keyring::{JwkSet, verifying_keys_from_jwks};
 use crate::tokens::{b64url, b64url_decode, random_token, sha256};
 use crate::verifier::{Verifier, VerifierConfig};
 use crate::web::browser::{Browser, set_cookie, with_cookies};
-use crate::web::pages::render;
+use crate::web::pages::{lang_links, render};
+
+use super::demo_i18n::{DemoTexts, demo_texts};
 
 #[derive(askama::Template)]
 #[template(path = "dev/demo.html")]
 struct DemoPage {
+    t: &'static DemoTexts,
+    langs: Vec<crate::web::pages::LangLink>,
     portal: String,
     login_url: String,
     /// The other demo portals, for trying single sign-on between them.
@@ -115,21 +120,23 @@ fn callback_url(app: &AppState, slot: &DemoSlot) -> String {
     app.url(&format!("{}callback", slot.base()))
 }
 
-fn portal_name(app: &AppState, slot: &DemoSlot) -> String {
+fn portal_name(app: &AppState, slot: &DemoSlot, lang: Lang) -> String {
     app.clients
         .get(&slot.client_id)
         .and_then(|c| app.policy.portal(&c.settings.portal))
-        .map(|p| p.name.clone())
+        .map(|p| p.name_in(lang).to_string())
         .unwrap_or_default()
 }
 
 fn page(
     app: &AppState,
+    browser: &Browser,
     slot: &DemoSlot,
     error: Option<String>,
     s: Option<DemoSession>,
     ended: bool,
 ) -> Response {
+    let lang = browser.lang;
     let base = slot.base();
     let logout_url = format!("{base}logout");
     let status = if error.is_some() {
@@ -148,13 +155,16 @@ fn page(
         .into_iter()
         .filter(|o| o.path != slot.path)
         .map(|o| DemoLink {
-            name: portal_name(app, &o),
+            name: portal_name(app, &o, lang),
             href: o.base(),
         })
         .collect();
-    render(
+    let page_uri: axum::http::Uri = base.parse().unwrap_or_default();
+    let resp = render(
         &DemoPage {
-            portal: portal_name(app, slot),
+            t: demo_texts(lang),
+            langs: lang_links(&page_uri, lang),
+            portal: portal_name(app, slot, lang),
             login_url: format!("{base}login"),
             others,
             ended,
@@ -165,12 +175,13 @@ fn page(
             logout_url,
         },
         status,
-    )
+    );
+    with_cookies(resp, browser.lang_cookie(app))
 }
 
 async fn show(app: &AppState, browser: &Browser, slot: &DemoSlot) -> Response {
     let Some(k) = browser.cookie(app, &cookie_name(slot)) else {
-        return page(app, slot, None, None, false);
+        return page(app, browser, slot, None, None, false);
     };
     let session = app
         .eph
@@ -187,7 +198,7 @@ async fn show(app: &AppState, browser: &Browser, slot: &DemoSlot) -> Response {
             .ok()
             .flatten()
             .unwrap_or(false);
-    page(app, slot, None, session, ended)
+    page(app, browser, slot, None, session, ended)
 }
 
 /// `GET /demo/`.
@@ -211,22 +222,26 @@ pub async fn index_at(
 }
 
 /// `GET /demo/login`: starts the authorization code flow.
-pub async fn login(State(app): State<SharedState>) -> Response {
+pub async fn login(State(app): State<SharedState>, browser: Browser) -> Response {
     match slot_of(&app, "") {
-        Some(slot) => start(&app, &slot).await,
+        Some(slot) => start(&app, &browser, &slot).await,
         None => no_such_portal(),
     }
 }
 
 /// `GET /demo/{path}/login`.
-pub async fn login_at(State(app): State<SharedState>, Path(path): Path<String>) -> Response {
+pub async fn login_at(
+    State(app): State<SharedState>,
+    browser: Browser,
+    Path(path): Path<String>,
+) -> Response {
     match slot_of(&app, &path) {
-        Some(slot) => start(&app, &slot).await,
+        Some(slot) => start(&app, &browser, &slot).await,
         None => no_such_portal(),
     }
 }
 
-async fn start(app: &AppState, slot: &DemoSlot) -> Response {
+async fn start(app: &AppState, browser: &Browser, slot: &DemoSlot) -> Response {
     let state = random_token(16);
     let p = Pending {
         client_id: slot.client_id.clone(),
@@ -241,7 +256,7 @@ async fn start(app: &AppState, slot: &DemoSlot) -> Response {
         .is_err()
     {
         let e = "the session store is unavailable".to_string();
-        return page(app, slot, Some(e), None, false);
+        return page(app, browser, slot, Some(e), None, false);
     }
     let url = crate::oidc::redirect_with(
         &app.url("/authorize"),
@@ -254,6 +269,8 @@ async fn start(app: &AppState, slot: &DemoSlot) -> Response {
             ("nonce", Some(&p.nonce)),
             ("code_challenge", Some(&challenge)),
             ("code_challenge_method", Some("S256")),
+            // The gateway speaks the language the person reads here.
+            ("ui_locales", Some(browser.lang.as_str())),
         ],
     );
     Redirect::to(&url).into_response()
@@ -274,9 +291,13 @@ struct Tokens {
 }
 
 /// `GET /demo/callback`: exchanges the code and verifies what came back.
-pub async fn callback(State(app): State<SharedState>, Query(cb): Query<Callback>) -> Response {
+pub async fn callback(
+    State(app): State<SharedState>,
+    browser: Browser,
+    Query(cb): Query<Callback>,
+) -> Response {
     match slot_of(&app, "") {
-        Some(slot) => arrive(&app, &slot, cb).await,
+        Some(slot) => arrive(&app, &browser, &slot, cb).await,
         None => no_such_portal(),
     }
 }
@@ -284,23 +305,24 @@ pub async fn callback(State(app): State<SharedState>, Query(cb): Query<Callback>
 /// `GET /demo/{path}/callback`.
 pub async fn callback_at(
     State(app): State<SharedState>,
+    browser: Browser,
     Path(path): Path<String>,
     Query(cb): Query<Callback>,
 ) -> Response {
     match slot_of(&app, &path) {
-        Some(slot) => arrive(&app, &slot, cb).await,
+        Some(slot) => arrive(&app, &browser, &slot, cb).await,
         None => no_such_portal(),
     }
 }
 
-async fn arrive(app: &AppState, slot: &DemoSlot, cb: Callback) -> Response {
+async fn arrive(app: &AppState, browser: &Browser, slot: &DemoSlot, cb: Callback) -> Response {
     if let Some(e) = cb.error {
         let e = format!("{e}: {}", cb.error_description.unwrap_or_default());
-        return page(app, slot, Some(e), None, false);
+        return page(app, browser, slot, Some(e), None, false);
     }
     let s = match finish(app, slot, cb).await {
         Ok(s) => s,
-        Err(e) => return page(app, slot, Some(e), None, false),
+        Err(e) => return page(app, browser, slot, Some(e), None, false),
     };
     let k = random_token(16);
     if let Some(sid) = &s.sid {
@@ -325,7 +347,7 @@ async fn arrive(app: &AppState, slot: &DemoSlot, cb: Callback) -> Response {
         .put_pending("demo-session", &key(slot, &k), &s, DEMO_SESSION_SECS)
         .await
     {
-        return page(app, slot, Some(e.to_string()), None, false);
+        return page(app, browser, slot, Some(e.to_string()), None, false);
     }
     with_cookies(
         Redirect::to(&slot.base()).into_response(),

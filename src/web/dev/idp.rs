@@ -59,6 +59,8 @@ struct DevIdpTexts {
     intro: &'static str,
     pick: &'static str,
     cancel: &'static str,
+    /// The heading's name of the organisation IdP profile.
+    org_profile: &'static str,
 }
 
 fn dev_idp_texts(lang: Lang) -> &'static DevIdpTexts {
@@ -68,18 +70,21 @@ fn dev_idp_texts(lang: Lang) -> &'static DevIdpTexts {
             intro: "Tämä on Porttivahdin sisäänrakennettu testitunnistuspalvelu. Se allekirjoittaa ja salaa vastauksensa kuten oikea palvelu, mutta sitä ei voi käyttää tuotannossa. Valitse testihenkilö.",
             pick: "Kirjaudu tänä henkilönä",
             cancel: "Keskeytä tunnistautuminen",
+            org_profile: "organisaation kirjautuminen",
         },
         Lang::Sv => &DevIdpTexts {
             title: "Testidentifiering för utveckling",
             intro: "Det här är Porttivahtis inbyggda testidentifiering. Den signerar och krypterar sina svar som en riktig tjänst, men kan inte användas i produktion. Välj en testperson.",
             pick: "Logga in som den här personen",
             cancel: "Avbryt identifieringen",
+            org_profile: "organisationens inloggning",
         },
         Lang::En => &DevIdpTexts {
             title: "Test identification for development",
             intro: "This is Porttivahti's built-in test identity provider. It signs and encrypts its answers like a real one, but cannot be used in production. Choose a test person.",
             pick: "Log in as this person",
             cancel: "Cancel the identification",
+            org_profile: "organisation login",
         },
     }
 }
@@ -284,7 +289,7 @@ pub async fn sso_get(
         s: dev_idp_texts(browser.lang),
         langs: lang_links(&uri, browser.lang),
         profile_name: if profile == "org" {
-            "organisaatio / organisation"
+            dev_idp_texts(browser.lang).org_profile
         } else {
             "Suomi.fi"
         },

@@ -25,6 +25,7 @@ use crate::app::SharedState;
 use crate::config::Settings;
 
 mod demo;
+mod demo_i18n;
 mod idp;
 mod mandates;
 mod mssp;

@@ -17,6 +17,7 @@ use crate::store::{LiaisonContact, Organisation};
 use crate::web::browser::{Browser, with_cookies};
 use crate::web::error::{Localized, WebError};
 use crate::web::i18n::{Texts, texts};
+use crate::web::pages::DeskView;
 use crate::web::pages::{LangLink, lang_links, render};
 
 /// At most this many organisations on one page.

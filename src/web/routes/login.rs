@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::denied::{self, Refusal};
 use crate::app::{AppState, Client, SharedState};
 use crate::domain::{AccountStatus, Lang};
 use crate::identity::password::PasswordOutcome;
@@ -21,8 +22,8 @@ use crate::web::browser::{Browser, session_cookie, set_cookie, with_cookies};
 use crate::web::error::{Localized, WebError};
 use crate::web::i18n::texts;
 use crate::web::pages::{
-    DeniedPage, HomePage, LiaisonView, LoginPage, MessagePage, OrgContacts, lang_links, login_uri,
-    network_name, page_uri, render,
+    LiaisonView, LoginPage, MessagePage, OrgContacts, lang_links, login_uri, network_name,
+    page_uri, render,
 };
 
 #[derive(Debug, Deserialize, Default)]
@@ -51,22 +52,28 @@ pub(crate) async fn pending(app: &AppState, ar: &str) -> Result<Option<AuthReque
     Ok(app.eph.auth_request(ar).await?)
 }
 
-fn portal_name(app: &AppState, req: &AuthRequest) -> Option<String> {
+fn portal_name(app: &AppState, req: &AuthRequest, lang: Lang) -> Option<String> {
     let client = app.clients.get(&req.client_id)?;
     app.policy
         .portal(&client.settings.portal)
-        .map(|p| p.name.clone())
+        .map(|p| p.name_in(lang).to_string())
 }
 
 struct LoginForm<'a> {
     ar: &'a str,
     q: &'a str,
+    /// The register's organisations the search `q` found: their own
+    /// logins are found too ("jyvaskyla" finds the hospital district in
+    /// Jyväskylä).
+    q_orgs: Vec<String>,
     /// The level the pending login must reach, if above the lowest.
     min_loa: Option<crate::domain::LoA>,
     username: String,
     form_error: Option<&'static str>,
     username_error: Option<&'static str>,
     password_error: Option<&'static str>,
+    /// After a few wrong passwords: when the account locks (`lock_notice`).
+    lock_notice: Option<String>,
 }
 
 /// The login form, at `/login?ar=…` whether it answers that GET or a POST
@@ -80,7 +87,7 @@ fn login_page(
 ) -> Response {
     let t = texts(browser.lang);
     let (csrf, set) = browser.csrf(app);
-    let choice = super::sources_view::choice(app, browser, f.ar, f.q);
+    let choice = super::sources_view::choice(app, browser, f.ar, f.q, &f.q_orgs);
     let page = LoginPage {
         t,
         s: crate::web::sources_i18n::source_texts(browser.lang),
@@ -94,6 +101,7 @@ fn login_page(
         form_error: f.form_error,
         username_error: f.username_error,
         password_error: f.password_error,
+        lock_notice: f.lock_notice,
         desk: &app.settings.service_desk,
         card_url: app.cards.as_ref().map(|_| {
             format!(
@@ -268,7 +276,15 @@ pub async fn login_get(
             .as_ref()
             .and_then(|r| r.login_hint.clone())
             .unwrap_or_default();
-        let portal = req.as_ref().and_then(|r| portal_name(&app, r));
+        let portal = req
+            .as_ref()
+            .and_then(|r| portal_name(&app, r, browser.lang));
+        let q_orgs = if q.q.trim().is_empty() {
+            Vec::new()
+        } else {
+            let found = app.dir.search_organisations(&q.q, 200).await?;
+            found.into_iter().map(|o| o.id).collect()
+        };
         Ok::<_, WebError>(login_page(
             &app,
             &browser,
@@ -276,11 +292,13 @@ pub async fn login_get(
             LoginForm {
                 ar: &q.ar,
                 q: &q.q,
+                q_orgs,
                 min_loa: req.as_ref().and_then(|r| r.min_loa),
                 username: hint,
                 form_error: None,
                 username_error: None,
                 password_error: None,
+                lock_notice: None,
             },
             StatusCode::OK,
         ))
@@ -326,16 +344,18 @@ async fn password_inner(
     let t = texts(browser.lang);
     let req = pending(app, &f.ar).await?;
     let mut ar = f.ar.as_str();
-    let portal = req.as_ref().and_then(|r| portal_name(app, r));
+    let portal = req.as_ref().and_then(|r| portal_name(app, r, browser.lang));
     let min_loa = req.as_ref().and_then(|r| r.min_loa);
     let form = |ar, form_error, username_error, password_error| LoginForm {
         ar,
         q: "",
+        q_orgs: Vec::new(),
         min_loa,
         username: f.username.trim().to_string(),
         form_error,
         username_error,
         password_error,
+        lock_notice: None,
     };
     if !browser.csrf_ok(app, &f.csrf) {
         tracing::warn!(
@@ -416,12 +436,15 @@ async fn password_inner(
             Metrics::inc(&app.metrics.counters.logins_failed_total);
             app.metrics
                 .login("password", "failure", "invalid_credentials");
-            // Once, beside the password field.
+            // Once, beside the password field; after a few, when the
+            // account locks.
+            let mut f = form(ar, None, None, Some(t.err_invalid_credentials));
+            f.lock_notice = lock_notice(app, browser.lang, by_user);
             Ok(login_page(
                 app,
                 browser,
                 portal,
-                form(ar, None, None, Some(t.err_invalid_credentials)),
+                f,
                 StatusCode::UNAUTHORIZED,
             ))
         }
@@ -438,6 +461,28 @@ async fn password_inner(
             respond(app, browser, outcome, ar).await
         }
     }
+}
+
+/// What the login page says after `attempts` wrong passwords in a row for
+/// one username (the per-username count of the rate limit, which an
+/// unknown username has too): nothing at first, then when the account
+/// locks, and from the lock's count on that it may be locked now. It never
+/// depends on whether the account exists or is locked, so it tells a
+/// stranger nothing the first wrong answer did not.
+pub(crate) fn lock_notice(app: &AppState, lang: Lang, attempts: u64) -> Option<String> {
+    let lock_after = u64::from(app.settings.password.lock_after_failures);
+    let warn_from = lock_after.saturating_sub(2).max(2);
+    let t = texts(lang);
+    let text = if lock_after == 0 {
+        return None;
+    } else if attempts >= lock_after {
+        t.lock_maybe_locked
+    } else if attempts >= warn_from {
+        t.lock_warning
+    } else {
+        return None;
+    };
+    Some(text.replace("{n}", &lock_after.to_string()))
 }
 
 /// Renders what a login came to: on to the portal (or home) with the new
@@ -487,6 +532,23 @@ pub(crate) async fn respond(
         Outcome::NotActive(account) => {
             not_active_page(app, browser, &login_uri(ar), &account).await
         }
+        Outcome::Unreachable(refused) => {
+            let Some(req) = pending(app, ar).await? else {
+                return Ok(expired(app, browser, &login_uri("")));
+            };
+            denied::page(
+                app,
+                browser,
+                &login_uri(ar),
+                &req,
+                &refused.portal,
+                &refused.facts,
+                refused.step_up,
+                Vec::new(),
+                Refusal::BeforeRegistration,
+            )
+            .await
+        }
     }
 }
 
@@ -507,6 +569,8 @@ pub(crate) async fn not_active_page(
     } else {
         (t.locked_title, t.locked_body)
     };
+    // Back to the login page of the same login: another method (an
+    // organisation login, Suomi.fi, a card) may still serve.
     Ok(message(
         app,
         browser,
@@ -514,7 +578,7 @@ pub(crate) async fn not_active_page(
         title,
         body,
         contacts,
-        None,
+        Some((uri.to_string(), t.locked_back)),
         StatusCode::FORBIDDEN,
     ))
 }
@@ -655,32 +719,13 @@ async fn decide(
         }
         Access::Denied { person, step_up } => {
             let contacts = contacts_for(app, &person, &person.account.id, browser.lang).await?;
-            let portal = app.policy.portal(&client.settings.portal);
-            let title = format!(
-                "{}: {}",
-                t.denied_title,
-                portal.map(|p| p.name.as_str()).unwrap_or_default()
-            );
-            // Why, in the person's words: the portal's own help text when
-            // the region wrote one, and what each of its rules still needs.
-            let help = portal.and_then(|p| p.denied_help_in(browser.lang));
-            let body = match (step_up, help) {
-                (Some(_), _) => t.step_up_body,
-                (None, Some(h)) => h,
-                (None, None) => t.denied_body,
-            };
-            // Another way of logging in may bring what is missing (e.g.
-            // Suomi.fi, which brings the mandates): back to the login page
-            // for the same request.
-            let again = random_token(18);
-            app.eph
-                .put_auth_request(&again, req, app.settings.tokens.login_ttl_secs as i64)
-                .await?;
             let grant = oidc::grant_of(session, req.scope.clone());
-            let explanation = app
+            let facts = oidc::facts(&person, &grant);
+            if app
                 .policy
-                .explain(&client.settings.portal, &oidc::facts(&person, &grant));
-            if explanation.refused_self_declared() {
+                .explain(&client.settings.portal, &facts)
+                .refused_self_declared()
+            {
                 tracing::warn!(
                     portal = %client.settings.portal,
                     client = client.id(),
@@ -688,22 +733,18 @@ async fn decide(
                     "portal refused: the person's profession group is self-declared and no rule that names it sets accept_self_declared"
                 );
             }
-            let page = DeniedPage {
-                t,
-                langs: lang_links(&deciding_uri(ar), browser.lang),
-                title: &title,
-                body,
-                missing: crate::web::denied_i18n::missing(&explanation, browser.lang),
-                error_code: None,
-                show_desk: true,
+            denied::page(
+                app,
+                browser,
+                &deciding_uri(ar),
+                req,
+                &client.settings.portal,
+                &facts,
+                step_up,
                 contacts,
-                desk: Some(&app.settings.service_desk),
-                link: Some((format!("/login?ar={again}"), t.denied_other_login)),
-            };
-            Ok(with_cookies(
-                render(&page, StatusCode::FORBIDDEN),
-                browser.lang_cookie(app),
-            ))
+                Refusal::AfterLogin,
+            )
+            .await
         }
         Access::AccountGone => {
             oidc::logout(app, None, &session.sid).await?;
@@ -740,56 +781,4 @@ async fn decide(
             Ok(Redirect::to(&format!("/password/change?ar={ar}")).into_response())
         }
     }
-}
-
-#[derive(Debug, Deserialize, Default)]
-pub struct HomeQuery {
-    #[serde(default)]
-    changed: Option<String>,
-}
-
-/// `GET /`: who is logged in and which portals they reach.
-pub async fn home(
-    State(app): State<SharedState>,
-    browser: Browser,
-    Query(q): Query<HomeQuery>,
-) -> Response {
-    let lang = browser.lang;
-    let inner = async {
-        let Some((_, s)) = browser.session(&app).await? else {
-            if browser.password_change_pending(&app, "/").await? {
-                return Ok(Redirect::to("/password/change").into_response());
-            }
-            return Ok(Redirect::to("/login").into_response());
-        };
-        let Some(person) = oidc::load_person(&app, &s.account_id).await? else {
-            return Ok(Redirect::to("/login").into_response());
-        };
-        let grant = oidc::grant_of(&s, vec![]);
-        let portals = app
-            .policy
-            .reachable(&oidc::facts(&person, &grant))
-            .iter()
-            .filter_map(|id| app.policy.portal(id).map(|p| p.name.clone()))
-            .collect();
-        let (csrf, set) = browser.csrf(&app);
-        let page = HomePage {
-            t: texts(lang),
-            langs: lang_links(&Uri::from_static("/"), lang),
-            name: person.account.display_name(),
-            username: person.account.username.clone(),
-            portals,
-            csrf,
-            changed: q.changed.is_some(),
-        };
-        Ok::<_, WebError>(with_cookies(
-            render(&page, StatusCode::OK),
-            set.into_iter().chain(browser.lang_cookie(&app)),
-        ))
-    };
-    no_store(
-        inner
-            .await
-            .unwrap_or_else(|e| Localized(e, lang).into_response()),
-    )
 }

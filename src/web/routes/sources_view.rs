@@ -4,6 +4,7 @@
 
 use crate::app::AppState;
 use crate::config::sources::SourceGroup;
+use crate::domain::search::SearchTerms;
 use crate::web::browser::Browser;
 use crate::web::pages::page_uri;
 use crate::web::sources_i18n::source_texts;
@@ -33,14 +34,25 @@ pub struct Choice {
     pub has_org: bool,
 }
 
-fn matches(words: &[String], name: &str, id: &str, domains: &[String]) -> bool {
-    let hay = format!("{} {} {}", name, id, domains.join(" ")).to_lowercase();
-    words.iter().all(|w| hay.contains(w.as_str()))
+/// The search finds a source by its name in any language, its id or its
+/// domains, whatever the case and diacritics (`domain::search`).
+fn matches(terms: &SearchTerms, src: &crate::config::sources::SourceSettings) -> bool {
+    let hay = format!(
+        "{} {} {} {} {}",
+        src.name,
+        src.name_sv.as_deref().unwrap_or_default(),
+        src.name_en.as_deref().unwrap_or_default(),
+        src.id,
+        src.domains.join(" ")
+    );
+    terms.find_in(&hay)
 }
 
-pub fn choice(app: &AppState, browser: &Browser, ar: &str, q: &str) -> Choice {
+/// `orgs`: the ids of the register's organisations the search found; a
+/// source that logs in one of them is found too.
+pub fn choice(app: &AppState, browser: &Browser, ar: &str, q: &str, orgs: &[String]) -> Choice {
     let s = source_texts(browser.lang);
-    let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
+    let terms = SearchTerms::parse(q);
     let link = |src: &crate::identity::sources::SamlSource| SourceLink {
         name: src.settings.name_in(browser.lang).to_string(),
         href: page_uri(&format!("/login/source/{}", src.id()), ar).to_string(),
@@ -65,12 +77,12 @@ pub fn choice(app: &AppState, browser: &Browser, ar: &str, q: &str) -> Choice {
         let sources: Vec<SourceLink> = all
             .into_iter()
             .filter(|src| {
-                matches(
-                    &words,
-                    src.settings.name_in(browser.lang),
-                    src.id(),
-                    &src.settings.domains,
-                )
+                matches(&terms, &src.settings)
+                    || src
+                        .settings
+                        .organisation
+                        .as_ref()
+                        .is_some_and(|o| orgs.contains(o))
             })
             .map(|src| link(src))
             .collect();
@@ -78,7 +90,7 @@ pub fn choice(app: &AppState, browser: &Browser, ar: &str, q: &str) -> Choice {
             c.groups.push(Group { heading, sources });
         }
     }
-    c.nothing_found = !words.is_empty() && c.groups.is_empty();
+    c.nothing_found = !terms.is_empty() && c.groups.is_empty();
     c.personal = app
         .sources
         .all()

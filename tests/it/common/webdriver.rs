@@ -201,4 +201,101 @@ impl Driver {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+
+    /// Runs `script` (a function body; `return` gives the value) in the page.
+    pub async fn script(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .await
+    }
+
+    /// Clicks and waits until the next page has loaded (a form's answer).
+    pub async fn click_to_next_page(&self, css: &str) {
+        self.script("window.__pv_before = 1; return 0;").await;
+        self.click(css).await;
+        let started = Instant::now();
+        loop {
+            let done = self
+                .script(
+                    "return window.__pv_before === undefined && document.readyState === 'complete';",
+                )
+                .await;
+            if done.as_bool() == Some(true) {
+                return;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                panic!("no new page after clicking {css:?} on {}", self.url().await);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Forgets every cookie of the current site (a new visitor).
+    pub async fn delete_cookies(&self) {
+        self.cmd(reqwest::Method::DELETE, "/cookie", None).await;
+    }
+
+    /// A Chrome DevTools Protocol command through chromedriver.
+    async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": cmd, "params": params })),
+        )
+        .await
+    }
+
+    /// Shows pages as a screen `width` CSS pixels wide: a phone (with its
+    /// viewport rules, `mobile`) or a desktop.
+    pub async fn screen(&self, width: u32, height: u32, mobile: bool) {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile }),
+        )
+        .await;
+    }
+
+    /// How far the page reaches past the screen's right edge (CSS pixels;
+    /// 0 when nothing scrolls sideways), and the widest element that does,
+    /// to say what to fix.
+    pub async fn overflow(&self) -> (i64, String) {
+        let v = self
+            .script(
+                "const w = document.documentElement.clientWidth;
+                 let worst = '', most = 0;
+                 for (const e of document.querySelectorAll('body *')) {
+                   const r = e.getBoundingClientRect();
+                   if (r.right - w > most) { most = r.right - w;
+                     worst = e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : ''); }
+                 }
+                 return [document.documentElement.scrollWidth - w, worst];",
+            )
+            .await;
+        (
+            v[0].as_i64().unwrap_or(0),
+            v[1].as_str().unwrap_or("").to_string(),
+        )
+    }
+
+    /// Saves the whole page (beyond the screen's height) as a PNG.
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        let v = self
+            .cdp(
+                "Page.captureScreenshot",
+                json!({ "format": "png", "captureBeyondViewport": true }),
+            )
+            .await;
+        let png = base64_decode(v["data"].as_str().unwrap());
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        std::fs::write(path, png).unwrap();
+    }
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    porttivahti::crypto::b64_std_decode(s).unwrap()
 }
