@@ -89,7 +89,7 @@ async fn a_first_login_too_weak_for_the_portal_is_refused_before_registration() 
     let html = page.text().await.unwrap();
     // The portal and the levels by name, in English; no internal ids.
     assert!(
-        html.contains("No access to the service: Mental Hub for professionals"),
+        html.contains("No access to this service: Mental Hub for professionals"),
         "{html}"
     );
     assert!(html.contains("No account was created"), "{html}");

@@ -87,6 +87,15 @@ async fn the_public_pages_fit_a_phone_and_say_what_to_do() {
     d.goto(&format!("{base}/login")).await;
     d.wait_for("Intermetso- tai Sonette-tunnus").await;
     look(&d, "login", &mut wide).await;
+    // The measure itself: a box wider than the phone is seen and named.
+    d.screen(390, 800, true).await;
+    d.script(
+        "const e = document.createElement('div'); e.id = 'too-wide';
+         e.style.width = '600px'; e.textContent = 'x'; document.body.append(e); return 0;",
+    )
+    .await;
+    let (over, worst) = d.overflow().await;
+    assert!(over > 0 && worst.contains("too-wide"), "{over} {worst}");
     d.type_into("#q", "jyvaskyla").await;
     d.click("form[role=search] button").await;
     d.wait_for("href=\"/login/source/ksshp\"").await;
