@@ -159,7 +159,8 @@ async fn the_public_pages_fit_a_phone_and_say_what_to_do() {
     d.click("a.button[href^='/login?ar=']").await;
     d.click("a[href^='/login/source/ksshp']").await;
     d.wait_for("Hanna Hoitaja").await;
-    d.click_to_next_page("ul.people li:nth-child(1) button").await;
+    d.click_to_next_page("ul.people li:nth-child(1) button")
+        .await;
     d.wait_for("action=\"/register\"").await;
     look(&d, "register", &mut wide).await;
 

@@ -163,7 +163,13 @@ pub async fn operator_policy(
                             .policy
                             .portals()
                             .iter()
-                            .map(|p| (p.id.clone(), p.name_in(ctx.lang).to_string(), p.id == portal))
+                            .map(|p| {
+                                (
+                                    p.id.clone(),
+                                    p.name_in(ctx.lang).to_string(),
+                                    p.id == portal,
+                                )
+                            })
                             .collect(),
                         levels: ["low", "substantial", "high"]
                             .into_iter()
