@@ -802,7 +802,7 @@ async fn demo_portal_logs_in_over_http_and_shows_claims() {
         "callback exchanges the code: {:?}",
         r.text().await
     );
-    let page = b.get("/demo/").await.text().await.unwrap();
+    let page = b.get("/demo/?lang=en").await.text().await.unwrap();
     assert!(page.contains("ID token claims (verified)"), "{page}");
     assert!(page.contains("1.2.246.10.208153.10.0"));
     assert!(page.contains("intermetso"));

@@ -181,6 +181,20 @@ client_id = "santra-portal"
 portal = "santra"
 secret = "secret-s-0123456789"
 redirect_uris = ["https://santra.example/cb"]
+
+# Personal identification at substantial or more reaches this one.
+[[portals]]
+id = "mtt"
+name = "Mielenterveystalo"
+[[portals.access]]
+methods = ["suomifi"]
+min_loa = "substantial"
+
+[[clients]]
+client_id = "mtt-portal"
+portal = "mtt"
+secret = "secret-m-0123456789"
+redirect_uris = ["https://mtt.example/cb"]
 "#,
         org.base,
         suomifi.base,
@@ -523,6 +537,41 @@ async fn suomifi_login_is_encrypted_hashes_the_identity_code_and_records_the_lev
         .response(&req, Some(&sanna(suomifi::LOA3)), &ans)
         .unwrap();
     assert!(!resp.contains("010280-952L"));
+    // portal-a is Hopo (via Intermetso/Sonette), which no registration
+    // gives a Suomi.fi person: refused before the form, nothing written.
+    let r = post_acs(&b, "suomifi", &resp).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("Hopo"));
+    let subject = suomifi::subject_of(
+        "010280-952L",
+        &porttivahti::tokens::b64_std_decode(NATIONAL_ID_KEY).unwrap(),
+    );
+    assert!(
+        app.state
+            .dir
+            .account_by_identity("suomifi", &subject)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The personal section of Mielenterveystalo takes her: she registers.
+    let redirect = "https://mtt.example/cb";
+    let req = to_idp(
+        &app,
+        &b,
+        &sfi,
+        "suomifi",
+        "mtt-portal",
+        redirect,
+        &challenge,
+    )
+    .await;
+    let mut ans = Answer::new(app.clock_now());
+    ans.encrypt_to = Some(sp_recipient());
+    let resp = sfi
+        .idp
+        .response(&req, Some(&sanna(suomifi::LOA3)), &ans)
+        .unwrap();
     let r = post_acs(&b, "suomifi", &resp).await;
     assert_eq!(r.status(), 303);
     assert!(location(&r).starts_with("/register"));
@@ -530,15 +579,9 @@ async fn suomifi_login_is_encrypted_hashes_the_identity_code_and_records_the_lev
     let page = b.get("/register").await.text().await.unwrap();
     assert!(page.contains("Sanna Suominen"));
     assert!(page.contains("Jyväskylä"));
-    // portal-a is Hopo (via Intermetso/Sonette): a Suomi.fi person without
-    // those is registered and logged in, then denied by policy.
     let r = register(&b, &["jkl"]).await;
-    assert_eq!(r.status(), 403);
-    assert!(r.text().await.unwrap().contains("Hopo"));
-    let subject = suomifi::subject_of(
-        "010280-952L",
-        &porttivahti::tokens::b64_std_decode(NATIONAL_ID_KEY).unwrap(),
-    );
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with(redirect), "{}", location(&r));
     let account = app
         .state
         .dir

@@ -87,17 +87,8 @@ async fn the_public_pages_fit_a_phone_and_say_what_to_do() {
     d.goto(&format!("{base}/login")).await;
     d.wait_for("Intermetso- tai Sonette-tunnus").await;
     look(&d, "login", &mut wide).await;
-    // The measure itself: a box wider than the phone is seen and named.
-    d.screen(390, 800, true).await;
-    d.script(
-        "const e = document.createElement('div'); e.id = 'too-wide';
-         e.style.width = '600px'; e.textContent = 'x'; document.body.append(e); return 0;",
-    )
-    .await;
-    let (over, worst) = d.overflow().await;
-    assert!(over > 0 && worst.contains("too-wide"), "{over} {worst}");
     d.type_into("#q", "jyvaskyla").await;
-    d.click("form[role=search] button").await;
+    d.click_to_next_page("form[role=search] button").await;
     d.wait_for("href=\"/login/source/ksshp\"").await;
     look(&d, "login-search", &mut wide).await;
     d.goto(&format!("{base}/liaisons?q=Keski-Suomi")).await;
@@ -136,7 +127,7 @@ async fn the_public_pages_fit_a_phone_and_say_what_to_do() {
     // before the registration form, told what to do next.
     d.goto(&format!("{base}/demo/?lang=en")).await;
     d.click("#login").await;
-    d.wait_for("Mental Hub for professionals").await;
+    d.wait_for("id=\"m-password\"").await;
     d.click("a[href^='/login/source/suomifi']").await;
     d.wait_for("Tea Testaaja").await;
     look(&d, "dev-idp-suomifi", &mut wide).await;
@@ -210,6 +201,15 @@ async fn the_public_pages_fit_a_phone_and_say_what_to_do() {
     );
     look(&d, "admin-dashboard", &mut Vec::new()).await;
 
+    // The measure itself: a box wider than the phone is seen and named.
+    d.screen(390, 800, true).await;
+    d.script(
+        "const e = document.createElement('div'); e.id = 'too-wide';
+         e.style.width = '600px'; e.textContent = 'x'; document.body.append(e); return 0;",
+    )
+    .await;
+    let (over, worst) = d.overflow().await;
+    assert!(over > 0 && worst.contains("too-wide"), "{over} {worst}");
     eprintln!("screenshots in {}", shots_dir().display());
     assert!(
         wide.is_empty(),
