@@ -75,7 +75,6 @@ async fn log_in(d: &Driver, username: &str, password: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_public_pages_fit_a_phone_and_say_what_to_do() {
     let Some(cd) = chromedriver() else {
-        eprintln!("PORTTIVAHTI_TEST_CHROMEDRIVER is not set: browser test not run");
         return;
     };
     let app = demo_app().await;
@@ -174,10 +173,8 @@ async fn the_public_pages_fit_a_phone_and_say_what_to_do() {
     look(&d, "otp", &mut wide).await;
     let key =
         porttivahti::identity::totp::base32_decode("OYHCDDSOBGYYMDJBKOEIYSGHRV6SSBHY").unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    // The code for the application's own (frozen) clock, not the wall's.
+    let now = app.clock_now();
     d.type_into(
         "#code",
         &porttivahti::identity::totp::code_at(&key, now).unwrap(),
