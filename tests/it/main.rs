@@ -42,6 +42,7 @@ mod mobile;
 mod oidc;
 mod page_links;
 mod password_change;
+mod peers;
 mod portal_policy;
 mod rp_logout;
 mod saml;

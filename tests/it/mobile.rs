@@ -32,14 +32,14 @@ secret = "secret-m-0123456789"
 redirect_uris = ["https://m.example/cb"]
 "#;
 
-const REDIRECT: &str = "https://m.example/cb";
-const NUMBER: &str = "+358401234567";
+pub(crate) const REDIRECT: &str = "https://m.example/cb";
+pub(crate) const NUMBER: &str = "+358401234567";
 const TIMEOUT: u64 = 60;
 
-struct Fixture {
-    app: TestApp,
-    pki: TestMobilePki,
-    mssp: Mssp,
+pub(crate) struct Fixture {
+    pub(crate) app: TestApp,
+    pub(crate) pki: TestMobilePki,
+    pub(crate) mssp: Mssp,
     _dir: tempfile::TempDir,
 }
 
@@ -85,7 +85,7 @@ async fn fixture_with(tweak: impl FnOnce(&mut Settings)) -> Fixture {
     }
 }
 
-async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     fixture_with(|_| {}).await
 }
 
@@ -104,7 +104,7 @@ impl Fixture {
 }
 
 /// Starts a login at the mobile portal; returns `ar`.
-async fn authorize(f: &Fixture, b: &Browser) -> (String, String) {
+pub(crate) async fn authorize(f: &Fixture, b: &Browser) -> (String, String) {
     let (verifier, challenge) = common::pkce();
     let r = b
         .get(&common::auth_url(
@@ -153,7 +153,12 @@ async fn get_en(b: &Browser, path: &str) -> reqwest::Response {
 
 /// Types `phone`, checks the waiting page, lets the script poll once,
 /// and follows the page on: the final response.
-async fn login_with(f: &Fixture, b: &Browser, ar: &str, phone: &str) -> reqwest::Response {
+pub(crate) async fn login_with(
+    f: &Fixture,
+    b: &Browser,
+    ar: &str,
+    phone: &str,
+) -> reqwest::Response {
     let r = send_number(b, ar, phone).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     let wait = location(&r);
@@ -180,7 +185,7 @@ async fn login_with(f: &Fixture, b: &Browser, ar: &str, phone: &str) -> reqwest:
 }
 
 /// Fills in the first-login form.
-async fn register(b: &Browser) -> reqwest::Response {
+pub(crate) async fn register(b: &Browser) -> reqwest::Response {
     let page = b.get("/register").await.text().await.unwrap();
     b.http
         .post(format!("{}/register", b.base))
@@ -201,7 +206,11 @@ async fn register(b: &Browser) -> reqwest::Response {
         .unwrap()
 }
 
-async fn tokens(f: &Fixture, r: &reqwest::Response, verifier: &str) -> serde_json::Value {
+pub(crate) async fn tokens(
+    f: &Fixture,
+    r: &reqwest::Response,
+    verifier: &str,
+) -> serde_json::Value {
     let to = location(r);
     assert!(to.starts_with(REDIRECT), "{to}");
     let code = query_param(&to, "code").unwrap();
@@ -265,14 +274,14 @@ async fn a_first_mobile_login_registers_and_the_next_goes_straight_through() {
 }
 
 /// The final page of a login with `phone`: status and body.
-async fn refused(f: &Fixture, phone: &str) -> (u16, String) {
+pub(crate) async fn refused(f: &Fixture, phone: &str) -> (u16, String) {
     let b = Browser::new(&f.app);
     let (ar, _) = authorize(f, &b).await;
     let r = login_with(f, &b, &ar, phone).await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-fn assert_page(got: (u16, String), status: u16, code: &str, words: &str) {
+pub(crate) fn assert_page(got: (u16, String), status: u16, code: &str, words: &str) {
     let (s, body) = got;
     assert_eq!(s, status, "{code}: {body}");
     assert!(body.contains(code), "no {code} in {body}");

@@ -27,6 +27,9 @@ pub enum Answer {
     Confirm { cert: Vec<u8>, key: Vec<u8> },
     /// Confirms, but the MSSP returns a signature over other data.
     ConfirmOtherData { cert: Vec<u8>, key: Vec<u8> },
+    /// Confirms with the signature this makes of the data to be signed
+    /// (e.g. `openssl cms -sign`, tests/it/peers/mobile_openssl.rs).
+    SignWith(Arc<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>),
     /// Refuses on the phone.
     Cancel,
     /// Never answers.
@@ -205,6 +208,10 @@ async fn soap(State(s): State<Mssp>, body: String) -> Response {
                 }
                 Answer::ConfirmOtherData { cert, key } => {
                     let p7 = sign(b"something else entirely", &cert, &key);
+                    status(&mssp_trans_id, 502, "VALID_SIGNATURE", Some(&p7))
+                }
+                Answer::SignWith(sign) => {
+                    let p7 = sign(ask.data_to_be_signed.as_bytes());
                     status(&mssp_trans_id, 502, "VALID_SIGNATURE", Some(&p7))
                 }
                 Answer::Cancel => fault(401, "USER_CANCEL"),

@@ -1,0 +1,168 @@
+//! The protocols against implementations no one in this project wrote, so
+//! that a bug our code shares with our own test peers cannot pass:
+//!
+//! - `saml_pysaml2`: pysaml2 (with xmlsec1) as the organisation and
+//!   Suomi.fi IdP, signing the response and/or the assertion, encrypting
+//!   with AES-GCM or AES-CBC; its default 3DES is refused;
+//! - `oidc_node`: node-oidc-provider as the upstream OpenID provider;
+//! - `mobile_openssl`: `openssl cms -sign` makes the mobile signature;
+//! - `fixed_values`: the e-Authorizations request header, the Suomi.fi
+//!   subject and pairwise subjects against values computed once with
+//!   Python's `hmac` module and written down.
+//!
+//! The peers are installed by `tests/peers/setup.sh` (pysaml2 into
+//! `tests/peers/.venv`, node-oidc-provider into `tests/peers/node_modules`;
+//! xmlsec1, node and openssl from the system). Without them these tests say
+//! so and pass; with `PORTTIVAHTI_TEST_PEERS=1` (CI) a missing peer fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fixed_values;
+mod mobile_openssl;
+mod oidc_node;
+mod saml_pysaml2;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+/// Where the peers' scripts and installations are.
+pub fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
+}
+
+/// Whether a missing peer fails the run (CI) rather than skipping.
+fn required() -> bool {
+    std::env::var("PORTTIVAHTI_TEST_PEERS").is_ok_and(|v| v == "1")
+}
+
+/// `true` when `what` is there; otherwise fails when peers are required,
+/// or says loudly (past the test harness's capture) that `test` skipped.
+fn present(test: &str, what: &str, there: bool) -> bool {
+    if there {
+        return true;
+    }
+    assert!(
+        !required(),
+        "{what} is missing and PORTTIVAHTI_TEST_PEERS=1: run tests/peers/setup.sh"
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {test}: {what} is not installed (tests/peers/setup.sh installs the independent peers)"
+    );
+    false
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+}
+
+/// A peer process on loopback: its base URL (the first line it prints,
+/// `listening <url>`) and what it wrote to standard error. Killed when
+/// dropped; it also exits by itself when its standard input closes.
+pub struct Peer {
+    child: Child,
+    pub base: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Peer {
+    async fn start(mut command: Command) -> Peer {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        // Standard error, and standard output after the first line, go to
+        // the log (read to the end: a peer writing to a closed pipe dies).
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let drain = |mut from: Box<dyn Read + Send>, sink: Arc<Mutex<String>>| {
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = from.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            });
+        };
+        drain(Box::new(child.stderr.take().unwrap()), stderr.clone());
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let sink = stderr.clone();
+        let first = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            let read = out.read_line(&mut line).map(|_| line);
+            drain(Box::new(out), sink);
+            read
+        });
+        let line = tokio::time::timeout(std::time::Duration::from_secs(20), first)
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{command:?} did not start in 20 s: {}",
+                    stderr.lock().unwrap()
+                )
+            })
+            .unwrap()
+            .unwrap();
+        let Some(base) = line.trim().strip_prefix("listening ") else {
+            let _ = child.kill();
+            panic!(
+                "{command:?} did not start: {line:?}\n{}",
+                stderr.lock().unwrap()
+            );
+        };
+        Peer {
+            base: base.to_string(),
+            child,
+            stderr,
+        }
+    }
+
+    /// What the peer wrote to standard error so far (for failure messages).
+    pub fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The pysaml2 IdP (`tests/peers/saml_idp.py`), or `None` when it is not
+/// installed and not required.
+pub async fn pysaml2_idp(test: &str) -> Option<Peer> {
+    let python = dir().join(".venv/bin/python");
+    let there = python.is_file() && on_path("xmlsec1");
+    if !present(test, "pysaml2 (tests/peers/.venv) with xmlsec1", there) {
+        return None;
+    }
+    let mut c = Command::new(python);
+    c.arg("-W").arg("ignore").arg(dir().join("saml_idp.py"));
+    Some(Peer::start(c).await)
+}
+
+/// node-oidc-provider (`tests/peers/oidc_provider.mjs`), or `None` when it
+/// is not installed and not required.
+pub async fn node_oidc_provider(test: &str) -> Option<Peer> {
+    let there = dir().join("node_modules/oidc-provider").is_dir() && on_path("node");
+    if !present(test, "node-oidc-provider (tests/peers/node_modules)", there) {
+        return None;
+    }
+    let mut c = Command::new("node");
+    c.arg(dir().join("oidc_provider.mjs"));
+    Some(Peer::start(c).await)
+}
+
+/// Whether the `openssl` command is there (or `false` after saying so).
+pub fn openssl(test: &str) -> bool {
+    present(test, "the openssl command", on_path("openssl"))
+}
