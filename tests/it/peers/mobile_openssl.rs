@@ -78,7 +78,7 @@ fn openssl_signs(f: &mobile::Fixture, user: &str, attached: bool, other_data: bo
 
 #[tokio::test]
 async fn openssl_made_mobile_signatures_log_in_and_over_other_data_are_refused() {
-    if !super::openssl("openssl_made_mobile_signatures_log_in_and_over_other_data_are_refused") {
+    if !super::openssl() {
         return;
     }
     let f = mobile::fixture().await;

@@ -12,8 +12,10 @@
 //!
 //! The peers are installed by `tests/peers/setup.sh` (pysaml2 into
 //! `tests/peers/.venv`, node-oidc-provider into `tests/peers/node_modules`;
-//! xmlsec1, node and openssl from the system). Without them these tests say
-//! so and pass; with `PORTTIVAHTI_TEST_PEERS=1` (CI) a missing peer fails.
+//! xmlsec1, node and openssl from the system). They run when
+//! `PORTTIVAHTI_TEST_PEERS` is set (`.ci/run` sets it), and then a missing
+//! peer fails; otherwise they are skipped like the other tests that need
+//! something from outside. The fixed values need nothing and always run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fixed_values;
@@ -21,7 +23,7 @@ mod mobile_openssl;
 mod oidc_node;
 mod saml_pysaml2;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -31,26 +33,18 @@ pub fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
 }
 
-/// Whether a missing peer fails the run (CI) rather than skipping.
-fn required() -> bool {
-    std::env::var("PORTTIVAHTI_TEST_PEERS").is_ok_and(|v| v == "1")
-}
-
-/// `true` when `what` is there; otherwise fails when peers are required,
-/// or says loudly (past the test harness's capture) that `test` skipped.
-fn present(test: &str, what: &str, there: bool) -> bool {
-    if there {
-        return true;
+/// `true` when the peers are asked for (`PORTTIVAHTI_TEST_PEERS`, which
+/// `.ci/run` sets) and `what` is there; a missing peer then fails the test.
+/// Not asked for, the test is skipped, said loudly (`common::needed`).
+fn present(what: &str, there: bool) -> bool {
+    if crate::common::needed("PORTTIVAHTI_TEST_PEERS").is_none() {
+        return false;
     }
     assert!(
-        !required(),
-        "{what} is missing and PORTTIVAHTI_TEST_PEERS=1: run tests/peers/setup.sh"
+        there,
+        "{what} is missing and PORTTIVAHTI_TEST_PEERS is set: run tests/peers/setup.sh"
     );
-    let _ = writeln!(
-        std::io::stderr(),
-        "skipped: {test}: {what} is not installed (tests/peers/setup.sh installs the independent peers)"
-    );
-    false
+    true
 }
 
 fn on_path(program: &str) -> bool {
@@ -139,10 +133,10 @@ impl Drop for Peer {
 
 /// The pysaml2 IdP (`tests/peers/saml_idp.py`), or `None` when it is not
 /// installed and not required.
-pub async fn pysaml2_idp(test: &str) -> Option<Peer> {
+pub async fn pysaml2_idp() -> Option<Peer> {
     let python = dir().join(".venv/bin/python");
     let there = python.is_file() && on_path("xmlsec1");
-    if !present(test, "pysaml2 (tests/peers/.venv) with xmlsec1", there) {
+    if !present("pysaml2 (tests/peers/.venv) with xmlsec1", there) {
         return None;
     }
     let mut c = Command::new(python);
@@ -152,9 +146,9 @@ pub async fn pysaml2_idp(test: &str) -> Option<Peer> {
 
 /// node-oidc-provider (`tests/peers/oidc_provider.mjs`), or `None` when it
 /// is not installed and not required.
-pub async fn node_oidc_provider(test: &str) -> Option<Peer> {
+pub async fn node_oidc_provider() -> Option<Peer> {
     let there = dir().join("node_modules/oidc-provider").is_dir() && on_path("node");
-    if !present(test, "node-oidc-provider (tests/peers/node_modules)", there) {
+    if !present("node-oidc-provider (tests/peers/node_modules)", there) {
         return None;
     }
     let mut c = Command::new("node");
@@ -163,6 +157,6 @@ pub async fn node_oidc_provider(test: &str) -> Option<Peer> {
 }
 
 /// Whether the `openssl` command is there (or `false` after saying so).
-pub fn openssl(test: &str) -> bool {
-    present(test, "the openssl command", on_path("openssl"))
+pub fn openssl() -> bool {
+    present("the openssl command", on_path("openssl"))
 }

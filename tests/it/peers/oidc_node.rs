@@ -14,8 +14,8 @@ const SOURCE: &str = "jkl-node";
 const REDIRECT: &str = "https://santra.example/cb";
 const CLIENT_SECRET: &str = "gw-secret-node-0123456789";
 
-async fn setup(test: &str) -> Option<(TestApp, Peer)> {
-    let op = super::node_oidc_provider(test).await?;
+async fn setup() -> Option<(TestApp, Peer)> {
+    let op = super::node_oidc_provider().await?;
     let app = common::spawn_app_extra(
         &format!(
             r#"
@@ -149,8 +149,7 @@ const PERSON: [(&str, &str); 2] = [
 
 #[tokio::test]
 async fn node_oidc_provider_logs_people_in_and_registers_them_once() {
-    let Some((app, op)) = setup("node_oidc_provider_logs_people_in_and_registers_them_once").await
-    else {
+    let Some((app, op)) = setup().await else {
         return;
     };
     let b = Browser::new(&app);
@@ -216,9 +215,9 @@ async fn node_oidc_provider_logs_people_in_and_registers_them_once() {
 }
 
 #[tokio::test]
-async fn node_oidc_provider_cancel_and_replay_are_refused() {
-    let test = "node_oidc_provider_cancel_and_replay_are_refused";
-    let Some((app, op)) = setup(test).await else {
+async fn hostile_node_oidc_provider_cancel_and_replay_are_refused() {
+    let test = "hostile_node_oidc_provider_cancel_and_replay_are_refused";
+    let Some((app, op)) = setup().await else {
         return;
     };
     // The person cancels at the provider: access_denied comes back.
