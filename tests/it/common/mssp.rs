@@ -20,6 +20,9 @@ pub const AP_PASSWORD: &str = "ap-password-0123456789";
 const MSS: &str = "http://uri.etsi.org/TS102204/v1.1.2#";
 const SOAP: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 
+/// Makes a CMS signature of the data to be signed.
+pub type SignFn = Arc<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>;
+
 /// What the person with a number does.
 #[derive(Clone)]
 pub enum Answer {
@@ -29,7 +32,7 @@ pub enum Answer {
     ConfirmOtherData { cert: Vec<u8>, key: Vec<u8> },
     /// Confirms with the signature this makes of the data to be signed
     /// (e.g. `openssl cms -sign`, tests/it/peers/mobile_openssl.rs).
-    SignWith(Arc<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>),
+    SignWith(SignFn),
     /// Refuses on the phone.
     Cancel,
     /// Never answers.
