@@ -18,6 +18,7 @@ const NATIONAL_ID_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 const SANNA_SUBJECT: &str = "hetu-hmac:fNfFjnXsq4iGF7QWupJeOXHpKsSXpGwLbiCWF2waOQI";
 
 const REDIRECT: &str = "https://santra.example/cb";
+const MTT_REDIRECT: &str = "https://mtt.example/cb";
 
 fn sources(idp: &Peer) -> String {
     format!(
@@ -56,6 +57,20 @@ client_id = "santra-portal"
 portal = "santra"
 secret = "secret-s-0123456789"
 redirect_uris = ["{REDIRECT}"]
+
+# Personal identification at substantial or more reaches this one.
+[[portals]]
+id = "mtt"
+name = "Mielenterveystalo"
+[[portals.access]]
+methods = ["suomifi"]
+min_loa = "substantial"
+
+[[clients]]
+client_id = "mtt-portal"
+portal = "mtt"
+secret = "secret-m-0123456789"
+redirect_uris = ["{MTT_REDIRECT}"]
 "#,
         base = idp.base
     )
@@ -135,8 +150,8 @@ async fn login(
     client: &str,
 ) -> reqwest::Response {
     let (_, challenge) = pkce();
-    let redirect = if client == "portal-a" {
-        "https://a.example/cb"
+    let redirect = if client == "mtt-portal" {
+        MTT_REDIRECT
     } else {
         REDIRECT
     };
@@ -355,12 +370,14 @@ async fn pysaml2_as_suomifi_links_the_keyed_hash_of_the_identity_code() {
     )
     .await;
     let b = Browser::new(&app);
-    let r = login(&app, &idp, &b, "suomifi-pysaml2", "portal-a").await;
+    let r = login(&app, &idp, &b, "suomifi-pysaml2", "mtt-portal").await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     assert!(location(&r).starts_with("/register"), "{}", location(&r));
     let page = b.get("/register").await.text().await.unwrap();
     assert!(page.contains("Sanna Suominen") && page.contains("Jyväskylä"));
-    register(&b, "jkl").await;
+    let r = register(&b, "jkl").await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert!(location(&r).starts_with(MTT_REDIRECT), "{}", location(&r));
     let account = app
         .state
         .dir
@@ -389,7 +406,7 @@ async fn pysaml2_as_suomifi_links_the_keyed_hash_of_the_identity_code() {
         &idp,
         &Browser::new(&app),
         "suomifi-pysaml2",
-        "portal-a",
+        "mtt-portal",
     )
     .await;
     assert_eq!(r.status(), 403);
