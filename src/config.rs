@@ -18,7 +18,11 @@ pub use relying::{LogoutSettings, MandateSettings, SubjectType};
 mod card;
 pub use card::{CardIssuer, CardSettings, CardTypeRule, RevocationCheck, RevocationUnknown};
 
+mod admin;
 mod mobile;
+mod passkeys;
+pub use admin::AdminSettings;
+pub use passkeys::PasskeySettings;
 pub use mobile::{FICOM_SIGNATURE_PROFILE, MobileSettings};
 
 mod demo;
@@ -122,6 +126,8 @@ pub struct Settings {
     /// The Suomi.fi e-Authorizations service (Kanta Ekstranet mandates).
     #[serde(default)]
     pub suomifi_mandates: Option<MandateSettings>,
+    #[serde(default)]
+    pub passkeys: PasskeySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -432,22 +438,6 @@ pub enum GrantType {
     ClientCredentials,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AdminSettings {
-    /// Audit events older than this are deleted (daily). 0 keeps them
-    /// forever.
-    pub audit_retention_days: u32,
-}
-
-impl Default for AdminSettings {
-    fn default() -> Self {
-        Self {
-            audit_retention_days: 730,
-        }
-    }
-}
-
 /// Data written into the directory at start-up when missing (development
 /// and first installation). Existing rows are never overwritten.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -630,6 +620,8 @@ impl Settings {
                 }
             }
         }
+        self.admin.check().map_err(ConfigError::Invalid)?;
+        (self.passkeys.check(&self.server.public_url)).map_err(ConfigError::Invalid)?;
         check_acyclic(&self.portals).map_err(ConfigError::Invalid)?;
         check_rules(&self.portals).map_err(ConfigError::Invalid)?;
         let mut client_ids = HashSet::new();

@@ -12,6 +12,8 @@ use crate::store::{
 };
 use crate::tokens::random_token;
 
+mod passkeys;
+
 /// An account as an administrator sees it: with its memberships in the
 /// organisation being administered.
 #[derive(Debug, Clone, Serialize)]

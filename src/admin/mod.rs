@@ -60,15 +60,34 @@ pub struct Principal {
     pub source_ip: Option<String>,
     /// A service client (API) acting as the service desk.
     pub service_client: bool,
+    /// The session was opened in a way a fake login page cannot relay.
+    pub phishing_resistant: bool,
+    /// This person's administration needs that now
+    /// (`admin.phishing_resistant_*_from`).
+    pub phishing_resistance_required: bool,
 }
 
 impl Principal {
     /// Strong enough for administration: substantial or higher, or a
-    /// password with a second factor.
+    /// second factor (a code or a passkey); once required for the person,
+    /// only a phishing-resistant login.
     pub fn strong(&self) -> bool {
-        self.service_client
-            || self.loa >= LoA::Substantial
-            || self.methods.contains(&AuthMethod::Otp)
+        if self.service_client {
+            return true;
+        }
+        if self.phishing_resistance_required {
+            return self.phishing_resistant;
+        }
+        self.loa >= LoA::Substantial
+            || self
+                .methods
+                .iter()
+                .any(|m| crate::login::second_factor::FACTORS.contains(m))
+    }
+
+    /// Refused only because the login was not phishing-resistant.
+    pub fn needs_phishing_resistant_login(&self) -> bool {
+        self.phishing_resistance_required && !self.phishing_resistant
     }
 
     /// The principal of a logged-in person.
@@ -83,7 +102,7 @@ impl Principal {
         if account.status != crate::domain::AccountStatus::Active {
             return Ok(None);
         }
-        let liaison_of = app
+        let liaison_of: Vec<(String, Network)> = app
             .dir
             .memberships(&account.id)
             .await?
@@ -91,8 +110,19 @@ impl Principal {
             .filter(|m| m.role == Role::Liaison)
             .map(|m| (m.org_id, m.network))
             .collect();
+        let operator = app.dir.is_operator(&account.id).await?;
+        let admin = &app.settings.admin;
+        let from = if operator {
+            admin.phishing_resistant_from(true)
+        } else if !liaison_of.is_empty() {
+            admin.phishing_resistant_from(false)
+        } else {
+            None
+        };
         Ok(Some(Self {
-            operator: app.dir.is_operator(&account.id).await?,
+            phishing_resistant: phishing_resistant(s),
+            phishing_resistance_required: from.is_some_and(|f| app.now() >= f),
+            operator,
             name: account.display_name(),
             account_id: account.id,
             loa: s.loa,
@@ -115,6 +145,8 @@ impl Principal {
             liaison_of: Vec::new(),
             source_ip,
             service_client: true,
+            phishing_resistant: false,
+            phishing_resistance_required: false,
         }
     }
 
@@ -129,6 +161,20 @@ impl Principal {
         }
         out
     }
+}
+
+/// Whether a session was opened in a way a fake login page cannot relay:
+/// a passkey (bound to this site's origin), a certificate card (bound to
+/// the TLS connection), or an organisation or Suomi.fi login at
+/// substantial level or higher. A password with a code is not: the page
+/// can relay both.
+pub fn phishing_resistant(s: &Session) -> bool {
+    use AuthMethod::*;
+    s.methods
+        .iter()
+        .any(|m| matches!(m, HardwareKey | SoftwareKey | Smartcard))
+        || (s.loa >= LoA::Substantial
+            && s.methods.iter().any(|m| matches!(m, Saml | SuomiFi | Oidc)))
 }
 
 /// The permission check for an organisation's liaison work.

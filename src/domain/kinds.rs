@@ -85,6 +85,12 @@ text_enum!(
         SuomiFi = "suomifi",
         MobileCertificate = "mca",
         Oidc = "oidc",
+        // Passkeys: a key that stays on the device (not backup eligible),
+        // one that may be synced (backup eligible), and the authenticator
+        // having verified the person (PIN, biometrics).
+        HardwareKey = "hwk",
+        SoftwareKey = "swk",
+        UserVerified = "user",
     }
 );
 

@@ -4,6 +4,7 @@
 pub mod card;
 pub mod mobile;
 pub mod oidc;
+pub mod passkey;
 pub mod password;
 pub mod redirect;
 pub mod saml;

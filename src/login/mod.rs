@@ -17,6 +17,7 @@
 //!                                session)
 //! ```
 
+pub mod passkey;
 pub mod registration;
 pub mod second_factor;
 
@@ -113,8 +114,8 @@ pub enum Outcome {
     Unreachable(Box<registration::Unreachable>),
 }
 
-/// A verified password: the session waits for the second factor when the
-/// account has one; otherwise it starts. A first or reset password (the
+/// A verified password: the session waits for the second factor (a code
+/// or a passkey) when the account has one; otherwise it starts. A first or reset password (the
 /// account must change it) gives a session good only for changing it.
 pub async fn password(
     p: &Provider,
@@ -128,7 +129,7 @@ pub async fn password(
     } else {
         OneTimePassword::NotUsed
     };
-    if p.dir.totp_secret(&identity.subject).await?.is_some() {
+    if second_factor::has_factor(p, &identity.subject).await? {
         let ticket = second_factor::begin(p, &identity, one_time).await?;
         return Ok(Outcome::SecondFactorNeeded { ticket });
     }

@@ -83,6 +83,18 @@ pub async fn pending(p: &Provider, ticket: &str) -> Result<Option<Pending>, Stor
     }
 }
 
+/// Ends the login waiting under `ticket` (its second factor came).
+pub async fn end(p: &Provider, ticket: &str) -> Result<(), StoreError> {
+    p.eph.raw().delete(&pending_key(ticket)).await
+}
+
+/// Whether the account has a second factor: an authenticator app or a
+/// passkey.
+pub async fn has_factor(p: &Provider, account_id: &str) -> Result<bool, StoreError> {
+    Ok(p.dir.totp_secret(account_id).await?.is_some()
+        || !p.dir.passkeys(account_id).await?.is_empty())
+}
+
 /// The sealed-secret key: derived from the key-encryption key, so the two
 /// uses never share a key.
 pub fn sealer(p: &Provider) -> Result<Sealer, FactorError> {
@@ -226,12 +238,39 @@ pub async fn enrolment(p: &Provider, s: &Session) -> Result<Enrolment, StoreErro
     if p.dir.totp_secret(&s.account_id).await?.is_some() {
         return Ok(Enrolment::Replace);
     }
-    let fresh_password = s.methods == [AuthMethod::Password]
-        && s.one_time_password == OneTimePassword::NotUsed
-        && p.now() - s.auth_time <= ENROL_FRESH_SECS;
-    Ok(if s.loa >= LoA::Substantial || fresh_password {
+    Ok(if s.loa >= LoA::Substantial || fresh_password(p, s) {
         Enrolment::First
     } else {
         Enrolment::LogInAgain
     })
+}
+
+fn fresh_password(p: &Provider, s: &Session) -> bool {
+    s.methods == [AuthMethod::Password]
+        && s.one_time_password == OneTimePassword::NotUsed
+        && p.now() - s.auth_time <= ENROL_FRESH_SECS
+}
+
+/// The second factors a session shows it used.
+pub const FACTORS: [AuthMethod; 3] = [
+    AuthMethod::Otp,
+    AuthMethod::HardwareKey,
+    AuthMethod::SoftwareKey,
+];
+
+/// The enrolment rule for adding a passkey (one more factor, replacing
+/// none): a session at substantial level or higher; or, when the account
+/// has a factor, a login at most [`ENROL_FRESH_SECS`] old made with a
+/// factor (the current factor shown); or, when it has none, a fresh
+/// own-password login as for a first factor.
+pub async fn may_add_passkey(p: &Provider, s: &Session) -> Result<bool, StoreError> {
+    if s.loa >= LoA::Substantial {
+        return Ok(true);
+    }
+    if has_factor(p, &s.account_id).await? {
+        return Ok(s.methods.iter().any(|m| FACTORS.contains(m))
+            && s.one_time_password == OneTimePassword::NotUsed
+            && p.now() - s.auth_time <= ENROL_FRESH_SECS);
+    }
+    Ok(fresh_password(p, s))
 }

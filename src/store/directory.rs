@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 
 use super::identities::{IdentityLinkStore, ProfileStore};
+use super::passkeys::PasskeyStore;
 use super::{
     Account, AccountQuery, AccountUpdate, AuditEvent, AuditQuery, FailureOutcome, LiaisonContact,
     Membership, NewAccount, Organisation, StoreResult, StoredKey,
@@ -24,6 +25,7 @@ pub trait Directory:
     + OperatorStore
     + IdentityLinkStore
     + ProfileStore
+    + PasskeyStore
     + AuditStore
     + KeyStore
     + Send
@@ -40,6 +42,7 @@ impl<T> Directory for T where
         + OperatorStore
         + IdentityLinkStore
         + ProfileStore
+        + PasskeyStore
         + AuditStore
         + KeyStore
         + Send

@@ -18,6 +18,7 @@ mod directory;
 pub mod ephemeral;
 pub mod identities;
 pub mod memory;
+pub mod passkeys;
 pub mod redis;
 pub mod sql;
 pub mod timed;
@@ -28,6 +29,7 @@ pub use directory::{
 };
 pub use ephemeral::EphemeralState;
 pub use identities::{IdentityLink, IdentityLinkStore, Profile, ProfileStore, Registration};
+pub use passkeys::{Passkey, PasskeyStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -14,6 +14,7 @@ pub mod limits;
 pub mod middleware;
 pub mod mobile_i18n;
 pub mod pages;
+pub mod passkey_i18n;
 pub mod password_i18n;
 pub mod routes;
 pub mod sources_i18n;
@@ -27,7 +28,7 @@ use axum::routing::{delete, get, post};
 use crate::app::SharedState;
 use routes::{
     account, admin, admin_api as api, card, external, home, liaisons, login, mobile, oidc, ops,
-    password, saml, second_factor, upstream_oidc,
+    passkey_login, passkeys, password, saml, second_factor, upstream_oidc,
 };
 
 pub fn router(state: SharedState) -> Router {
@@ -63,6 +64,17 @@ pub fn router(state: SharedState) -> Router {
         .route("/static/style.css", get(ops::stylesheet))
         .route("/static/autosubmit.js", get(ops::autosubmit_js))
         .route("/static/mobile.js", get(ops::mobile_js))
+        .route("/static/passkey.js", get(passkey_login::script))
+        .route("/login/passkey", post(passkey_login::login_post))
+        .route("/login/passkey/options", post(passkey_login::login_options))
+        .route("/login/otp/passkey", post(passkey_login::second_post))
+        .route("/login/otp/passkey/options", post(passkey_login::second_options))
+        .route(
+            "/account/passkeys",
+            get(passkeys::account_get).post(passkeys::register_post),
+        )
+        .route("/account/passkeys/options", post(passkeys::register_options))
+        .route("/account/passkeys/remove", post(passkeys::remove_post))
         .route("/account/", get(account::page))
         .route(
             "/account/totp",

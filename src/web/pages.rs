@@ -188,6 +188,8 @@ pub struct LoginPage<'a> {
     pub mobile: Option<(String, &'static str)>,
     /// The portal needs a stronger login than the session had.
     pub step_up: Option<String>,
+    /// Passkey login, when enabled.
+    pub passkey: Option<&'static crate::web::passkey_i18n::PasskeyTexts>,
 }
 
 #[derive(Template)]

@@ -41,6 +41,8 @@ mod mandates;
 mod mobile;
 mod oidc;
 mod page_links;
+mod passkeys;
+mod passkeys_browser;
 mod password_change;
 mod peers;
 mod portal_policy;

@@ -10,6 +10,7 @@ mod ephemeral;
 mod identities;
 mod keys;
 mod organisations;
+mod passkeys;
 mod reach;
 mod relying;
 
@@ -81,6 +82,7 @@ where
     administration::administration(&*fresh().await).await;
     reach::liaison_reach(&*fresh().await).await;
     identities::identities(&*fresh().await).await;
+    passkeys::passkeys(&*fresh().await).await;
 }
 
 /// Every ephemeral-store test on one fresh store; tests use distinct keys.

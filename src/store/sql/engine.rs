@@ -4,7 +4,7 @@
 //!
 //! Each narrow trait's queries sit in a file of their own (`accounts.rs`,
 //! `organisations.rs`, `memberships.rs`, `identities.rs`, `audit.rs`,
-//! `keys.rs`) as a macro that [`sql_directory`] expands, for each engine,
+//! `keys.rs`, `passkeys.rs`) as a macro that [`sql_directory`] expands, for each engine,
 //! into a module of that engine's directory type. This file holds what
 //! they share.
 
@@ -113,6 +113,7 @@ macro_rules! sql_directory {
         crate::store::sql::identities::sql_identities!($name, $db);
         crate::store::sql::audit::sql_audit!($name, $db);
         crate::store::sql::keys::sql_keys!($name, $db);
+        crate::store::sql::passkeys::sql_passkeys!($name, $db);
     };
 }
 pub(crate) use sql_directory;

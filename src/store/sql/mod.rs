@@ -9,6 +9,7 @@ mod identities;
 mod keys;
 mod memberships;
 mod organisations;
+mod passkeys;
 pub mod postgres;
 mod rows;
 pub mod sqlite;

@@ -116,6 +116,9 @@ struct AccountPage<'a> {
     name: String,
     username: String,
     totp: bool,
+    /// How many passkeys, and their texts (when passkeys are on).
+    passkeys: usize,
+    p: Option<&'static crate::web::passkey_i18n::PasskeyTexts>,
     admin: bool,
     notice: Option<&'a str>,
     rows: Vec<(String, String, String)>,
@@ -183,6 +186,9 @@ pub async fn page(State(app): State<SharedState>, browser: Browser, uri: Uri) ->
             name: account.display_name(),
             username: account.username.clone(),
             totp: app.dir.totp_secret(&account.id).await?.is_some(),
+            passkeys: app.dir.passkeys(&account.id).await?.len(),
+            p: (app.settings.passkeys.enabled)
+                .then(|| crate::web::passkey_i18n::passkey_texts(lang)),
             admin,
             notice: uri
                 .query()

@@ -117,6 +117,8 @@ fn login_page(
             )
         }),
         step_up: f.min_loa.map(|l| super::step_up::notice(browser.lang, l)),
+        passkey: (app.settings.passkeys.enabled)
+            .then(|| crate::web::passkey_i18n::passkey_texts(browser.lang)),
     };
     with_cookies(
         render(&page, status),

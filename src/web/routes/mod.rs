@@ -13,6 +13,8 @@ pub mod logout_pages;
 pub mod mobile;
 pub mod oidc;
 pub mod ops;
+pub mod passkey_login;
+pub mod passkeys;
 pub mod password;
 pub mod saml;
 pub mod second_factor;

@@ -105,6 +105,25 @@ struct OtpPage<'a> {
     uri: String,
     /// Replacing a factor: the label of the current one's code field.
     current_code: Option<&'static str>,
+    /// The waiting login's account has an authenticator app.
+    totp: bool,
+    /// … and passkeys.
+    passkey: Option<&'static crate::web::passkey_i18n::PasskeyTexts>,
+}
+
+/// Which factors the login waiting in this browser can use: (an
+/// authenticator app, passkeys).
+async fn factors(app: &AppState, browser: &Browser) -> Result<(bool, bool), WebError> {
+    let Some(ticket) = browser.cookie(app, "pv_mfa") else {
+        return Ok((true, false));
+    };
+    let Some(pending) = login::second_factor::pending(app, ticket).await? else {
+        return Ok((true, false));
+    };
+    Ok((
+        app.dir.totp_secret(&pending.account_id).await?.is_some(),
+        app.settings.passkeys.enabled && !app.dir.passkeys(&pending.account_id).await?.is_empty(),
+    ))
 }
 
 /// The sealed-secret key (see [`login::second_factor::sealer`]).
@@ -135,6 +154,7 @@ fn page(
     setup: Option<(String, String)>,
     current_code: Option<&'static str>,
     status: StatusCode,
+    (totp, passkey): (bool, bool),
 ) -> Response {
     let x = otp_texts(browser.lang);
     let (csrf, set) = browser.csrf(app);
@@ -156,6 +176,8 @@ fn page(
                 secret,
                 uri: uri_text,
                 current_code,
+                totp,
+                passkey: passkey.then(|| crate::web::passkey_i18n::passkey_texts(browser.lang)),
             },
             status,
         ),
@@ -178,16 +200,11 @@ pub async fn otp_get(
     if browser.cookie(&app, "pv_mfa").is_none() {
         return Redirect::to("/login").into_response();
     }
-    page(
-        &app,
-        &browser,
-        &uri,
-        &q.ar,
-        None,
-        None,
-        None,
-        StatusCode::OK,
-    )
+    let lang = browser.lang;
+    match factors(&app, &browser).await {
+        Ok(f) => page(&app, &browser, &uri, &q.ar, None, None, None, StatusCode::OK, f),
+        Err(e) => Localized(e, lang).into_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -228,6 +245,7 @@ pub async fn otp_post(
                 None,
                 None,
                 StatusCode::FORBIDDEN,
+                factors(&app, &browser).await?,
             ));
         }
         let Some(ticket) = browser.cookie(&app, "pv_mfa") else {
@@ -260,6 +278,7 @@ pub async fn otp_post(
             None,
             None,
             refusal.1,
+            factors(&app, &browser).await?,
         ))
     };
     inner
@@ -330,6 +349,7 @@ fn setup_page(
         Some((grouped, uri_text)),
         replace.then_some(password_texts(browser.lang).current_code),
         status,
+        (true, false),
     )
 }
 

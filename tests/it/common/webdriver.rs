@@ -299,3 +299,104 @@ impl Driver {
 fn base64_decode(s: &str) -> Vec<u8> {
     porttivahti::crypto::b64_std_decode(s).unwrap()
 }
+
+/// The WebDriver WebAuthn extension (W3C WebAuthn §11): Chromium's virtual
+/// authenticators, which really make keys and sign.
+impl Driver {
+    /// A platform authenticator with resident keys and user verification
+    /// (a phone or laptop's passkey store); returns its id.
+    pub async fn add_virtual_authenticator(&self, user_verified: bool) -> String {
+        self.cmd(
+            reqwest::Method::POST,
+            "/webauthn/authenticator",
+            Some(json!({
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": true,
+                "hasUserVerification": true,
+                "isUserConsenting": true,
+                "isUserVerified": user_verified,
+            })),
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_string()
+    }
+
+    /// The credentials the authenticator holds.
+    pub async fn virtual_credentials(&self, authenticator: &str) -> Vec<Value> {
+        self.cmd(
+            reqwest::Method::GET,
+            &format!("/webauthn/authenticator/{authenticator}/credentials"),
+            None,
+        )
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    }
+
+    /// Removes the authenticator (and the credentials it holds).
+    pub async fn remove_virtual_authenticator(&self, authenticator: &str) {
+        self.cmd(
+            reqwest::Method::DELETE,
+            &format!("/webauthn/authenticator/{authenticator}"),
+            None,
+        )
+        .await;
+    }
+
+    /// Puts a credential (as [`Driver::virtual_credentials`] lists it)
+    /// into the authenticator.
+    pub async fn add_virtual_credential(&self, authenticator: &str, credential: &Value) {
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/webauthn/authenticator/{authenticator}/credential"),
+            Some(credential.clone()),
+        )
+        .await;
+    }
+
+    /// Whether the authenticator's user verification succeeds from now on.
+    pub async fn set_user_verified(&self, authenticator: &str, verified: bool) {
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/webauthn/authenticator/{authenticator}/uv"),
+            Some(json!({ "isUserVerified": verified })),
+        )
+        .await;
+    }
+
+    /// The value of a cookie the browser holds for the current page.
+    pub async fn cookie(&self, name: &str) -> Option<String> {
+        let url = format!("{}/session/{}/cookie/{name}", self.base, self.session);
+        let v: Value = self.http.get(url).send().await.ok()?.json().await.ok()?;
+        v["value"]["value"].as_str().map(str::to_string)
+    }
+
+    /// Waits up to 10 s until the element matching `css` is shown.
+    pub async fn wait_displayed(&self, css: &str) {
+        let started = Instant::now();
+        loop {
+            let el = self.find(css).await;
+            if self
+                .cmd(reqwest::Method::GET, &format!("/element/{el}/displayed"), None)
+                .await
+                .as_bool()
+                == Some(true)
+            {
+                return;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                panic!("{css:?} never shown on {}:\n{}", self.url().await, self.source().await);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Forgets every cookie (a logout without the logout page).
+    pub async fn delete_cookies(&self) {
+        self.cmd(reqwest::Method::DELETE, "/cookie", None).await;
+    }
+}

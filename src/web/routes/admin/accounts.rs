@@ -435,6 +435,9 @@ pub(super) struct AccountPage<'a> {
     pub(super) back: String,
     pub(super) edit: String,
     pub(super) form_error: Option<&'static str>,
+    pub(super) p: &'static crate::web::passkey_i18n::PasskeyTexts,
+    pub(super) passkeys: Vec<crate::web::routes::passkeys::Row>,
+    pub(super) passkey_action: String,
 }
 
 pub(super) async fn account_page(
@@ -518,6 +521,12 @@ pub(super) async fn account_page(
             back: format!("/admin/orgs/{}/accounts", h.org().id),
             edit: format!("{base}/edit"),
             form_error,
+            p: crate::web::passkey_i18n::passkey_texts(ctx.lang),
+            passkeys: crate::web::routes::passkeys::rows(
+                crate::web::passkey_i18n::passkey_texts(ctx.lang),
+                &h.passkeys(id).await?,
+            ),
+            passkey_action: format!("{base}/passkey-remove"),
         },
         status,
     ))
@@ -553,6 +562,9 @@ pub struct ActionForm {
     /// `yes` from the confirmation page (see [`super::confirm`]).
     #[serde(default)]
     pub(super) confirm: String,
+    /// The passkey to remove (`passkey-remove`).
+    #[serde(default)]
+    pub(super) passkey: String,
 }
 
 impl CsrfForm for ActionForm {
@@ -594,6 +606,10 @@ pub async fn account_action(
                         .await
                         .map(|()| None),
                     "reset" => h.reset_password(&id, reason).await.map(Some),
+                    "passkey-remove" => h
+                        .remove_passkey(&id, &form.passkey, reason)
+                        .await
+                        .map(|()| None),
                     _ => Err(AdminError::NotFound),
                 };
                 match outcome {

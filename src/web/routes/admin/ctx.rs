@@ -123,6 +123,24 @@ async fn admit(
         browser,
         cookies,
     };
+    if ctx.principal.needs_phishing_resistant_login() {
+        tracing::warn!(
+            account = %ctx.principal.account_id,
+            methods = ?ctx.principal.methods,
+            loa = %ctx.principal.loa,
+            ip = ?ctx.principal.source_ip,
+            "administration refused: a phishing-resistant login is required of this person \
+             (admin.phishing_resistant_*_from) and the session is not one"
+        );
+        let p = crate::web::passkey_i18n::passkey_texts(lang);
+        let page = ctx.message(
+            StatusCode::FORBIDDEN,
+            p.admin_title,
+            p.admin_body,
+            Some(("/account/passkeys".into(), p.admin_link)),
+        );
+        return Ok(Err(ctx.framed(page)));
+    }
     if !ctx.principal.strong() {
         let a = ctx.frame.a;
         let page = ctx.message(
