@@ -223,7 +223,13 @@ fn main() {
     let base = app.base.clone();
     let origin = base.replace("127.0.0.1", "localhost");
     let (_, challenge) = common::pkce();
-    let authorize = common::auth_url(&app, "portal-a", "https://a.example/cb", Some(&challenge), &[]);
+    let authorize = common::auth_url(
+        &app,
+        "portal-a",
+        "https://a.example/cb",
+        Some(&challenge),
+        &[],
+    );
     let authorize = authorize.strip_prefix(&base).unwrap().to_string();
     let (logins, elapsed, lat) = load_rt.block_on(async {
         let stop = Arc::new(AtomicBool::new(false));
@@ -256,11 +262,16 @@ fn main() {
         for t in tasks {
             lat.extend(t.await.unwrap());
         }
-        (count.load(Ordering::Relaxed), start.elapsed().as_secs_f64(), lat)
+        (
+            count.load(Ordering::Relaxed),
+            start.elapsed().as_secs_f64(),
+            lat,
+        )
     });
     let mut lat = lat;
     lat.sort();
-    let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    let p =
+        |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
     let rate = logins as f64 / elapsed;
     let limit = crypto_limit(threads, a.seconds.min(5));
     println!(

@@ -22,8 +22,8 @@ mod admin;
 mod mobile;
 mod passkeys;
 pub use admin::AdminSettings;
-pub use passkeys::PasskeySettings;
 pub use mobile::{FICOM_SIGNATURE_PROFILE, MobileSettings};
+pub use passkeys::PasskeySettings;
 
 mod demo;
 pub use demo::{DemoPortalSettings, DemoSettings, DemoSlot};

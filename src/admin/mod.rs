@@ -78,11 +78,7 @@ impl Principal {
         if self.phishing_resistance_required {
             return self.phishing_resistant;
         }
-        self.loa >= LoA::Substantial
-            || self
-                .methods
-                .iter()
-                .any(|m| crate::login::second_factor::FACTORS.contains(m))
+        self.loa >= LoA::Substantial || self.methods.iter().any(|m| m.is_second_factor())
     }
 
     /// Refused only because the login was not phishing-resistant.

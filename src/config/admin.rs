@@ -44,8 +44,14 @@ impl AdminSettings {
 
     pub fn check(&self) -> Result<(), String> {
         for (key, v) in [
-            ("phishing_resistant_operators_from", &self.phishing_resistant_operators_from),
-            ("phishing_resistant_liaisons_from", &self.phishing_resistant_liaisons_from),
+            (
+                "phishing_resistant_operators_from",
+                &self.phishing_resistant_operators_from,
+            ),
+            (
+                "phishing_resistant_liaisons_from",
+                &self.phishing_resistant_liaisons_from,
+            ),
         ] {
             if let Some(v) = v
                 && crate::time::parse_utc(v).is_none()

@@ -73,7 +73,8 @@ impl PasskeySettings {
             ));
         }
         for o in self.origins(public_url) {
-            let u = url::Url::parse(&o).map_err(|_| format!("passkeys.origins: {o:?} is not a URL"))?;
+            let u =
+                url::Url::parse(&o).map_err(|_| format!("passkeys.origins: {o:?} is not a URL"))?;
             let host = u.host_str().unwrap_or_default();
             let secure = u.scheme() == "https" || (u.scheme() == "http" && host == "localhost");
             let under = host == rp_id || host.ends_with(&format!(".{rp_id}"));

@@ -106,6 +106,17 @@ text_enum!(
     Right { Full = "full", ReadOnly = "read_only" }
 );
 
+impl AuthMethod {
+    /// A second factor a session can show it used: an authenticator app's
+    /// code or a passkey.
+    pub fn is_second_factor(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::Otp | AuthMethod::HardwareKey | AuthMethod::SoftwareKey
+        )
+    }
+}
+
 impl LoA {
     /// The `acr` value published for this level.
     pub fn acr(self) -> &'static str {

@@ -202,16 +202,28 @@ pub async fn login(
     response: &AssertionResponse,
     ar: &str,
 ) -> Result<PasskeyOutcome, StoreError> {
-    let (passkey, asserted) =
-        match check(p, attempt, binding, response, |c| *c == Purpose::Login, None).await? {
-            Ok(ok) => ok,
-            Err(r) => {
-                Metrics::inc(&p.metrics.counters.logins_failed_total);
-                return Ok(refused(attempt, r, "username-less"));
-            }
-        };
+    let (passkey, asserted) = match check(
+        p,
+        attempt,
+        binding,
+        response,
+        |c| *c == Purpose::Login,
+        None,
+    )
+    .await?
+    {
+        Ok(ok) => ok,
+        Err(r) => {
+            Metrics::inc(&p.metrics.counters.logins_failed_total);
+            return Ok(refused(attempt, r, "username-less"));
+        }
+    };
     let Some(account) = p.dir.account(&passkey.account_id).await? else {
-        return Ok(refused(attempt, Refusal::UnknownCredential, "username-less"));
+        return Ok(refused(
+            attempt,
+            Refusal::UnknownCredential,
+            "username-less",
+        ));
     };
     if account.status != AccountStatus::Active {
         tracing::info!(account = %account.id, status = %account.status, "passkey login to an account not in use");
@@ -251,17 +263,16 @@ pub async fn second(
     ar: &str,
 ) -> Result<PasskeyOutcome, StoreError> {
     let account_id = pending.account_id.clone();
-    let expect = |c: &Purpose| {
-        matches!(c, Purpose::SecondFactor { account_id: a } if *a == account_id)
-    };
+    let expect =
+        |c: &Purpose| matches!(c, Purpose::SecondFactor { account_id: a } if *a == account_id);
     let (passkey, asserted) =
         match check(p, attempt, binding, response, expect, Some(&account_id)).await? {
-        Ok(ok) => ok,
-        Err(r) => {
-            Metrics::inc(&p.metrics.counters.logins_failed_total);
-            return Ok(refused(attempt, r, "second factor"));
-        }
-    };
+            Ok(ok) => ok,
+            Err(r) => {
+                Metrics::inc(&p.metrics.counters.logins_failed_total);
+                return Ok(refused(attempt, r, "second factor"));
+            }
+        };
     second_factor::end(p, ticket).await?;
     let mut identity = pending.identity;
     identity.methods.extend(methods(&asserted));

@@ -251,13 +251,6 @@ fn fresh_password(p: &Provider, s: &Session) -> bool {
         && p.now() - s.auth_time <= ENROL_FRESH_SECS
 }
 
-/// The second factors a session shows it used.
-pub const FACTORS: [AuthMethod; 3] = [
-    AuthMethod::Otp,
-    AuthMethod::HardwareKey,
-    AuthMethod::SoftwareKey,
-];
-
 /// The enrolment rule for adding a passkey (one more factor, replacing
 /// none): a session at substantial level or higher; or, when the account
 /// has a factor, a login at most [`ENROL_FRESH_SECS`] old made with a
@@ -268,7 +261,7 @@ pub async fn may_add_passkey(p: &Provider, s: &Session) -> Result<bool, StoreErr
         return Ok(true);
     }
     if has_factor(p, &s.account_id).await? {
-        return Ok(s.methods.iter().any(|m| FACTORS.contains(m))
+        return Ok(s.methods.iter().any(|m| m.is_second_factor())
             && s.one_time_password == OneTimePassword::NotUsed
             && p.now() - s.auth_time <= ENROL_FRESH_SECS);
     }

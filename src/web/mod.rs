@@ -68,12 +68,18 @@ pub fn router(state: SharedState) -> Router {
         .route("/login/passkey", post(passkey_login::login_post))
         .route("/login/passkey/options", post(passkey_login::login_options))
         .route("/login/otp/passkey", post(passkey_login::second_post))
-        .route("/login/otp/passkey/options", post(passkey_login::second_options))
+        .route(
+            "/login/otp/passkey/options",
+            post(passkey_login::second_options),
+        )
         .route(
             "/account/passkeys",
             get(passkeys::account_get).post(passkeys::register_post),
         )
-        .route("/account/passkeys/options", post(passkeys::register_options))
+        .route(
+            "/account/passkeys/options",
+            post(passkeys::register_options),
+        )
         .route("/account/passkeys/remove", post(passkeys::remove_post))
         .route("/account/", get(account::page))
         .route(

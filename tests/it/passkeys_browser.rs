@@ -51,7 +51,10 @@ async fn a_passkey_registers_and_logs_in_in_chromium() {
     d.click("#passkey-add").await;
     d.wait_for("Pääsyavain lisätty.").await;
     let page = d.source().await;
-    assert!(page.contains("Työasema") && page.contains("laitteeseen sidottu"), "{page}");
+    assert!(
+        page.contains("Työasema") && page.contains("laitteeseen sidottu"),
+        "{page}"
+    );
     let anna = account_id(&app, "anna.hoitaja").await;
     let keys = app.state.dir.passkeys(&anna).await.unwrap();
     assert_eq!(keys.len(), 1);
@@ -70,10 +73,16 @@ async fn a_passkey_registers_and_logs_in_in_chromium() {
     d.wait_for("(anna.hoitaja)").await;
     let s = session_of(&app, &d).await;
     assert_eq!(s.account_id, anna);
-    assert_eq!(s.methods, vec![AuthMethod::HardwareKey, AuthMethod::UserVerified]);
+    assert_eq!(
+        s.methods,
+        vec![AuthMethod::HardwareKey, AuthMethod::UserVerified]
+    );
     assert_eq!(s.loa, LoA::Low);
     let used = app.state.dir.passkeys(&anna).await.unwrap().remove(0);
-    assert!(used.last_used_at.is_some() && used.sign_count > 0, "{used:?}");
+    assert!(
+        used.last_used_at.is_some() && used.sign_count > 0,
+        "{used:?}"
+    );
 
     // As the second factor after the password. The authenticator is away
     // while the password is typed (else the autofill would log in first),
@@ -92,7 +101,10 @@ async fn a_passkey_registers_and_logs_in_in_chromium() {
     d.click("#passkey-second-button").await;
     d.wait_for("(anna.hoitaja)").await;
     let s = session_of(&app, &d).await;
-    assert_eq!(s.methods[..2], [AuthMethod::Password, AuthMethod::HardwareKey]);
+    assert_eq!(
+        s.methods[..2],
+        [AuthMethod::Password, AuthMethod::HardwareKey]
+    );
 
     // Removed on the account page, the passkey no longer logs in.
     d.goto(&format!("{base}/account/passkeys")).await;

@@ -43,7 +43,10 @@ impl Ceremony {
 }
 
 fn key(binding: &str, challenge: &str) -> String {
-    format!("webauthn:{}", hash_secret(&format!("{binding}\n{challenge}")))
+    format!(
+        "webauthn:{}",
+        hash_secret(&format!("{binding}\n{challenge}"))
+    )
 }
 
 /// Issues a challenge for `purpose`, bound to `binding`.

@@ -93,8 +93,8 @@ impl AuthData {
             None
         };
         if flags & FLAG_ED != 0 {
-            let _: Value = ciborium::de::from_reader(&mut rest)
-                .map_err(|_| bad("extensions are not CBOR"))?;
+            let _: Value =
+                ciborium::de::from_reader(&mut rest).map_err(|_| bad("extensions are not CBOR"))?;
         }
         if !rest.is_empty() {
             return Err(bad("trailing bytes after authenticator data"));
@@ -150,7 +150,10 @@ pub enum CoseKey {
     /// P-256, the uncompressed point (0x04 ‖ x ‖ y).
     Es256(Vec<u8>),
     Ed25519(Vec<u8>),
-    Rs256 { n: Vec<u8>, e: Vec<u8> },
+    Rs256 {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
 }
 
 fn int_key(v: &Value) -> Option<i128> {

@@ -227,7 +227,7 @@ impl RelyingParty {
         if !constant_time_eq(c.challenge.as_bytes(), b64url(challenge).as_bytes()) {
             return Err(PasskeyError::Challenge);
         }
-        if !self.origins.iter().any(|o| *o == c.origin) {
+        if !self.origins.contains(&c.origin) {
             return Err(PasskeyError::Origin(c.origin.clone()));
         }
         if c.cross_origin {
@@ -270,7 +270,9 @@ impl RelyingParty {
             return Err(PasskeyError::Malformed("no attested credential data"));
         };
         if decode("id", &r.id)? != cred.credential_id {
-            return Err(PasskeyError::Malformed("id is not the attested credential's"));
+            return Err(PasskeyError::Malformed(
+                "id is not the attested credential's",
+            ));
         }
         let key = CoseKey::parse(&cred.public_key)?;
         let client_hash = sha256(&cdj);

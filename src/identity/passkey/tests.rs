@@ -55,38 +55,52 @@ fn registration_refusals() {
     let (c, s) = challenge();
     let rp = rp();
     let a = SoftAuthenticator::new(b"acct-1");
-    let refused = |r: &RegistrationResponse, uv: bool| rp.verify_registration(r, &c, uv).unwrap_err();
+    let refused =
+        |r: &RegistrationResponse, uv: bool| rp.verify_registration(r, &c, uv).unwrap_err();
 
-    assert_eq!(refused(&a.register(&client(), "AAAA"), true), PasskeyError::Challenge);
+    assert_eq!(
+        refused(&a.register(&client(), "AAAA"), true),
+        PasskeyError::Challenge
+    );
     let evil = Client {
         origin: "https://sso.example.fi.evil.example",
         rp_id: RP_ID,
     };
-    assert!(matches!(refused(&a.register(&evil, &s), true), PasskeyError::Origin(_)));
+    assert!(matches!(
+        refused(&a.register(&evil, &s), true),
+        PasskeyError::Origin(_)
+    ));
     let other_rp = Client {
         origin: ORIGIN,
         rp_id: "example.fi",
     };
-    assert_eq!(refused(&a.register(&other_rp, &s), true), PasskeyError::RpId);
+    assert_eq!(
+        refused(&a.register(&other_rp, &s), true),
+        PasskeyError::RpId
+    );
 
     let mut no_uv = SoftAuthenticator::new(b"acct-1");
     no_uv.user_verified = false;
-    assert_eq!(refused(&no_uv.register(&client(), &s), true), PasskeyError::UserVerification);
-    assert!(rp.verify_registration(&no_uv.register(&client(), &s), &c, false).is_ok());
+    assert_eq!(
+        refused(&no_uv.register(&client(), &s), true),
+        PasskeyError::UserVerification
+    );
+    assert!(
+        rp.verify_registration(&no_uv.register(&client(), &s), &c, false)
+            .is_ok()
+    );
 
     // A packed statement signed over something else.
     let mut p = SoftAuthenticator::new(b"acct-1");
     p.packed = true;
     let mut r = p.register(&client(), &s);
     let other = p.register(&client(), &b64url([8u8; 32]));
-    let mut obj: ciborium::Value = ciborium::de::from_reader(
-        &b64url_decode(&r.response.attestation_object).unwrap()[..],
-    )
-    .unwrap();
-    let other_obj: ciborium::Value = ciborium::de::from_reader(
-        &b64url_decode(&other.response.attestation_object).unwrap()[..],
-    )
-    .unwrap();
+    let mut obj: ciborium::Value =
+        ciborium::de::from_reader(&b64url_decode(&r.response.attestation_object).unwrap()[..])
+            .unwrap();
+    let other_obj: ciborium::Value =
+        ciborium::de::from_reader(&b64url_decode(&other.response.attestation_object).unwrap()[..])
+            .unwrap();
     if let (ciborium::Value::Map(m), ciborium::Value::Map(o)) = (&mut obj, &other_obj) {
         m[1] = o[1].clone();
     }
@@ -116,7 +130,9 @@ fn assertion_checks_out_and_reports_flags_and_counter() {
     assert_eq!(parsed.credential_id, a.credential_id);
     assert_eq!(parsed.user_handle.as_deref(), Some(&b"acct-1"[..]));
     assert_eq!(parsed.challenge(), s);
-    let ok = rp().verify_assertion(&parsed, &c, &cred.public_key, true).unwrap();
+    let ok = rp()
+        .verify_assertion(&parsed, &c, &cred.public_key, true)
+        .unwrap();
     assert_eq!(ok.sign_count, 2);
     assert!(ok.user_verified);
     assert!(counter_ok(cred.sign_count, ok.sign_count));
@@ -134,28 +150,46 @@ fn assertion_refusals() {
     };
     let k = cred.public_key.clone();
 
-    assert_eq!(refused(a.assert(&client(), "AAAA"), &k, true), PasskeyError::Challenge);
+    assert_eq!(
+        refused(a.assert(&client(), "AAAA"), &k, true),
+        PasskeyError::Challenge
+    );
     let evil = Client {
         origin: "http://sso.example.fi",
         rp_id: RP_ID,
     };
-    assert!(matches!(refused(a.assert(&evil, &s), &k, true), PasskeyError::Origin(_)));
+    assert!(matches!(
+        refused(a.assert(&evil, &s), &k, true),
+        PasskeyError::Origin(_)
+    ));
     let other_rp = Client {
         origin: ORIGIN,
         rp_id: "evil.example",
     };
-    assert_eq!(refused(a.assert(&other_rp, &s), &k, true), PasskeyError::RpId);
+    assert_eq!(
+        refused(a.assert(&other_rp, &s), &k, true),
+        PasskeyError::RpId
+    );
     let cdj = SoftAuthenticator::client_data("webauthn.create", &s, ORIGIN);
-    assert!(matches!(refused(a.assert_with(RP_ID, &cdj), &k, true), PasskeyError::WrongType(_)));
+    assert!(matches!(
+        refused(a.assert_with(RP_ID, &cdj), &k, true),
+        PasskeyError::WrongType(_)
+    ));
     let cross = serde_json::to_vec(&serde_json::json!({
         "type": "webauthn.get", "challenge": s, "origin": ORIGIN, "crossOrigin": true
     }))
     .unwrap();
-    assert_eq!(refused(a.assert_with(RP_ID, &cross), &k, true), PasskeyError::CrossOrigin);
+    assert_eq!(
+        refused(a.assert_with(RP_ID, &cross), &k, true),
+        PasskeyError::CrossOrigin
+    );
 
     // Another credential's signature against this one's key.
     let mut b = SoftAuthenticator::new(b"acct-2");
-    assert_eq!(refused(b.assert(&client(), &s), &k, true), PasskeyError::Signature);
+    assert_eq!(
+        refused(b.assert(&client(), &s), &k, true),
+        PasskeyError::Signature
+    );
 
     // A tampered signature, and tampered authenticator data (UV set after
     // signing).
@@ -174,7 +208,11 @@ fn assertion_refusals() {
     assert_eq!(refused(r, &k, true), PasskeyError::Signature);
     // Without UV required, presence is enough.
     let parsed = RelyingParty::parse_assertion(&a.assert(&client(), &s)).unwrap();
-    assert!(!rp.verify_assertion(&parsed, &c, &k, false).unwrap().user_verified);
+    assert!(
+        !rp.verify_assertion(&parsed, &c, &k, false)
+            .unwrap()
+            .user_verified
+    );
 }
 
 #[test]
@@ -182,7 +220,10 @@ fn authenticator_data_and_keys_are_read_strictly() {
     assert!(AuthData::parse(&[0u8; 36]).is_err());
     let mut d = vec![0u8; 37];
     d[32] = data::FLAG_UP | data::FLAG_BS;
-    assert!(matches!(AuthData::parse(&d), Err(PasskeyError::Malformed(_))));
+    assert!(matches!(
+        AuthData::parse(&d),
+        Err(PasskeyError::Malformed(_))
+    ));
     d[32] = data::FLAG_UP;
     d.push(0);
     assert!(AuthData::parse(&d).is_err(), "trailing bytes");
@@ -201,7 +242,10 @@ fn authenticator_data_and_keys_are_read_strictly() {
         ciborium::ser::into_writer(&v, &mut out).unwrap();
         out
     };
-    assert_eq!(CoseKey::parse(&key(3, -65535, 0)), Err(PasskeyError::Algorithm(-65535)));
+    assert_eq!(
+        CoseKey::parse(&key(3, -65535, 0)),
+        Err(PasskeyError::Algorithm(-65535))
+    );
     assert!(CoseKey::parse(&key(2, -7, 2)).is_err());
     assert!(CoseKey::parse(&key(2, -7, 1)).is_ok());
 }

@@ -32,9 +32,16 @@ pub(super) async fn passkeys(d: &dyn Directory) {
     assert!(d.passkeys("a1").await.unwrap().is_empty());
     let k1 = passkey("cred-1", "a1", 100);
     let k2 = passkey("cred-2", "a1", 200);
-    d.add_passkey(&k2, &audit("passkey.added", "a1")).await.unwrap();
-    d.add_passkey(&k1, &audit("passkey.added", "a1")).await.unwrap();
-    assert_eq!(d.passkeys("a1").await.unwrap(), vec![k1.clone(), k2.clone()]);
+    d.add_passkey(&k2, &audit("passkey.added", "a1"))
+        .await
+        .unwrap();
+    d.add_passkey(&k1, &audit("passkey.added", "a1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        d.passkeys("a1").await.unwrap(),
+        vec![k1.clone(), k2.clone()]
+    );
     assert_eq!(d.passkey("cred-2").await.unwrap(), Some(k2.clone()));
     assert_eq!(d.passkey("nope").await.unwrap(), None);
     // One credential belongs to one account.
@@ -43,7 +50,11 @@ pub(super) async fn passkeys(d: &dyn Directory) {
             .await,
         Err(StoreError::Conflict(_))
     ));
-    assert!(d.add_passkey(&passkey("cred-9", "ghost", 1), &audit("x", "ghost")).await.is_err());
+    assert!(
+        d.add_passkey(&passkey("cred-9", "ghost", 1), &audit("x", "ghost"))
+            .await
+            .is_err()
+    );
     // Another account cannot remove it.
     assert!(matches!(
         d.remove_passkey("a2", "cred-1", &audit("passkey.removed", "a2"))
@@ -55,25 +66,64 @@ pub(super) async fn passkeys(d: &dyn Directory) {
     // The counter counts up; staying or going back is refused and writes
     // nothing.
     let use_at = |at: i64| AuditEvent::new(at, "a1", "login.passkey.success").subject("a1");
-    assert!(d.record_passkey_use("cred-1", 4, true, &use_at(1_700_000_100)).await.unwrap());
+    assert!(
+        d.record_passkey_use("cred-1", 4, true, &use_at(1_700_000_100))
+            .await
+            .unwrap()
+    );
     let k = d.passkey("cred-1").await.unwrap().unwrap();
-    assert_eq!((k.sign_count, k.backed_up, k.last_used_at), (4, true, Some(1_700_000_100)));
-    assert_eq!(d.account("a1").await.unwrap().unwrap().last_login_at, Some(1_700_000_100));
+    assert_eq!(
+        (k.sign_count, k.backed_up, k.last_used_at),
+        (4, true, Some(1_700_000_100))
+    );
+    assert_eq!(
+        d.account("a1").await.unwrap().unwrap().last_login_at,
+        Some(1_700_000_100)
+    );
     let before = d.audit_events(Some("a1"), 100).await.unwrap().len();
-    assert!(!d.record_passkey_use("cred-1", 4, false, &use_at(1_700_000_200)).await.unwrap());
-    assert!(!d.record_passkey_use("cred-1", 2, false, &use_at(1_700_000_200)).await.unwrap());
-    assert!(!d.record_passkey_use("cred-1", 0, false, &use_at(1_700_000_200)).await.unwrap());
+    assert!(
+        !d.record_passkey_use("cred-1", 4, false, &use_at(1_700_000_200))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !d.record_passkey_use("cred-1", 2, false, &use_at(1_700_000_200))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !d.record_passkey_use("cred-1", 0, false, &use_at(1_700_000_200))
+            .await
+            .unwrap()
+    );
     let k = d.passkey("cred-1").await.unwrap().unwrap();
-    assert_eq!((k.sign_count, k.backed_up, k.last_used_at), (4, true, Some(1_700_000_100)));
+    assert_eq!(
+        (k.sign_count, k.backed_up, k.last_used_at),
+        (4, true, Some(1_700_000_100))
+    );
     assert_eq!(d.audit_events(Some("a1"), 100).await.unwrap().len(), before);
-    assert!(!d.record_passkey_use("nope", 9, false, &use_at(1)).await.unwrap());
+    assert!(
+        !d.record_passkey_use("nope", 9, false, &use_at(1))
+            .await
+            .unwrap()
+    );
 
     // An authenticator that does not count: zero stays zero.
     let mut z = passkey("cred-z", "a2", 400);
     z.sign_count = 0;
-    d.add_passkey(&z, &audit("passkey.added", "a2")).await.unwrap();
-    assert!(d.record_passkey_use("cred-z", 0, false, &use_at(5)).await.unwrap());
-    assert!(d.record_passkey_use("cred-z", 0, false, &use_at(6)).await.unwrap());
+    d.add_passkey(&z, &audit("passkey.added", "a2"))
+        .await
+        .unwrap();
+    assert!(
+        d.record_passkey_use("cred-z", 0, false, &use_at(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        d.record_passkey_use("cred-z", 0, false, &use_at(6))
+            .await
+            .unwrap()
+    );
 
     d.remove_passkey("a1", "cred-1", &audit("passkey.removed", "a1"))
         .await

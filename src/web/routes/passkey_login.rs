@@ -64,7 +64,9 @@ pub async fn login_options(
         return json_error(StatusCode::FORBIDDEN, "csrf");
     }
     match ceremony::begin(&app.eph, &f.csrf, Purpose::Login, true).await {
-        Ok(c) => no_store(Json(ceremony::request_options(&relying_party(&app), &c, &[])).into_response()),
+        Ok(c) => {
+            no_store(Json(ceremony::request_options(&relying_party(&app), &c, &[])).into_response())
+        }
         Err(e) => unavailable(e),
     }
 }
@@ -179,8 +181,7 @@ pub async fn login_post(
             return Ok(refused(&app, &browser, &f.ar, "/login"));
         };
         let attempt = browser.attempt(&app).await?;
-        let outcome =
-            login::passkey::login(&app, &attempt, &f.csrf, &response, &f.ar).await?;
+        let outcome = login::passkey::login(&app, &attempt, &f.csrf, &response, &f.ar).await?;
         render(&app, &browser, outcome, &f.ar, "/login").await
     };
     inner
@@ -210,10 +211,9 @@ pub async fn second_post(
             return Ok(refused(&app, &browser, &f.ar, "/login/otp"));
         };
         let attempt = browser.attempt(&app).await?;
-        let outcome = login::passkey::second(
-            &app, &attempt, &f.csrf, ticket, pending, &response, &f.ar,
-        )
-        .await?;
+        let outcome =
+            login::passkey::second(&app, &attempt, &f.csrf, ticket, pending, &response, &f.ar)
+                .await?;
         render(&app, &browser, outcome, &f.ar, "/login/otp").await
     };
     inner

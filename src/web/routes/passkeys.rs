@@ -101,15 +101,24 @@ async fn page(
 }
 
 /// The session, or the answer that sends the person to log in first.
-async fn session_or_login(app: &AppState, browser: &Browser) -> Result<Result<Session, Response>, WebError> {
+async fn session_or_login(
+    app: &AppState,
+    browser: &Browser,
+) -> Result<Result<Session, Response>, WebError> {
     if let Some((_, s)) = browser.session(app).await? {
         return Ok(Ok(s));
     }
-    if browser.password_change_pending(app, "/account/passkeys").await? {
+    if browser
+        .password_change_pending(app, "/account/passkeys")
+        .await?
+    {
         return Ok(Err(Redirect::to("/password/change").into_response()));
     }
     let next = set_cookie(app, "pv_next", "%2Faccount%2Fpasskeys", Some(1800), "Lax");
-    Ok(Err(with_cookies(Redirect::to("/login").into_response(), [next])))
+    Ok(Err(with_cookies(
+        Redirect::to("/login").into_response(),
+        [next],
+    )))
 }
 
 fn refuse_manage(browser: &Browser, s: &Session, what: &str) {
@@ -248,10 +257,21 @@ pub async fn register_post(
             Err(r) => return Ok(r),
         };
         let p = passkey_texts(lang);
-        let back = "/account/passkeys".parse::<Uri>().unwrap_or_else(|_| uri.clone());
+        let back = "/account/passkeys"
+            .parse::<Uri>()
+            .unwrap_or_else(|_| uri.clone());
         if !browser.csrf_ok(&app, &f.csrf) {
             let t = texts(lang);
-            return page(&app, &browser, &back, &s, None, Some(t.err_csrf), StatusCode::FORBIDDEN).await;
+            return page(
+                &app,
+                &browser,
+                &back,
+                &s,
+                None,
+                Some(t.err_csrf),
+                StatusCode::FORBIDDEN,
+            )
+            .await;
         }
         if !may_add_passkey(&app, &s).await? {
             refuse_manage(&browser, &s, "register");
@@ -262,7 +282,16 @@ pub async fn register_post(
         };
         let Ok(response) = serde_json::from_str::<RegistrationResponse>(&f.credential) else {
             not_added("the credential is not a registration response");
-            return page(&app, &browser, &back, &s, None, Some(p.not_added), StatusCode::BAD_REQUEST).await;
+            return page(
+                &app,
+                &browser,
+                &back,
+                &s,
+                None,
+                Some(p.not_added),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
         };
         let challenge = RelyingParty::registration_challenge(&response).unwrap_or_default();
         let ceremony = ceremony::take(&app.eph, &f.csrf, &challenge).await?;
@@ -273,8 +302,19 @@ pub async fn register_post(
                     sid: s.sid.clone(),
                 }
         }) else {
-            not_added("no ceremony of this session and browser has that challenge (answered, expired or another browser's)");
-            return page(&app, &browser, &back, &s, None, Some(p.not_added), StatusCode::BAD_REQUEST).await;
+            not_added(
+                "no ceremony of this session and browser has that challenge (answered, expired or another browser's)",
+            );
+            return page(
+                &app,
+                &browser,
+                &back,
+                &s,
+                None,
+                Some(p.not_added),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
         };
         let cred = match relying_party(&app).verify_registration(
             &response,
@@ -284,7 +324,16 @@ pub async fn register_post(
             Ok(cred) => cred,
             Err(e) => {
                 not_added(&format!("{} ({e})", e.code()));
-                return page(&app, &browser, &back, &s, None, Some(p.not_added), StatusCode::BAD_REQUEST).await;
+                return page(
+                    &app,
+                    &browser,
+                    &back,
+                    &s,
+                    None,
+                    Some(p.not_added),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
             }
         };
         let now = app.now();
@@ -316,7 +365,16 @@ pub async fn register_post(
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => {
                 not_added("the credential is registered already");
-                return page(&app, &browser, &back, &s, None, Some(p.duplicate), StatusCode::CONFLICT).await;
+                return page(
+                    &app,
+                    &browser,
+                    &back,
+                    &s,
+                    None,
+                    Some(p.duplicate),
+                    StatusCode::CONFLICT,
+                )
+                .await;
             }
             Err(e) => return Err(e.into()),
         }
@@ -350,16 +408,32 @@ pub async fn remove_post(
             Ok(s) => s,
             Err(r) => return Ok(r),
         };
-        let back = "/account/passkeys".parse::<Uri>().unwrap_or_else(|_| uri.clone());
+        let back = "/account/passkeys"
+            .parse::<Uri>()
+            .unwrap_or_else(|_| uri.clone());
         if !browser.csrf_ok(&app, &f.csrf) {
             let t = texts(lang);
-            return page(&app, &browser, &back, &s, None, Some(t.err_csrf), StatusCode::FORBIDDEN).await;
+            return page(
+                &app,
+                &browser,
+                &back,
+                &s,
+                None,
+                Some(t.err_csrf),
+                StatusCode::FORBIDDEN,
+            )
+            .await;
         }
         if !may_add_passkey(&app, &s).await? {
             refuse_manage(&browser, &s, "remove");
             return page(&app, &browser, &back, &s, None, None, StatusCode::FORBIDDEN).await;
         }
-        let Some(k) = app.dir.passkey(&f.id).await?.filter(|k| k.account_id == s.account_id) else {
+        let Some(k) = app
+            .dir
+            .passkey(&f.id)
+            .await?
+            .filter(|k| k.account_id == s.account_id)
+        else {
             return Err(WebError::NotFound);
         };
         let audit = AuditEvent::new(app.now(), s.account_id.clone(), "account.passkey.removed")

@@ -202,7 +202,17 @@ pub async fn otp_get(
     }
     let lang = browser.lang;
     match factors(&app, &browser).await {
-        Ok(f) => page(&app, &browser, &uri, &q.ar, None, None, None, StatusCode::OK, f),
+        Ok(f) => page(
+            &app,
+            &browser,
+            &uri,
+            &q.ar,
+            None,
+            None,
+            None,
+            StatusCode::OK,
+            f,
+        ),
         Err(e) => Localized(e, lang).into_response(),
     }
 }

@@ -381,7 +381,11 @@ impl Driver {
         loop {
             let el = self.find(css).await;
             if self
-                .cmd(reqwest::Method::GET, &format!("/element/{el}/displayed"), None)
+                .cmd(
+                    reqwest::Method::GET,
+                    &format!("/element/{el}/displayed"),
+                    None,
+                )
                 .await
                 .as_bool()
                 == Some(true)
@@ -389,7 +393,11 @@ impl Driver {
                 return;
             }
             if started.elapsed() > Duration::from_secs(10) {
-                panic!("{css:?} never shown on {}:\n{}", self.url().await, self.source().await);
+                panic!(
+                    "{css:?} never shown on {}:\n{}",
+                    self.url().await,
+                    self.source().await
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
