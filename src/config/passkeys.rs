@@ -59,10 +59,13 @@ impl PasskeySettings {
             .unwrap_or_default()
     }
 
-    /// Each origin is https (or http on localhost) and its host is the
-    /// relying party id or under it.
+    /// Each origin set is https (or http on localhost) and its host is the
+    /// relying party id or under it; a set id is a domain name. The
+    /// defaults are not refused: a public URL a browser would not offer
+    /// passkeys on (plain http off localhost, an IP address) only means
+    /// that no browser offers them.
     pub fn check(&self, public_url: &str) -> Result<(), String> {
-        if !self.enabled {
+        if !self.enabled || (self.rp_id.is_none() && self.origins.is_empty()) {
             return Ok(());
         }
         let rp_id = self.rp_id(public_url);
