@@ -15,6 +15,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::identities::{IdentityLinkStore, ProfileStore};
+use super::passkeys::{Passkey, PasskeyStore};
 use super::{
     Account, AccountQuery, AccountStore, AccountUpdate, AuditEvent, AuditQuery, AuditStore,
     CredentialStore, Directory, FailureOutcome, IdentityLink, KeyStore, LiaisonContact, Membership,
@@ -191,5 +192,23 @@ within_deadline! {
         fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
         fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()>;
         fn retire_signing_key(&self, kid: &str, at: i64, audit: &AuditEvent) -> StoreResult<()>;
+    }
+    PasskeyStore {
+        fn passkeys(&self, account_id: &str) -> StoreResult<Vec<Passkey>>;
+        fn passkey(&self, credential_id: &str) -> StoreResult<Option<Passkey>>;
+        fn add_passkey(&self, passkey: &Passkey, audit: &AuditEvent) -> StoreResult<()>;
+        fn remove_passkey(
+            &self,
+            account_id: &str,
+            credential_id: &str,
+            audit: &AuditEvent
+        ) -> StoreResult<()>;
+        fn record_passkey_use(
+            &self,
+            credential_id: &str,
+            sign_count: u32,
+            backed_up: bool,
+            audit: &AuditEvent
+        ) -> StoreResult<bool>;
     }
 }
