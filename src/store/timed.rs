@@ -13,7 +13,8 @@ use super::{
     Account, AccountQuery, AccountStore, AccountUpdate, AuditEvent, AuditQuery, AuditStore,
     CredentialStore, Directory, Ephemeral, FailureOutcome, IdentityLink, IdentityLinkStore,
     KeyStore, LiaisonContact, Membership, MembershipStore, NewAccount, OperatorStore, Organisation,
-    OrganisationStore, Profile, ProfileStore, Readiness, Registration, StoreResult, StoredKey,
+    OrganisationStore, Passkey, PasskeyStore, Profile, ProfileStore, Readiness, Registration,
+    StoreResult, StoredKey,
 };
 use crate::domain::{AccountStatus, Network};
 use crate::telemetry::HistogramVec;
@@ -148,6 +149,14 @@ timed!(TimedDirectory, "directory", KeyStore {
     fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
     fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()>;
     fn retire_signing_key(&self, kid: &str, at: i64, audit: &AuditEvent) -> StoreResult<()>;
+});
+
+timed!(TimedDirectory, "directory", PasskeyStore {
+    fn passkeys(&self, account_id: &str) -> StoreResult<Vec<Passkey>>;
+    fn passkey(&self, credential_id: &str) -> StoreResult<Option<Passkey>>;
+    fn add_passkey(&self, passkey: &Passkey, audit: &AuditEvent) -> StoreResult<()>;
+    fn remove_passkey(&self, account_id: &str, credential_id: &str, audit: &AuditEvent) -> StoreResult<()>;
+    fn record_passkey_use(&self, credential_id: &str, sign_count: u32, backed_up: bool, audit: &AuditEvent) -> StoreResult<bool>;
 });
 
 #[async_trait]

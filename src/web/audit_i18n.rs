@@ -191,6 +191,46 @@ const EVENTS: &[(&str, [&str; 3])] = &[
         ],
     ),
     (
+        "login.passkey.success",
+        [
+            "Kirjautui pääsyavaimella",
+            "Loggade in med nyckel",
+            "Logged in with a passkey",
+        ],
+    ),
+    (
+        "login.passkey.cloned",
+        [
+            "Pääsyavain torjuttu: laskuri ei kasvanut (kopioitu avain?)",
+            "Nyckeln avvisades: räknaren ökade inte (kopierad nyckel?)",
+            "Passkey refused: its counter did not go up (cloned key?)",
+        ],
+    ),
+    (
+        "account.passkey.added",
+        [
+            "Pääsyavain lisättiin",
+            "En nyckel lades till",
+            "Passkey added",
+        ],
+    ),
+    (
+        "account.passkey.removed",
+        [
+            "Pääsyavain poistettiin",
+            "En nyckel togs bort",
+            "Passkey removed",
+        ],
+    ),
+    (
+        "admin.passkey.removed",
+        [
+            "Ylläpito poisti pääsyavaimen",
+            "Administrationen tog bort en nyckel",
+            "Passkey removed by administration",
+        ],
+    ),
+    (
         "account.totp.removed",
         [
             "Todennussovellus poistettiin",

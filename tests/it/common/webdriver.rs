@@ -402,9 +402,4 @@ impl Driver {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-
-    /// Forgets every cookie (a logout without the logout page).
-    pub async fn delete_cookies(&self) {
-        self.cmd(reqwest::Method::DELETE, "/cookie", None).await;
-    }
 }
