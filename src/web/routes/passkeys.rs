@@ -135,6 +135,37 @@ fn refuse_manage(browser: &Browser, s: &Session, what: &str) {
     );
 }
 
+/// Where the passkey forms answer.
+const BACK: &str = "/account/passkeys";
+
+/// What every form that changes the person's passkeys passes first: a
+/// session (or off to log in), the browser's CSRF token, and the
+/// enrolment rule (refused with a log line naming `what`). `Err` is the
+/// page to answer instead.
+async fn form_gate(
+    app: &AppState,
+    browser: &Browser,
+    csrf: &str,
+    what: &str,
+) -> Result<Result<Session, Response>, WebError> {
+    let s = match session_or_login(app, browser).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(Err(r)),
+    };
+    let back = Uri::from_static(BACK);
+    if !browser.csrf_ok(app, csrf) {
+        let err = Some(texts(browser.lang).err_csrf);
+        let r = page(app, browser, &back, &s, None, err, StatusCode::FORBIDDEN).await?;
+        return Ok(Err(r));
+    }
+    if !may_add_passkey(app, &s).await? {
+        refuse_manage(browser, &s, what);
+        let r = page(app, browser, &back, &s, None, None, StatusCode::FORBIDDEN).await?;
+        return Ok(Err(r));
+    }
+    Ok(Ok(s))
+}
+
 /// `GET /account/passkeys`.
 pub async fn account_get(State(app): State<SharedState>, browser: Browser, uri: Uri) -> Response {
     let lang = browser.lang;
@@ -247,36 +278,16 @@ fn passkey_name(typed: &str, p: &PasskeyTexts, now: i64) -> String {
 pub async fn register_post(
     State(app): State<SharedState>,
     browser: Browser,
-    uri: Uri,
     Form(f): Form<RegisterForm>,
 ) -> Response {
     let lang = browser.lang;
     let inner = async {
-        let s = match session_or_login(&app, &browser).await? {
+        let s = match form_gate(&app, &browser, &f.csrf, "register").await? {
             Ok(s) => s,
             Err(r) => return Ok(r),
         };
         let p = passkey_texts(lang);
-        let back = "/account/passkeys"
-            .parse::<Uri>()
-            .unwrap_or_else(|_| uri.clone());
-        if !browser.csrf_ok(&app, &f.csrf) {
-            let t = texts(lang);
-            return page(
-                &app,
-                &browser,
-                &back,
-                &s,
-                None,
-                Some(t.err_csrf),
-                StatusCode::FORBIDDEN,
-            )
-            .await;
-        }
-        if !may_add_passkey(&app, &s).await? {
-            refuse_manage(&browser, &s, "register");
-            return page(&app, &browser, &back, &s, None, None, StatusCode::FORBIDDEN).await;
-        }
+        let back = Uri::from_static(BACK);
         let not_added = |why: &str| {
             tracing::warn!(account = %s.account_id, sid = %s.sid, ip = ?browser.ip, why, "passkey registration refused");
         };
@@ -399,35 +410,14 @@ pub struct RemoveForm {
 pub async fn remove_post(
     State(app): State<SharedState>,
     browser: Browser,
-    uri: Uri,
     Form(f): Form<RemoveForm>,
 ) -> Response {
     let lang = browser.lang;
     let inner = async {
-        let s = match session_or_login(&app, &browser).await? {
+        let s = match form_gate(&app, &browser, &f.csrf, "remove").await? {
             Ok(s) => s,
             Err(r) => return Ok(r),
         };
-        let back = "/account/passkeys"
-            .parse::<Uri>()
-            .unwrap_or_else(|_| uri.clone());
-        if !browser.csrf_ok(&app, &f.csrf) {
-            let t = texts(lang);
-            return page(
-                &app,
-                &browser,
-                &back,
-                &s,
-                None,
-                Some(t.err_csrf),
-                StatusCode::FORBIDDEN,
-            )
-            .await;
-        }
-        if !may_add_passkey(&app, &s).await? {
-            refuse_manage(&browser, &s, "remove");
-            return page(&app, &browser, &back, &s, None, None, StatusCode::FORBIDDEN).await;
-        }
         let Some(k) = app
             .dir
             .passkey(&f.id)
