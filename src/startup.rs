@@ -92,15 +92,24 @@ pub struct Application {
 
 impl Application {
     /// Binds the listener and builds everything the server needs.
-    pub async fn build(
-        mut settings: Settings,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, StartupError> {
-        let started = Instant::now();
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let addr = settings.server.listen;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
+        Self::build_on(settings, clock, listener).await
+    }
+
+    /// Builds everything the server needs around a listener bound already
+    /// (a test that must know the address before the server is built binds
+    /// once and passes it in, instead of reserving a port and rebinding).
+    pub async fn build_on(
+        mut settings: Settings,
+        clock: Arc<dyn Clock>,
+        listener: TcpListener,
+    ) -> Result<Self, StartupError> {
+        let started = Instant::now();
+        let addr = settings.server.listen;
         let local = listener
             .local_addr()
             .map_err(|source| StartupError::Bind { addr, source })?;

@@ -151,6 +151,44 @@ async fn login_both(w: &World, b: &Browser) -> serde_json::Value {
     t
 }
 
+/// A witness: `username` logs in at portal A in a browser of their own and
+/// A redeems the code. Returns the account id, the `sub` A will be told.
+/// Tests that something did *not* happen wait for a witness's logout to
+/// arrive after it instead of sleeping: deliveries to A are in order.
+async fn witness(w: &World, username: &str, password: &str) -> String {
+    let b = Browser::new(&w.app);
+    let (v, ch) = pkce();
+    let back = b
+        .authorize_with_login(
+            &auth_url(&w.app, "portal-a", "https://a.example/cb", Some(&ch), &[]),
+            username,
+            password,
+        )
+        .await;
+    let code = query_param(&back, "code").expect("a code for the witness");
+    let r = exchange(
+        &w.app,
+        "portal-a",
+        Some("secret-a-0123456789"),
+        &code,
+        "https://a.example/cb",
+        Some(&v),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    account_id(&w.app, username).await
+}
+
+/// The subjects of the logout tokens `p` has accepted, once it has at
+/// least `n` of them (bounded: 5 s).
+async fn subjects_until(p: &Peer, n: usize) -> Vec<String> {
+    wait_for(p, n)
+        .await
+        .into_iter()
+        .map(|c| c.sub.unwrap_or_default())
+        .collect()
+}
+
 async fn wait_for(p: &Peer, n: usize) -> Vec<LogoutTokenClaims> {
     for _ in 0..250 {
         if p.received.lock().unwrap().len() >= n {
@@ -198,10 +236,19 @@ async fn logout_at_one_portal_ends_the_session_at_the_others() {
     assert_ne!(got_a[0].jti, got_c[0].jti);
     // C failed twice and got it on the third attempt.
     assert_eq!(*w.c.attempts.lock().unwrap(), 3);
-    // Nothing more when the session would have expired.
+    // Nothing more when the session would have expired. Sami logs in at
+    // A in the same minute and expires with Anna's ended session: the
+    // sweeper tells A of him alone; then his next session is ended by hand,
+    // so a late second word about Anna would come before it.
+    let sami = witness(&w, "sami.sosiaali", "Sonette-demo-2026").await;
     w.app.clock.advance(36_000 + 120);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(w.a.received.lock().unwrap().len(), 1);
+    assert_eq!(subjects_until(&w.a, 2).await, [anna.clone(), sami.clone()]);
+    witness(&w, "sami.sosiaali", "Sonette-demo-2026").await;
+    porttivahti::oidc::end_account_sessions(&w.app.state, &sami)
+        .await
+        .unwrap();
+    assert_eq!(subjects_until(&w.a, 3).await, [anna, sami.clone(), sami]);
+    assert_eq!(w.c.received.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -224,19 +271,32 @@ async fn disabling_the_account_tells_every_portal() {
 #[tokio::test]
 async fn an_expired_session_is_announced_by_the_sweeper() {
     let w = world().await;
+    // Sami's session expires ten minutes before Anna's: the sweep that
+    // announces him shows Anna was not announced before her time.
+    let sami = witness(&w, "sami.sosiaali", "Sonette-demo-2026").await;
+    w.app.clock.advance(600);
     let b = Browser::new(&w.app);
     login_both(&w, &b).await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert!(
-        w.a.received.lock().unwrap().is_empty(),
+    let anna = account_id(&w.app, "anna.hoitaja").await;
+    w.app.clock.advance(36_000 - 600 + 120);
+    assert_eq!(
+        subjects_until(&w.a, 1).await,
+        [sami.clone()],
         "not before it expires"
     );
-    w.app.clock.advance(36_000 + 120);
-    let got = wait_for(&w.a, 1).await;
-    assert_eq!(got.len(), 1);
+    w.app.clock.advance(600);
+    assert_eq!(subjects_until(&w.a, 2).await, [sami.clone(), anna.clone()]);
     assert_eq!(wait_for(&w.c, 1).await.len(), 1);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(w.a.received.lock().unwrap().len(), 1, "once only");
+    // Once only: Sami's next session, a whole lifetime later, is the next
+    // and only word A gets.
+    witness(&w, "sami.sosiaali", "Sonette-demo-2026").await;
+    w.app.clock.advance(36_000 + 120);
+    assert_eq!(
+        subjects_until(&w.a, 3).await,
+        [sami.clone(), anna, sami],
+        "once only"
+    );
+    assert_eq!(w.c.received.lock().unwrap().len(), 1, "once only at C");
 }
 
 #[tokio::test]
@@ -257,9 +317,14 @@ async fn a_portal_that_only_has_tokens_of_others_is_not_told() {
     porttivahti::oidc::end_account_sessions(&w.app.state, &anna)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(w.a.received.lock().unwrap().is_empty());
-    assert_eq!(*w.a.attempts.lock().unwrap(), 0);
+    // Sami, who did use A, is ended after Anna: his logout is the first
+    // and only thing A hears.
+    let sami = witness(&w, "sami.sosiaali", "Sonette-demo-2026").await;
+    porttivahti::oidc::end_account_sessions(&w.app.state, &sami)
+        .await
+        .unwrap();
+    assert_eq!(subjects_until(&w.a, 1).await, [sami]);
+    assert_eq!(*w.a.attempts.lock().unwrap(), 1);
 }
 
 #[tokio::test]

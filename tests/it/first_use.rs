@@ -322,17 +322,10 @@ async fn the_logged_in_page_links_the_portals_and_the_account_page() {
 
 /// The binary under test: `PORTTIVAHTI_TEST_BIN` when set (a copy, for a
 /// target directory other builds share), else the one cargo built.
-fn binary() -> String {
-    std::env::var("PORTTIVAHTI_TEST_BIN")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| env!("CARGO_BIN_EXE_porttivahti").to_string())
-}
-
 #[test]
 fn totp_code_needs_no_configuration_file() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(binary())
+    let out = std::process::Command::new(crate::process::server_bin())
         .args(["totp-code", "JBSWY3DPEHPK3PXP"])
         .current_dir(dir.path())
         .output()
@@ -354,7 +347,7 @@ fn totp_code_needs_no_configuration_file() {
         .collect();
     assert!(near.contains(&code), "{code} not in {near:?}");
     // A key that is not base32 is refused with a reason.
-    let out = std::process::Command::new(binary())
+    let out = std::process::Command::new(crate::process::server_bin())
         .args(["totp-code", "not base32!"])
         .current_dir(dir.path())
         .output()

@@ -600,34 +600,6 @@ async fn wrong_password_is_said_once_beside_the_password_field() {
 }
 
 #[tokio::test]
-async fn the_stylesheet_marks_invalid_fields_focus_and_narrow_screens() {
-    let app = spawn_app().await;
-    let css = reqwest::get(format!("{}/static/style.css", app.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let base = css
-        .find("input[type=text], input[type=password] {")
-        .unwrap();
-    let invalid = css
-        .find(".field.invalid input[type=text], .field.invalid input[type=password]")
-        .expect("an invalid-field rule");
-    assert!(invalid > base, "the invalid rule comes after the base rule");
-    let focus = &css[css.find("input:focus").unwrap()..];
-    let focus = &focus[..focus.find('}').unwrap()];
-    assert!(focus.contains("#ffbf47") && focus.contains("box-shadow: 0 0 0 2px #0b0c0c"));
-    assert!(css.contains(".langs a, .langs span { color: #fff; white-space: nowrap; }"));
-    assert!(css.contains("flex-wrap: wrap"));
-    assert!(css.contains(".tel { white-space: nowrap; }"));
-    assert!(
-        css.contains("h3 { font-size: 1rem;"),
-        "h3 below h2 (1.15rem)"
-    );
-}
-
-#[tokio::test]
 async fn back_after_a_login_goes_home_instead_of_an_error() {
     let app = spawn_app().await;
     let b = Browser::new(&app);

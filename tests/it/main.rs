@@ -7,7 +7,8 @@
 //! Shared peers and helpers: `common` (the application on port 0, a
 //! browser with a cookie jar, an OpenID Connect client), `pki` (a CA that
 //! issues and revokes), `ocsp` (an OCSP responder), `mssp` (a mobile
-//! signature service), `webdriver` (headless Chromium).
+//! signature service), `webdriver` (headless Chromium), `process` (the binary
+//! on a port it binds itself).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -19,6 +20,8 @@ mod mssp;
 mod ocsp;
 #[path = "common/pki.rs"]
 mod pki;
+#[path = "common/process.rs"]
+mod process;
 #[path = "common/webdriver.rs"]
 mod webdriver;
 

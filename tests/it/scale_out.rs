@@ -19,6 +19,9 @@ const PUBLIC: &str = "http://sso.test";
 pub(crate) struct Node {
     pub(crate) child: Child,
     pub(crate) base: String,
+    /// The node's standard error after its banner (kept so the reader
+    /// thread goes on draining the pipe).
+    _log: std::sync::mpsc::Receiver<String>,
 }
 
 impl Drop for Node {
@@ -26,14 +29,6 @@ impl Drop for Node {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 pub(crate) struct Cluster {
@@ -73,13 +68,7 @@ impl Cluster {
     }
 
     pub(crate) fn command(&self) -> Command {
-        // PORTTIVAHTI_TEST_BIN: a copy of the binary, for a target directory
-        // other builds share (they may replace the one cargo names).
-        let bin = std::env::var("PORTTIVAHTI_TEST_BIN")
-            .ok()
-            .filter(|b| !b.is_empty())
-            .unwrap_or_else(|| env!("CARGO_BIN_EXE_porttivahti").to_string());
-        let mut c = Command::new(bin);
+        let mut c = Command::new(crate::process::server_bin());
         c.arg("--config")
             .arg(self.config.path().join("pv.toml"))
             .env("PORTTIVAHTI__SERVER__PUBLIC_URL", PUBLIC)
@@ -94,16 +83,19 @@ impl Cluster {
     }
 
     pub(crate) async fn node(&self) -> Node {
-        let port = free_port();
-        let child = self
-            .command()
-            .arg("serve")
-            .env("PORTTIVAHTI__SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .spawn()
-            .unwrap();
+        // The node binds a port of its own and names it in its banner.
+        let mut cmd = self.command();
+        cmd.arg("serve")
+            .env("PORTTIVAHTI__SERVER__LISTEN", "127.0.0.1:0");
+        let up = tokio::task::spawn_blocking(move || {
+            crate::process::spawn_listening(cmd, Duration::from_secs(20))
+        })
+        .await
+        .unwrap();
         let node = Node {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
+            child: up.child,
+            base: format!("http://{}", up.addr),
+            _log: up.rest,
         };
         let started = Instant::now();
         loop {

@@ -101,6 +101,53 @@ async fn the_public_pages_fit_a_phone_and_say_what_to_do() {
         log_in(&d, "sami.sosiaali", "vaara-salasana-123").await;
     }
     assert!(d.text("#lock-warning").await.contains("5 kertaa peräkkäin"));
+    // As the browser draws it: the password field in error has another
+    // border colour than the username field, and a thicker one (not colour
+    // alone); a focused field has a solid outline of 2 px or more and a
+    // dark ring that stands out from the page (3:1, WCAG 1.4.11).
+    let st = d
+        .script(
+            "const u = getComputedStyle(document.querySelector('#username'));
+             const p = getComputedStyle(document.querySelector('#password'));
+             return [u.borderTopColor, p.borderTopColor, u.borderTopWidth, p.borderTopWidth];",
+        )
+        .await;
+    let st: Vec<&str> = st
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_ne!(st[0], st[1], "an invalid field's border colour: {st:?}");
+    let px = |v: &str| v.trim_end_matches("px").parse::<f64>().unwrap();
+    assert!(
+        px(st[3]) > px(st[2]),
+        "an invalid field's border width: {st:?}"
+    );
+    let focus = d
+        .script(
+            "const u = document.querySelector('#username'); u.focus();
+             const s = getComputedStyle(u);
+             return [s.outlineStyle, s.outlineWidth, s.boxShadow,
+                     getComputedStyle(document.querySelector('main')).backgroundColor];",
+        )
+        .await;
+    let focus: Vec<&str> = focus
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(focus[0], "solid", "focus outline: {focus:?}");
+    assert!(px(focus[1]) >= 2.0, "focus outline width: {focus:?}");
+    let ring = &focus[2][..focus[2].find(')').map(|i| i + 1).unwrap_or(0)];
+    assert!(ring.starts_with("rgb"), "a focus ring: {focus:?}");
+    let ratio = contrast(ring, focus[3]);
+    assert!(
+        ratio >= 3.0,
+        "focus ring {ring} on {}: {ratio:.2} < 3",
+        focus[3]
+    );
     look(&d, "login-lock-warning", &mut wide).await;
     for _ in 0..2 {
         log_in(&d, "sami.sosiaali", "vaara-salasana-123").await;

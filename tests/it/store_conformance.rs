@@ -69,40 +69,55 @@ async fn redis_via_sentinel_conforms() {
     };
     let master = url::Url::parse(&url).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let conf = dir.path().join("sentinel.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "port {port}\nbind 127.0.0.1\ndir {}\nsentinel monitor porttivahti {} {} 1\nsentinel down-after-milliseconds porttivahti 60000\n",
-            dir.path().display(),
-            master.host_str().unwrap(),
-            master.port().unwrap_or(6379)
-        ),
-    )
-    .unwrap();
     let server =
         std::env::var("PORTTIVAHTI_TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
-    let mut child = std::process::Command::new(&server)
-        .arg(&conf)
-        .arg("--sentinel")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {server} --sentinel: {e}"));
-    let sentinel_url = format!("redis+sentinel://127.0.0.1:{port}/porttivahti");
-    let store = RedisEphemeral::connect(&sentinel_url, &common::fresh_redis_prefix()).unwrap();
-    let started = std::time::Instant::now();
-    while store.ping().await.is_err() {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(15),
-            "Sentinel never named the master"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    // redis-server takes no port 0: a free port is picked, and should
+    // another process take it before the Sentinel binds, the Sentinel
+    // exits and is started again on another.
+    let mut attempt = 0;
+    let (mut child, store) = 'start: loop {
+        attempt += 1;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let conf = dir.path().join(format!("sentinel-{attempt}.conf"));
+        std::fs::write(
+            &conf,
+            format!(
+                "port {port}\nbind 127.0.0.1\ndir {}\nsentinel monitor porttivahti {} {} 1\nsentinel down-after-milliseconds porttivahti 60000\n",
+                dir.path().display(),
+                master.host_str().unwrap(),
+                master.port().unwrap_or(6379)
+            ),
+        )
+        .unwrap();
+        let mut child = std::process::Command::new(&server)
+            .arg(&conf)
+            .arg("--sentinel")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {server} --sentinel: {e}"));
+        let sentinel_url = format!("redis+sentinel://127.0.0.1:{port}/porttivahti");
+        let store = RedisEphemeral::connect(&sentinel_url, &common::fresh_redis_prefix()).unwrap();
+        let started = std::time::Instant::now();
+        while store.ping().await.is_err() {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(
+                    attempt < 5,
+                    "the Sentinel exited at start five times: {status}"
+                );
+                continue 'start;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(15),
+                "Sentinel never named the master"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        break (child, store);
+    };
     ephemeral_suite(Arc::new(store)).await;
     let _ = child.kill();
     let _ = child.wait();

@@ -218,45 +218,35 @@ async fn metrics_name_routes_logins_stores_and_the_process_as_prometheus_asks() 
 #[tokio::test]
 async fn a_log_that_is_not_a_terminal_has_no_colour_codes() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    // PORTTIVAHTI_TEST_BIN: a copy of the binary, as in scale_out.
-    let bin = std::env::var("PORTTIVAHTI_TEST_BIN")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| env!("CARGO_BIN_EXE_porttivahti").to_string());
-    let mut child = Command::new(bin)
-        .arg("serve")
+    let mut cmd = Command::new(crate::process::server_bin());
+    cmd.arg("serve")
         .env(
             "PORTTIVAHTI__STORE__DATABASE_URL",
             format!("sqlite://{}/pv.db", dir.path().display()),
         )
-        .env("PORTTIVAHTI__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("PORTTIVAHTI__SERVER__LISTEN", "127.0.0.1:0")
         .env("PORTTIVAHTI__SERVER__TLS_LISTEN", "127.0.0.1:0")
-        .env(
-            "PORTTIVAHTI__SERVER__PUBLIC_URL",
-            format!("http://127.0.0.1:{port}"),
-        )
+        .env("PORTTIVAHTI__SERVER__PUBLIC_URL", "http://127.0.0.1:0")
         .env("RUST_LOG", "info")
         .env_remove("NO_COLOR")
         .env_remove("PORTTIVAHTI_CONFIG")
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stdout(Stdio::piped());
+    let up = tokio::task::spawn_blocking(move || {
+        crate::process::spawn_listening(cmd, Duration::from_secs(120))
+    })
+    .await
+    .unwrap();
+    let mut child = up.child;
+    let url = format!("http://{}/readyz?probe=x", up.addr);
     let started = Instant::now();
-    let url = format!("http://127.0.0.1:{port}/readyz?probe=x");
     loop {
         if let Ok(r) = reqwest::get(&url).await
             && r.status() == 200
         {
             break;
         }
-        if started.elapsed() > Duration::from_secs(120) || child.try_wait().unwrap().is_some() {
+        if started.elapsed() > Duration::from_secs(60) || child.try_wait().unwrap().is_some() {
             let _ = child.kill();
             panic!("the binary did not become ready");
         }
@@ -264,8 +254,13 @@ async fn a_log_that_is_not_a_terminal_has_no_colour_codes() {
     }
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
-    let log =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    // Standard error after the banner, drained by the reader thread until
+    // the pipe closed with the process.
+    let rest: Vec<String> = up.rest.iter().collect();
+    let log = String::from_utf8_lossy(&out.stdout).to_string()
+        + &up.stderr.join("\n")
+        + "\n"
+        + &rest.join("\n");
     assert!(
         !log.contains('\u{1b}'),
         "colour codes in a piped log:\n{log}"

@@ -46,13 +46,9 @@ async fn login_through_entra(
 #[tokio::test]
 async fn an_entra_style_provider_logs_people_in_and_registers_them_once() {
     // The gateway's address must be known to the provider's client
-    // registration: reserve a port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let gw = format!("http://127.0.0.1:{port}");
+    // registration: bind its listener first and hand it over.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gw = format!("http://{}", listener.local_addr().unwrap());
     let upstream = common::spawn_app_extra(
         &format!(
             r#"
@@ -67,7 +63,8 @@ redirect_uris = ["{gw}/login/oidc/entra/callback"]
         |_| {},
     )
     .await;
-    let app = common::spawn_app_extra(
+    let app = common::spawn_app_extra_on(
+        listener,
         &format!(
             r#"
 [[sources]]
@@ -94,13 +91,11 @@ redirect_uris = ["https://santra.example/cb"]
 "#,
             upstream.base
         ),
-        &[
-            ("PORTTIVAHTI__SERVER__LISTEN", &format!("127.0.0.1:{port}")),
-            ("PORTTIVAHTI__SERVER__PUBLIC_URL", &gw),
-        ],
+        &[("PORTTIVAHTI__SERVER__PUBLIC_URL", &gw)],
         |_| {},
     )
     .await;
+    assert_eq!(app.base, gw);
     common::wait_for_sources(&app).await;
 
     let b = Browser::new(&app);

@@ -190,6 +190,18 @@ pub async fn spawn_app_extra(
     env: &[(&str, &str)],
     tweak: impl FnOnce(&mut Settings),
 ) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    spawn_app_extra_on(listener, extra, env, tweak).await
+}
+
+/// [`spawn_app_extra`] serving on `listener`, bound by the caller (whose
+/// address another peer must know before the application starts).
+pub async fn spawn_app_extra_on(
+    listener: tokio::net::TcpListener,
+    extra: &str,
+    env: &[(&str, &str)],
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
     install_logs();
     let dir = tempfile::tempdir().unwrap();
     let digest = porttivahti::tokens::hex(&porttivahti::tokens::sha256(SVC_SECRET));
@@ -200,7 +212,9 @@ pub async fn spawn_app_extra(
     let mut settings = Settings::parse(&text, Path::new("test"), vars).unwrap();
     tweak(&mut settings);
     let clock = Arc::new(ManualClock::starting_now());
-    let app = Application::build(settings, clock.clone()).await.unwrap();
+    let app = Application::build_on(settings, clock.clone(), listener)
+        .await
+        .unwrap();
     let base = format!("http://{}", app.local_addr());
     let tls = app.tls_local_addr();
     let state = app.state();

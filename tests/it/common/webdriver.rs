@@ -31,17 +31,28 @@ pub fn chromedriver() -> Option<String> {
 
 impl Driver {
     pub async fn start(chromedriver: &str, lang: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
+        // Port 0: chromedriver binds a port of its own and says which.
+        let mut child = Command::new(chromedriver)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {chromedriver}: {e}"));
+        let out = child.stdout.take().unwrap();
+        let port = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut lines = std::io::BufReader::new(out).lines();
+            let port = lines.by_ref().map_while(Result::ok).find_map(|l| {
+                l.split_once("started successfully on port ")
+                    .and_then(|(_, p)| p.trim_end_matches('.').trim().parse::<u16>().ok())
+            });
+            // Go on draining what it writes later.
+            std::thread::spawn(move || lines.for_each(drop));
+            port
+        })
+        .await
+        .unwrap()
+        .expect("chromedriver did not say which port it listens on");
         let http = porttivahti::http_client_builder().build().unwrap();
         let base = format!("http://127.0.0.1:{port}");
         let started = Instant::now();

@@ -340,29 +340,31 @@ async fn service_desk(load: Arc<Load>, base: String, worker: usize) {
 }
 
 /// Until both nodes are ready and log a person in through single sign-on
-/// and redeem the code again; the time it took.
-async fn recovery(bases: &[String]) -> Duration {
+/// and redeem the code again; the time it took, or (after a minute) which
+/// node did not and what it answered last.
+async fn recovery(bases: &[String]) -> Result<Duration, String> {
     let started = Instant::now();
     let probes: Vec<Browser> = bases.iter().map(|b| browser(b)).collect();
-    for (p, base) in probes.iter().zip(bases) {
+    for (n, (p, base)) in probes.iter().zip(bases).enumerate() {
         loop {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "no recovery within a minute"
-            );
-            let ready = http()
-                .get(format!("{base}/readyz"))
-                .send()
-                .await
-                .map(|r| r.status() == 200)
-                .unwrap_or(false);
-            if ready && probe_login(p, base).await {
-                break;
+            let last = match http().get(format!("{base}/readyz")).send().await {
+                Ok(r) if r.status() == 200 => match probe_login(p, base).await {
+                    Ok(()) => break,
+                    Err(e) => e,
+                },
+                Ok(r) => format!("/readyz answered {}", r.status()),
+                Err(e) => format!("/readyz: {e}"),
+            };
+            if started.elapsed() >= Duration::from_secs(60) {
+                return Err(format!(
+                    "node {} did not recover within a minute; last: {last}",
+                    n + 1
+                ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    started.elapsed()
+    Ok(started.elapsed())
 }
 
 /// Where a 303 sends the browser; `None` for any other answer.
@@ -370,25 +372,26 @@ fn redirect_of(r: &reqwest::Response) -> Option<String> {
     (r.status() == 303).then(|| location(r))
 }
 
-async fn probe_login(p: &Browser, base: &str) -> bool {
+/// A whole single sign-on login and code exchange on `base`; what went
+/// wrong first, if anything.
+async fn probe_login(p: &Browser, base: &str) -> Result<(), String> {
     let (v, ch) = pkce();
-    let Ok(r) = p
+    let r = p
         .http
         .get(authorize(base, "portal-a", CB, &ch, &[]))
         .send()
         .await
-    else {
-        return false;
-    };
-    let Some(mut at) = redirect_of(&r) else {
-        return false;
-    };
+        .map_err(|e| format!("/authorize: {e}"))?;
+    let mut at = redirect_of(&r).ok_or_else(|| format!("/authorize answered {}", r.status()))?;
     if at.starts_with("/login") {
-        let Ok(page) = p.http.get(format!("{base}{at}")).send().await else {
-            return false;
-        };
+        let page = p
+            .http
+            .get(format!("{base}{at}"))
+            .send()
+            .await
+            .map_err(|e| format!("login page: {e}"))?;
         if page.status() != 200 {
-            return false;
+            return Err(format!("login page answered {}", page.status()));
         }
         let page = page.text().await.unwrap_or_default();
         let form = [
@@ -397,23 +400,16 @@ async fn probe_login(p: &Browser, base: &str) -> bool {
             ("username", "sami.sosiaali".to_string()),
             ("password", "Sonette-demo-2026".to_string()),
         ];
-        let Ok(r) = p
+        let r = p
             .http
             .post(format!("{base}/login/password"))
             .form(&form)
             .send()
             .await
-        else {
-            return false;
-        };
-        let Some(next) = redirect_of(&r) else {
-            return false;
-        };
-        at = next;
+            .map_err(|e| format!("password login: {e}"))?;
+        at = redirect_of(&r).ok_or_else(|| format!("password login answered {}", r.status()))?;
     }
-    let Some(code) = query_param(&at, "code") else {
-        return false;
-    };
+    let code = query_param(&at, "code").ok_or_else(|| format!("no code in {at}"))?;
     let r = http()
         .post(format!("{base}/token"))
         .basic_auth("portal-a", Some(SECRET_A))
@@ -424,8 +420,15 @@ async fn probe_login(p: &Browser, base: &str) -> bool {
             ("code_verifier", v.as_str()),
         ])
         .send()
-        .await;
-    matches!(r, Ok(r) if r.status() == 200)
+        .await
+        .map_err(|e| format!("/token: {e}"))?;
+    match r.status().as_u16() {
+        200 => Ok(()),
+        s => Err(format!(
+            "/token answered {s}: {}",
+            r.text().await.unwrap_or_default()
+        )),
+    }
 }
 
 /// Runs the suite with each fault held `fault` and `users` portal users
@@ -488,6 +491,10 @@ pub async fn run(fault: Duration, users: usize) -> Option<(String, bool)> {
         if let Some((proxy, _)) = fault_of {
             proxy.set(Mode::Forward).await;
             recoveries.insert(i, recovery(&bases).await);
+            if recoveries[&i].is_err() {
+                // Not recovered: the phases after it would measure nothing.
+                break;
+            }
             // The retries of the outage settle before the next phase.
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
@@ -527,6 +534,7 @@ pub async fn run(fault: Duration, users: usize) -> Option<(String, bool)> {
     .unwrap();
     let mut total = Tally::default();
     let mut each_fault_seen = true;
+    let mut recovered = true;
     for (i, (store, fault_of)) in phases.iter().enumerate() {
         let t = tallies.get(&i).cloned().unwrap_or_default();
         let name = match fault_of {
@@ -536,9 +544,14 @@ pub async fn run(fault: Duration, users: usize) -> Option<(String, bool)> {
         if fault_of.is_some() && t.unavailable == 0 {
             each_fault_seen = false;
         }
-        let rec = recoveries
-            .get(&i)
-            .map_or("—".to_string(), |d| format!("{} ms", d.as_millis()));
+        let rec = match recoveries.get(&i) {
+            None => "—".to_string(),
+            Some(Ok(d)) => format!("{} ms", d.as_millis()),
+            Some(Err(e)) => {
+                recovered = false;
+                format!("**none**: {e}")
+            }
+        };
         writeln!(
             out,
             "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {rec} |",
@@ -569,6 +582,7 @@ pub async fn run(fault: Duration, users: usize) -> Option<(String, bool)> {
         }
     }
     let pass = total.requests > 0
+        && recovered
         && each_fault_seen
         && total.tokens_lost == 0
         && total.past_deadline == 0
