@@ -12,6 +12,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod identity;
+pub mod jose;
 pub mod login;
 pub mod mandates;
 pub mod oidc;
