@@ -104,7 +104,23 @@ pub async fn exchange_code(
     let code_hash = hash_secret(code);
     let (c, raw) = match app.eph.code(&code_hash, now).await? {
         CodeLookup::Fresh { grant, raw } => (grant, raw),
-        CodeLookup::Used { family_id } => return Err(code_replayed(app, client, family_id).await?),
+        CodeLookup::Used {
+            client_id: Some(redeemer),
+            ..
+        } if redeemer != client.id() => {
+            // Another client presents a code its portal has redeemed: a
+            // leaked code is not a way to end someone else's tokens.
+            tracing::warn!(
+                client = client.id(),
+                "a redeemed authorization code presented by another client than it was issued to: refused, nothing revoked"
+            );
+            return Err(TokenError::InvalidGrant(
+                "the code was issued to another client",
+            ));
+        }
+        CodeLookup::Used { family_id, .. } => {
+            return Err(code_replayed(app, client, family_id).await?);
+        }
         CodeLookup::Unknown => return Err(TokenError::InvalidGrant("unknown or expired code")),
     };
     if c.client_id != client.id() {
@@ -123,13 +139,15 @@ pub async fn exchange_code(
     if let Err(e) = check_code(&c, client, redirect_uri, verifier) {
         // The right client with a wrong redirect or verifier spends the
         // code: it is not to be guessed at.
-        app.eph.spend_code(&code_hash, &raw, None).await?;
+        app.eph
+            .spend_code(&code_hash, &raw, None, client.id())
+            .await?;
         return Err(e);
     }
     let (resp, family) = issue(app, client, &c.grant, c.nonce.as_deref(), None, now).await?;
     match app
         .eph
-        .spend_code(&code_hash, &raw, family.as_deref())
+        .spend_code(&code_hash, &raw, family.as_deref(), client.id())
         .await
     {
         Ok(Spent::Now) => {}

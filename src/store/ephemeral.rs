@@ -177,9 +177,12 @@ pub enum CodeLookup {
         grant: Box<CodeGrant>,
         raw: Vec<u8>,
     },
-    /// Redeemed before: whatever it issued is to be revoked.
+    /// Redeemed before: whatever it issued is to be revoked — when the
+    /// client presenting it is the one that redeemed it (`client_id`;
+    /// `None` in marks of an older version, taken as the same client).
     Used {
         family_id: Option<String>,
+        client_id: Option<String>,
     },
     Unknown,
 }
@@ -243,10 +246,17 @@ enum Swap {
 
 /// The family a spent code's value names: `None` when the value is not a
 /// spent code's, `Some(None)` when the code started no family.
-fn spent_family(raw: &[u8]) -> Option<Option<String>> {
+/// A spent code's mark, `spent:FAMILY RANDOM CLIENT`: the family it
+/// started (if any) and the client that redeemed it (absent in marks
+/// written before the client was recorded). `None` for an unspent code.
+fn spent_mark(raw: &[u8]) -> Option<(Option<String>, Option<String>)> {
     let rest = raw.strip_prefix(SPENT)?;
-    let family = rest.split(|b| *b == b' ').next().unwrap_or_default();
-    Some((!family.is_empty()).then(|| String::from_utf8_lossy(family).into_owned()))
+    let mut parts = rest.splitn(3, |b| *b == b' ');
+    let text = |b: &[u8]| (!b.is_empty()).then(|| String::from_utf8_lossy(b).into_owned());
+    let family = parts.next().and_then(text);
+    let _random = parts.next();
+    let client = parts.next().and_then(text);
+    Some((family, client))
 }
 
 impl EphemeralState {
@@ -412,8 +422,11 @@ impl EphemeralState {
         let Some(raw) = self.store.get(&format!("code:{{{code_hash}}}")).await? else {
             return Ok(CodeLookup::Unknown);
         };
-        if let Some(family_id) = spent_family(&raw) {
-            return Ok(CodeLookup::Used { family_id });
+        if let Some((family_id, client_id)) = spent_mark(&raw) {
+            return Ok(CodeLookup::Used {
+                family_id,
+                client_id,
+            });
         }
         let c: CodeGrant = decode(&raw)?;
         if c.expires_at <= now {
@@ -428,21 +441,27 @@ impl EphemeralState {
     /// Spends a code read by [`EphemeralState::code`], recording the
     /// refresh family it started. Of concurrent spenders exactly one gets
     /// [`Spent::Now`]; the mark outlives the code so late replays are caught.
+    /// `client_id` is the client redeeming it (recorded in the mark, so
+    /// that a later presentation by another client is told apart from the
+    /// redeeming client's own replay).
     pub async fn spend_code(
         &self,
         code_hash: &str,
         raw: &[u8],
         family_id: Option<&str>,
+        client_id: &str,
     ) -> StoreResult<Spent> {
         let key = format!("code:{{{code_hash}}}");
         let mut mark = SPENT.to_vec();
         mark.extend_from_slice(family_id.unwrap_or("").as_bytes());
         mark.push(b' ');
         mark.extend_from_slice(crate::crypto::random_token(12).as_bytes());
+        mark.push(b' ');
+        mark.extend_from_slice(client_id.as_bytes());
         match self.settle_swap(&key, raw, mark, secs(600)).await? {
             Swap::Landed => Ok(Spent::Now),
             Swap::Lost(now) => Ok(Spent::Before {
-                family_id: now.as_deref().and_then(spent_family).flatten(),
+                family_id: now.as_deref().and_then(spent_mark).and_then(|(f, _)| f),
             }),
         }
     }

@@ -172,11 +172,14 @@ async fn a_spent_code_whose_answer_was_lost_is_this_requests() {
         panic!("fresh");
     };
     l.next_cas.store(LOSE_ANSWER, Ordering::SeqCst);
-    assert_eq!(st.spend_code("h", &raw, None).await.unwrap(), Spent::Now);
+    assert_eq!(
+        st.spend_code("h", &raw, None, "portal-a").await.unwrap(),
+        Spent::Now
+    );
     // A second request with the same reading, even without a family (so
     // no family id tells the marks apart), is the replay it is.
     assert_eq!(
-        st.spend_code("h", &raw, None).await.unwrap(),
+        st.spend_code("h", &raw, None, "portal-a").await.unwrap(),
         Spent::Before { family_id: None }
     );
 }

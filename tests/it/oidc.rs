@@ -570,6 +570,28 @@ async fn a_reused_code_revokes_what_it_issued() {
         .as_str()
         .expect("first exchange works");
     let at = first["access_token"].as_str().unwrap();
+    let userinfo = |tok: &str| {
+        porttivahti::http_client_builder()
+            .build()
+            .unwrap()
+            .get(format!("{}/userinfo", app.base))
+            .bearer_auth(tok.to_string())
+            .send()
+    };
+    // Another client presenting the redeemed code (leaked from a log or a
+    // referrer) is refused and revokes nothing: portal A's tokens live on.
+    let foreign = exchange(&app, "portal-b", None, &code, cb, Some(&v)).await;
+    assert_eq!(foreign.status(), 400);
+    assert_eq!(
+        foreign.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+    assert_eq!(
+        userinfo(at).await.unwrap().status(),
+        200,
+        "a foreign client's presentation ends nothing"
+    );
+    // Portal A presenting it again is the replay it is.
     let again = exchange(
         &app,
         "portal-a",
@@ -587,14 +609,7 @@ async fn a_reused_code_revokes_what_it_issued() {
         400,
         "refresh family revoked"
     );
-    let ui = porttivahti::http_client_builder()
-        .build()
-        .unwrap()
-        .get(format!("{}/userinfo", app.base))
-        .bearer_auth(at)
-        .send()
-        .await
-        .unwrap();
+    let ui = userinfo(at).await.unwrap();
     assert_eq!(ui.status(), 401, "access token of the reused code refused");
 }
 

@@ -209,12 +209,16 @@ pub(super) async fn codes(st: &EphemeralState) {
         }
     );
     assert_eq!(
-        st.spend_code("h1", &raw, Some("fam1")).await.unwrap(),
+        st.spend_code("h1", &raw, Some("fam1"), "portal a")
+            .await
+            .unwrap(),
         Spent::Now
     );
     // Of two spenders of one reading, the second learns who was first.
     assert_eq!(
-        st.spend_code("h1", &raw, Some("fam2")).await.unwrap(),
+        st.spend_code("h1", &raw, Some("fam2"), "portal a")
+            .await
+            .unwrap(),
         Spent::Before {
             family_id: Some("fam1".into())
         }
@@ -222,7 +226,8 @@ pub(super) async fn codes(st: &EphemeralState) {
     assert_eq!(
         st.code("h1", 1011).await.unwrap(),
         CodeLookup::Used {
-            family_id: Some("fam1".into())
+            family_id: Some("fam1".into()),
+            client_id: Some("portal a".into())
         }
     );
     assert_eq!(st.code("never", 1010).await.unwrap(), CodeLookup::Unknown);
@@ -231,10 +236,16 @@ pub(super) async fn codes(st: &EphemeralState) {
     let CodeLookup::Fresh { raw, .. } = st.code("h3", 1010).await.unwrap() else {
         panic!("a fresh code");
     };
-    assert_eq!(st.spend_code("h3", &raw, None).await.unwrap(), Spent::Now);
+    assert_eq!(
+        st.spend_code("h3", &raw, None, "portal-b").await.unwrap(),
+        Spent::Now
+    );
     assert_eq!(
         st.code("h3", 1010).await.unwrap(),
-        CodeLookup::Used { family_id: None }
+        CodeLookup::Used {
+            family_id: None,
+            client_id: Some("portal-b".into())
+        }
     );
     // Expired by the clock.
     st.put_code("h2", &c, 1000).await.unwrap();

@@ -19,6 +19,21 @@ pub struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // Ending the WebDriver session makes chromedriver close Chromium;
+        // killing chromedriver alone would leave the browser running.
+        // Plain HTTP over a blocking socket: no runtime in a destructor.
+        use std::io::{Read, Write};
+        if let Some(hostport) = self.base.strip_prefix("http://")
+            && let Ok(mut tcp) = std::net::TcpStream::connect(hostport)
+        {
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = write!(
+                tcp,
+                "DELETE /session/{} HTTP/1.1\r\nHost: {hostport}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                self.session
+            );
+            let _ = tcp.read_to_end(&mut Vec::new());
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
