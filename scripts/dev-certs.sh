@@ -11,6 +11,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=certs/dev
 mkdir -p "$out"
+
+# Suomi.fi over OpenID Connect ([[sources]] kind = "suomifi_oidc"): the
+# gateway's own keys for the source, published at /login/oidc/{id}/jwks —
+# RSA 2048 signing request objects and client assertions, and RSA 2048
+# (RSA-OAEP-256) and P-256 (ECDH-ES) that the provider encrypts ID tokens
+# and userinfo to. PKCS#8. Made when missing, even when the rest exists.
+command -v openssl >/dev/null || { echo "openssl is needed: apt-get install openssl" >&2; exit 1; }
+for k in ftn-sig-key:rsa ftn-enc-rsa-key:rsa ftn-enc-ec-key:ec; do
+  name=${k%%:*}
+  [ -f "$out/$name.pem" ] && [ "${1:-}" != "--force" ] && continue
+  if [ "${k##*:}" = rsa ]; then
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$out/$name.pem" 2>/dev/null
+  else
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/$name.pem" 2>/dev/null
+  fi
+  chmod 600 "$out/$name.pem"
+  echo "wrote $out/$name.pem"
+done
+
 if [ -f "$out/ca.pem" ] && [ "${1:-}" != "--force" ]; then
   echo "certs/dev already has certificates (use --force to replace them)"
   exit 0

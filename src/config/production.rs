@@ -165,6 +165,21 @@ impl Settings {
                     &mut out,
                 );
             }
+            // The gateway's own keys for a Suomi.fi source over OpenID
+            // Connect: the development ones are public.
+            if let Some(f) = src.ftn() {
+                for (key, files) in [
+                    ("signing_keys", &f.signing_keys),
+                    ("decryption_keys", &f.decryption_keys),
+                ] {
+                    for file in files.iter().filter(|p| p.contains("certs/dev/")) {
+                        out.push(format!(
+                            "sources {:?}.{key}: {file:?} is a development key, whose private                              part is public; make the source's own (openssl genpkey, see                              docs/configuration.md)",
+                            src.id
+                        ));
+                    }
+                }
+            }
             if let Some(u) = src.saml().and_then(|m| m.metadata_url.as_deref())
                 && u.get(..7)
                     .is_some_and(|p| p.eq_ignore_ascii_case("http://"))

@@ -6,6 +6,9 @@ use serde::Deserialize;
 
 use crate::domain::LoA;
 
+pub mod ftn;
+pub use ftn::{EndpointOverrides, FtnSourceSettings, PersonClaims};
+
 /// One `[[sources]]` entry.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(from = "RawSource")]
@@ -64,7 +67,7 @@ struct RawSource {
     #[serde(default = "default_loa")]
     loa: LoA,
     #[serde(default)]
-    require_encryption: bool,
+    require_encryption: Option<bool>,
     #[serde(default)]
     attributes: AttributeMap,
     #[serde(default)]
@@ -77,6 +80,29 @@ struct RawSource {
     scopes: Vec<String>,
     #[serde(default)]
     claims: ClaimMap,
+    // suomifi_oidc
+    #[serde(default)]
+    signing_keys: Vec<String>,
+    #[serde(default)]
+    decryption_keys: Vec<String>,
+    #[serde(default)]
+    same_accounts_as: Option<String>,
+    #[serde(default)]
+    use_par: Option<bool>,
+    #[serde(default)]
+    userinfo: Option<bool>,
+    #[serde(default = "ftn::default_signing_algs")]
+    id_token_signing_algs: Vec<String>,
+    #[serde(default = "ftn::default_encryption_algs")]
+    encryption_algs: Vec<String>,
+    #[serde(default = "ftn::default_encryption_encs")]
+    encryption_encs: Vec<String>,
+    #[serde(default)]
+    endpoints: EndpointOverrides,
+    #[serde(default)]
+    person_claims: PersonClaims,
+    #[serde(default)]
+    clock_skew_secs: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -85,6 +111,7 @@ enum KindName {
     Saml,
     Suomifi,
     Oidc,
+    SuomifiOidc,
 }
 
 impl From<RawSource> for SourceSettings {
@@ -96,7 +123,7 @@ impl From<RawSource> for SourceSettings {
             metadata_signing_cert: r.metadata_signing_cert,
             post_binding: r.post_binding,
             loa: r.loa,
-            require_encryption: r.require_encryption,
+            require_encryption: r.require_encryption.unwrap_or(false),
             attributes: r.attributes,
         };
         SourceSettings {
@@ -110,6 +137,30 @@ impl From<RawSource> for SourceSettings {
             kind: match r.kind {
                 KindName::Saml => SourceKind::Saml(saml),
                 KindName::Suomifi => SourceKind::Suomifi(saml),
+                KindName::SuomifiOidc => SourceKind::SuomifiOidc(Box::new(FtnSourceSettings {
+                    issuer: r.issuer.unwrap_or_default(),
+                    client_id: r.client_id.unwrap_or_default(),
+                    loa: saml.loa,
+                    scopes: if r.scopes.is_empty() {
+                        vec!["profile".into()]
+                    } else {
+                        r.scopes
+                    },
+                    signing_keys: r.signing_keys,
+                    decryption_keys: r.decryption_keys,
+                    same_accounts_as: r.same_accounts_as,
+                    // The FTN profile encrypts: off only when said so.
+                    require_encryption: r.require_encryption.unwrap_or(true),
+                    use_par: r.use_par.unwrap_or(true),
+                    userinfo: r.userinfo.unwrap_or(true),
+                    id_token_signing_algs: r.id_token_signing_algs,
+                    encryption_algs: r.encryption_algs,
+                    encryption_encs: r.encryption_encs,
+                    endpoints: r.endpoints,
+                    person_claims: r.person_claims,
+                    refresh_secs: saml.metadata_refresh_secs,
+                    clock_skew_secs: r.clock_skew_secs.unwrap_or(120),
+                })),
                 KindName::Oidc => SourceKind::Oidc(OidcSourceSettings {
                     issuer: r.issuer.unwrap_or_default(),
                     client_id: r.client_id.unwrap_or_default(),
@@ -142,7 +193,7 @@ impl SourceSettings {
     pub fn saml(&self) -> Option<&SamlSourceSettings> {
         match &self.kind {
             SourceKind::Saml(s) | SourceKind::Suomifi(s) => Some(s),
-            SourceKind::Oidc(_) => None,
+            SourceKind::Oidc(_) | SourceKind::SuomifiOidc(_) => None,
         }
     }
 
@@ -153,8 +204,26 @@ impl SourceSettings {
         }
     }
 
+    /// The settings of a Suomi.fi source over OpenID Connect.
+    pub fn ftn(&self) -> Option<&FtnSourceSettings> {
+        match &self.kind {
+            SourceKind::SuomifiOidc(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Suomi.fi over SAML (the profile over the SAML source).
     pub fn is_suomifi(&self) -> bool {
         matches!(self.kind, SourceKind::Suomifi(_))
+    }
+
+    /// Suomi.fi by either interface: its levels, its identity code, the
+    /// e-Authorizations lookup.
+    pub fn is_suomifi_any(&self) -> bool {
+        matches!(
+            self.kind,
+            SourceKind::Suomifi(_) | SourceKind::SuomifiOidc(_)
+        )
     }
 }
 
@@ -180,6 +249,10 @@ pub enum SourceKind {
     Suomifi(SamlSourceSettings),
     /// An organisation's OpenID Connect provider (Entra ID and the like).
     Oidc(OidcSourceSettings),
+    /// Suomi.fi e-Identification over OpenID Connect, by the Finnish Trust
+    /// Network's profile (signed request objects, private_key_jwt, ID
+    /// tokens signed then encrypted).
+    SuomifiOidc(Box<FtnSourceSettings>),
 }
 
 /// An upstream OpenID Connect provider: discovery, the code flow with
@@ -456,6 +529,24 @@ pub fn check(s: &crate::config::Settings) -> Result<(), String> {
         if !seen.insert(id.as_str()) {
             return Err(format!("source {id:?} is defined twice"));
         }
+        if src.is_suomifi_any() {
+            let key_ok = s
+                .secrets
+                .national_id_key
+                .as_ref()
+                .and_then(|k| crate::crypto::b64_std_decode(k.expose()).ok())
+                .is_some_and(|b| b.len() >= 32);
+            if !key_ok {
+                return Err(format!(
+                    "source {id:?} is a Suomi.fi source: secrets.national_id_key must be base64 \
+                     of at least 32 random bytes (head -c 32 /dev/urandom | base64)"
+                ));
+            }
+        }
+        if let Some(f) = src.ftn() {
+            f.check(id, s)?;
+            continue;
+        }
         if let Some(o) = src.oidc() {
             if url::Url::parse(&o.issuer).is_err() {
                 return Err(format!("source {id:?}: issuer {:?} is not a URL", o.issuer));
@@ -506,20 +597,6 @@ pub fn check(s: &crate::config::Settings) -> Result<(), String> {
             return Err(format!(
                 "source {id:?}: metadata_refresh_secs must be at least 60"
             ));
-        }
-        if src.is_suomifi() {
-            let key_ok = s
-                .secrets
-                .national_id_key
-                .as_ref()
-                .and_then(|k| crate::crypto::b64_std_decode(k.expose()).ok())
-                .is_some_and(|b| b.len() >= 32);
-            if !key_ok {
-                return Err(format!(
-                    "source {id:?} is a Suomi.fi source: secrets.national_id_key must be base64 \
-                     of at least 32 random bytes (head -c 32 /dev/urandom | base64)"
-                ));
-            }
         }
     }
     if s.registration.profession_groups.is_empty() {

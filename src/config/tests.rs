@@ -249,3 +249,47 @@ fn a_portal_link_is_a_web_address_or_a_path_here() {
         assert!(err.contains("portal \"p\": url must be"), "{bad}: {err}");
     }
 }
+
+#[test]
+fn suomifi_oidc_sources_are_checked_naming_the_key() {
+    let src = |extra: &str| {
+        format!(
+            "{}\n[secrets.national_id_key]\n\n[[sources]]\nid = \"sfi\"\nkind = \"suomifi\"\n\
+             name = \"Suomi.fi\"\nmetadata_url = \"https://idp.example/md\"\n\n[[sources]]\n\
+             id = \"sfi-oidc\"\nkind = \"suomifi_oidc\"\nname = \"Suomi.fi\"\n\
+             issuer = \"https://op.example\"\nclient_id = \"gw\"\n{extra}",
+            minimal()
+        )
+        .replace("[secrets.national_id_key]\n", "")
+    };
+    let key = [(
+        "PORTTIVAHTI__SECRETS__NATIONAL_ID_KEY",
+        "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    )];
+    let keys = "signing_keys = [\"certs/dev/ftn-sig-key.pem\"]\n\
+                decryption_keys = [\"certs/dev/ftn-enc-ec-key.pem\"]\n";
+    let ok = load(&src(&format!("{keys}same_accounts_as = \"sfi\"")), &key).unwrap();
+    let f = ok.sources[1].ftn().unwrap();
+    // The FTN profile's defaults.
+    assert!(f.require_encryption && f.use_par && f.userinfo);
+    assert_eq!(f.person_claims.national_id, "hetu");
+    assert_eq!(f.encryption_encs, ["A256GCM", "A128CBC-HS256"]);
+
+    let err = |extra: &str, env: &[(&str, &str)]| load(&src(extra), env).unwrap_err().to_string();
+    assert!(err(keys, &[]).contains("secrets.national_id_key"));
+    assert!(err("", &key).contains("signing_keys"));
+    let e = err(&format!("{keys}same_accounts_as = \"nobody\""), &key);
+    assert!(e.contains("same_accounts_as"), "{e}");
+    let e = err(&format!("{keys}encryption_algs = [\"RSA1_5\"]"), &key);
+    assert!(e.contains("encryption_algs"), "{e}");
+    let e = err(
+        &format!("{keys}[sources.person_claims]\nhetu = \"x\""),
+        &key,
+    );
+    assert!(e.contains("hetu"), "{e}");
+    // In production the development keys are refused, by name.
+    let prod = [key[0], ("PORTTIVAHTI__SERVER__ENVIRONMENT", "production")];
+    let e = err(keys, &prod);
+    assert!(e.contains("sources \"sfi-oidc\".signing_keys"), "{e}");
+    assert!(e.contains("sources \"sfi-oidc\".decryption_keys"), "{e}");
+}

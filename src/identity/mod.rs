@@ -10,6 +10,7 @@ pub mod redirect;
 pub mod saml;
 pub mod sources;
 pub mod suomifi;
+pub mod suomifi_oidc;
 pub mod totp;
 
 /// The sealer of second-factor secrets at rest: a key derived from the
@@ -40,10 +41,23 @@ pub struct VerifiedIdentity {
     pub loa: LoA,
     pub methods: Vec<AuthMethod>,
     pub authenticated_at: i64,
+    /// The source whose identity links this identity shares, when not its
+    /// own: Suomi.fi over OpenID Connect shares the SAML Suomi.fi source's
+    /// (the same identity code, the same keyed hash), so the same person
+    /// reaches the same account through either interface.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links_with: Option<String>,
     /// What the source told about the person, for first-login registration
     /// and the profile. Never holds a personal identity code.
     #[serde(default)]
     pub attributes: Attributes,
+}
+
+impl VerifiedIdentity {
+    /// The source under which the identity is linked to an account.
+    pub fn link_source(&self) -> &str {
+        self.links_with.as_deref().unwrap_or(&self.source)
+    }
 }
 
 /// Person data a source vouches for beside the subject.

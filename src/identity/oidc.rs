@@ -38,6 +38,8 @@ pub struct Callback {
     pub code: Option<String>,
     pub state: Option<String>,
     pub error: Option<String>,
+    /// RFC 9207: the issuer of the answer, when the provider says it.
+    pub iss: Option<String>,
 }
 
 /// This gateway's callback for `source`.
@@ -267,6 +269,7 @@ fn identity_of(
         loa: o.loa,
         methods: vec![AuthMethod::Oidc],
         authenticated_at: auth_time.unwrap_or(now),
+        links_with: None,
         attributes: Attributes {
             given_name: text(&o.claims.given_name),
             family_name: text(&o.claims.family_name),

@@ -9,6 +9,7 @@ use super::saml::metadata::{IdpMetadata, check_federation_signature};
 use super::saml::xmlsec::{KeyPair, Signers};
 use crate::config::Settings;
 use crate::config::sources::SourceSettings;
+use crate::identity::suomifi_oidc::provider::{self as ftn, FtnProvider, OurKeys};
 
 /// An IdP's metadata as last loaded.
 #[derive(Debug)]
@@ -27,6 +28,11 @@ pub struct SamlSource {
     last_try: RwLock<i64>,
     /// An OpenID Connect source's discovery document and keys.
     provider: RwLock<Option<Arc<openidconnect::core::CoreProviderMetadata>>>,
+    /// A `suomifi_oidc` source's provider (endpoints and keys) as last
+    /// discovered.
+    ftn: RwLock<Option<Arc<FtnProvider>>>,
+    /// A `suomifi_oidc` source's own keys (read at start).
+    ftn_keys: Option<Arc<OurKeys>>,
     /// The federation's metadata signing certificate(s)
     /// (`metadata_signing_cert`): when set, only metadata signed with it is
     /// installed.
@@ -48,9 +54,19 @@ impl SamlSource {
         self.provider.read().ok().and_then(|g| g.clone())
     }
 
+    /// A `suomifi_oidc` source's provider, when discovered.
+    pub fn ftn_provider(&self) -> Option<Arc<FtnProvider>> {
+        self.ftn.read().ok().and_then(|g| g.clone())
+    }
+
+    /// A `suomifi_oidc` source's own keys.
+    pub fn ftn_keys(&self) -> Option<Arc<OurKeys>> {
+        self.ftn_keys.clone()
+    }
+
     /// Whether a login through this source can start now.
     pub fn available(&self) -> bool {
-        self.loaded().is_some() || self.provider().is_some()
+        self.loaded().is_some() || self.provider().is_some() || self.ftn_provider().is_some()
     }
 
     pub fn last_error(&self) -> Option<String> {
@@ -110,6 +126,27 @@ impl SamlSource {
     ) -> Result<(), String> {
         if let Ok(mut t) = self.last_try.write() {
             *t = now;
+        }
+        if let Some(f) = self.settings.ftn() {
+            return match ftn::discover(http, f).await {
+                Ok(p) => {
+                    let changed = self.ftn_provider().is_none_or(|old| old.keys != p.keys);
+                    if changed {
+                        tracing::info!(source = %self.settings.id, issuer = %f.issuer, keys = p.keys.keys.len(), par = p.par.is_some(), "Suomi.fi OpenID provider discovered (keys new or changed)");
+                    }
+                    if let Ok(mut g) = self.ftn.write() {
+                        *g = Some(Arc::new(p));
+                    }
+                    if let Ok(mut g) = self.last_error.write() {
+                        *g = None;
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    self.failed(e.clone());
+                    Err(e)
+                }
+            };
         }
         if let Some(o) = self.settings.oidc() {
             let result = discover(http, &o.issuer).await;
@@ -217,12 +254,20 @@ impl Sources {
                 })?),
                 None => None,
             };
+            let ftn_keys = match settings.ftn() {
+                Some(f) => Some(Arc::new(
+                    OurKeys::load(f).map_err(|e| format!("source {:?}: {e}", settings.id))?,
+                )),
+                None => None,
+            };
             list.push(Arc::new(SamlSource {
                 settings: settings.clone(),
                 loaded: RwLock::new(None),
                 last_error: RwLock::new(None),
                 last_try: RwLock::new(0),
                 provider: RwLock::new(None),
+                ftn: RwLock::new(None),
+                ftn_keys,
                 metadata_signer,
             }));
         }
@@ -284,9 +329,10 @@ impl Sources {
         base: String,
     ) {
         for src in self.list.iter().cloned() {
-            let every = match (src.settings.saml(), src.settings.oidc()) {
-                (Some(m), _) if m.metadata_url.is_some() => m.metadata_refresh_secs,
-                (_, Some(o)) => o.refresh_secs,
+            let every = match (src.settings.saml(), src.settings.oidc(), src.settings.ftn()) {
+                (Some(m), _, _) if m.metadata_url.is_some() => m.metadata_refresh_secs,
+                (_, Some(o), _) => o.refresh_secs,
+                (_, _, Some(f)) => f.refresh_secs,
                 _ => continue,
             };
             let http = http.clone();
@@ -300,7 +346,7 @@ impl Sources {
                             backoff = 1;
                             every
                         }
-                        Err(_) if src.loaded().is_none() => {
+                        Err(_) if !src.available() => {
                             backoff = (backoff * 2).min(60);
                             backoff
                         }

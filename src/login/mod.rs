@@ -152,7 +152,7 @@ pub async fn external(
 ) -> StoreResult<Outcome> {
     let Some(account) = p
         .dir
-        .account_by_identity(&identity.source, &identity.subject)
+        .account_by_identity(identity.link_source(), &identity.subject)
         .await?
     else {
         if let Some(refused) = registration::unreachable(p, &identity, &ctx).await? {
@@ -170,7 +170,7 @@ pub async fn external(
     let account_id = account.id.clone();
     p.dir
         .record_identity_login(
-            &identity.source,
+            identity.link_source(),
             &identity.subject,
             &account_id,
             &AuditEvent::new(

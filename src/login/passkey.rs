@@ -235,6 +235,7 @@ pub async fn login(
         loa: level(&passkey),
         methods: methods(&asserted),
         authenticated_at: p.now(),
+        links_with: None,
         attributes: Default::default(),
     };
     let ctx = LoginContext {

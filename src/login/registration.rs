@@ -181,7 +181,7 @@ pub async fn complete(
             created_at: now,
         },
         link: IdentityLink {
-            source: r.identity.source.clone(),
+            source: r.identity.link_source().to_string(),
             subject: r.identity.subject.clone(),
             account_id: account_id.clone(),
             created_at: now,

@@ -180,6 +180,11 @@ pub fn router(state: SharedState) -> Router {
         .route("/saml/{id}/acs", post(saml::acs))
         .route("/saml/{id}/slo", get(saml::slo))
         .route("/login/oidc/{id}/callback", get(upstream_oidc::callback))
+        .route("/login/oidc/{id}/jwks", get(upstream_oidc::jwks))
+        .route(
+            "/login/oidc/{id}/logged-out",
+            get(upstream_oidc::logged_out),
+        )
         .route(
             "/register",
             get(external::register_get).post(external::register_post),

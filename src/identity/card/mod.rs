@@ -59,6 +59,7 @@ impl CardIdentity {
             loa: LoA::High,
             methods: vec![AuthMethod::Smartcard],
             authenticated_at: now,
+            links_with: None,
             attributes: Attributes {
                 given_name: self.given_name.clone(),
                 family_name: self.family_name.clone(),

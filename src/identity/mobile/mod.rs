@@ -75,6 +75,7 @@ impl MobileIdentity {
             loa,
             methods: vec![AuthMethod::MobileCertificate],
             authenticated_at: now,
+            links_with: None,
             attributes: Attributes {
                 given_name: self.given_name.clone(),
                 family_name: self.family_name.clone(),

@@ -227,6 +227,7 @@ impl PasswordSource {
                 loa: LoA::Low,
                 methods: vec![AuthMethod::Password],
                 authenticated_at: now,
+                links_with: None,
                 attributes: Default::default(),
             }),
             account,

@@ -380,6 +380,7 @@ pub fn identity_of(
             loa,
             methods: vec![AuthMethod::SuomiFi],
             authenticated_at: a.authn_instant.unwrap_or(now),
+            links_with: None,
             attributes: Attributes {
                 given_name: a
                     .first(attr::GIVEN_NAME)
@@ -406,6 +407,7 @@ pub fn identity_of(
         loa: saml.loa,
         methods: vec![AuthMethod::Saml],
         authenticated_at: a.authn_instant.unwrap_or(now),
+        links_with: None,
         attributes: Attributes {
             given_name: a.first(&m.given_name).map(str::to_string),
             family_name: a.first(&m.family_name).map(str::to_string),

@@ -26,7 +26,7 @@ use crate::web::pages::{MessagePage, lang_links, login_uri, render};
 use crate::web::sources_i18n::source_texts;
 
 mod logout;
-pub use logout::{single_logout, slo};
+pub use logout::{logged_out_page, single_logout, slo, take_oidc_logout};
 
 fn entity_id(app: &AppState, source: &str) -> String {
     sp::entity_id(app.issuer(), source)
@@ -53,6 +53,18 @@ fn sp(app: &AppState) -> Sp<'_> {
 /// The OpenID Connect relying party's side, for this request.
 pub(super) fn rp(app: &AppState) -> Rp<'_> {
     Rp {
+        eph: &app.eph,
+        http: &app.http,
+        public_url: app.issuer(),
+        now: app.now(),
+        login_ttl: app.settings.tokens.login_ttl_secs as i64,
+    }
+}
+
+/// The relying party of Suomi.fi over OpenID Connect, for this request.
+pub(super) fn ftn_rp(app: &AppState) -> crate::identity::suomifi_oidc::FtnRp<'_> {
+    crate::identity::suomifi_oidc::FtnRp {
+        sources: &app.sources,
         eph: &app.eph,
         http: &app.http,
         public_url: app.issuer(),
@@ -147,6 +159,8 @@ async fn begin_inner(
     };
     let outgoing = if src.settings.oidc().is_some() {
         rp(app).start(src, departure).await
+    } else if src.settings.ftn().is_some() {
+        ftn_rp(app).start(src, departure).await
     } else {
         sp(app).start(src, departure).await
     };

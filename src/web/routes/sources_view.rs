@@ -71,7 +71,7 @@ pub fn choice(app: &AppState, browser: &Browser, ar: &str, q: &str, orgs: &[Stri
             .sources
             .all()
             .iter()
-            .filter(|src| !src.settings.is_suomifi() && src.settings.group == group)
+            .filter(|src| !src.settings.is_suomifi_any() && src.settings.group == group)
             .collect();
         c.has_org |= !all.is_empty();
         let sources: Vec<SourceLink> = all
@@ -95,7 +95,7 @@ pub fn choice(app: &AppState, browser: &Browser, ar: &str, q: &str, orgs: &[Stri
         .sources
         .all()
         .iter()
-        .filter(|src| src.settings.is_suomifi())
+        .filter(|src| src.settings.is_suomifi_any())
         .map(|src| link(src))
         .collect();
     c.last = browser

@@ -4,14 +4,16 @@
 //! the protocol is `identity::oidc`.
 
 use super::login::no_store;
-use super::saml::{bound_to, returned_login, rp};
+use super::saml::{bound_to, ftn_rp, returned_login, rp};
 use crate::app::{AppState, SharedState};
 use crate::identity::oidc::Callback;
 use crate::identity::redirect::RedirectSource;
 use crate::web::browser::Browser;
 use crate::web::error::{Localized, WebError};
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::http::{Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
 
 /// `GET /login/oidc/{id}/callback`
 pub async fn callback(
@@ -34,10 +36,25 @@ async fn callback_inner(
     id: &str,
     q: Callback,
 ) -> Result<Response, WebError> {
-    let Some(src) = app.sources.get(id).filter(|s| s.settings.oidc().is_some()) else {
+    let Some(src) = app.sources.get(id) else {
         return Err(WebError::NotFound);
     };
     let ip = browser.ip_string();
+    if src.settings.ftn().is_some() {
+        let returned = ftn_rp(app)
+            .finish(
+                src,
+                q,
+                &|hash| bound_to(app, browser, hash),
+                ip.as_deref(),
+                browser.lang,
+            )
+            .await;
+        return returned_login(app, browser, returned, "suomifi_oidc_response_refused").await;
+    }
+    if src.settings.oidc().is_none() {
+        return Err(WebError::NotFound);
+    }
     let returned = rp(app)
         .finish(
             src,
@@ -48,4 +65,48 @@ async fn callback_inner(
         )
         .await;
     returned_login(app, browser, returned, "oidc_response_refused").await
+}
+
+/// `GET /login/oidc/{id}/jwks`: this gateway's keys for a `suomifi_oidc`
+/// source — the key that signs request objects and client assertions
+/// (`use: sig`) and the keys the provider encrypts to (`use: enc`), old
+/// and new side by side while a key is being changed.
+pub async fn jwks(State(app): State<SharedState>, Path(id): Path<String>) -> Response {
+    let Some(keys) = app.sources.get(&id).and_then(|s| s.ftn_keys()) else {
+        return Localized(WebError::NotFound, crate::domain::Lang::En).into_response();
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "application/jwk-set+json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        serde_json::to_string(&keys.jwks()).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoggedOut {
+    #[serde(default)]
+    state: Option<String>,
+}
+
+/// `GET /login/oidc/{id}/logged-out`: back from the provider's logout; on
+/// to where the logout was going, when the state is one we sent.
+pub async fn logged_out(
+    State(app): State<SharedState>,
+    browser: Browser,
+    uri: Uri,
+    Path(id): Path<String>,
+    Query(q): Query<LoggedOut>,
+) -> Response {
+    let then = match q.state.as_deref() {
+        Some(state) => super::saml::take_oidc_logout(&app, &id, state).await,
+        None => Ok(None),
+    };
+    match then {
+        Ok(Some(to)) => no_store(Redirect::to(&to).into_response()),
+        Ok(None) => no_store(super::saml::logged_out_page(&app, &browser, &uri)),
+        Err(e) => Localized(e, browser.lang).into_response(),
+    }
 }

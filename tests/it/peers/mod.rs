@@ -5,6 +5,9 @@
 //!   Suomi.fi IdP, signing the response and/or the assertion, encrypting
 //!   with AES-GCM or AES-CBC; its default 3DES is refused;
 //! - `oidc_node`: node-oidc-provider as the upstream OpenID provider;
+//! - `suomifi_oidc_node`: node-oidc-provider on the Finnish Trust Network's
+//!   OpenID Connect profile (signed request objects, private_key_jwt, ID
+//!   tokens and userinfo signed then encrypted) as Suomi.fi over OIDC;
 //! - `mobile_openssl`: `openssl cms -sign` makes the mobile signature;
 //! - `fixed_values`: the e-Authorizations request header, the Suomi.fi
 //!   subject and pairwise subjects against values computed once with
@@ -22,6 +25,7 @@ mod fixed_values;
 mod mobile_openssl;
 mod oidc_node;
 mod saml_pysaml2;
+mod suomifi_oidc_node;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -153,6 +157,19 @@ pub async fn node_oidc_provider() -> Option<Peer> {
     }
     let mut c = Command::new("node");
     c.arg(dir().join("oidc_provider.mjs"));
+    Some(Peer::start(c).await)
+}
+
+/// node-oidc-provider on the Finnish Trust Network's OpenID Connect profile
+/// (`tests/peers/ftn_provider.mjs`), or `None` when it is not installed and
+/// not required.
+pub async fn ftn_provider() -> Option<Peer> {
+    let there = dir().join("node_modules/oidc-provider").is_dir() && on_path("node");
+    if !present("node-oidc-provider (tests/peers/node_modules)", there) {
+        return None;
+    }
+    let mut c = Command::new("node");
+    c.arg(dir().join("ftn_provider.mjs"));
     Some(Peer::start(c).await)
 }
 

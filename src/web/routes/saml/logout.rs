@@ -40,6 +40,11 @@ pub async fn single_logout(
     u: &Upstream,
     then: Option<&str>,
 ) -> Result<Option<String>, WebError> {
+    if let Some(src) = app.sources.get(&u.source)
+        && src.settings.ftn().is_some()
+    {
+        return oidc_logout(app, src, u, then).await;
+    }
     let (Some(src), Some(sp_key)) = (app.sources.get(&u.source), app.sources.sp_key.as_ref())
     else {
         return Ok(None);
@@ -71,6 +76,54 @@ pub async fn single_logout(
         redirect_url(&slo, "SAMLRequest", &xml, Some(&id), sp_key).map_err(WebError::internal)?;
     tracing::info!(source = %u.source, "single logout sent to the IdP");
     Ok(Some(url))
+}
+
+/// Logout at a Suomi.fi OpenID provider (RP-initiated logout): the URL of
+/// its end-session endpoint with the session's ID token, or `None` when it
+/// offers none. Its answer comes to `/login/oidc/{source}/logged-out`.
+async fn oidc_logout(
+    app: &AppState,
+    src: &SamlSource,
+    u: &Upstream,
+    then: Option<&str>,
+) -> Result<Option<String>, WebError> {
+    let state = random_token(20);
+    let Some(url) = crate::identity::suomifi_oidc::end_session_url(src, u, app.issuer(), &state)
+    else {
+        return Ok(None);
+    };
+    app.eph
+        .put_pending(
+            "oidc-logout",
+            &hash_secret(&state),
+            &SentLogout {
+                source: u.source.clone(),
+                then: then.map(str::to_string),
+            },
+            600,
+        )
+        .await?;
+    tracing::info!(source = %u.source, "logout sent to the OpenID provider");
+    Ok(Some(url))
+}
+
+/// Where a logout at an OpenID provider goes on to, when `state` is one
+/// sent for `source` (single use).
+pub async fn take_oidc_logout(
+    app: &AppState,
+    source: &str,
+    state: &str,
+) -> Result<Option<String>, WebError> {
+    let sent: Option<SentLogout> = app
+        .eph
+        .take_pending("oidc-logout", &hash_secret(state))
+        .await?;
+    Ok(sent.filter(|s| s.source == source).and_then(|s| s.then))
+}
+
+/// "You have logged out.", for a browser back from an upstream logout.
+pub fn logged_out_page(app: &AppState, browser: &Browser, _uri: &Uri) -> Response {
+    logged_out(app, browser.lang)
 }
 
 /// "You have logged out."
