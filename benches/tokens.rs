@@ -46,6 +46,9 @@ fn person() -> Person {
         failed_logins: 0,
         created_at: 1_700_000_000,
         last_login_at: Some(1_700_000_000),
+        managed_by: None,
+        external_id: None,
+        updated_at: None,
     };
     let org = Organisation {
         id: "jkl-terveys".into(),

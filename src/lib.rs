@@ -17,6 +17,7 @@ pub mod login;
 pub mod mandates;
 pub mod oidc;
 pub mod policy;
+pub mod provisioning;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

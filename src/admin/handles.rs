@@ -13,6 +13,11 @@ use crate::store::{
 use crate::tokens::random_token;
 
 mod passkeys;
+mod provisioned;
+pub(super) mod provisioning_clients;
+
+pub use provisioned::ManagedInput;
+pub use provisioning_clients::NewProvisioningClient;
 
 /// An account as an administrator sees it: with its memberships in the
 /// organisation being administered.
@@ -448,6 +453,10 @@ impl<'a> LiaisonHandle<'a> {
     pub async fn enable(&self, id: &str, reason: Option<&str>) -> Result<(), AdminError> {
         // Out of reach answers as missing, before anything else is checked.
         let a = self.account(id).await?;
+        // Whether a managed account is in use is its identity management's
+        // to say; disabling stays open to everyone, for a leaver not yet
+        // deprovisioned.
+        self.refuse_if_managed(&a)?;
         let reason = self.reason(reason)?;
         self.ops
             .set_disabled(&a.account, false, Some(&self.org.id), reason.as_deref())
@@ -462,6 +471,7 @@ impl<'a> LiaisonHandle<'a> {
     ) -> Result<(), AdminError> {
         // Out of reach answers as missing, before anything else is checked.
         let a = self.account(id).await?;
+        self.refuse_if_managed(&a)?;
         let reason = self.reason(reason)?;
         let update = AccountUpdate {
             given_name: validate::name("given_name", &input.given_name)?,
@@ -492,6 +502,7 @@ impl<'a> LiaisonHandle<'a> {
         reason: Option<&str>,
     ) -> Result<(), AdminError> {
         let a = self.account(id).await?;
+        self.refuse_if_managed(&a)?;
         let reason = self.reason(reason)?;
         let to: Network = to
             .parse()

@@ -13,14 +13,16 @@ pub mod usernames;
 
 use serde::Serialize;
 
+pub use handles::provisioning_clients::{TOKEN_PREFIX, token_digest};
 pub use handles::{
-    AccountView, CreateAccount, LiaisonHandle, OneTimePassword, OperatorHandle, Page,
+    AccountView, CreateAccount, LiaisonHandle, ManagedInput, NewProvisioningClient,
+    OneTimePassword, OperatorHandle, Page,
 };
 
 use crate::domain::{AuthMethod, LoA, Network, Role};
 use crate::oidc::Provider;
 use crate::store::ephemeral::Session;
-use crate::store::{Organisation, StoreError};
+use crate::store::{Organisation, ProvisioningClient, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -65,6 +67,8 @@ pub struct Principal {
     /// This person's administration needs that now
     /// (`admin.phishing_resistant_*_from`).
     pub phishing_resistance_required: bool,
+    /// An organisation's provisioning client (SCIM): its id.
+    pub provisioning_client: Option<String>,
 }
 
 impl Principal {
@@ -126,6 +130,7 @@ impl Principal {
             liaison_of,
             source_ip,
             service_client: false,
+            provisioning_client: None,
         }))
     }
 
@@ -143,6 +148,31 @@ impl Principal {
             service_client: true,
             phishing_resistant: false,
             phishing_resistance_required: false,
+            provisioning_client: None,
+        }
+    }
+
+    /// An organisation's provisioning client, authenticated by its
+    /// bearer token: it acts as a liaison person of its organisation in
+    /// the networks it was given, and the audit trail names it
+    /// `scim:<id>`.
+    pub fn provisioning(client: &ProvisioningClient, source_ip: Option<String>) -> Self {
+        Self {
+            account_id: client.actor(),
+            name: client.name.clone(),
+            loa: LoA::Substantial,
+            methods: Vec::new(),
+            operator: false,
+            liaison_of: client
+                .networks
+                .iter()
+                .map(|n| (client.org_id.clone(), *n))
+                .collect(),
+            source_ip,
+            service_client: true,
+            phishing_resistant: false,
+            phishing_resistance_required: false,
+            provisioning_client: Some(client.id.clone()),
         }
     }
 
@@ -282,6 +312,33 @@ pub mod validate {
         } else {
             name(field, s).map(Some)
         }
+    }
+
+    /// A username an organisation's identity management gives (often
+    /// its user principal name): printable, no spaces, at most 254
+    /// characters.
+    pub fn username(s: &str) -> Result<String, AdminError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(AdminError::invalid("username", "required"));
+        }
+        if s.chars().count() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(AdminError::invalid("username", "invalid"));
+        }
+        Ok(s.to_string())
+    }
+
+    /// An identity management's own id for a person: at most 254
+    /// characters, no control characters.
+    pub fn external_id(s: &str) -> Result<Option<String>, AdminError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(None);
+        }
+        if s.chars().count() > 254 || s.chars().any(char::is_control) {
+            return Err(AdminError::invalid("external_id", "invalid"));
+        }
+        Ok(Some(s.to_string()))
     }
 
     pub fn reason(s: &str) -> Result<String, AdminError> {

@@ -16,6 +16,7 @@ use async_trait::async_trait;
 
 use super::identities::{IdentityLinkStore, ProfileStore};
 use super::passkeys::{Passkey, PasskeyStore};
+use super::provisioning::{ManagedChange, ManagedQuery, ProvisioningClient, ProvisioningStore};
 use super::{
     Account, AccountQuery, AccountStore, AccountUpdate, AuditEvent, AuditQuery, AuditStore,
     CredentialStore, Directory, FailureOutcome, IdentityLink, KeyStore, LiaisonContact, Membership,
@@ -210,5 +211,38 @@ within_deadline! {
             backed_up: bool,
             audit: &AuditEvent
         ) -> StoreResult<bool>;
+    }
+    ProvisioningStore {
+        fn insert_provisioning_client(
+            &self,
+            client: &ProvisioningClient,
+            token_digest: &str,
+            audit: &AuditEvent
+        ) -> StoreResult<()>;
+        fn provisioning_clients(&self, org_id: &str) -> StoreResult<Vec<ProvisioningClient>>;
+        fn provisioning_client_by_token(
+            &self,
+            token_digest: &str
+        ) -> StoreResult<Option<ProvisioningClient>>;
+        fn revoke_provisioning_client(
+            &self,
+            org_id: &str,
+            id: &str,
+            audit: &AuditEvent
+        ) -> StoreResult<()>;
+        fn create_managed_account(
+            &self,
+            account: &NewAccount,
+            org_id: &str,
+            external_id: Option<&str>,
+            memberships: &[Membership],
+            audit: &AuditEvent
+        ) -> StoreResult<Account>;
+        fn update_managed_account(
+            &self,
+            change: &ManagedChange<'_>,
+            audit: &AuditEvent
+        ) -> StoreResult<Account>;
+        fn find_managed(&self, q: &ManagedQuery<'_>) -> StoreResult<(Vec<Account>, u64)>;
     }
 }

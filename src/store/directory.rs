@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 use super::identities::{IdentityLinkStore, ProfileStore};
 use super::passkeys::PasskeyStore;
+use super::provisioning::ProvisioningStore;
 use super::{
     Account, AccountQuery, AccountUpdate, AuditEvent, AuditQuery, FailureOutcome, LiaisonContact,
     Membership, NewAccount, Organisation, StoreResult, StoredKey,
@@ -26,6 +27,7 @@ pub trait Directory:
     + IdentityLinkStore
     + ProfileStore
     + PasskeyStore
+    + ProvisioningStore
     + AuditStore
     + KeyStore
     + Send
@@ -43,6 +45,7 @@ impl<T> Directory for T where
         + IdentityLinkStore
         + ProfileStore
         + PasskeyStore
+        + ProvisioningStore
         + AuditStore
         + KeyStore
         + Send

@@ -19,6 +19,7 @@ pub mod ephemeral;
 pub mod identities;
 pub mod memory;
 pub mod passkeys;
+pub mod provisioning;
 pub mod redis;
 pub mod sql;
 pub mod timed;
@@ -30,6 +31,10 @@ pub use directory::{
 pub use ephemeral::EphemeralState;
 pub use identities::{IdentityLink, IdentityLinkStore, Profile, ProfileStore, Registration};
 pub use passkeys::{Passkey, PasskeyStore};
+pub use provisioning::{
+    AccountFilter, FilterAttr, FilterOp, ManagedChange, ManagedFields, ManagedQuery,
+    ProvisioningClient, ProvisioningStore,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -75,6 +80,14 @@ pub struct Account {
     pub failed_logins: u32,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
+    /// The organisation whose identity management owns the account's
+    /// names, contacts, networks and status (it provisions them over
+    /// SCIM); `None` for an account administered by hand.
+    pub managed_by: Option<String>,
+    /// That identity management's id for the person.
+    pub external_id: Option<String>,
+    /// When the account's data last changed (absent: not since creation).
+    pub updated_at: Option<i64>,
 }
 
 impl Account {

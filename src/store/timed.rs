@@ -16,6 +16,7 @@ use super::{
     OrganisationStore, Passkey, PasskeyStore, Profile, ProfileStore, Readiness, Registration,
     StoreResult, StoredKey,
 };
+use super::{ManagedChange, ManagedQuery, ProvisioningClient, ProvisioningStore};
 use crate::domain::{AccountStatus, Network};
 use crate::telemetry::HistogramVec;
 
@@ -149,6 +150,40 @@ timed!(TimedDirectory, "directory", KeyStore {
     fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
     fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()>;
     fn retire_signing_key(&self, kid: &str, at: i64, audit: &AuditEvent) -> StoreResult<()>;
+});
+
+timed!(TimedDirectory, "directory", ProvisioningStore {
+    fn insert_provisioning_client(
+        &self,
+        client: &ProvisioningClient,
+        token_digest: &str,
+        audit: &AuditEvent
+    ) -> StoreResult<()>;
+    fn provisioning_clients(&self, org_id: &str) -> StoreResult<Vec<ProvisioningClient>>;
+    fn provisioning_client_by_token(
+        &self,
+        token_digest: &str
+    ) -> StoreResult<Option<ProvisioningClient>>;
+    fn revoke_provisioning_client(
+        &self,
+        org_id: &str,
+        id: &str,
+        audit: &AuditEvent
+    ) -> StoreResult<()>;
+    fn create_managed_account(
+        &self,
+        account: &NewAccount,
+        org_id: &str,
+        external_id: Option<&str>,
+        memberships: &[Membership],
+        audit: &AuditEvent
+    ) -> StoreResult<Account>;
+    fn update_managed_account(
+        &self,
+        change: &ManagedChange<'_>,
+        audit: &AuditEvent
+    ) -> StoreResult<Account>;
+    fn find_managed(&self, q: &ManagedQuery<'_>) -> StoreResult<(Vec<Account>, u64)>;
 });
 
 timed!(TimedDirectory, "directory", PasskeyStore {

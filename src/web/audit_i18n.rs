@@ -295,6 +295,46 @@ const EVENTS: &[(&str, [&str; 3])] = &[
         ],
     ),
     (
+        "scim.account.created",
+        [
+            "Organisaation identiteetinhallinta loi tunnuksen (SCIM)",
+            "Organisationens identitetshantering skapade kontot (SCIM)",
+            "Account created by the organisation's identity management (SCIM)",
+        ],
+    ),
+    (
+        "scim.account.updated",
+        [
+            "Organisaation identiteetinhallinta muutti tunnuksen tietoja (SCIM)",
+            "Organisationens identitetshantering ändrade kontots uppgifter (SCIM)",
+            "Account data changed by the organisation's identity management (SCIM)",
+        ],
+    ),
+    (
+        "scim.account.deprovisioned",
+        [
+            "Organisaation identiteetinhallinta poisti tunnuksen organisaatiosta (SCIM)",
+            "Organisationens identitetshantering tog bort kontot ur organisationen (SCIM)",
+            "Account deprovisioned from the organisation (SCIM)",
+        ],
+    ),
+    (
+        "admin.provisioning_client.created",
+        [
+            "Provisiointiasiakas luotiin",
+            "En provisioneringsklient skapades",
+            "Provisioning client created",
+        ],
+    ),
+    (
+        "admin.provisioning_client.revoked",
+        [
+            "Provisiointiasiakas peruttiin",
+            "En provisioneringsklient återkallades",
+            "Provisioning client revoked",
+        ],
+    ),
+    (
         "keys.retired",
         [
             "Allekirjoitusavain poistettiin käytöstä",
@@ -316,6 +356,14 @@ const FAMILIES: &[(&str, [&str; 3])] = &[
             "Kaikki ylläpitotoimet",
             "Alla administrativa åtgärder",
             "All administrative actions",
+        ],
+    ),
+    (
+        "scim.",
+        [
+            "Kaikki provisiointimuutokset (SCIM)",
+            "Alla provisioneringsändringar (SCIM)",
+            "All provisioning changes (SCIM)",
         ],
     ),
     (

@@ -28,7 +28,7 @@ use axum::routing::{delete, get, post};
 use crate::app::SharedState;
 use routes::{
     account, admin, admin_api as api, card, external, home, liaisons, login, mobile, oidc, ops,
-    passkey_login, passkeys, password, saml, second_factor, upstream_oidc,
+    passkey_login, passkeys, password, saml, scim, second_factor, upstream_oidc,
 };
 
 pub fn router(state: SharedState) -> Router {
@@ -168,12 +168,41 @@ pub fn router(state: SharedState) -> Router {
             "/admin/api/v1/organisations/{id}/liaisons/{account_id}/{network}",
             delete(api::remove_liaison),
         )
+        .route(
+            "/admin/api/v1/organisations/{id}/provisioning-clients",
+            get(api::provisioning_clients).post(api::create_provisioning_client),
+        )
+        .route(
+            "/admin/api/v1/organisations/{id}/provisioning-clients/{client_id}",
+            delete(api::revoke_provisioning_client),
+        )
         .route("/admin/api/v1/accounts", get(api::operator_accounts))
         .route(
             "/admin/api/v1/accounts/{id}/{action}",
             post(api::operator_account_action),
         )
         .route("/admin/api/v1/audit", get(api::operator_audit))
+        // Provisioning over SCIM 2.0, for organisations' identity management.
+        .route(
+            "/scim/v2/ServiceProviderConfig",
+            get(scim::service_provider_config),
+        )
+        .route("/scim/v2/ResourceTypes", get(scim::resource_types))
+        .route("/scim/v2/ResourceTypes/{id}", get(scim::resource_type))
+        .route("/scim/v2/Schemas", get(scim::schemas))
+        .route("/scim/v2/Schemas/{id}", get(scim::schema_by_id))
+        .route(
+            "/scim/v2/Users",
+            get(scim::list_users).post(scim::create_user),
+        )
+        .route("/scim/v2/Users/.search", post(scim::search_users))
+        .route(
+            "/scim/v2/Users/{id}",
+            get(scim::get_user)
+                .put(scim::replace_user)
+                .patch(scim::patch_user)
+                .delete(scim::delete_user),
+        )
         // Organisation login, Suomi.fi and first-login registration.
         .route("/login/source/{id}", get(saml::begin))
         .route("/saml/{id}/metadata", get(saml::metadata))
@@ -199,6 +228,8 @@ pub fn router(state: SharedState) -> Router {
     r.fallback(|uri: Uri, browser: browser::Browser| async move {
         if uri.path().starts_with("/admin/api/") {
             api::fallback()
+        } else if uri.path().starts_with("/scim/") {
+            scim::fallback()
         } else {
             ops::not_found(browser).await
         }

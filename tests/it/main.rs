@@ -52,6 +52,7 @@ mod portal_policy;
 mod rp_logout;
 mod saml;
 mod scale_out;
+mod scim;
 mod screens;
 mod second_factor;
 mod startup_guard;

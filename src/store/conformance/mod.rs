@@ -11,6 +11,7 @@ mod identities;
 mod keys;
 mod organisations;
 mod passkeys;
+mod provisioning;
 mod reach;
 mod relying;
 
@@ -83,6 +84,7 @@ where
     reach::liaison_reach(&*fresh().await).await;
     identities::identities(&*fresh().await).await;
     passkeys::passkeys(&*fresh().await).await;
+    provisioning::provisioning(&*fresh().await).await;
 }
 
 /// Every ephemeral-store test on one fresh store; tests use distinct keys.

@@ -41,7 +41,7 @@ macro_rules! columns {
     () => {
         "SELECT a.id, a.username, a.given_name, a.family_name, a.email, a.phone, a.title, \
          a.status, a.status_reason, a.must_change_password, a.failed_logins, a.created_at, \
-         a.last_login_at"
+         a.last_login_at, a.managed_by, a.external_id, a.updated_at"
     };
 }
 macro_rules! page {
@@ -145,13 +145,14 @@ macro_rules! sql_accounts {
                 ) -> StoreResult<()> {
                     self.update_account_with_audit(
                         "UPDATE accounts SET given_name = $1, family_name = $2, email = $3, \
-                         phone = $4, title = $5 WHERE id = $6",
+                         phone = $4, title = $5, updated_at = $6 WHERE id = $7",
                         |q| {
                             q.bind(u.given_name.clone())
                                 .bind(u.family_name.clone())
                                 .bind(u.email.clone())
                                 .bind(u.phone.clone())
                                 .bind(u.title.clone())
+                                .bind(audit.at)
                                 .bind(account_id.to_string())
                         },
                         account_id,
@@ -169,9 +170,15 @@ macro_rules! sql_accounts {
                 ) -> StoreResult<()> {
                     self.update_account_with_audit(
                         "UPDATE accounts SET status = $1, status_reason = $2, \
-                           failed_logins = CASE WHEN $1 = 'active' THEN 0 ELSE failed_logins END \
-                         WHERE id = $3",
-                        |q| q.bind(status.as_str()).bind(reason).bind(account_id),
+                           failed_logins = CASE WHEN $1 = 'active' THEN 0 ELSE failed_logins END, \
+                           updated_at = $3 \
+                         WHERE id = $4",
+                        |q| {
+                            q.bind(status.as_str())
+                                .bind(reason)
+                                .bind(audit.at)
+                                .bind(account_id)
+                        },
                         account_id,
                         audit,
                     )

@@ -114,6 +114,7 @@ macro_rules! sql_directory {
         crate::store::sql::audit::sql_audit!($name, $db);
         crate::store::sql::keys::sql_keys!($name, $db);
         crate::store::sql::passkeys::sql_passkeys!($name, $db);
+        crate::store::sql::provisioning::sql_provisioning!($name, $db);
     };
 }
 pub(crate) use sql_directory;

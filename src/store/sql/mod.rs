@@ -11,6 +11,7 @@ mod memberships;
 mod organisations;
 mod passkeys;
 pub mod postgres;
+mod provisioning;
 mod rows;
 pub mod sqlite;
 

@@ -12,7 +12,8 @@ use crate::store::{Account, LiaisonContact, Membership, Organisation, StoreError
 macro_rules! account_columns {
     () => {
         "id, username, given_name, family_name, email, phone, title, status, status_reason, \
-         must_change_password, failed_logins, created_at, last_login_at"
+         must_change_password, failed_logins, created_at, last_login_at, managed_by, \
+         external_id, updated_at"
     };
 }
 pub(crate) use account_columns;
@@ -40,6 +41,9 @@ pub(super) struct AccountRow {
     failed_logins: i64,
     created_at: i64,
     last_login_at: Option<i64>,
+    managed_by: Option<String>,
+    external_id: Option<String>,
+    updated_at: Option<i64>,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -59,6 +63,9 @@ impl TryFrom<AccountRow> for Account {
             failed_logins: r.failed_logins as u32,
             created_at: r.created_at,
             last_login_at: r.last_login_at,
+            managed_by: r.managed_by,
+            external_id: r.external_id,
+            updated_at: r.updated_at,
         })
     }
 }

@@ -13,6 +13,7 @@
 mod accounts;
 pub mod openapi;
 mod operator;
+mod provisioning;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
@@ -28,6 +29,10 @@ pub use operator::{
     account_action as operator_account_action, accounts as operator_accounts, appoint_liaison,
     audit as operator_audit, create_organisation, organisation, organisations, remove_liaison,
     update_organisation,
+};
+pub use provisioning::{
+    create as create_provisioning_client, list as provisioning_clients,
+    revoke as revoke_provisioning_client,
 };
 
 use crate::admin::{AdminError, LiaisonScope, Principal};

@@ -17,6 +17,7 @@ pub mod passkey_login;
 pub mod passkeys;
 pub mod password;
 pub mod saml;
+pub mod scim;
 pub mod second_factor;
 pub mod sources_view;
 pub mod step_up;

@@ -438,6 +438,9 @@ pub(super) struct AccountPage<'a> {
     pub(super) p: &'static crate::web::passkey_i18n::PasskeyTexts,
     pub(super) passkeys: Vec<crate::web::routes::passkeys::Row>,
     pub(super) passkey_action: String,
+    /// What the organisation's identity management keeps, when it keeps
+    /// this account's data (SCIM): no edit, no enabling, no moving here.
+    pub(super) managed: Option<&'static str>,
 }
 
 pub(super) async fn account_page(
@@ -463,17 +466,18 @@ pub(super) async fn account_page(
                 confirm: super::confirm::asks_first(id),
             });
         };
+    let managed = acc.managed_by.is_some();
     match acc.status {
         AccountStatus::Locked => act("unlock", a.unlock.into(), "", None),
-        AccountStatus::Disabled => act("enable", a.enable.into(), "", None),
-        AccountStatus::Active => {}
+        AccountStatus::Disabled if !managed => act("enable", a.enable.into(), "", None),
+        AccountStatus::Disabled | AccountStatus::Active => {}
     }
     if acc.status != AccountStatus::Disabled {
         act("reset", a.reset_password.into(), "secondary", None);
         act("disable", a.disable.into(), "danger", None);
     }
     for n in h.networks() {
-        if h.org().networks.contains(n) && !v.networks().contains(n) {
+        if !managed && h.org().networks.contains(n) && !v.networks().contains(n) {
             act(
                 "move",
                 format!("{} {}", a.move_to, network_name(*n)),
@@ -527,6 +531,7 @@ pub(super) async fn account_page(
                 &h.passkeys(id).await?,
             ),
             passkey_action: format!("{base}/passkey-remove"),
+            managed: managed.then_some(a.managed_note),
         },
         status,
     ))

@@ -371,6 +371,62 @@ fn operator_paths() -> Vec<(String, &'static str, Value)> {
             },
         ),
         (
+            "/organisations/{id}/provisioning-clients",
+            "get",
+            false,
+            Op {
+                tag: "provisioning",
+                id: "listProvisioningClients",
+                summary: "The organisation's SCIM provisioning clients, revoked ones too.",
+                params: vec![org_id()],
+                body: None,
+                responses: vec![(
+                    "200",
+                    ok(
+                        "The clients, newest first.",
+                        json!({ "type": "object", "required": ["items"], "properties": {
+                            "items": { "type": "array",
+                                       "items": schema("ProvisioningClient") } } }),
+                    ),
+                )],
+                errors: &[],
+            },
+        ),
+        (
+            "/organisations/{id}/provisioning-clients",
+            "post",
+            true,
+            Op {
+                tag: "provisioning",
+                id: "createProvisioningClient",
+                summary: "Creates a SCIM provisioning client for the organisation's identity                           management; its bearer token is in this answer only (stored as a                           SHA-256 digest).",
+                params: vec![org_id()],
+                body: Some("ProvisioningClientInput"),
+                responses: vec![(
+                    "201",
+                    ok("The client and its token.", schema("NewProvisioningClient")),
+                )],
+                errors: &["400", "415"],
+            },
+        ),
+        (
+            "/organisations/{id}/provisioning-clients/{client_id}",
+            "delete",
+            true,
+            Op {
+                tag: "provisioning",
+                id: "revokeProvisioningClient",
+                summary: "Revokes a provisioning client: its token stops working at once.",
+                params: vec![
+                    org_id(),
+                    path_param("client_id", "The provisioning client's id."),
+                ],
+                body: None,
+                responses: vec![("204", json!({ "description": "Revoked." }))],
+                errors: &[],
+            },
+        ),
+        (
             "/accounts",
             "get",
             false,
@@ -508,7 +564,7 @@ pub fn document(app: &AppState) -> Value {
         "servers": [{ "url": app.issuer() }],
         "tags": [
             { "name": "me" }, { "name": "accounts" }, { "name": "audit" },
-            { "name": "register" }, { "name": "service desk" },
+            { "name": "register" }, { "name": "provisioning" }, { "name": "service desk" },
         ],
         "security": [{ "session": [] }, { "bearer": [] }],
         "paths": paths(),

@@ -40,6 +40,12 @@ pub(super) fn schemas() -> Value {
         "failed_logins": { "type": "integer" },
         "created_at": unix("Unix seconds."),
         "last_login_at": { "type": "integer", "format": "int64", "nullable": true },
+        "managed_by": { "type": "string", "nullable": true,
+            "description": "The organisation whose identity management owns the account's \
+                            names, contacts, networks and status (SCIM); null: by hand." },
+        "external_id": { "type": "string", "nullable": true,
+            "description": "That identity management's id for the person." },
+        "updated_at": { "type": "integer", "format": "int64", "nullable": true },
     });
     let account_required = [
         "id",
@@ -78,7 +84,7 @@ pub(super) fn schemas() -> Value {
         "description": "Shown once; the person must change it at the next login." });
     let reason = json!({ "type": "string", "minLength": 3, "maxLength": 500,
         "description": "Why (e.g. a ticket number); required of the service desk." });
-    json!({
+    let mut all = json!({
         "Error": object(&["error", "message"], json!({
             "error": { "type": "string", "enum": ["unauthenticated", "invalid_token",
                 "not_strong", "password_change_required", "csrf", "not_found", "invalid", "unsupported_media_type",
@@ -185,7 +191,48 @@ pub(super) fn schemas() -> Value {
             "items": { "type": "array", "items": schema("AuditEvent") },
             "offset": { "type": "integer" }, "limit": { "type": "integer" },
         })),
-    })
+    });
+    if let Some(o) = all.as_object_mut() {
+        o.extend(provisioning_schemas());
+    }
+    all
+}
+
+/// The provisioning clients' schemas.
+fn provisioning_schemas() -> serde_json::Map<String, Value> {
+    let s = || json!({ "type": "string" });
+    let unix = |d: &str| json!({ "type": "integer", "format": "int64", "description": d });
+    let v = json!({
+        "ProvisioningClient": object(
+            &["id", "org_id", "name", "networks", "created_at", "created_by"],
+            json!({
+                "id": s(), "org_id": s(), "name": s(),
+                "networks": { "type": "array", "items": schema("Network") },
+                "created_at": unix("Unix seconds."),
+                "created_by": s(),
+                "revoked_at": { "type": "integer", "format": "int64", "nullable": true },
+            }),
+        ),
+        "ProvisioningClientInput": {
+            "type": "object", "additionalProperties": false,
+            "required": ["name"],
+            "properties": {
+                "name": { "type": "string", "example": "Entra ID, tuotanto" },
+                "networks": { "type": "array", "items": schema("Network"),
+                    "description": "The networks it may provision into; absent or empty: \
+                                    all of the organisation's." },
+            },
+        },
+        "NewProvisioningClient": object(&["client", "token"], json!({
+            "client": schema("ProvisioningClient"),
+            "token": { "type": "string", "example": "pvscim_…",
+                "description": "The bearer token for /scim/v2/, shown once." },
+        })),
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
 }
 
 pub(super) fn responses() -> Value {
