@@ -64,6 +64,8 @@ enum Target {
     },
     /// The extension's `networks`, with an optional `[value eq "…"]`.
     Networks(Option<String>),
+    /// The extension as a whole.
+    Extension,
 }
 
 fn path_error(path: &str) -> ScimError {
@@ -98,6 +100,9 @@ fn target(path: &str) -> Result<Target, ScimError> {
     let ext = EXTENSION.to_ascii_lowercase();
     if lower.starts_with(&ENTERPRISE.to_ascii_lowercase()) {
         return Ok(Target::Ignored);
+    }
+    if lower == ext {
+        return Ok(Target::Extension);
     }
     if let Some(rest) = lower.strip_prefix(&ext) {
         let rest = rest.strip_prefix(':').unwrap_or(rest);
@@ -258,6 +263,9 @@ fn apply_one(
     let needs_value = || ScimError::InvalidSyntax(format!("The {path:?} operation needs a value."));
     match target(path)? {
         Target::Ignored => Ok(()),
+        Target::Simple("active") if op == Op::Remove => Err(ScimError::Mutability(
+            "active is required: replace it with true or false.".into(),
+        )),
         Target::Simple(name) => {
             match op {
                 Op::Remove => remove_member(doc, name),
@@ -363,6 +371,24 @@ fn apply_one(
             }
             Ok(())
         }
+        Target::Extension => {
+            if op == Op::Remove {
+                return Err(ScimError::Mutability(format!(
+                    "{EXTENSION}:networks is required: replace it rather than remove it."
+                )));
+            }
+            let Some(Value::Object(v)) = value else {
+                return Err(ScimError::InvalidValue(format!(
+                    "{EXTENSION} must be an object."
+                )));
+            };
+            for (k, v) in v {
+                if !k.eq_ignore_ascii_case("schemas") {
+                    apply_one(doc, op, &format!("{EXTENSION}:{k}"), Some(v))?;
+                }
+            }
+            Ok(())
+        }
         Target::Networks(filter) => {
             let ext = member(doc, EXTENSION);
             if !ext.is_object() {
@@ -444,11 +470,7 @@ pub fn apply(doc: &mut Value, body: &Value) -> Result<(), ScimError> {
                 };
                 for (k, v) in v {
                     if k.eq_ignore_ascii_case(EXTENSION) {
-                        if let Value::Object(inner) = v {
-                            for (ik, iv) in inner {
-                                apply_one(d, op, &format!("{EXTENSION}:{ik}"), Some(iv))?;
-                            }
-                        }
+                        apply_one(d, op, EXTENSION, Some(v))?;
                     } else if k.eq_ignore_ascii_case("schemas") {
                         continue;
                     } else {

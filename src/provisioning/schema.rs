@@ -56,7 +56,7 @@ pub fn user_resource_type(base: &str) -> Value {
         "endpoint": "/Users",
         "description": "An account of a professional, in the organisation's networks",
         "schema": CORE,
-        "schemaExtensions": [{ "schema": EXTENSION, "required": false }],
+        "schemaExtensions": [{ "schema": EXTENSION, "required": true }],
         "meta": {
             "resourceType": "ResourceType",
             "location": format!("{base}/ResourceTypes/User"),
@@ -120,24 +120,12 @@ fn contact(name: &str, description: &str) -> Value {
             "none",
             description,
         ),
-        vec![
-            string(
-                "value",
-                false,
-                "The address or number (one is kept: the primary, else the work one, else \
-                 the first).",
-            ),
-            attr(
-                "primary",
-                "boolean",
-                false,
-                false,
-                false,
-                "readWrite",
-                "none",
-                "The one kept.",
-            ),
-        ],
+        vec![string(
+            "value",
+            false,
+            "The address or number. One is kept: the primary one, else the work one, else \
+             the first; type and primary are read but not kept.",
+        )],
     )
 }
 
@@ -165,8 +153,9 @@ pub fn user_schema(base: &str) -> Value {
             attr("displayName", "string", false, false, false, "readOnly", "none",
                  "Given and family name."),
             string("title", false, "Title or profession as the organisation says it."),
-            attr("active", "boolean", false, false, false, "readWrite", "none",
-                 "false disables the account and ends its sessions and tokens at once."),
+            attr("active", "boolean", false, true, false, "readWrite", "none",
+                 "false disables the account and ends its sessions and tokens at once \
+                  (absent at creation: true)."),
             contact("emails", "The work e-mail address."),
             contact("phoneNumbers", "The work phone number."),
         ],

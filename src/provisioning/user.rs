@@ -39,13 +39,10 @@ fn resource(v: &AccountView) -> Map<String, Value> {
     }
     m.insert("active".into(), json!(a.status != AccountStatus::Disabled));
     if let Some(e) = &a.email {
-        m.insert("emails".into(), json!([{ "value": e, "primary": true }]));
+        m.insert("emails".into(), json!([{ "value": e }]));
     }
     if let Some(p) = &a.phone {
-        m.insert(
-            "phoneNumbers".into(),
-            json!([{ "value": p, "primary": true }]),
-        );
+        m.insert("phoneNumbers".into(), json!([{ "value": p }]));
     }
     let mut ext = Map::new();
     ext.insert("networks".into(), json!(member_networks(v)));

@@ -196,6 +196,7 @@ pub fn router(state: SharedState) -> Router {
             get(scim::list_users).post(scim::create_user),
         )
         .route("/scim/v2/Users/.search", post(scim::search_users))
+        .route("/scim/v2/.search", post(scim::search_users))
         .route(
             "/scim/v2/Users/{id}",
             get(scim::get_user)

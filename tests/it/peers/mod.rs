@@ -8,6 +8,8 @@
 //! - `suomifi_oidc_node`: node-oidc-provider on the Finnish Trust Network's
 //!   OpenID Connect profile (signed request objects, private_key_jwt, ID
 //!   tokens and userinfo signed then encrypted) as Suomi.fi over OIDC;
+//! - `scim_python`: the compliance checker scim2-tester against `/scim/v2/`,
+//!   and a provisioning flow driven by scim2-client;
 //! - `mobile_openssl`: `openssl cms -sign` makes the mobile signature;
 //! - `fixed_values`: the e-Authorizations request header, the Suomi.fi
 //!   subject and pairwise subjects against values computed once with
@@ -25,6 +27,7 @@ mod fixed_values;
 mod mobile_openssl;
 mod oidc_node;
 mod saml_pysaml2;
+mod scim_python;
 mod suomifi_oidc_node;
 
 use std::io::{BufRead, BufReader, Read};
@@ -146,6 +149,17 @@ pub async fn pysaml2_idp() -> Option<Peer> {
     let mut c = Command::new(python);
     c.arg("-W").arg("ignore").arg(dir().join("saml_idp.py"));
     Some(Peer::start(c).await)
+}
+
+/// The virtual environment's Python with scim2-tester and scim2-client,
+/// or `None` when they are not installed and not required.
+pub fn scim_python() -> Option<PathBuf> {
+    let python = dir().join(".venv/bin/python");
+    let there = python.is_file()
+        && dir().join(".venv/installed-requirements.txt").is_file()
+        && std::fs::read_to_string(dir().join(".venv/installed-requirements.txt"))
+            .is_ok_and(|r| r.contains("scim2-tester"));
+    present("scim2-tester and scim2-client (tests/peers/.venv)", there).then_some(python)
 }
 
 /// node-oidc-provider (`tests/peers/oidc_provider.mjs`), or `None` when it
