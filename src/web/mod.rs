@@ -131,6 +131,14 @@ pub fn router(state: SharedState) -> Router {
             "/admin/operator/orgs/{id}/liaisons/remove",
             post(admin::operator_liaison),
         )
+        .route(
+            "/admin/operator/orgs/{id}/provisioning",
+            get(admin::operator_provisioning).post(admin::operator_provisioning_post),
+        )
+        .route(
+            "/admin/operator/orgs/{id}/provisioning/revoke",
+            post(admin::operator_provisioning_post),
+        )
         .route("/admin/operator/accounts", get(admin::operator_accounts))
         .route("/admin/operator/audit", get(admin::operator_audit))
         .route("/admin/operator/policy", get(admin::operator_policy))

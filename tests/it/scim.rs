@@ -1020,3 +1020,110 @@ async fn liaison_persons_see_managed_accounts_and_cannot_edit_what_the_idm_owns(
     assert_eq!(r.status(), 400);
     assert_eq!(directory_snapshot(&app).await, before);
 }
+
+#[tokio::test]
+async fn the_service_desk_creates_and_revokes_clients_in_the_admin_ui() {
+    let app = spawn_app().await;
+    let op_id = account_id(&app, "sonja.liaison").await;
+    app.state
+        .dir
+        .add_operator(
+            &op_id,
+            &porttivahti::store::AuditEvent::new(app.clock_now(), "cli", "admin.operator.added")
+                .subject(op_id.clone()),
+        )
+        .await
+        .unwrap();
+    let op = strong_browser(&app, "sonja.liaison").await;
+    let org = op
+        .get("/admin/operator/orgs/jkl?lang=en")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        org.contains("/admin/operator/orgs/jkl/provisioning"),
+        "{org}"
+    );
+    let page = op
+        .get("/admin/operator/orgs/jkl/provisioning?lang=en")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("No provisioning clients."));
+    let csrf = hidden(&page, "csrf");
+    let r = op
+        .http
+        .post(format!("{}/admin/operator/orgs/jkl/provisioning", app.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Entra ID"),
+            ("networks", "intermetso"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let shown = r.text().await.unwrap();
+    let token = shown
+        .split("id=\"provisioning-token\" class=\"secret\">")
+        .nth(1)
+        .and_then(|t| t.split('<').next())
+        .unwrap()
+        .to_string();
+    assert!(token.starts_with("pvscim_"), "{shown}");
+    assert!(shown.contains(&format!("{}/scim/v2", app.base)));
+    let scim = Scim::new(&app, &token);
+    assert_eq!(scim.call(Method::GET, "/Users", None).await.0, 200);
+    // Shown once: the page afterwards lists the client, not its token.
+    let again = op
+        .get("/admin/operator/orgs/jkl/provisioning?lang=en")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(again.contains("Entra ID") && !again.contains(&token));
+    // Without the CSRF token nothing is made.
+    let r = op
+        .http
+        .post(format!("{}/admin/operator/orgs/jkl/provisioning", app.base))
+        .form(&[("csrf", "wrong"), ("name", "Toinen")])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 200);
+    assert_eq!(
+        app.state
+            .dir
+            .provisioning_clients("jkl")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let client = app.state.dir.provisioning_clients("jkl").await.unwrap()[0]
+        .id
+        .clone();
+    let r = op
+        .http
+        .post(format!(
+            "{}/admin/operator/orgs/jkl/provisioning/revoke",
+            app.base
+        ))
+        .form(&[("csrf", csrf.as_str()), ("client", client.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(scim.call(Method::GET, "/Users", None).await.0, 401);
+    // A liaison person reaches none of it.
+    let liisa = strong_browser(&app, "liisa.yhteys").await;
+    assert_eq!(
+        liisa
+            .get("/admin/operator/orgs/jkl/provisioning")
+            .await
+            .status(),
+        404
+    );
+}

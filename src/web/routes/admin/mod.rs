@@ -61,6 +61,7 @@ mod confirm;
 mod ctx;
 mod operator;
 mod policy;
+mod provisioning;
 
 pub use accounts::*;
 pub use audit::*;
@@ -68,3 +69,4 @@ use ctx::Frame;
 pub use ctx::{AdminCtx, AdminForm, AdminPage, CsrfForm};
 pub use operator::*;
 pub use policy::*;
+pub use provisioning::{operator_provisioning, operator_provisioning_post};
