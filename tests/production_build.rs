@@ -168,6 +168,7 @@ fn a_configuration_asking_for_a_stand_in_is_refused_naming_each_key() {
         "mobile.issuers[0].crl_url",
         "sources \"ksshp\".metadata_url",
         "sources \"suomifi\".metadata_url",
+        "sources \"suomifi-oidc\".issuer",
     ] {
         assert!(err.contains(key), "{key} in {err}");
     }

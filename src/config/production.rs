@@ -172,9 +172,13 @@ impl Settings {
                     ("signing_keys", &f.signing_keys),
                     ("decryption_keys", &f.decryption_keys),
                 ] {
-                    for file in files.iter().filter(|p| p.contains("certs/dev/")) {
+                    let dev: Vec<&String> =
+                        files.iter().filter(|p| p.contains("certs/dev/")).collect();
+                    if !dev.is_empty() {
                         out.push(format!(
-                            "sources {:?}.{key}: {file:?} is a development key, whose private                              part is public; make the source's own (openssl genpkey, see                              docs/configuration.md)",
+                            "sources {:?}.{key}: {dev:?} are development keys, whose private \
+                             parts are public; make the source's own (openssl genpkey, see \
+                             docs/configuration.md)",
                             src.id
                         ));
                     }

@@ -16,6 +16,14 @@ impl Settings {
             out.push("dev_idp.enabled: the built-in test identity provider".into());
         }
         for src in &self.sources {
+            if let Some(f) = src.ftn()
+                && f.issuer.starts_with('/')
+            {
+                out.push(format!(
+                    "sources {:?}.issuer: {:?} is this server's development IdP",
+                    src.id, f.issuer
+                ));
+            }
             if let Some(u) = src.saml().and_then(|m| m.metadata_url.as_deref())
                 && u.starts_with('/')
             {
@@ -113,6 +121,7 @@ mod tests {
             "mobile.issuers[0].crl_url",
             "sources \"ksshp\".metadata_url",
             "sources \"suomifi\".metadata_url",
+            "sources \"suomifi-oidc\".issuer",
         ] {
             assert!(err.contains(key), "{key} in {err}");
         }

@@ -260,8 +260,12 @@ impl Sources {
                 )),
                 None => None,
             };
+            let mut settings = settings.clone();
+            if let crate::config::sources::SourceKind::SuomifiOidc(f) = &mut settings.kind {
+                f.issuer = f.issuer_at(s.server.issuer());
+            }
             list.push(Arc::new(SamlSource {
-                settings: settings.clone(),
+                settings,
                 loaded: RwLock::new(None),
                 last_error: RwLock::new(None),
                 last_try: RwLock::new(0),

@@ -57,6 +57,7 @@ mod screens;
 mod second_factor;
 mod startup_guard;
 mod store_conformance;
+mod suomifi_oidc;
 mod telemetry;
 mod upstream_oidc;
 mod verifier;

@@ -35,6 +35,9 @@ fn offending_keys_of_the_shipped_file() -> Vec<String> {
         "suomifi_mandates.api_key",
         "sources \"ksshp\".metadata_url",
         "sources \"suomifi\".metadata_url",
+        "sources \"suomifi-oidc\".issuer",
+        "sources \"suomifi-oidc\".signing_keys",
+        "sources \"suomifi-oidc\".decryption_keys",
     ]
     .map(String::from)
     .to_vec();

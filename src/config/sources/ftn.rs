@@ -113,10 +113,30 @@ pub(super) fn default_encryption_encs() -> Vec<String> {
 }
 
 impl FtnSourceSettings {
+    /// The issuer, with a path of this server (the development IdP's face)
+    /// made a URL under `public_url`.
+    pub fn issuer_at(&self, public_url: &str) -> String {
+        if self.issuer.starts_with('/') {
+            format!("{public_url}{}", self.issuer)
+        } else {
+            self.issuer.clone()
+        }
+    }
+
     /// Checks what can be checked without the key files (read at start).
     pub fn check(&self, id: &str, s: &crate::config::Settings) -> Result<(), String> {
         use crate::jose::{ContentEnc, KeyAlg, SigAlg};
-        if url::Url::parse(&self.issuer).is_err() {
+        // A path is this server's: the development IdP's OpenID Connect
+        // face (refused in production, see `standins.rs`).
+        if self.issuer.starts_with('/') {
+            if !s.dev_idp.enabled {
+                return Err(format!(
+                    "source {id:?}: issuer {:?} is a path of this server, which only the \
+                     development IdP serves ([dev_idp] enabled = true)",
+                    self.issuer
+                ));
+            }
+        } else if url::Url::parse(&self.issuer).is_err() {
             return Err(format!(
                 "source {id:?}: issuer {:?} is not a URL",
                 self.issuer
@@ -190,6 +210,7 @@ impl FtnSourceSettings {
         }
         if s.server.environment == crate::config::Environment::Production
             && !self.issuer.starts_with("https://")
+            && !self.issuer.starts_with('/')
         {
             return Err(format!(
                 "source {id:?}: issuer {:?} must be an https:// URL in production",

@@ -27,6 +27,8 @@ use crate::web::pages::{lang_links, render};
 pub(super) struct DevIdp {
     key: KeyPair,
     base: String,
+    /// The same key for the OpenID Connect face's JWS.
+    pub(super) jws: crate::jose::SigningKey,
 }
 
 impl DevIdp {
@@ -39,6 +41,7 @@ impl DevIdp {
             key: KeyPair::from_files(&s.dev_idp.key_file, &s.dev_idp.cert_file)
                 .map_err(|e| format!("dev_idp.key_file / cert_file: {e}"))?,
             base: s.server.issuer().to_string(),
+            jws: super::op::load_key(&s.dev_idp.key_file)?,
         }))
     }
 
@@ -54,7 +57,7 @@ impl DevIdp {
 }
 
 /// The development IdP page's own texts.
-struct DevIdpTexts {
+pub(super) struct DevIdpTexts {
     title: &'static str,
     intro: &'static str,
     pick: &'static str,
@@ -63,7 +66,7 @@ struct DevIdpTexts {
     org_profile: &'static str,
 }
 
-fn dev_idp_texts(lang: Lang) -> &'static DevIdpTexts {
+pub(super) fn dev_idp_texts(lang: Lang) -> &'static DevIdpTexts {
     match lang {
         Lang::Fi => &DevIdpTexts {
             title: "Kehityskäytön testitunnistus",
@@ -232,24 +235,24 @@ pub async fn metadata(
     }
 }
 
-struct PersonView {
-    label: &'static str,
-    note: &'static str,
+pub(super) struct PersonView {
+    pub(super) label: &'static str,
+    pub(super) note: &'static str,
 }
 
 #[derive(askama::Template)]
 #[template(path = "dev/idp.html")]
-struct DevIdpPage {
-    t: &'static crate::web::i18n::Texts,
-    s: &'static DevIdpTexts,
-    langs: Vec<crate::web::pages::LangLink>,
-    profile_name: &'static str,
-    sp: String,
-    levels: String,
-    people: Vec<PersonView>,
-    action: String,
-    csrf: String,
-    ticket: String,
+pub(super) struct DevIdpPage {
+    pub(super) t: &'static crate::web::i18n::Texts,
+    pub(super) s: &'static DevIdpTexts,
+    pub(super) langs: Vec<crate::web::pages::LangLink>,
+    pub(super) profile_name: &'static str,
+    pub(super) sp: String,
+    pub(super) levels: String,
+    pub(super) people: Vec<PersonView>,
+    pub(super) action: String,
+    pub(super) csrf: String,
+    pub(super) ticket: String,
 }
 
 /// `GET /dev-idp/{profile}/sso?SAMLRequest=…`: checks the request's

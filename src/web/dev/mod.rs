@@ -2,6 +2,8 @@
 //! machine, so that every login method can be tried without it.
 //!
 //! - `idp.rs`: the development IdP under `/dev-idp/{org|suomifi}/`;
+//! - `op.rs`: its OpenID Connect face under `/dev-idp/oidc/` (Suomi.fi
+//!   over OpenID Connect on the FTN profile, the same test people);
 //! - `mssp.rs`: the development MSSP at `/dev-mssp/soap`;
 //! - `mandates.rs`: the development e-Authorizations service under
 //!   `/dev-mandates/`;
@@ -29,6 +31,7 @@ mod demo_i18n;
 mod idp;
 mod mandates;
 mod mssp;
+mod op;
 mod test_pki;
 
 /// What the stand-ins keep for the life of the router.
@@ -82,6 +85,19 @@ pub fn routes(state: &SharedState) -> Router<SharedState> {
                 get(idp::sso_get).post(idp::sso_post),
             )
             .route("/dev-idp/{profile}/slo", get(idp::slo))
+            .route(
+                "/dev-idp/oidc/.well-known/openid-configuration",
+                get(op::discovery),
+            )
+            .route("/dev-idp/oidc/jwks", get(op::jwks))
+            .route("/dev-idp/oidc/par", post(op::par))
+            .route(
+                "/dev-idp/oidc/authorize",
+                get(op::authorize).post(op::authorize_post),
+            )
+            .route("/dev-idp/oidc/token", post(op::token))
+            .route("/dev-idp/oidc/userinfo", get(op::userinfo))
+            .route("/dev-idp/oidc/logout", get(op::logout))
             .route(
                 "/dev-mandates/service/ypa/user/register/{client}/{hetu}",
                 get(mandates::register),
