@@ -301,3 +301,60 @@ async fn a_forged_logout_token_ends_nothing() {
     let page = b.get("/demo/").await.text().await.unwrap();
     assert!(page.contains("id=\"id-claims\""), "still logged in");
 }
+
+/// The demo's Suomi.fi over OpenID Connect (the development IdP's OpenID
+/// Connect face): the same person, the same e-Authorizations lookup at
+/// login, the same claims at Kanta Ekstranet as over SAML.
+#[tokio::test]
+async fn over_openid_connect_the_managing_director_reaches_the_demo_ekstranet_too() {
+    let app = demo_app().await;
+    let b = Browser::new(&app);
+    let (url, _) = follow(&b, b.get("/demo/ekstranet/login").await).await;
+    let ar = query_param(&url, "ar").unwrap();
+    let (url, page) = follow(
+        &b,
+        b.get(&format!("/login/source/suomifi-oidc?ar={ar}")).await,
+    )
+    .await;
+    assert!(url.contains("/dev-idp/oidc/authorize?"), "{url}");
+    let page = page.text().await.unwrap();
+    let r = b
+        .http
+        .post(format!("{}/dev-idp/oidc/authorize", b.base))
+        .form(&[
+            ("csrf", hidden(&page, "csrf")),
+            ("ticket", hidden(&page, "ticket")),
+            ("person", TEEMU_MANAGING_DIRECTOR.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (url, page) = follow(&b, r).await;
+    assert!(url.contains("/register"), "{url}");
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Teemu Toimitusjohtaja"), "{page}");
+    let r = b
+        .http
+        .post(format!("{}/register", b.base))
+        .form(&[
+            ("csrf", hidden(&page, "csrf")),
+            ("ar", hidden(&page, "ar")),
+            ("email", "teemu@rova.example.fi".into()),
+            ("phone", "040 123 4567".into()),
+            ("profession_group", "physician".into()),
+            ("wellbeing_area", String::new()),
+            ("municipality", "Rovaniemi".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (url, page) = follow(&b, r).await;
+    assert!(url.ends_with("/demo/ekstranet/"), "{url}");
+    let claims = shown_claims(&page.text().await.unwrap());
+    assert_eq!(claims["amr"], serde_json::json!(["suomifi"]), "{claims}");
+    assert_eq!(
+        claims["authorities"],
+        serde_json::json!([{"business_id": "7019376-8", "name": "Rova Oy (demo)", "right": "full"}]),
+        "{claims}"
+    );
+}

@@ -88,3 +88,96 @@ fn hostile_id_token_claims_are_refused() {
 fn count(n: usize) {
     println!("hostile inputs refused: {n}");
 }
+
+fn pem_file(dir: &std::path::Path, name: &str, der: &[u8]) -> String {
+    let b64 = crate::crypto::b64_std(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        ),
+    )
+    .unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn rsa_der() -> Vec<u8> {
+    use aws_lc_rs::encoding::AsDer;
+    let k = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&k)
+        .unwrap()
+        .as_ref()
+        .to_vec()
+}
+
+/// A key change with overlap: the new keys are added beside the old ones
+/// (both published, the first signs, both decrypt), then the old ones
+/// leave and what was encrypted to them no longer opens.
+#[test]
+fn keys_change_with_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let [sig_old, sig_new, enc_old, enc_new] =
+        ["sig-old", "sig-new", "enc-old", "enc-new"].map(|n| pem_file(dir.path(), n, &rsa_der()));
+    let mut f = settings();
+    f.signing_keys = vec![sig_new.clone(), sig_old.clone()];
+    f.decryption_keys = vec![enc_new.clone(), enc_old.clone()];
+    let both = OurKeys::load(&f).unwrap();
+    let published = both.jwks();
+    let uses: Vec<&str> = published
+        .keys
+        .iter()
+        .map(|k| k.use_.as_deref().unwrap())
+        .collect();
+    assert_eq!(uses, ["sig", "sig", "enc", "enc"]);
+    assert_eq!(both.signer().kid(), both.signing[0].kid());
+    // The provider, still holding the old published set, encrypts to the
+    // old key; with the new one published it may use either.
+    let to_old = jose::jwe::encrypt(
+        b"t",
+        &both.decryption[1].jwk,
+        KeyAlg::RsaOaep256,
+        ContentEnc::A256GCM,
+        None,
+    )
+    .unwrap();
+    let to_new = jose::jwe::encrypt(
+        b"t",
+        &both.decryption[0].jwk,
+        KeyAlg::RsaOaep256,
+        ContentEnc::A256GCM,
+        None,
+    )
+    .unwrap();
+    for t in [&to_old, &to_new] {
+        assert!(jose::jwe::decrypt(t, &both.decryption, &KeyAlg::ALL, &ContentEnc::ALL).is_ok());
+    }
+    // A request object the old signer made verifies against the set the
+    // provider fetched during the overlap.
+    let old_signed = both.signing[1].sign(None, b"{}").unwrap();
+    assert!(jose::jws::verify(&old_signed, &published, &SigAlg::ALL).is_ok());
+    // The old keys leave.
+    f.signing_keys = vec![sig_new];
+    f.decryption_keys = vec![enc_new];
+    let after = OurKeys::load(&f).unwrap();
+    assert_eq!(after.jwks().keys.len(), 2);
+    assert!(jose::jwe::decrypt(&to_new, &after.decryption, &KeyAlg::ALL, &ContentEnc::ALL).is_ok());
+    assert!(matches!(
+        jose::jwe::decrypt(&to_old, &after.decryption, &KeyAlg::ALL, &ContentEnc::ALL),
+        Err(JoseError::UnknownKey(_))
+    ));
+    // A key file that is not PKCS#8 is named.
+    f.signing_keys = vec![
+        dir.path()
+            .join("missing.pem")
+            .to_string_lossy()
+            .into_owned(),
+    ];
+    assert!(OurKeys::load(&f).unwrap_err().contains("missing.pem"));
+}
