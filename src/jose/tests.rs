@@ -402,3 +402,81 @@ fn thumbprint_is_rfc7638() {
         "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
     );
 }
+
+/// Random changes to a valid JWE and to a valid JWS — a character replaced,
+/// removed or added anywhere, parts dropped or repeated — are every one
+/// refused, and never panic. Deterministic (a fixed xorshift seed).
+#[test]
+fn hostile_random_mutations_are_refused_without_panic() {
+    let dec = DecryptionKey::from_pkcs8(&p256_pkcs8()).unwrap();
+    let sig = SigningKey::from_pkcs8(&p256_pkcs8()).unwrap();
+    let keys = [dec];
+    let set = jws_keys(&sig);
+    let inner = sig.sign(Some("JWT"), br#"{"sub":"s"}"#).unwrap();
+    let jwe = jwe::encrypt(
+        inner.as_bytes(),
+        &keys[0].jwk,
+        KeyAlg::EcdhEs,
+        ContentEnc::A128CBC_HS256,
+        Some("JWT"),
+    )
+    .unwrap();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    };
+    const ALPHABET: &[u8] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ";
+    let mut refused = 0;
+    for round in 0..3000 {
+        let (original, is_jwe) = if round % 2 == 0 {
+            (&jwe, true)
+        } else {
+            (&inner, false)
+        };
+        let mut t: Vec<u8> = original.as_bytes().to_vec();
+        match next(4) {
+            0 => {
+                let i = next(t.len());
+                let c = ALPHABET[next(ALPHABET.len())];
+                if t[i] == c {
+                    continue;
+                }
+                t[i] = c;
+            }
+            1 => {
+                t.remove(next(t.len()));
+            }
+            2 => t.insert(next(t.len() + 1), ALPHABET[next(ALPHABET.len())]),
+            _ => {
+                let parts: Vec<&[u8]> = original.as_bytes().split(|b| *b == b'.').collect();
+                let i = next(parts.len());
+                let mut p = parts.clone();
+                if next(2) == 0 {
+                    p.remove(i);
+                } else {
+                    p.insert(i, parts[i]);
+                }
+                t = p.join(&b'.');
+            }
+        }
+        let Ok(t) = String::from_utf8(t) else {
+            continue;
+        };
+        if t == *original {
+            continue;
+        }
+        let refused_here = if is_jwe {
+            jwe::decrypt(&t, &keys, &KeyAlg::ALL, &ContentEnc::ALL).is_err()
+        } else {
+            jws::verify(&t, &set, &SigAlg::ALL).is_err()
+        };
+        assert!(refused_here, "a changed token was accepted: {t}");
+        refused += 1;
+    }
+    assert!(refused > 2500, "{refused}");
+    println!("hostile inputs refused: {refused}");
+}
