@@ -15,10 +15,11 @@
 //                          jwks_uri or jwks, and the encryption choices)
 //   POST /control/forge    the next token answer's ID token is replaced by
 //                          one made here: {"mode": "tamper" | "none" |
-//                          "unknown-key" | "expired" | "wrong-aud" |
-//                          "wrong-nonce"} (signed with the provider's key
+//                          "unknown-key" | "new-key" | "expired" |
+//                          "wrong-aud" | "wrong-nonce"} (signed with the provider's key
 //                          unless the mode says otherwise, encrypted to the
 //                          client's key like the real one)
+//   POST /control/publish-new-key  publishes the key "new-key" signs with
 //   GET  /control/last-assertion   the client assertion of the last token
 //                          request (to show that it cannot be used twice)
 //   GET|POST /interaction/:uid     the identification page: a test person
@@ -61,8 +62,15 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'peer-rs256', use: 'sig', alg: 'RS256' };
-// A key that is not published: tokens signed with it must be refused.
+// A key that is not published: tokens signed with it must be refused —
+// until it is published (POST /control/publish-new-key), as a provider
+// rolling its key over does.
 const { privateKey: strayKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const publicPart = (k, kid) => {
+  const { kty, n, e } = k.export({ format: 'jwk' });
+  return { kty, n, e, kid, use: 'sig', alg: 'RS256' };
+};
+const published = [publicPart(privateKey, 'peer-rs256')];
 
 const LEVELS = [
   'http://ftn.ficora.fi/2017/loa2', 'http://ftn.ficora.fi/2017/loa3',
@@ -90,6 +98,9 @@ const provider = new Provider(issuer, {
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   pkce: { required: () => true },
+  // The tests move the gateway's clock a minute on to let it fetch these
+  // keys again; its assertions' iat is then that much ahead.
+  clockTolerance: 150,
   // The provider fetches the client's keys from its jwks_uri; its guard
   // against fetching special-use addresses would refuse the gateway on
   // loopback, the only place these tests run it.
@@ -139,10 +150,10 @@ async function forged(mode, ctx, real) {
     const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
     inner = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`;
   } else {
-    const unknown = mode === 'unknown-key';
+    const kid = { 'unknown-key': 'not-published', 'new-key': 'peer-rs256-2027' }[mode] ?? 'peer-rs256';
     inner = await new SignJWT(payload)
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: unknown ? 'not-published' : 'peer-rs256' })
-      .sign(unknown ? strayKey : privateKey);
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
+      .sign(kid === 'peer-rs256' ? privateKey : strayKey);
   }
   const alg = meta.id_token_encrypted_response_alg;
   const enc = meta.id_token_encrypted_response_enc;
@@ -240,6 +251,17 @@ server.on('request', async (req, res) => {
       registered.set(c.client_id, meta);
       await new MemoryAdapter('Client').upsert(c.client_id, meta);
       res.writeHead(200).end('registered');
+      return;
+    }
+    // The provider's published keys (served here, so that a new one can
+    // join them while the provider runs).
+    if (req.method === 'GET' && path === '/jwks') {
+      res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(JSON.stringify({ keys: published }));
+      return;
+    }
+    if (req.method === 'POST' && path === '/control/publish-new-key') {
+      published.push(publicPart(strayKey, 'peer-rs256-2027'));
+      res.writeHead(200).end('published');
       return;
     }
     if (req.method === 'POST' && path === '/control/forge') {

@@ -542,3 +542,45 @@ async fn hostile_ftn_answers_are_refused_and_write_nothing() {
     );
     common::hostile_refused(test, refused);
 }
+
+/// The provider rolls its signing key over: a token signed with a key id
+/// the gateway has not seen makes it fetch the provider's keys again (at
+/// most once a minute) — refused while the key is not published, accepted
+/// once it is.
+#[tokio::test]
+async fn a_new_provider_key_is_fetched_once_it_signs() {
+    let Some((app, op)) = setup().await else {
+        return;
+    };
+    let forge = |mode: &'static str| {
+        let base = op.base.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/control/forge"))
+                .json(&serde_json::json!({ "mode": mode }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Past the minute since the start's fetch.
+    app.clock.advance(61);
+    forge("new-key").await;
+    let r = login(&app, &op, &Browser::new(&app), "suomifi-oidc", SANNA).await;
+    assert_eq!(
+        r.status(),
+        403,
+        "not published yet: refused after fetching again"
+    );
+    let r = reqwest::Client::new()
+        .post(format!("{}/control/publish-new-key", op.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.clock.advance(61);
+    forge("new-key").await;
+    let r = login(&app, &op, &Browser::new(&app), "suomifi-oidc", SANNA).await;
+    assert_eq!(r.status(), 303, "{}\n{}", r.text().await.unwrap(), op.log());
+    assert!(location(&r).starts_with("/register"), "{}", location(&r));
+}
