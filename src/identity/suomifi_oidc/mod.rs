@@ -544,9 +544,12 @@ impl RedirectSource for FtnRp<'_> {
                 .userinfo(src, &r, endpoint, access, &sub)
                 .await
                 .map_err(|e| refuse(Refusal::Untrusted, format!("userinfo: {e}")))?;
-            // The ID token's own claims win.
+            // The ID token's own claims win; the level and the times are
+            // the ID token's alone.
             for (k, v) in more {
-                claims.entry(k).or_insert(v);
+                if !matches!(k.as_str(), "acr" | "auth_time" | "amr") {
+                    claims.entry(k).or_insert(v);
+                }
             }
         }
         let (identity, hetu) = identity_of(
