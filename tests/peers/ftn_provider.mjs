@@ -12,7 +12,9 @@
 //
 //   POST /control/client   registers a client (JSON: client_id,
 //                          redirect_uris, post_logout_redirect_uris,
-//                          jwks_uri or jwks, and the encryption choices)
+//                          jwks_uri or jwks, the encryption choices, and
+//                          "userinfo_encrypted": false for signed-only
+//                          userinfo)
 //   POST /control/forge    the next token answer's ID token is replaced by
 //                          one made here: {"mode": "tamper" | "none" |
 //                          "unknown-key" | "new-key" | "expired" |
@@ -238,8 +240,12 @@ server.on('request', async (req, res) => {
         id_token_encrypted_response_alg: c.id_token_encrypted_response_alg ?? 'RSA-OAEP-256',
         id_token_encrypted_response_enc: c.id_token_encrypted_response_enc ?? 'A256GCM',
         userinfo_signed_response_alg: 'RS256',
-        userinfo_encrypted_response_alg: c.id_token_encrypted_response_alg ?? 'RSA-OAEP-256',
-        userinfo_encrypted_response_enc: c.id_token_encrypted_response_enc ?? 'A256GCM',
+        // Userinfo signed and encrypted like the ID token, or (with
+        // "userinfo_encrypted": false) signed only.
+        ...(c.userinfo_encrypted === false ? {} : {
+          userinfo_encrypted_response_alg: c.id_token_encrypted_response_alg ?? 'RSA-OAEP-256',
+          userinfo_encrypted_response_enc: c.id_token_encrypted_response_enc ?? 'A256GCM',
+        }),
         ...(c.jwks ? { jwks: c.jwks } : { jwks_uri: c.jwks_uri }),
       };
       try {

@@ -584,3 +584,61 @@ async fn a_new_provider_key_is_fetched_once_it_signs() {
     assert_eq!(r.status(), 303, "{}\n{}", r.text().await.unwrap(), op.log());
     assert!(location(&r).starts_with("/register"), "{}", location(&r));
 }
+
+/// Userinfo that is signed but not encrypted: refused while the source
+/// requires encryption (the FTN default), taken when it says it does not.
+#[tokio::test]
+async fn signed_only_userinfo_is_taken_only_where_encryption_is_not_required() {
+    let Some((app, op)) = setup().await else {
+        return;
+    };
+    let register_signed_only = || async {
+        let r = reqwest::Client::new()
+            .post(format!("{}/control/client", op.base))
+            .json(&serde_json::json!({
+                "client_id": "gateway",
+                "redirect_uris": [format!("{}/login/oidc/suomifi-oidc/callback", app.base)],
+                "jwks_uri": format!("{}/login/oidc/suomifi-oidc/jwks", app.base),
+                "userinfo_encrypted": false,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    };
+    register_signed_only().await;
+    let r = login(&app, &op, &Browser::new(&app), "suomifi-oidc", SANNA).await;
+    assert_eq!(r.status(), 403, "{}", r.text().await.unwrap());
+
+    // The same provider, a source that does not require encryption.
+    let lenient = config(&op).replace(
+        "same_accounts_as = \"suomifi\"\n\n[[sources]]\nid = \"suomifi-oidc-ec\"",
+        "same_accounts_as = \"suomifi\"\nrequire_encryption = false\n\n[[sources]]\nid = \"suomifi-oidc-ec\"",
+    );
+    assert_ne!(lenient, config(&op));
+    let app = common::spawn_app_extra(
+        &lenient,
+        &[
+            ("PORTTIVAHTI__SERVER__ENVIRONMENT", "development"),
+            ("PORTTIVAHTI__SECRETS__NATIONAL_ID_KEY", NATIONAL_ID_KEY),
+        ],
+        |_| {},
+    )
+    .await;
+    common::wait_for_sources(&app).await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/control/client", op.base))
+        .json(&serde_json::json!({
+            "client_id": "gateway",
+            "redirect_uris": [format!("{}/login/oidc/suomifi-oidc/callback", app.base)],
+            "jwks_uri": format!("{}/login/oidc/suomifi-oidc/jwks", app.base),
+            "userinfo_encrypted": false,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = login(&app, &op, &Browser::new(&app), "suomifi-oidc", SANNA).await;
+    assert_eq!(r.status(), 303, "{}\n{}", r.text().await.unwrap(), op.log());
+    assert!(location(&r).starts_with("/register"), "{}", location(&r));
+}
