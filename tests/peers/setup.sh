@@ -3,8 +3,8 @@
 # integration tests in tests/it/peers/ run against:
 #   pysaml2 (tests/peers/saml_idp.py) in a virtual environment, tests/peers/.venv
 #   node-oidc-provider (tests/peers/oidc_provider.mjs, and ftn_provider.mjs on the
-#   Finnish Trust Network's OpenID Connect profile with its JOSE library
-#   `jose`) in tests/peers/node_modules
+#   Finnish Trust Network's OpenID Connect profile, and jose_peer.mjs, both
+#   with its JOSE library `jose`) in tests/peers/node_modules
 # Needs python3 (with venv), node (20 or later) and npm, xmlsec1 (pysaml2
 # signs and encrypts with it; Debian: apt-get install xmlsec1) and openssl
 # (the mobile signature test signs with `openssl cms`). A second run with

@@ -5,6 +5,7 @@
 //!   Suomi.fi IdP, signing the response and/or the assertion, encrypting
 //!   with AES-GCM or AES-CBC; its default 3DES is refused;
 //! - `oidc_node`: node-oidc-provider as the upstream OpenID provider;
+//! - `jose_node`: our JWE opened and JWS made by panva's `jose`;
 //! - `suomifi_oidc_node`: node-oidc-provider on the Finnish Trust Network's
 //!   OpenID Connect profile (signed request objects, private_key_jwt, ID
 //!   tokens and userinfo signed then encrypted) as Suomi.fi over OIDC;
@@ -24,6 +25,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fixed_values;
+mod jose_node;
 mod mobile_openssl;
 mod oidc_node;
 mod saml_pysaml2;
