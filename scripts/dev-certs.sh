@@ -18,7 +18,8 @@ mkdir -p "$out"
 # (RSA-OAEP-256) and P-256 (ECDH-ES) that the provider encrypts ID tokens
 # and userinfo to. PKCS#8. Made when missing, even when the rest exists.
 command -v openssl >/dev/null || { echo "openssl is needed: apt-get install openssl" >&2; exit 1; }
-for k in ftn-sig-key:rsa ftn-enc-rsa-key:rsa ftn-enc-ec-key:ec; do
+# ftn-fed-key signs that key set (OpenID Federation's signed_jwks_uri).
+for k in ftn-sig-key:rsa ftn-enc-rsa-key:rsa ftn-enc-ec-key:ec ftn-fed-key:ec; do
   name=${k%%:*}
   [ -f "$out/$name.pem" ] && [ "${1:-}" != "--force" ] && continue
   if [ "${k##*:}" = rsa ]; then

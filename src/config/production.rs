@@ -168,9 +168,11 @@ impl Settings {
             // The gateway's own keys for a Suomi.fi source over OpenID
             // Connect: the development ones are public.
             if let Some(f) = src.ftn() {
+                let federation: Vec<String> = f.jwks_signing_key.iter().cloned().collect();
                 for (key, files) in [
                     ("signing_keys", &f.signing_keys),
                     ("decryption_keys", &f.decryption_keys),
+                    ("jwks_signing_key", &federation),
                 ] {
                     let dev: Vec<&String> =
                         files.iter().filter(|p| p.contains("certs/dev/")).collect();

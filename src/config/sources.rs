@@ -88,6 +88,8 @@ struct RawSource {
     #[serde(default)]
     same_accounts_as: Option<String>,
     #[serde(default)]
+    jwks_signing_key: Option<String>,
+    #[serde(default)]
     use_par: Option<bool>,
     #[serde(default)]
     userinfo: Option<bool>,
@@ -149,6 +151,7 @@ impl From<RawSource> for SourceSettings {
                     signing_keys: r.signing_keys,
                     decryption_keys: r.decryption_keys,
                     same_accounts_as: r.same_accounts_as,
+                    jwks_signing_key: r.jwks_signing_key,
                     // The FTN profile encrypts: off only when said so.
                     require_encryption: r.require_encryption.unwrap_or(true),
                     use_par: r.use_par.unwrap_or(true),

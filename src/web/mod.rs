@@ -220,6 +220,10 @@ pub fn router(state: SharedState) -> Router {
         .route("/login/oidc/{id}/callback", get(upstream_oidc::callback))
         .route("/login/oidc/{id}/jwks", get(upstream_oidc::jwks))
         .route(
+            "/login/oidc/{id}/signed-jwks",
+            get(upstream_oidc::signed_jwks),
+        )
+        .route(
             "/login/oidc/{id}/logged-out",
             get(upstream_oidc::logged_out),
         )

@@ -37,6 +37,7 @@ issuer = "/dev-idp/oidc"
 client_id = "porttivahti-dev"
 signing_keys = ["certs/dev/ftn-sig-key.pem"]
 decryption_keys = ["certs/dev/ftn-enc-rsa-key.pem", "certs/dev/ftn-enc-ec-key.pem"]
+jwks_signing_key = "certs/dev/ftn-fed-key.pem"
 same_accounts_as = "suomifi"
 
 [[portals]]
@@ -226,4 +227,47 @@ async fn hostile_requests_to_the_development_openid_face_are_refused() {
     }
     refused += 1;
     common::hostile_refused(test, refused);
+}
+
+/// Our keys for the source, as a plain set and as a set signed with the
+/// federation key (OpenID Federation's `signed_jwks_uri`): the same keys,
+/// each marked for its use, no private part.
+#[tokio::test]
+async fn the_key_set_is_published_plain_and_signed() {
+    let app = setup().await;
+    let plain: serde_json::Value =
+        reqwest::get(format!("{}/login/oidc/suomifi-oidc/jwks", app.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let r = reqwest::get(format!("{}/login/oidc/suomifi-oidc/signed-jwks", app.base))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/jwk-set+jwt"
+    );
+    let jwt = r.text().await.unwrap();
+    let federation = porttivahti::jose::SigningKey::from_pkcs8(
+        &porttivahti::jose::pkcs8_from_file("certs/dev/ftn-fed-key.pem").unwrap(),
+    )
+    .unwrap();
+    let trusted = porttivahti::jose::JwkSet {
+        keys: vec![federation.jwk.clone()],
+    };
+    let v = porttivahti::jose::jws::verify(&jwt, &trusted, &[porttivahti::jose::SigAlg::ES256])
+        .unwrap();
+    assert_eq!(v.header.typ.as_deref(), Some("jwk-set+jwt"));
+    let claims: serde_json::Value = serde_json::from_slice(&v.payload).unwrap();
+    assert_eq!(claims["iss"], "porttivahti-dev");
+    assert_eq!(claims["sub"], "porttivahti-dev");
+    assert_eq!(claims["keys"], plain["keys"]);
+    assert!(!jwt.is_empty() && !plain.to_string().contains("\"d\""));
+    // Not signed by any key it lists.
+    let listed: porttivahti::jose::JwkSet = serde_json::from_value(plain).unwrap();
+    assert!(
+        porttivahti::jose::jws::verify(&jwt, &listed, &porttivahti::jose::SigAlg::ALL).is_err()
+    );
 }

@@ -33,6 +33,11 @@ pub struct FtnSourceSettings {
     /// ECDH-ES): every one is published with `use: enc` and accepted, so a
     /// new key can be published before the provider encrypts to it.
     pub decryption_keys: Vec<String>,
+    /// A key (PKCS#8 PEM) that signs our key set for the provider, as
+    /// OpenID Federation's `signed_jwks_uri` has it (`typ: jwk-set+jwt`), at
+    /// `/login/oidc/{id}/signed-jwks`; its public half is given to the
+    /// service out of band. Absent: no signed key set is published.
+    pub jwks_signing_key: Option<String>,
     /// The SAML Suomi.fi source whose people these are: logins through
     /// this source reach the accounts linked through that one (same
     /// identity code, same keyed hash), so a person keeps the account

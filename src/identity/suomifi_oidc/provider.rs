@@ -103,6 +103,8 @@ pub struct OurKeys {
     pub signing: Vec<SigningKey>,
     /// Every one is published and accepted.
     pub decryption: Vec<DecryptionKey>,
+    /// Signs the key set (`signed_jwks_uri`), when configured.
+    pub federation: Option<SigningKey>,
 }
 
 impl OurKeys {
@@ -123,15 +125,42 @@ impl OurKeys {
         if signing.is_empty() || decryption.is_empty() {
             return Err("signing_keys and decryption_keys must each name a key".into());
         }
+        let federation = match &f.jwks_signing_key {
+            Some(p) => Some(
+                SigningKey::from_pkcs8(&pkcs8_from_file(p)?)
+                    .map_err(|e| format!("jwks_signing_key {p}: {e}"))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             signing,
             decryption,
+            federation,
         })
     }
 
     /// The key that signs now.
     pub fn signer(&self) -> &SigningKey {
         &self.signing[0]
+    }
+
+    /// The key set signed with the federation key, as OpenID Federation's
+    /// `signed_jwks_uri` has it: a JWT of `typ: jwk-set+jwt` whose `keys` are
+    /// [`OurKeys::jwks`], `iss` and `sub` our entity (`client_id`), issued
+    /// `now` and valid a day. `None` without a `jwks_signing_key`.
+    pub fn signed_jwks(&self, entity: &str, now: i64) -> Option<Result<String, String>> {
+        let key = self.federation.as_ref()?;
+        let claims = serde_json::json!({
+            "iss": entity,
+            "sub": entity,
+            "iat": now,
+            "exp": now + 86_400,
+            "keys": self.jwks().keys,
+        });
+        Some(
+            key.sign(Some("jwk-set+jwt"), claims.to_string().as_bytes())
+                .map_err(|e| e.to_string()),
+        )
     }
 
     /// The public halves as a JWK set: signing keys `use: sig`,

@@ -13,6 +13,7 @@ fn settings() -> FtnSourceSettings {
         signing_keys: vec![],
         decryption_keys: vec![],
         same_accounts_as: None,
+        jwks_signing_key: None,
         require_encryption: true,
         use_par: true,
         userinfo: true,

@@ -85,6 +85,29 @@ pub async fn jwks(State(app): State<SharedState>, Path(id): Path<String>) -> Res
         .into_response()
 }
 
+/// `GET /login/oidc/{id}/signed-jwks`: the same keys as a JWT signed with
+/// the source's `jwks_signing_key` (OpenID Federation's `signed_jwks_uri`).
+pub async fn signed_jwks(State(app): State<SharedState>, Path(id): Path<String>) -> Response {
+    let Some(src) = app.sources.get(&id) else {
+        return Localized(WebError::NotFound, crate::domain::Lang::En).into_response();
+    };
+    let (Some(keys), Some(f)) = (src.ftn_keys(), src.settings.ftn()) else {
+        return Localized(WebError::NotFound, crate::domain::Lang::En).into_response();
+    };
+    match keys.signed_jwks(&f.client_id, app.now()) {
+        Some(Ok(jwt)) => (
+            [
+                (header::CONTENT_TYPE, "application/jwk-set+jwt"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            jwt,
+        )
+            .into_response(),
+        Some(Err(e)) => Localized(WebError::internal(e), crate::domain::Lang::En).into_response(),
+        None => Localized(WebError::NotFound, crate::domain::Lang::En).into_response(),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct LoggedOut {
     #[serde(default)]
