@@ -289,7 +289,11 @@ fn suomifi_oidc_sources_are_checked_naming_the_key() {
     assert!(e.contains("hetu"), "{e}");
     // In production the development keys are refused, by name.
     let prod = [key[0], ("PORTTIVAHTI__SERVER__ENVIRONMENT", "production")];
-    let e = err(keys, &prod);
+    let e = err(
+        &format!("{keys}jwks_signing_key = \"certs/dev/ftn-fed-key.pem\"\n"),
+        &prod,
+    );
     assert!(e.contains("sources \"sfi-oidc\".signing_keys"), "{e}");
     assert!(e.contains("sources \"sfi-oidc\".decryption_keys"), "{e}");
+    assert!(e.contains("sources \"sfi-oidc\".jwks_signing_key"), "{e}");
 }
