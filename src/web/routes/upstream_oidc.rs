@@ -1,7 +1,9 @@
-//! Organisation login through an upstream OpenID Connect provider (Entra
-//! ID and the like): the callback. The person is sent there by
-//! `/login/source/{id}` (`saml::begin`, for every redirect-based source);
-//! the protocol is `identity::oidc`.
+//! Login through an upstream OpenID Connect provider: an organisation's
+//! (Entra ID and the like, `identity::oidc`) or Suomi.fi's on the FTN
+//! profile (`identity::suomifi_oidc`) — the callback, and for the latter
+//! our published keys (plain and signed) and the way back from its logout.
+//! The person is sent there by `/login/source/{id}` (`saml::begin`, for
+//! every redirect-based source).
 
 use super::login::no_store;
 use super::saml::{bound_to, ftn_rp, returned_login, rp};
