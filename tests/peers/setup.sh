@@ -32,4 +32,4 @@ if [ ! -d node_modules ] || ! cmp -s package-lock.json node_modules/installed-pa
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
   cp package-lock.json node_modules/installed-package-lock.json
 fi
-echo "tests/peers: pysaml2 $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("pysaml2"))'), oidc-provider $(node -p 'require("./node_modules/oidc-provider/package.json").version'), $(xmlsec1 --version), $(openssl version)"
+echo "tests/peers: pysaml2 $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("pysaml2"))'), oidc-provider $(node -p 'require("./node_modules/oidc-provider/package.json").version'), jose $(node -p 'require("./node_modules/jose/package.json").version'), $(xmlsec1 --version), $(openssl version)"
