@@ -19,9 +19,11 @@ mod card;
 pub use card::{CardIssuer, CardSettings, CardTypeRule, RevocationCheck, RevocationUnknown};
 
 mod admin;
+mod events;
 mod mobile;
 mod passkeys;
 pub use admin::AdminSettings;
+pub use events::{EventSettings, SubscriberSettings};
 pub use mobile::{FICOM_SIGNATURE_PROFILE, MobileSettings};
 pub use passkeys::PasskeySettings;
 
@@ -128,6 +130,9 @@ pub struct Settings {
     pub suomifi_mandates: Option<MandateSettings>,
     #[serde(default)]
     pub passkeys: PasskeySettings,
+    /// Signed events to subscribing services.
+    #[serde(default)]
+    pub events: EventSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -621,6 +626,7 @@ impl Settings {
             }
         }
         self.admin.check().map_err(ConfigError::Invalid)?;
+        self.events.check().map_err(ConfigError::Invalid)?;
         (self.passkeys.check(&self.server.public_url)).map_err(ConfigError::Invalid)?;
         check_acyclic(&self.portals).map_err(ConfigError::Invalid)?;
         check_rules(&self.portals).map_err(ConfigError::Invalid)?;

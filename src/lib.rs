@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod events;
 pub mod identity;
 pub mod jose;
 pub mod login;

@@ -249,6 +249,7 @@ impl Application {
         }
         spawn_key_reloader(&state);
         spawn_audit_retention(&state);
+        spawn_event_worker(&state);
         spawn_crl_refresh(&state);
         state.sources.spawn_refresher(
             state.http.clone(),
@@ -425,6 +426,33 @@ fn spawn_key_reloader(state: &SharedState) {
             let Some(state) = weak.upgrade() else { break };
             if let Err(e) = state.keys.reload(&*state.dir, state.now()).await {
                 tracing::warn!(error = %e, "could not reload signing keys; keeping the current ones");
+            }
+        }
+    });
+}
+
+/// Delivers signed events to the configured subscribers (`[events]`).
+fn spawn_event_worker(state: &SharedState) {
+    if state.settings.events.subscribers.is_empty() {
+        return;
+    }
+    let every = std::time::Duration::from_millis(state.settings.events.poll_ms.max(50));
+    let worker = crate::events::Worker::new(
+        state.dir.clone(),
+        state.http.clone(),
+        state.settings.events.clone(),
+        state.clock.clone(),
+    );
+    let weak = Arc::downgrade(state);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if weak.upgrade().is_none() {
+                break;
+            }
+            if let Err(e) = worker.run_once().await {
+                tracing::warn!(error = %e, "event delivery: the directory did not answer; trying again");
             }
         }
     });

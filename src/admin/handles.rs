@@ -12,6 +12,7 @@ use crate::store::{
 };
 use crate::tokens::random_token;
 
+mod events;
 mod passkeys;
 mod provisioned;
 pub(super) mod provisioning_clients;

@@ -315,6 +315,16 @@ impl<'h, 'a> Users<'h, 'a> {
         Self { handle, base }
     }
 
+    /// Records a refusal (not a missing account) before it is answered.
+    async fn noted<T>(&self, r: Result<T, ScimError>) -> Result<T, ScimError> {
+        if let Err(e) = &r
+            && matches!(e.status(), 400 | 409 | 412)
+        {
+            self.handle.record_refusal(e.status(), e.scim_type()).await;
+        }
+        r
+    }
+
     fn render(&self, v: &AccountView) -> Value {
         to_json(v, &self.base)
     }
@@ -327,6 +337,16 @@ impl<'h, 'a> Users<'h, 'a> {
 
     /// `filter`, 1-based `start_index`, `count` (absent: 100).
     pub async fn list(
+        &self,
+        filter: Option<&str>,
+        start_index: Option<u32>,
+        count: Option<u32>,
+    ) -> Result<ListPage, ScimError> {
+        let r = self.list_inner(filter, start_index, count).await;
+        self.noted(r).await
+    }
+
+    async fn list_inner(
         &self,
         filter: Option<&str>,
         start_index: Option<u32>,
@@ -351,6 +371,11 @@ impl<'h, 'a> Users<'h, 'a> {
     }
 
     pub async fn create(&self, doc: &Value) -> Result<(Value, String), ScimError> {
+        let r = self.create_inner(doc).await;
+        self.noted(r).await
+    }
+
+    async fn create_inner(&self, doc: &Value) -> Result<(Value, String), ScimError> {
         let (mut input, active) = from_json(doc)?;
         input.active = active.unwrap_or(true);
         let v = self.handle.create_managed(&input).await?;
@@ -375,6 +400,16 @@ impl<'h, 'a> Users<'h, 'a> {
         doc: &Value,
         if_match: Option<&str>,
     ) -> Result<(Value, String), ScimError> {
+        let r = self.replace_inner(id, doc, if_match).await;
+        self.noted(r).await
+    }
+
+    async fn replace_inner(
+        &self,
+        id: &str,
+        doc: &Value,
+        if_match: Option<&str>,
+    ) -> Result<(Value, String), ScimError> {
         let current = self.current(id, if_match).await?;
         let (mut input, active) = from_json(doc)?;
         input.active = active.unwrap_or(current.account.status != AccountStatus::Disabled);
@@ -383,6 +418,16 @@ impl<'h, 'a> Users<'h, 'a> {
     }
 
     pub async fn patch(
+        &self,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Result<(Value, String), ScimError> {
+        let r = self.patch_inner(id, body, if_match).await;
+        self.noted(r).await
+    }
+
+    async fn patch_inner(
         &self,
         id: &str,
         body: &Value,
@@ -402,8 +447,12 @@ impl<'h, 'a> Users<'h, 'a> {
     /// networks, so it is gone for this client (RFC 7644 §3.6) while the
     /// account and its audit trail stay.
     pub async fn delete(&self, id: &str, if_match: Option<&str>) -> Result<(), ScimError> {
-        self.current(id, if_match).await?;
-        self.handle.deprovision(id).await?;
-        Ok(())
+        let r = async {
+            self.current(id, if_match).await?;
+            self.handle.deprovision(id).await?;
+            Ok(())
+        }
+        .await;
+        self.noted(r).await
     }
 }

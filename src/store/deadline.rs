@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::events::{Attempt, Delivery, DeliveryState, EventStore, OutboxEvent};
 use super::identities::{IdentityLinkStore, ProfileStore};
 use super::passkeys::{Passkey, PasskeyStore};
 use super::provisioning::{ManagedChange, ManagedQuery, ProvisioningClient, ProvisioningStore};
@@ -244,5 +245,48 @@ within_deadline! {
             audit: &AuditEvent
         ) -> StoreResult<Account>;
         fn find_managed(&self, q: &ManagedQuery<'_>) -> StoreResult<(Vec<Account>, u64)>;
+    }
+    EventStore {
+        fn outbox_after(&self, after_id: i64, limit: u32) -> StoreResult<Vec<OutboxEvent>>;
+        fn outbox_end(&self) -> StoreResult<i64>;
+        fn event_cursor(&self, subscriber: &str) -> StoreResult<Option<i64>>;
+        fn enqueue_deliveries(
+            &self,
+            subscriber: &str,
+            from: Option<i64>,
+            cursor: i64,
+            event_ids: &[i64],
+            at: i64
+        ) -> StoreResult<bool>;
+        fn due_deliveries(
+            &self,
+            subscriber: &str,
+            now: i64,
+            limit: u32
+        ) -> StoreResult<Vec<Delivery>>;
+        fn claim_delivery(
+            &self,
+            subscriber: &str,
+            event_id: i64,
+            now: i64,
+            until: i64
+        ) -> StoreResult<bool>;
+        fn record_attempt(
+            &self,
+            subscriber: &str,
+            event_id: i64,
+            attempt: &Attempt
+        ) -> StoreResult<()>;
+        fn deliveries(
+            &self,
+            state: Option<DeliveryState>,
+            limit: u32
+        ) -> StoreResult<Vec<Delivery>>;
+        fn retry_delivery(
+            &self,
+            subscriber: &str,
+            event_id: i64,
+            audit: &AuditEvent
+        ) -> StoreResult<()>;
     }
 }

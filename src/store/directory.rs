@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 
+use super::events::EventStore;
 use super::identities::{IdentityLinkStore, ProfileStore};
 use super::passkeys::PasskeyStore;
 use super::provisioning::ProvisioningStore;
@@ -28,6 +29,7 @@ pub trait Directory:
     + ProfileStore
     + PasskeyStore
     + ProvisioningStore
+    + EventStore
     + AuditStore
     + KeyStore
     + Send
@@ -46,6 +48,7 @@ impl<T> Directory for T where
         + ProfileStore
         + PasskeyStore
         + ProvisioningStore
+        + EventStore
         + AuditStore
         + KeyStore
         + Send

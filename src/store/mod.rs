@@ -16,6 +16,7 @@ pub mod conformance;
 pub mod deadline;
 mod directory;
 pub mod ephemeral;
+pub mod events;
 pub mod identities;
 pub mod memory;
 pub mod passkeys;

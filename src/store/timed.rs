@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
+use super::events::{Attempt, Delivery, DeliveryState, EventStore, OutboxEvent};
 use super::{
     Account, AccountQuery, AccountStore, AccountUpdate, AuditEvent, AuditQuery, AuditStore,
     CredentialStore, Directory, Ephemeral, FailureOutcome, IdentityLink, IdentityLinkStore,
@@ -150,6 +151,50 @@ timed!(TimedDirectory, "directory", KeyStore {
     fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
     fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()>;
     fn retire_signing_key(&self, kid: &str, at: i64, audit: &AuditEvent) -> StoreResult<()>;
+});
+
+timed!(TimedDirectory, "directory", EventStore {
+    fn outbox_after(&self, after_id: i64, limit: u32) -> StoreResult<Vec<OutboxEvent>>;
+    fn outbox_end(&self) -> StoreResult<i64>;
+        fn event_cursor(&self, subscriber: &str) -> StoreResult<Option<i64>>;
+    fn enqueue_deliveries(
+        &self,
+        subscriber: &str,
+        from: Option<i64>,
+        cursor: i64,
+        event_ids: &[i64],
+        at: i64
+    ) -> StoreResult<bool>;
+    fn due_deliveries(
+        &self,
+        subscriber: &str,
+        now: i64,
+        limit: u32
+    ) -> StoreResult<Vec<Delivery>>;
+    fn claim_delivery(
+        &self,
+        subscriber: &str,
+        event_id: i64,
+        now: i64,
+        until: i64
+    ) -> StoreResult<bool>;
+    fn record_attempt(
+        &self,
+        subscriber: &str,
+        event_id: i64,
+        attempt: &Attempt
+    ) -> StoreResult<()>;
+    fn deliveries(
+        &self,
+        state: Option<DeliveryState>,
+        limit: u32
+    ) -> StoreResult<Vec<Delivery>>;
+    fn retry_delivery(
+        &self,
+        subscriber: &str,
+        event_id: i64,
+        audit: &AuditEvent
+    ) -> StoreResult<()>;
 });
 
 timed!(TimedDirectory, "directory", ProvisioningStore {

@@ -319,6 +319,22 @@ const EVENTS: &[(&str, [&str; 3])] = &[
         ],
     ),
     (
+        "scim.refused",
+        [
+            "Provisiointipyyntö hylättiin (SCIM)",
+            "En provisioneringsbegäran avvisades (SCIM)",
+            "Provisioning request refused (SCIM)",
+        ],
+    ),
+    (
+        "admin.event_delivery.retried",
+        [
+            "Epäonnistunut tapahtumaviesti lähetettiin uudelleen",
+            "Ett misslyckat händelsemeddelande skickades igen",
+            "Failed event delivery sent again",
+        ],
+    ),
+    (
         "admin.provisioning_client.created",
         [
             "Provisiointiasiakas luotiin",

@@ -184,6 +184,11 @@ pub fn router(state: SharedState) -> Router {
             "/admin/api/v1/organisations/{id}/provisioning-clients/{client_id}",
             delete(api::revoke_provisioning_client),
         )
+        .route("/admin/api/v1/event-deliveries", get(api::event_deliveries))
+        .route(
+            "/admin/api/v1/event-deliveries/{subscriber}/{event_id}/retry",
+            post(api::retry_event_delivery),
+        )
         .route("/admin/api/v1/accounts", get(api::operator_accounts))
         .route(
             "/admin/api/v1/accounts/{id}/{action}",

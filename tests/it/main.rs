@@ -35,6 +35,7 @@ mod backchannel_logout;
 mod browser;
 mod cards;
 mod demo_portals;
+mod events;
 mod faults;
 mod first_use;
 mod introspection;

@@ -306,6 +306,25 @@ impl LiaisonHandle<'_> {
         self.account(&account.id).await
     }
 
+    /// Records a provisioning request this service refused (published as
+    /// a `provisioning.error` event), with its status and SCIM error type:
+    /// the identity management's mistakes reach the services that follow
+    /// the organisation, not only its own log. Accounts answered as
+    /// missing are not recorded: that would publish probing.
+    pub async fn record_refusal(&self, status: u16, scim_type: Option<&str>) {
+        let audit = self
+            .ops
+            .audit("scim.refused", "", Some(&self.org.id), None)
+            .detail(json!({ "status": status, "scim_type": scim_type }));
+        let audit = crate::store::AuditEvent {
+            subject: None,
+            ..audit
+        };
+        if let Err(e) = self.ops.app.dir.append_audit(&audit).await {
+            tracing::warn!(error = %e, "could not record a refused provisioning request");
+        }
+    }
+
     /// Deprovisions the account (SCIM `DELETE`): it is disabled (its
     /// sessions, refresh families and access tokens end) and its member
     /// roles in this handle's networks of the organisation end, so the

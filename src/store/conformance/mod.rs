@@ -7,6 +7,7 @@ mod accounts;
 mod administration;
 mod audit;
 mod ephemeral;
+mod events;
 mod identities;
 mod keys;
 mod organisations;
@@ -85,6 +86,7 @@ where
     identities::identities(&*fresh().await).await;
     passkeys::passkeys(&*fresh().await).await;
     provisioning::provisioning(&*fresh().await).await;
+    events::events(&*fresh().await).await;
 }
 
 /// Every ephemeral-store test on one fresh store; tests use distinct keys.

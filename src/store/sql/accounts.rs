@@ -62,7 +62,7 @@ macro_rules! sql_accounts {
             use async_trait::async_trait;
 
             use super::$name;
-            use super::common::{account_in, insert_account, insert_audit};
+            use super::common::{account_in, insert_account, insert_audit, insert_outbox};
             use crate::domain::AccountStatus;
             use crate::store::sql::accounts::{
                 COUNT_ANYWHERE, COUNT_IN_ORG, PAGE_ANYWHERE, PAGE_IN_ORG,
@@ -229,9 +229,16 @@ macro_rules! sql_accounts {
                     .map_err(map_err)?
                     .ok_or_else(|| StoreError::NotFound(format!("account {account_id}")))?;
                     insert_audit(&mut *tx, audit).await?;
-                    tx.commit().await.map_err(map_err)?;
                     let failed = failed as u32;
                     let status: AccountStatus = parse(&status)?;
+                    if status == AccountStatus::Locked && failed == lock_after {
+                        let locked = AuditEvent {
+                            subject: Some(account_id.to_string()),
+                            ..audit.clone()
+                        };
+                        insert_outbox(&mut *tx, crate::store::events::LOCKED, &locked).await?;
+                    }
+                    tx.commit().await.map_err(map_err)?;
                     Ok(FailureOutcome {
                         failed_logins: failed,
                         locked_now: status == AccountStatus::Locked && failed == lock_after,

@@ -33,7 +33,14 @@ macro_rules! sql_audit {
             #[async_trait]
             impl AuditStore for $name {
                 async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
-                    insert_audit(&self.pool, event).await
+                    if crate::store::events::event_type(&event.action).is_some() {
+                        // The record and its event, at once.
+                        let mut tx = self.begin().await?;
+                        insert_audit(&mut *tx, event).await?;
+                        return tx.commit().await.map_err(map_err);
+                    }
+                    let mut conn = self.pool.acquire().await.map_err(map_err)?;
+                    insert_audit(&mut *conn, event).await
                 }
 
                 async fn audit_events(

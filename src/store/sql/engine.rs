@@ -115,6 +115,7 @@ macro_rules! sql_directory {
         crate::store::sql::keys::sql_keys!($name, $db);
         crate::store::sql::passkeys::sql_passkeys!($name, $db);
         crate::store::sql::provisioning::sql_provisioning!($name, $db);
+        crate::store::sql::events::sql_events!($name, $db);
     };
 }
 pub(crate) use sql_directory;
@@ -175,10 +176,10 @@ macro_rules! sql_common {
                 }
             }
 
-            pub(super) async fn insert_audit<'c, E>(exec: E, a: &AuditEvent) -> StoreResult<()>
-            where
-                E: sqlx::Executor<'c, Database = $db>,
-            {
+            pub(super) async fn insert_audit(
+                exec: &mut <$db as sqlx::Database>::Connection,
+                a: &AuditEvent,
+            ) -> StoreResult<()> {
                 sqlx::query(INSERT_AUDIT)
                     .bind(a.at)
                     .bind(&a.actor)
@@ -188,9 +189,34 @@ macro_rules! sql_common {
                     .bind(&a.source_ip)
                     .bind(&a.reason)
                     .bind(&a.detail)
-                    .execute(exec)
+                    .execute(&mut *exec)
                     .await
                     .map_err(map_err)?;
+                if let Some(kind) = crate::store::events::event_type(&a.action) {
+                    insert_outbox(&mut *exec, kind, a).await?;
+                }
+                Ok(())
+            }
+
+            /// Publishes `a` as an event of type `kind` (the outbox).
+            pub(super) async fn insert_outbox(
+                exec: &mut <$db as sqlx::Database>::Connection,
+                kind: &str,
+                a: &AuditEvent,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO event_outbox (at, type, org_id, subject, actor, action) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(a.at)
+                .bind(kind)
+                .bind(&a.org_id)
+                .bind(&a.subject)
+                .bind(&a.actor)
+                .bind(&a.action)
+                .execute(exec)
+                .await
+                .map_err(map_err)?;
                 Ok(())
             }
 

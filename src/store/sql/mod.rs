@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod engine;
+mod events;
 mod identities;
 mod keys;
 mod memberships;

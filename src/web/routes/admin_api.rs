@@ -11,6 +11,7 @@
 //! The machine-readable description is `GET /admin/api/v1/openapi.json`.
 
 mod accounts;
+mod events;
 pub mod openapi;
 mod operator;
 mod provisioning;
@@ -25,6 +26,7 @@ use serde::de::DeserializeOwned;
 pub use accounts::{
     account, account_action, audit as org_audit, create_account, edit_account, list_accounts,
 };
+pub use events::{deliveries as event_deliveries, retry as retry_event_delivery};
 pub use operator::{
     account_action as operator_account_action, accounts as operator_accounts, appoint_liaison,
     audit as operator_audit, create_organisation, organisation, organisations, remove_liaison,

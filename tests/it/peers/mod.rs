@@ -11,6 +11,8 @@
 //!   tokens and userinfo signed then encrypted) as Suomi.fi over OIDC;
 //! - `scim_python`: the compliance checker scim2-tester against `/scim/v2/`,
 //!   and a provisioning flow driven by scim2-client;
+//! - `webhooks`: signed events verified by the standardwebhooks library in
+//!   a receiver of its own;
 //! - `mobile_openssl`: `openssl cms -sign` makes the mobile signature;
 //! - `fixed_values`: the e-Authorizations request header, the Suomi.fi
 //!   subject and pairwise subjects against values computed once with
@@ -31,6 +33,7 @@ mod oidc_node;
 mod saml_pysaml2;
 mod scim_python;
 mod suomifi_oidc_node;
+mod webhooks;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -162,6 +165,21 @@ pub fn scim_python() -> Option<PathBuf> {
         && std::fs::read_to_string(dir().join(".venv/installed-requirements.txt"))
             .is_ok_and(|r| r.contains("scim2-tester"));
     present("scim2-tester and scim2-client (tests/peers/.venv)", there).then_some(python)
+}
+
+/// The webhook receiver (`tests/peers/webhook_receiver.py`, verifying with
+/// the standardwebhooks library) for `secret`, answering 503 to its first
+/// `fail_first` requests; `None` when it is not installed and not
+/// required.
+pub async fn webhook_receiver(secret: &str, fail_first: u32) -> Option<Peer> {
+    let python = scim_python()?;
+    let mut c = Command::new(python);
+    c.arg("-W")
+        .arg("ignore")
+        .arg(dir().join("webhook_receiver.py"))
+        .arg(secret)
+        .arg(fail_first.to_string());
+    Some(Peer::start(c).await)
 }
 
 /// node-oidc-provider (`tests/peers/oidc_provider.mjs`), or `None` when it

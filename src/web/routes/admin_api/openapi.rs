@@ -427,6 +427,57 @@ fn operator_paths() -> Vec<(String, &'static str, Value)> {
             },
         ),
         (
+            "/event-deliveries",
+            "get",
+            false,
+            Op {
+                tag: "events",
+                id: "listEventDeliveries",
+                summary: "Deliveries of signed events to subscribers: the failed ones by \
+                          default (state=pending|delivered|failed).",
+                params: vec![
+                    query(
+                        "state",
+                        "Which deliveries (default failed).",
+                        json!({ "type": "string", "enum": ["failed", "pending", "delivered"] }),
+                    ),
+                    query(
+                        "limit",
+                        "How many at most.",
+                        json!({ "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 }),
+                    ),
+                ],
+                body: None,
+                responses: vec![(
+                    "200",
+                    ok(
+                        "The deliveries, newest event first.",
+                        json!({ "type": "object", "required": ["items"], "properties": {
+                            "items": { "type": "array", "items": schema("EventDelivery") } } }),
+                    ),
+                )],
+                errors: &["400"],
+            },
+        ),
+        (
+            "/event-deliveries/{subscriber}/{event_id}/retry",
+            "post",
+            true,
+            Op {
+                tag: "events",
+                id: "retryEventDelivery",
+                summary: "Sends a failed delivery again, from its first attempt.",
+                params: vec![
+                    path_param("subscriber", "The subscriber's id (events.subscribers)."),
+                    json!({ "name": "event_id", "in": "path", "required": true,
+                            "schema": { "type": "integer", "format": "int64" } }),
+                ],
+                body: None,
+                responses: vec![("200", ok("Pending again.", json!({ "type": "object" })))],
+                errors: &[],
+            },
+        ),
+        (
             "/accounts",
             "get",
             false,
@@ -564,7 +615,7 @@ pub fn document(app: &AppState) -> Value {
         "servers": [{ "url": app.issuer() }],
         "tags": [
             { "name": "me" }, { "name": "accounts" }, { "name": "audit" },
-            { "name": "register" }, { "name": "provisioning" }, { "name": "service desk" },
+            { "name": "register" }, { "name": "provisioning" }, { "name": "events" }, { "name": "service desk" },
         ],
         "security": [{ "session": [] }, { "bearer": [] }],
         "paths": paths(),

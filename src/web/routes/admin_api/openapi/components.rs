@@ -223,6 +223,25 @@ fn provisioning_schemas() -> serde_json::Map<String, Value> {
                                     all of the organisation's." },
             },
         },
+        "EventDelivery": object(
+            &["subscriber", "event", "state", "attempts", "next_at"],
+            json!({
+                "subscriber": s(),
+                "event": { "type": "object", "properties": {
+                    "id": { "type": "integer", "format": "int64" },
+                    "at": unix("Unix seconds."),
+                    "type": { "type": "string", "example": "account.disabled" },
+                    "org_id": { "type": "string", "nullable": true },
+                    "subject": { "type": "string", "nullable": true },
+                    "actor": s(), "action": s() } },
+                "state": { "type": "string", "enum": ["pending", "delivered", "failed"] },
+                "attempts": { "type": "integer" },
+                "next_at": unix("When it is tried next (pending)."),
+                "last_status": { "type": "integer", "nullable": true },
+                "last_error": { "type": "string", "nullable": true },
+                "delivered_at": { "type": "integer", "format": "int64", "nullable": true },
+            }),
+        ),
         "NewProvisioningClient": object(&["client", "token"], json!({
             "client": schema("ProvisioningClient"),
             "token": { "type": "string", "example": "pvscim_…",
