@@ -139,6 +139,11 @@ pub fn router(state: SharedState) -> Router {
             "/admin/operator/orgs/{id}/provisioning/revoke",
             post(admin::operator_provisioning_post),
         )
+        .route("/admin/operator/events", get(admin::operator_events))
+        .route(
+            "/admin/operator/events/{subscriber}/{event_id}/retry",
+            post(admin::operator_event_retry),
+        )
         .route("/admin/operator/accounts", get(admin::operator_accounts))
         .route("/admin/operator/audit", get(admin::operator_audit))
         .route("/admin/operator/policy", get(admin::operator_policy))

@@ -94,6 +94,29 @@ types = ["account.created"]
         liisa.get("/admin/api/v1/event-deliveries").await.status(),
         404
     );
+    // The service desk's page shows it, with a button that sends it again.
+    let op_id = account_id(&app, "sonja.liaison").await;
+    app.state
+        .dir
+        .add_operator(
+            &op_id,
+            &porttivahti::store::AuditEvent::new(app.clock_now(), "cli", "admin.operator.added")
+                .subject(op_id.clone()),
+        )
+        .await
+        .unwrap();
+    let sonja = strong_browser(&app, "sonja.liaison").await;
+    let page = sonja
+        .get("/admin/operator/events?lang=en")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("could not connect") && page.contains(&account),
+        "{page}"
+    );
+    assert_eq!(liisa.get("/admin/operator/events").await.status(), 404);
     // The service desk retries it: pending again, from its first attempt.
     let event = f["event"]["id"].as_i64().unwrap();
     let r = http
@@ -135,4 +158,99 @@ pub async fn wait_for_subscriber(app: &TestApp, id: &str) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("the event worker never saw subscriber {id}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_desk_retries_from_the_admin_page() {
+    let (_closed, port) = refusing_port();
+    let app = spawn_app_extra(
+        &format!(
+            r#"
+[events]
+poll_ms = 50
+max_attempts = 1
+
+[[events.subscribers]]
+id = "hopo"
+url = "http://127.0.0.1:{port}/hook"
+secret = "{SECRET}"
+"#
+        ),
+        &[],
+        |_| {},
+    )
+    .await;
+    wait_for_subscriber(&app, "hopo").await;
+    let op_id = account_id(&app, "sonja.liaison").await;
+    app.state
+        .dir
+        .add_operator(
+            &op_id,
+            &porttivahti::store::AuditEvent::new(app.clock_now(), "cli", "admin.operator.added")
+                .subject(op_id.clone()),
+        )
+        .await
+        .unwrap();
+    let mut failed = Vec::new();
+    for _ in 0..200 {
+        failed = app
+            .state
+            .dir
+            .deliveries(Some(porttivahti::store::events::DeliveryState::Failed), 10)
+            .await
+            .unwrap();
+        if !failed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let d = failed.first().expect("a failed delivery");
+    let sonja = strong_browser(&app, "sonja.liaison").await;
+    let page = sonja
+        .get("/admin/operator/events?lang=fi")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    // Without the form's CSRF token nothing happens.
+    let action = format!(
+        "{}/admin/operator/events/hopo/{}/retry",
+        app.base, d.event.id
+    );
+    let r = sonja
+        .http
+        .post(&action)
+        .form(&[("csrf", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 200);
+    assert_eq!(
+        app.state
+            .dir
+            .deliveries(Some(porttivahti::store::events::DeliveryState::Failed), 10)
+            .await
+            .unwrap()
+            .len(),
+        failed.len()
+    );
+    let r = sonja
+        .http
+        .post(&action)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("lähetetään uudelleen"));
+    assert!(
+        app.state
+            .dir
+            .audit_events(None, 20)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "admin.event_delivery.retried" && e.actor == op_id)
+    );
 }

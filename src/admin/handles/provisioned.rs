@@ -197,8 +197,14 @@ impl LiaisonHandle<'_> {
             self.ops
                 .set_disabled(&account, true, Some(&self.org.id), Some("provisioning"))
                 .await?;
+            return self.account(&id).await;
         }
-        self.account(&id).await
+        // Just written in one transaction: the account and exactly these
+        // memberships (no read back; an initial sync makes many).
+        Ok(AccountView {
+            account,
+            memberships,
+        })
     }
 
     /// Replaces what the identity management owns in the account, and
