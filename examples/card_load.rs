@@ -18,6 +18,8 @@
 
 #[path = "../tests/it/common/mod.rs"]
 mod common;
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "../tests/it/common/pki.rs"]
 mod pki;
 
@@ -255,33 +257,6 @@ fn handshake(server: &Arc<rustls::ServerConfig>, client: &Arc<rustls::ClientConf
     }
 }
 
-/// CPU seconds (user + system) this process's threads have used, summed
-/// by whether the thread's name starts with one of `prefixes`: (matching,
-/// others). The gateway's runtime (with the CRL server) and its SQLite
-/// workers are one side, the load generator's runtime the other.
-fn cpu_by_thread(prefixes: &[&str]) -> (f64, f64) {
-    let tick = 100.0; // USER_HZ on Linux
-    let (mut mine, mut other) = (0.0, 0.0);
-    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
-        let path = task.path();
-        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-        let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
-        // Fields after the ")" that ends the name: utime is the 12th, stime the 13th.
-        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let f: Vec<f64> = rest
-            .split_whitespace()
-            .map(|x| x.parse().unwrap_or(0.0))
-            .collect();
-        let secs = (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / tick;
-        if prefixes.iter().any(|p| comm.starts_with(p)) {
-            mine += secs;
-        } else {
-            other += secs;
-        }
-    }
-    (mine, other)
-}
-
 fn main() {
     let a = args();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -404,7 +379,7 @@ fn main() {
             lat,
         )
     });
-    let (server_cpu, other_cpu) = cpu_by_thread(&["pv-server", "sqlx-sqlite"]);
+    let (server_cpu, other_cpu) = cpu::cpu_by_thread(&["pv-server", "sqlx-sqlite"]);
     // The warm-up login is in the counts too.
     let per_login = |cpu: f64| cpu / (logins + 1) as f64 * 1000.0;
     let mut lat = lat;
