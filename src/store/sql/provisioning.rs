@@ -142,7 +142,7 @@ macro_rules! sql_provisioning {
             use async_trait::async_trait;
 
             use super::$name;
-            use super::common::{account_in, insert_account, insert_audit};
+            use super::common::{account_in, insert_audit};
             use crate::domain::{Network, Role};
             use crate::store::sql::engine::{map_err, parse};
             use crate::store::sql::provisioning::search;
@@ -289,20 +289,64 @@ macro_rules! sql_provisioning {
                     audit: &AuditEvent,
                 ) -> StoreResult<Account> {
                     let mut tx = self.begin().await?;
-                    insert_account(&mut tx, a, memberships).await?;
+                    // One statement for the account with its owner (an
+                    // initial sync makes many, one write at a time).
                     sqlx::query(
-                        "UPDATE accounts SET managed_by = $1, external_id = $2 WHERE id = $3",
+                        "INSERT INTO accounts (id, username, username_key, given_name, \
+                         family_name, email, phone, title, password_hash, must_change_password, \
+                         created_at, managed_by, external_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     )
+                    .bind(&a.id)
+                    .bind(&a.username)
+                    .bind(a.username.to_lowercase())
+                    .bind(&a.given_name)
+                    .bind(&a.family_name)
+                    .bind(&a.email)
+                    .bind(&a.phone)
+                    .bind(&a.title)
+                    .bind(&a.password_hash)
+                    .bind(i64::from(a.must_change_password))
+                    .bind(a.created_at)
                     .bind(org_id)
                     .bind(external_id)
-                    .bind(&a.id)
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| conflict(e, &a.username))?;
+                    for m in memberships {
+                        sqlx::query(
+                            "INSERT INTO memberships (account_id, org_id, network, role) \
+                             VALUES ($1, $2, $3, $4)",
+                        )
+                        .bind(&a.id)
+                        .bind(&m.org_id)
+                        .bind(m.network.as_str())
+                        .bind(m.role.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                    }
                     insert_audit(&mut *tx, audit).await?;
-                    let account = account_in(&mut tx, &a.id).await?;
                     tx.commit().await.map_err(map_err)?;
-                    Ok(account)
+                    // As written: nothing read back.
+                    Ok(Account {
+                        id: a.id.clone(),
+                        username: a.username.clone(),
+                        given_name: a.given_name.clone(),
+                        family_name: a.family_name.clone(),
+                        email: a.email.clone(),
+                        phone: a.phone.clone(),
+                        title: a.title.clone(),
+                        status: crate::domain::AccountStatus::Active,
+                        status_reason: None,
+                        must_change_password: a.must_change_password,
+                        failed_logins: 0,
+                        created_at: a.created_at,
+                        last_login_at: None,
+                        managed_by: Some(org_id.to_string()),
+                        external_id: external_id.map(str::to_string),
+                        updated_at: None,
+                    })
                 }
 
                 async fn update_managed_account(
