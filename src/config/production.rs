@@ -156,6 +156,26 @@ impl Settings {
                 ));
             }
         }
+        for sub in &self.events.subscribers {
+            // Events name accounts and their changes: only over TLS, and
+            // signed with a secret of the deployment's own.
+            if sub
+                .url
+                .get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
+            {
+                out.push(format!(
+                    "events.subscribers {:?}.url: {:?} must be an https:// URL in production",
+                    sub.id, sub.url
+                ));
+            }
+            plain(
+                format!("events.subscribers {:?}.secret", sub.id),
+                &sub.secret,
+                &published,
+                &mut out,
+            );
+        }
         for src in &self.sources {
             if let Some(o) = src.oidc() {
                 plain(

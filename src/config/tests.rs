@@ -297,3 +297,43 @@ fn suomifi_oidc_sources_are_checked_naming_the_key() {
     assert!(e.contains("sources \"sfi-oidc\".decryption_keys"), "{e}");
     assert!(e.contains("sources \"sfi-oidc\".jwks_signing_key"), "{e}");
 }
+
+#[test]
+fn event_subscribers_are_checked_and_production_wants_https() {
+    let with = |url: &str, secret: &str| {
+        format!(
+            "{}\n[[events.subscribers]]\nid = \"hopo\"\nurl = \"{url}\"\nsecret = \"{secret}\"\n",
+            minimal()
+        )
+    };
+    let good = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD5Uo1gbD0tVw=";
+    assert!(load(&with("http://127.0.0.1:9/hook", good), &[]).is_ok());
+    for (url, secret) in [
+        ("ftp://x/hook", good),
+        ("not a url", good),
+        (
+            "https://x/hook",
+            "C2FVsBQIhrscChlQIMV+b5sSYspob7oD5Uo1gbD0tVw=",
+        ),
+        ("https://x/hook", "whsec_c2hvcnQ="),
+    ] {
+        let err = load(&with(url, secret), &[]).unwrap_err().to_string();
+        assert!(err.contains("events.subscribers \"hopo\""), "{err}");
+    }
+    let prod = [
+        ("PORTTIVAHTI__SERVER__ENVIRONMENT", "production"),
+        (
+            "PORTTIVAHTI__SECRETS__KEY_ENCRYPTION_KEY",
+            "866Cs9or2trcfdNtJ08yHo3Y2WgHwfqBKIcfjfKcD0s=",
+        ),
+        (
+            "PORTTIVAHTI__SECRETS__COOKIE_KEY",
+            "Jev8Bh+k4QPAC3pmkcqyfbH/z/2KosKHpAIvtm8jutI=",
+        ),
+    ];
+    let err = load(&with("http://hopo.example/hook", good), &prod)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("events.subscribers \"hopo\".url"), "{err}");
+    assert!(load(&with("https://hopo.example/hook", good), &prod).is_ok());
+}
