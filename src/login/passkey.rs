@@ -247,7 +247,19 @@ pub async fn login(
     } else {
         OneTimePassword::NotUsed
     };
-    let started = start(p, attempt, &account.id, identity, ctx, one_time, None).await?;
+    let going_on = !ctx.ar.is_empty();
+    let account_id = account.id.clone();
+    let mut started = start(p, attempt, &account_id, identity, ctx, one_time, None).await?;
+    if going_on {
+        // The login goes on to a portal: the account read above goes with
+        // it, so the portal decision does not read it again. (Only for the
+        // decision: the session was started as any login without a person.)
+        let mut person = crate::oidc::person_of(p, account).await?;
+        // As `record_passkey_use` recorded it.
+        person.account.failed_logins = 0;
+        person.account.last_login_at = Some(started.session.auth_time);
+        started.person = Some(person);
+    }
     Ok(PasskeyOutcome::Started(Box::new(started)))
 }
 
