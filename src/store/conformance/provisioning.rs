@@ -181,6 +181,22 @@ pub(super) async fn provisioning(d: &dyn Directory) {
     );
     let f = AccountFilter::Not(Box::new(AccountFilter::Present(FilterAttr::ExternalId)));
     assert_eq!(usernames(d, "o1", Some(&f)).await, ["pekka.kasin"]);
+    // Prefixes: a range the index answers, and the LIKE that decides.
+    let f = cmp(FilterAttr::ExternalId, FilterOp::Sw, "ext-");
+    assert_eq!(usernames(d, "o1", Some(&f)).await, ["Outi@x.fi"]);
+    let f = cmp(FilterAttr::ExternalId, FilterOp::Sw, "EXT-");
+    assert!(usernames(d, "o1", Some(&f)).await.is_empty());
+    let f = cmp(FilterAttr::Email, FilterOp::Sw, "ANNA@EXAMPLE.F");
+    assert_eq!(
+        usernames(d, "o1", Some(&f)).await,
+        ["Outi@x.fi", "pekka.kasin"]
+    );
+    let f = cmp(FilterAttr::UserName, FilterOp::Sw, "outi@x.fi");
+    assert_eq!(usernames(d, "o1", Some(&f)).await, ["Outi@x.fi"]);
+    let f = cmp(FilterAttr::UserName, FilterOp::Sw, "outi@x.fi\u{10ffff}");
+    assert!(usernames(d, "o1", Some(&f)).await.is_empty());
+    let f = cmp(FilterAttr::UserName, FilterOp::Sw, "p_");
+    assert!(usernames(d, "o1", Some(&f)).await.is_empty());
     // Wildcards in a value are only characters.
     let f = cmp(FilterAttr::UserName, FilterOp::Co, "%");
     assert!(usernames(d, "o1", Some(&f)).await.is_empty());

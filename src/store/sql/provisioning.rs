@@ -25,12 +25,15 @@ pub(super) struct Search {
     pub(super) values: Vec<String>,
 }
 
-pub(super) fn search(q: &ManagedQuery<'_>) -> Search {
+/// `postgres`: the engine compares in the database's collation, so a
+/// prefix range is taken in the "C" collation (byte order), which the
+/// PostgreSQL migration indexes; SQLite's default is byte order.
+pub(super) fn search(q: &ManagedQuery<'_>, postgres: bool) -> Search {
     let mut values = Vec::new();
     let mut sql = String::from(SCOPE);
     if let Some(f) = q.filter {
         sql.push_str(" AND ");
-        filter(f, &mut sql, &mut values);
+        filter(f, &mut sql, &mut values, postgres);
     }
     let n = values.len() + 2;
     Search {
@@ -67,7 +70,25 @@ fn escape_like(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-fn filter(f: &AccountFilter, sql: &mut String, values: &mut Vec<String>) {
+/// The least string greater than every string that starts with `prefix`
+/// (byte order), if there is one: the prefix with its last character one
+/// higher.
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = u32::from(last) + 1;
+        if (0xD800..=0xDFFF).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+fn filter(f: &AccountFilter, sql: &mut String, values: &mut Vec<String>, postgres: bool) {
     match f {
         AccountFilter::And(a, b) | AccountFilter::Or(a, b) => {
             let joint = if matches!(f, AccountFilter::And(..)) {
@@ -76,14 +97,14 @@ fn filter(f: &AccountFilter, sql: &mut String, values: &mut Vec<String>) {
                 " OR "
             };
             sql.push('(');
-            filter(a, sql, values);
+            filter(a, sql, values, postgres);
             sql.push_str(joint);
-            filter(b, sql, values);
+            filter(b, sql, values, postgres);
             sql.push(')');
         }
         AccountFilter::Not(a) => {
             sql.push_str("NOT (");
-            filter(a, sql, values);
+            filter(a, sql, values, postgres);
             sql.push(')');
         }
         AccountFilter::Present(FilterAttr::Active) => sql.push_str("1 = 1"),
@@ -111,6 +132,32 @@ fn filter(f: &AccountFilter, sql: &mut String, values: &mut Vec<String>) {
             } else {
                 value.clone()
             };
+            // A prefix on an indexed column: a range the index answers, and
+            // the LIKE that decides.
+            let indexed = matches!(
+                attr,
+                FilterAttr::UserName | FilterAttr::ExternalId | FilterAttr::Email
+            );
+            if *op == FilterOp::Sw
+                && indexed
+                && let Some(upper) = successor(&v)
+            {
+                let ordered = if postgres {
+                    format!("{c} COLLATE \"C\"")
+                } else {
+                    c.to_string()
+                };
+                values.push(v.clone());
+                let lo = values.len() + 2;
+                values.push(upper);
+                let hi = values.len() + 2;
+                values.push(format!("{}%", escape_like(&v)));
+                let like = values.len() + 2;
+                sql.push_str(&format!(
+                    "({ordered} >= ${lo} AND {ordered} < ${hi} AND {c} LIKE ${like} ESCAPE '\\')"
+                ));
+                return;
+            }
             let (operator, v) = match op {
                 FilterOp::Eq => ("=", v),
                 FilterOp::Ne => ("<>", v),
@@ -417,7 +464,7 @@ macro_rules! sql_provisioning {
                 ) -> StoreResult<(Vec<Account>, u64)> {
                     let networks: Vec<&str> = q.networks.iter().map(|n| n.as_str()).collect();
                     let networks = networks.join(",");
-                    let s = search(q);
+                    let s = search(q, <$db as sqlx::Database>::NAME == "PostgreSQL");
                     let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(s.count))
                         .bind(q.org_id)
                         .bind(networks.clone());
@@ -444,3 +491,21 @@ macro_rules! sql_provisioning {
     };
 }
 pub(crate) use sql_provisioning;
+
+#[cfg(test)]
+mod tests {
+    use super::successor;
+
+    #[test]
+    fn the_successor_of_a_prefix_bounds_every_string_that_starts_with_it() {
+        assert_eq!(successor("abc").as_deref(), Some("abd"));
+        assert_eq!(successor("a@").as_deref(), Some("aA"));
+        assert_eq!(successor("a\u{d7ff}").as_deref(), Some("a\u{e000}"));
+        assert_eq!(successor("a\u{10ffff}").as_deref(), Some("b"));
+        assert_eq!(successor("\u{10ffff}"), None);
+        assert_eq!(successor(""), None);
+        for s in ["abc", "abcz", "abc\u{10ffff}x", "abc@kshva.fi"] {
+            assert!(s >= "abc" && s < successor("abc").unwrap().as_str());
+        }
+    }
+}
