@@ -244,8 +244,6 @@ enum Swap {
     Lost(Option<Vec<u8>>),
 }
 
-/// The family a spent code's value names: `None` when the value is not a
-/// spent code's, `Some(None)` when the code started no family.
 /// A spent code's mark, `spent:FAMILY RANDOM CLIENT`: the family it
 /// started (if any) and the client that redeemed it (absent in marks
 /// written before the client was recorded). `None` for an unspent code.
