@@ -156,7 +156,7 @@ timed!(TimedDirectory, "directory", KeyStore {
 timed!(TimedDirectory, "directory", EventStore {
     fn outbox_after(&self, after_id: i64, limit: u32) -> StoreResult<Vec<OutboxEvent>>;
     fn outbox_end(&self) -> StoreResult<i64>;
-        fn event_cursor(&self, subscriber: &str) -> StoreResult<Option<i64>>;
+    fn event_cursor(&self, subscriber: &str) -> StoreResult<Option<i64>>;
     fn enqueue_deliveries(
         &self,
         subscriber: &str,

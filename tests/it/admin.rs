@@ -527,15 +527,7 @@ async fn administration_needs_strong_identification() {
 #[tokio::test]
 async fn the_service_desk_keeps_the_register_and_acts_with_a_reason() {
     let app = spawn_app().await;
-    let op_id = account_id(&app, "sonja.liaison").await;
-    app.state
-        .dir
-        .add_operator(
-            &op_id,
-            &AuditEvent::new(app.clock_now(), "cli", "admin.operator.added").subject(op_id.clone()),
-        )
-        .await
-        .unwrap();
+    let op_id = make_operator(&app, "sonja.liaison").await;
     let op = strong_browser(&app, "sonja.liaison").await;
     let home = op.get("/admin/").await.text().await.unwrap();
     assert!(home.contains("/admin/operator/orgs"));

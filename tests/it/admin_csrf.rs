@@ -6,7 +6,6 @@
 use crate::common;
 
 use common::*;
-use porttivahti::store::AuditEvent;
 
 /// What the admin forms could change, in one comparable value.
 async fn snapshot(app: &TestApp, anna: &str) -> String {
@@ -60,15 +59,7 @@ fn tampered(token: &str) -> String {
 #[tokio::test]
 async fn hostile_admin_forms_without_the_browsers_csrf_token_change_nothing() {
     let app = spawn_app().await;
-    let sonja = account_id(&app, "sonja.liaison").await;
-    app.state
-        .dir
-        .add_operator(
-            &sonja,
-            &AuditEvent::new(app.clock_now(), "cli", "admin.operator.added").subject(sonja.clone()),
-        )
-        .await
-        .unwrap();
+    make_operator(&app, "sonja.liaison").await;
     let anna = account_id(&app, "anna.hoitaja").await;
     let liisa = strong_browser(&app, "liisa.yhteys").await;
     let desk = strong_browser(&app, "sonja.liaison").await;

@@ -95,16 +95,7 @@ types = ["account.created"]
         404
     );
     // The service desk's page shows it, with a button that sends it again.
-    let op_id = account_id(&app, "sonja.liaison").await;
-    app.state
-        .dir
-        .add_operator(
-            &op_id,
-            &porttivahti::store::AuditEvent::new(app.clock_now(), "cli", "admin.operator.added")
-                .subject(op_id.clone()),
-        )
-        .await
-        .unwrap();
+    make_operator(&app, "sonja.liaison").await;
     let sonja = strong_browser(&app, "sonja.liaison").await;
     let page = sonja
         .get("/admin/operator/events?lang=en")
@@ -181,16 +172,7 @@ secret = "{SECRET}"
     )
     .await;
     wait_for_subscriber(&app, "hopo").await;
-    let op_id = account_id(&app, "sonja.liaison").await;
-    app.state
-        .dir
-        .add_operator(
-            &op_id,
-            &porttivahti::store::AuditEvent::new(app.clock_now(), "cli", "admin.operator.added")
-                .subject(op_id.clone()),
-        )
-        .await
-        .unwrap();
+    let op_id = make_operator(&app, "sonja.liaison").await;
     let mut failed = Vec::new();
     for _ in 0..200 {
         failed = app

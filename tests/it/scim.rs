@@ -1024,16 +1024,7 @@ async fn liaison_persons_see_managed_accounts_and_cannot_edit_what_the_idm_owns(
 #[tokio::test]
 async fn the_service_desk_creates_and_revokes_clients_in_the_admin_ui() {
     let app = spawn_app().await;
-    let op_id = account_id(&app, "sonja.liaison").await;
-    app.state
-        .dir
-        .add_operator(
-            &op_id,
-            &porttivahti::store::AuditEvent::new(app.clock_now(), "cli", "admin.operator.added")
-                .subject(op_id.clone()),
-        )
-        .await
-        .unwrap();
+    make_operator(&app, "sonja.liaison").await;
     let op = strong_browser(&app, "sonja.liaison").await;
     let org = op
         .get("/admin/operator/orgs/jkl?lang=en")

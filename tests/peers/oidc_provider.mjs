@@ -18,6 +18,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import Provider from 'oidc-provider';
+import { MemoryAdapter } from './memory_adapter.mjs';
 
 const PERSON = {
   username: 'olli.orgaani',
@@ -26,24 +27,6 @@ const PERSON = {
   claims: { given_name: 'Olli', family_name: 'Orgaani', email: 'olli.orgaani@jkl.example.fi' },
 };
 
-// In-memory storage for the provider's models; clients registered through
-// /control/client live here too (the provider looks clients up by id).
-const stores = new Map();
-class MemoryAdapter {
-  constructor(name) {
-    if (!stores.has(name)) stores.set(name, new Map());
-    this.store = stores.get(name);
-  }
-  async upsert(id, payload) { this.store.set(id, { ...payload }); }
-  async find(id) { return this.store.get(id); }
-  async findByUserCode(code) { return [...this.store.values()].find((p) => p.userCode === code); }
-  async findByUid(uid) { return [...this.store.values()].find((p) => p.uid === uid); }
-  async consume(id) { const p = this.store.get(id); if (p) p.consumed = Math.floor(Date.now() / 1000); }
-  async destroy(id) { this.store.delete(id); }
-  async revokeByGrantId(grantId) {
-    for (const [id, p] of this.store) if (p.grantId === grantId) this.store.delete(id);
-  }
-}
 
 const server = http.createServer();
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

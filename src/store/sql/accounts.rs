@@ -83,7 +83,7 @@ macro_rules! sql_accounts {
                     audit: &AuditEvent,
                 ) -> StoreResult<Account> {
                     let mut tx = self.begin().await?;
-                    insert_account(&mut tx, a, memberships).await?;
+                    insert_account(&mut tx, a, memberships, None).await?;
                     insert_audit(&mut *tx, audit).await?;
                     let account = account_in(&mut tx, &a.id).await?;
                     tx.commit().await.map_err(map_err)?;

@@ -29,6 +29,19 @@ pub(super) fn map_err(e: sqlx::Error) -> StoreError {
 
 /// A case-insensitive `LIKE` pattern that matches `text` anywhere
 /// (`\` escapes the wildcards).
+/// A uniqueness conflict on writing an account, said as the value that
+/// is taken: its external id (of the organisation's identity
+/// management), else its username.
+pub(super) fn account_conflict(e: sqlx::Error, username: &str) -> StoreError {
+    match map_err(e) {
+        StoreError::Conflict(m) if m.contains("external_id") => {
+            StoreError::Conflict("external id".into())
+        }
+        StoreError::Conflict(_) => StoreError::Conflict(format!("username {username}")),
+        other => other,
+    }
+}
+
 pub(super) fn like_pattern(text: &str) -> String {
     let escaped = text
         .trim()
@@ -127,7 +140,7 @@ macro_rules! sql_common {
     ($name:ident, $db:ty) => {
         mod common {
             use super::$name;
-            use crate::store::sql::engine::{WriteTx, map_err};
+            use crate::store::sql::engine::{WriteTx, account_conflict, map_err};
             use crate::store::sql::rows::{AccountRow, account_columns};
             use crate::store::{
                 Account, AuditEvent, Membership, NewAccount, StoreError, StoreResult,
@@ -220,16 +233,20 @@ macro_rules! sql_common {
                 Ok(())
             }
 
-            /// Inserts an account and its memberships inside `tx`.
+            /// Inserts an account and its memberships inside `tx`; `owner`
+            /// is the organisation whose identity management keeps it and
+            /// its external id there (SCIM), in the same statement.
             pub(super) async fn insert_account(
                 tx: &mut WriteTx<'_, $db>,
                 a: &NewAccount,
                 memberships: &[Membership],
+                owner: Option<(&str, Option<&str>)>,
             ) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO accounts (id, username, username_key, given_name, family_name, \
-                     email, phone, title, password_hash, must_change_password, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     email, phone, title, password_hash, must_change_password, created_at, \
+                     managed_by, external_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(&a.id)
                 .bind(&a.username)
@@ -242,14 +259,11 @@ macro_rules! sql_common {
                 .bind(&a.password_hash)
                 .bind(i64::from(a.must_change_password))
                 .bind(a.created_at)
+                .bind(owner.map(|(org, _)| org))
+                .bind(owner.and_then(|(_, external_id)| external_id))
                 .execute(&mut **tx)
                 .await
-                .map_err(|e| match map_err(e) {
-                    StoreError::Conflict(_) => {
-                        StoreError::Conflict(format!("username {}", a.username))
-                    }
-                    other => other,
-                })?;
+                .map_err(|e| account_conflict(e, &a.username))?;
                 for m in memberships {
                     sqlx::query(
                         "INSERT INTO memberships (account_id, org_id, network, role) \

@@ -180,7 +180,7 @@ macro_rules! sql_identities {
 
                 async fn register(&self, r: &Registration, audit: &AuditEvent) -> StoreResult<Account> {
                     let mut tx = self.begin().await?;
-                    insert_account(&mut tx, &r.account, &r.memberships).await?;
+                    insert_account(&mut tx, &r.account, &r.memberships, None).await?;
                     insert_link(&mut tx, &r.link).await?;
                     write_profile(&mut tx, &r.profile).await?;
                     insert_audit(&mut *tx, audit).await?;

@@ -189,9 +189,9 @@ macro_rules! sql_provisioning {
             use async_trait::async_trait;
 
             use super::$name;
-            use super::common::{account_in, insert_audit};
+            use super::common::{account_in, insert_account, insert_audit};
             use crate::domain::{Network, Role};
-            use crate::store::sql::engine::{map_err, parse};
+            use crate::store::sql::engine::{account_conflict, map_err, parse};
             use crate::store::sql::provisioning::search;
             use crate::store::sql::rows::{AccountRow, convert_all};
             use crate::store::{
@@ -233,16 +233,6 @@ macro_rules! sql_provisioning {
             const CLIENT_COLUMNS: &str =
                 "SELECT id, org_id, name, networks, created_at, created_by, revoked_at \
                  FROM provisioning_clients";
-
-            fn conflict(e: sqlx::Error, username: &str) -> StoreError {
-                match map_err(e) {
-                    StoreError::Conflict(m) if m.contains("external_id") => {
-                        StoreError::Conflict("external id".into())
-                    }
-                    StoreError::Conflict(_) => StoreError::Conflict(format!("username {username}")),
-                    other => other,
-                }
-            }
 
             #[async_trait]
             impl ProvisioningStore for $name {
@@ -338,41 +328,7 @@ macro_rules! sql_provisioning {
                     let mut tx = self.begin().await?;
                     // One statement for the account with its owner (an
                     // initial sync makes many, one write at a time).
-                    sqlx::query(
-                        "INSERT INTO accounts (id, username, username_key, given_name, \
-                         family_name, email, phone, title, password_hash, must_change_password, \
-                         created_at, managed_by, external_id) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                    )
-                    .bind(&a.id)
-                    .bind(&a.username)
-                    .bind(a.username.to_lowercase())
-                    .bind(&a.given_name)
-                    .bind(&a.family_name)
-                    .bind(&a.email)
-                    .bind(&a.phone)
-                    .bind(&a.title)
-                    .bind(&a.password_hash)
-                    .bind(i64::from(a.must_change_password))
-                    .bind(a.created_at)
-                    .bind(org_id)
-                    .bind(external_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| conflict(e, &a.username))?;
-                    for m in memberships {
-                        sqlx::query(
-                            "INSERT INTO memberships (account_id, org_id, network, role) \
-                             VALUES ($1, $2, $3, $4)",
-                        )
-                        .bind(&a.id)
-                        .bind(&m.org_id)
-                        .bind(m.network.as_str())
-                        .bind(m.role.as_str())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(map_err)?;
-                    }
+                    insert_account(&mut tx, a, memberships, Some((org_id, external_id))).await?;
                     insert_audit(&mut *tx, audit).await?;
                     tx.commit().await.map_err(map_err)?;
                     // As written: nothing read back.
@@ -421,7 +377,7 @@ macro_rules! sql_provisioning {
                     .bind(c.account_id)
                     .execute(&mut *tx)
                     .await
-                    .map_err(|e| conflict(e, &f.username))?;
+                    .map_err(|e| account_conflict(e, &f.username))?;
                     if done.rows_affected() == 0 {
                         return Err(StoreError::NotFound(format!("account {}", c.account_id)));
                     }

@@ -546,6 +546,22 @@ pub fn fresh_redis_prefix() -> String {
     format!("pvtest:{}:", porttivahti::tokens::random_token(9))
 }
 
+/// Makes `username` a service-desk operator, as `porttivahti operator
+/// add` does; returns the account id.
+pub async fn make_operator(app: &TestApp, username: &str) -> String {
+    let id = account_id(app, username).await;
+    app.state
+        .dir
+        .add_operator(
+            &id,
+            &porttivahti::store::AuditEvent::new(app.clock_now(), "cli", "admin.operator.added")
+                .subject(id.clone()),
+        )
+        .await
+        .unwrap();
+    id
+}
+
 /// A browser holding a session as after a password and second-factor login
 /// (that login itself is tested in its own file), for the admin tests.
 pub async fn strong_browser(app: &TestApp, username: &str) -> Browser {
