@@ -25,6 +25,7 @@ mod common;
 #[path = "support/cpu.rs"]
 mod cpu;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -164,6 +165,32 @@ async fn passkey_login(
     );
 }
 
+/// Store operations so far, by store and operation, from the gateway's
+/// own metrics (each operation is counted once, however many statements
+/// it runs).
+fn store_operations(app: &common::TestApp) -> BTreeMap<String, f64> {
+    let prefix = "porttivahti_store_operation_duration_seconds_count{";
+    let mut ops = BTreeMap::new();
+    for line in app.state.metrics.render().lines() {
+        let Some(rest) = line.strip_prefix(prefix) else {
+            continue;
+        };
+        let Some((labels, n)) = rest.rsplit_once("} ") else {
+            continue;
+        };
+        let label = |k: &str| {
+            labels
+                .split(',')
+                .find_map(|kv| kv.strip_prefix(&format!("{k}=\"")))
+                .map(|v| v.trim_end_matches('"').to_string())
+                .unwrap_or_default()
+        };
+        let key = format!("{} {}", label("store"), label("operation"));
+        *ops.entry(key).or_insert(0.0) += n.parse::<f64>().unwrap_or(0.0);
+    }
+    ops
+}
+
 /// Raw P-256 verifications per second on `threads` threads.
 fn crypto_limit(threads: usize, secs: u64) -> f64 {
     let key = SoftAuthenticator::new(b"limit");
@@ -239,6 +266,7 @@ fn main() {
     // CPU time from here on: the set-up (accounts, passkeys) is not a login.
     let gateway = ["pv-server", "sqlx-sqlite"];
     let (server_before, other_before) = cpu::cpu_by_thread(&gateway);
+    let ops_before = store_operations(&app);
     let (logins, elapsed, lat) = load_rt.block_on(async {
         let stop = Arc::new(AtomicBool::new(false));
         let count = Arc::new(AtomicU64::new(0));
@@ -277,6 +305,7 @@ fn main() {
         )
     });
     let (server_after, other_after) = cpu::cpu_by_thread(&gateway);
+    let ops_after = store_operations(&app);
     let per_login = |cpu: f64| cpu / logins as f64 * 1000.0;
     let (server_ms, load_ms) = (
         per_login(server_after - server_before),
@@ -298,6 +327,14 @@ fn main() {
         "CPU per login: gateway {server_ms:.2} ms, load generator {load_ms:.2} ms; the gateway alone on {threads} cores: {:.0} logins/s",
         threads as f64 * 1000.0 / server_ms
     );
+    let per_login_ops: Vec<String> = ops_after
+        .iter()
+        .filter_map(|(k, after)| {
+            let n = (after - ops_before.get(k).copied().unwrap_or(0.0)) / logins as f64;
+            (n >= 0.005).then(|| format!("{k} {n:.2}"))
+        })
+        .collect();
+    println!("store operations per login: {}", per_login_ops.join(", "));
     println!("raw P-256 verifications: {limit:.0}/s on {threads} threads (same run)");
     println!(
         "ratio: {:.3} passkey logins per raw verification; the gateway's CPU per login is {:.1} raw verifications",

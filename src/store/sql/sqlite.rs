@@ -37,6 +37,10 @@ impl SqliteDirectory {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
+            // A connection to a file in this process cannot have been
+            // hung up on while idle: no ping (a round trip to the
+            // connection's worker thread) before every use.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(opts)
             .await
