@@ -223,6 +223,17 @@ fn crypto_limit(threads: usize, secs: u64) -> f64 {
 }
 
 fn main() {
+    // The gateway's log lines go to stderr at the level RUST_LOG names
+    // (warnings when unset), as the binary's would; not into the test
+    // harness's in-memory capture (installed only if none is in place),
+    // whose growing buffer would be a cost of the measurement.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     let a = args();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let server_rt = tokio::runtime::Builder::new_multi_thread()

@@ -94,8 +94,16 @@ pub fn level(passkey: &Passkey) -> LoA {
     passkey.registered_loa.min(LoA::Substantial)
 }
 
-/// The ceremony of a login: the checks common to both kinds. On success
-/// the passkey (counter moved on) and what the authenticator said.
+/// What a checked assertion comes to.
+enum Checked {
+    /// The passkey (counter moved on), its account as it was read with it,
+    /// and what the authenticator said.
+    Used(Passkey, Box<Account>, Asserted),
+    /// A valid assertion for an account not in use: nothing was written.
+    NotActive(Box<Account>),
+}
+
+/// The ceremony of a login: the checks common to both kinds.
 async fn check(
     p: &Provider,
     attempt: &Attempt,
@@ -103,7 +111,7 @@ async fn check(
     response: &AssertionResponse,
     expect: impl Fn(&Purpose) -> bool,
     account: Option<&str>,
-) -> Result<Result<(Passkey, Asserted), Refusal>, StoreError> {
+) -> Result<Result<Checked, Refusal>, StoreError> {
     let parsed = match RelyingParty::parse_assertion(response) {
         Ok(a) => a,
         Err(e) => return Ok(Err(Refusal::Invalid(e))),
@@ -117,7 +125,7 @@ async fn check(
         return Ok(Err(Refusal::NoCeremony));
     }
     let credential_id = b64url(&parsed.credential_id);
-    let Some(passkey) = p.dir.passkey(&credential_id).await? else {
+    let Some((passkey, owner)) = p.dir.passkey_and_account(&credential_id).await? else {
         return Ok(Err(Refusal::UnknownCredential));
     };
     if account.is_some_and(|a| a != passkey.account_id) {
@@ -144,6 +152,21 @@ async fn check(
         Ok(a) => a,
         Err(e) => return Ok(Err(Refusal::Invalid(e))),
     };
+    if owner.status != AccountStatus::Active {
+        tracing::info!(account = %owner.id, status = %owner.status, ip = ?attempt.ip, "passkey login to an account not in use refused");
+        p.dir
+            .append_audit(
+                &AuditEvent::new(p.now(), "anonymous", "login.passkey.refused_not_active")
+                    .subject(owner.id.clone())
+                    .ip(attempt.ip.clone())
+                    .detail(serde_json::json!({
+                        "passkey": passkey.name,
+                        "status": owner.status,
+                    })),
+            )
+            .await?;
+        return Ok(Ok(Checked::NotActive(Box::new(owner))));
+    }
     let audit = AuditEvent::new(p.now(), passkey.account_id.clone(), "login.passkey.success")
         .subject(passkey.account_id.clone())
         .ip(attempt.ip.clone())
@@ -186,7 +209,7 @@ async fn check(
             .await?;
         return Ok(Err(Refusal::Cloned));
     }
-    Ok(Ok((passkey, asserted)))
+    Ok(Ok(Checked::Used(passkey, Box::new(owner), asserted)))
 }
 
 fn refused(attempt: &Attempt, r: Refusal, kind: &str) -> PasskeyOutcome {
@@ -202,7 +225,7 @@ pub async fn login(
     response: &AssertionResponse,
     ar: &str,
 ) -> Result<PasskeyOutcome, StoreError> {
-    let (passkey, asserted) = match check(
+    let (passkey, account, asserted) = match check(
         p,
         attempt,
         binding,
@@ -212,23 +235,13 @@ pub async fn login(
     )
     .await?
     {
-        Ok(ok) => ok,
+        Ok(Checked::Used(passkey, account, asserted)) => (passkey, *account, asserted),
+        Ok(Checked::NotActive(account)) => return Ok(PasskeyOutcome::NotActive(account)),
         Err(r) => {
             Metrics::inc(&p.metrics.counters.logins_failed_total);
             return Ok(refused(attempt, r, "username-less"));
         }
     };
-    let Some(account) = p.dir.account(&passkey.account_id).await? else {
-        return Ok(refused(
-            attempt,
-            Refusal::UnknownCredential,
-            "username-less",
-        ));
-    };
-    if account.status != AccountStatus::Active {
-        tracing::info!(account = %account.id, status = %account.status, "passkey login to an account not in use");
-        return Ok(PasskeyOutcome::NotActive(Box::new(account)));
-    }
     let identity = VerifiedIdentity {
         source: crate::config::sources::PASSWORD.to_string(),
         subject: account.id.clone(),
@@ -251,8 +264,8 @@ pub async fn login(
     let account_id = account.id.clone();
     let mut started = start(p, attempt, &account_id, identity, ctx, one_time, None).await?;
     if going_on {
-        // The login goes on to a portal: the account read above goes with
-        // it, so the portal decision does not read it again. (Only for the
+        // The login goes on to a portal: the account read with the passkey
+        // goes with it, so the portal decision does not read it again. (Only for the
         // decision: the session was started as any login without a person.)
         let mut person = crate::oidc::person_of(p, account).await?;
         // As `record_passkey_use` recorded it.
@@ -280,7 +293,8 @@ pub async fn second(
         |c: &Purpose| matches!(c, Purpose::SecondFactor { account_id: a } if *a == account_id);
     let (passkey, asserted) =
         match check(p, attempt, binding, response, expect, Some(&account_id)).await? {
-            Ok(ok) => ok,
+            Ok(Checked::Used(passkey, _, asserted)) => (passkey, asserted),
+            Ok(Checked::NotActive(account)) => return Ok(PasskeyOutcome::NotActive(account)),
             Err(r) => {
                 Metrics::inc(&p.metrics.counters.logins_failed_total);
                 return Ok(refused(attempt, r, "second factor"));

@@ -198,6 +198,10 @@ within_deadline! {
     PasskeyStore {
         fn passkeys(&self, account_id: &str) -> StoreResult<Vec<Passkey>>;
         fn passkey(&self, credential_id: &str) -> StoreResult<Option<Passkey>>;
+        fn passkey_and_account(
+            &self,
+            credential_id: &str
+        ) -> StoreResult<Option<(Passkey, Account)>>;
         fn add_passkey(&self, passkey: &Passkey, audit: &AuditEvent) -> StoreResult<()>;
         fn remove_passkey(
             &self,

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use serde::Serialize;
 
-use super::{AuditEvent, StoreResult};
+use super::{Account, AuditEvent, StoreResult};
 use crate::domain::LoA;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,6 +44,12 @@ pub trait PasskeyStore: Send + Sync {
     async fn passkeys(&self, account_id: &str) -> StoreResult<Vec<Passkey>>;
     /// A passkey by its credential id (base64url).
     async fn passkey(&self, credential_id: &str) -> StoreResult<Option<Passkey>>;
+    /// A passkey by its credential id with the account it belongs to, in
+    /// one read (a login needs both).
+    async fn passkey_and_account(
+        &self,
+        credential_id: &str,
+    ) -> StoreResult<Option<(Passkey, Account)>>;
     /// Adds a passkey and its audit event; `Conflict` when the credential
     /// id is registered already (to any account).
     async fn add_passkey(&self, passkey: &Passkey, audit: &AuditEvent) -> StoreResult<()>;

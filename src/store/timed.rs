@@ -234,6 +234,7 @@ timed!(TimedDirectory, "directory", ProvisioningStore {
 timed!(TimedDirectory, "directory", PasskeyStore {
     fn passkeys(&self, account_id: &str) -> StoreResult<Vec<Passkey>>;
     fn passkey(&self, credential_id: &str) -> StoreResult<Option<Passkey>>;
+    fn passkey_and_account(&self, credential_id: &str) -> StoreResult<Option<(Passkey, Account)>>;
     fn add_passkey(&self, passkey: &Passkey, audit: &AuditEvent) -> StoreResult<()>;
     fn remove_passkey(&self, account_id: &str, credential_id: &str, audit: &AuditEvent) -> StoreResult<()>;
     fn record_passkey_use(&self, credential_id: &str, sign_count: u32, backed_up: bool, audit: &AuditEvent) -> StoreResult<bool>;

@@ -245,6 +245,64 @@ async fn a_passkey_logs_in_without_a_username_and_the_portal_sees_hwk_and_user()
 }
 
 #[tokio::test]
+async fn hostile_a_disabled_accounts_passkey_opens_nothing_and_moves_nothing() {
+    let app = spawn_app().await;
+    let mut key = anna_with_key(&app).await;
+    let anna = account_id(&app, "anna.hoitaja").await;
+    let disable = porttivahti::store::AuditEvent::new(app.clock_now(), "desk", "account.disabled")
+        .subject(anna.clone())
+        .reason("left the organisation");
+    app.state
+        .dir
+        .set_status(
+            &anna,
+            porttivahti::domain::AccountStatus::Disabled,
+            Some("left the organisation"),
+            &disable,
+        )
+        .await
+        .unwrap();
+    let before = app.state.dir.passkeys(&anna).await.unwrap();
+    let account_before = app.state.dir.account(&anna).await.unwrap();
+    let trail_before = app.state.dir.audit_events(Some(&anna), 100).await.unwrap();
+
+    let b = Browser::new(&app);
+    let (csrf, ch) = login_options(&b, "").await;
+    let origin = origin(&app);
+    let client = Client {
+        origin: &origin,
+        rp_id: "localhost",
+    };
+    let r = post_assertion(&b, "/login/passkey", &csrf, "", &key.assert(&client, &ch)).await;
+    assert_eq!(r.status(), 403);
+    assert!(
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .all(|c| !c.to_str().unwrap().starts_with("pv_sid=")),
+        "no session"
+    );
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Tunnus ei ole käytössä"), "{page}");
+    // Nothing moved: the counter, the last use, the login time; the
+    // refusal alone is in the audit trail.
+    assert_eq!(app.state.dir.passkeys(&anna).await.unwrap(), before);
+    assert_eq!(app.state.dir.account(&anna).await.unwrap(), account_before);
+    let trail = app.state.dir.audit_events(Some(&anna), 100).await.unwrap();
+    assert_eq!(trail.len(), trail_before.len() + 1);
+    let new: Vec<&str> = trail
+        .iter()
+        .filter(|e| !trail_before.contains(e))
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(new, ["login.passkey.refused_not_active"]);
+    hostile_refused(
+        "hostile_a_disabled_accounts_passkey_opens_nothing_and_moves_nothing",
+        1,
+    );
+}
+
+#[tokio::test]
 async fn the_level_is_capped_by_the_registering_session() {
     let app = spawn_app().await;
     let anna = account_id(&app, "anna.hoitaja").await;

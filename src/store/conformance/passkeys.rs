@@ -44,6 +44,13 @@ pub(super) async fn passkeys(d: &dyn Directory) {
     );
     assert_eq!(d.passkey("cred-2").await.unwrap(), Some(k2.clone()));
     assert_eq!(d.passkey("nope").await.unwrap(), None);
+    // With its account, in one read.
+    let anna = d.account("a1").await.unwrap().unwrap();
+    assert_eq!(
+        d.passkey_and_account("cred-2").await.unwrap(),
+        Some((k2.clone(), anna.clone()))
+    );
+    assert_eq!(d.passkey_and_account("nope").await.unwrap(), None);
     // One credential belongs to one account.
     assert!(matches!(
         d.add_passkey(&passkey("cred-1", "a2", 300), &audit("passkey.added", "a2"))
@@ -66,8 +73,16 @@ pub(super) async fn passkeys(d: &dyn Directory) {
     // The counter counts up; staying or going back is refused and writes
     // nothing.
     let use_at = |at: i64| AuditEvent::new(at, "a1", "login.passkey.success").subject("a1");
+    d.record_login_failure("a1", 10, &audit("login.password.failure", "a1"))
+        .await
+        .unwrap();
+    assert_eq!(d.account("a1").await.unwrap().unwrap().failed_logins, 1);
+    let before = d.audit_events(Some("a1"), 100).await.unwrap().len();
+    let used = use_at(1_700_000_100)
+        .ip(Some("192.0.2.7".into()))
+        .detail(serde_json::json!({"passkey": "key cred-1"}));
     assert!(
-        d.record_passkey_use("cred-1", 4, true, &use_at(1_700_000_100))
+        d.record_passkey_use("cred-1", 4, true, &used)
             .await
             .unwrap()
     );
@@ -76,10 +91,36 @@ pub(super) async fn passkeys(d: &dyn Directory) {
         (k.sign_count, k.backed_up, k.last_used_at),
         (4, true, Some(1_700_000_100))
     );
+    let anna = d.account("a1").await.unwrap().unwrap();
     assert_eq!(
-        d.account("a1").await.unwrap().unwrap().last_login_at,
-        Some(1_700_000_100)
+        (anna.last_login_at, anna.failed_logins),
+        (Some(1_700_000_100), 0)
     );
+    // Its audit event, once, as given.
+    let trail = d.audit_events(Some("a1"), 100).await.unwrap();
+    assert_eq!(trail.len(), before + 1);
+    let written = trail
+        .iter()
+        .find(|e| e.action == "login.passkey.success")
+        .unwrap();
+    assert_eq!(
+        (
+            written.at,
+            written.actor.as_str(),
+            written.subject.as_deref(),
+            written.source_ip.as_deref(),
+            written.detail.as_deref(),
+        ),
+        (
+            1_700_000_100,
+            "a1",
+            Some("a1"),
+            Some("192.0.2.7"),
+            used.detail.as_deref()
+        )
+    );
+    // Sami's account is untouched.
+    assert_eq!(d.account("a2").await.unwrap().unwrap().last_login_at, None);
     let before = d.audit_events(Some("a1"), 100).await.unwrap().len();
     assert!(
         !d.record_passkey_use("cred-1", 4, false, &use_at(1_700_000_200))

@@ -6,18 +6,21 @@ macro_rules! sql_passkeys {
         mod passkeys {
             use async_trait::async_trait;
 
-            use super::$name;
             use super::common::insert_audit;
+            use super::$name;
             use crate::store::sql::engine::{map_err, parse};
-            use crate::store::{AuditEvent, Passkey, PasskeyStore, StoreError, StoreResult};
+            use crate::store::sql::rows::AccountRow;
+            use crate::store::{
+                Account, AuditEvent, Passkey, PasskeyStore, StoreError, StoreResult,
+            };
 
             macro_rules! columns {
-                () => {
-                    "credential_id, account_id, name, public_key, alg, sign_count, \
+                        () => {
+                            "credential_id, account_id, name, public_key, alg, sign_count, \
                      backup_eligible, backed_up, user_verified, registered_loa, aaguid, \
                      created_at, last_used_at"
-                };
-            }
+                        };
+                    }
 
             #[derive(sqlx::FromRow)]
             struct Row {
@@ -34,6 +37,49 @@ macro_rules! sql_passkeys {
                 aaguid: String,
                 created_at: i64,
                 last_used_at: Option<i64>,
+            }
+
+            /// A passkey and its account: the passkey's columns as in
+            /// [`Row`] but `created_at`, which is `passkey_created_at`.
+            #[derive(sqlx::FromRow)]
+            struct WithAccountRow {
+                #[sqlx(flatten)]
+                account: AccountRow,
+                credential_id: String,
+                account_id: String,
+                name: String,
+                public_key: Vec<u8>,
+                alg: i64,
+                sign_count: i64,
+                backup_eligible: i64,
+                backed_up: i64,
+                user_verified: i64,
+                registered_loa: String,
+                aaguid: String,
+                passkey_created_at: i64,
+                last_used_at: Option<i64>,
+            }
+
+            impl TryFrom<WithAccountRow> for (Passkey, Account) {
+                type Error = StoreError;
+                fn try_from(r: WithAccountRow) -> StoreResult<(Passkey, Account)> {
+                    let passkey = Passkey::try_from(Row {
+                        credential_id: r.credential_id,
+                        account_id: r.account_id,
+                        name: r.name,
+                        public_key: r.public_key,
+                        alg: r.alg,
+                        sign_count: r.sign_count,
+                        backup_eligible: r.backup_eligible,
+                        backed_up: r.backed_up,
+                        user_verified: r.user_verified,
+                        registered_loa: r.registered_loa,
+                        aaguid: r.aaguid,
+                        created_at: r.passkey_created_at,
+                        last_used_at: r.last_used_at,
+                    })?;
+                    Ok((passkey, Account::try_from(r.account)?))
+                }
             }
 
             impl TryFrom<Row> for Passkey {
@@ -86,6 +132,29 @@ macro_rules! sql_passkeys {
                     .await
                     .map_err(map_err)?
                     .map(Passkey::try_from)
+                    .transpose()
+                }
+
+                async fn passkey_and_account(
+                    &self,
+                    credential_id: &str,
+                ) -> StoreResult<Option<(Passkey, Account)>> {
+                    sqlx::query_as::<_, WithAccountRow>(
+                        "SELECT p.credential_id, p.account_id, p.name, p.public_key, p.alg, \
+                         p.sign_count, p.backup_eligible, p.backed_up, p.user_verified, \
+                         p.registered_loa, p.aaguid, p.created_at AS passkey_created_at, \
+                         p.last_used_at, a.id, a.username, a.given_name, a.family_name, \
+                         a.email, a.phone, a.title, a.status, a.status_reason, \
+                         a.must_change_password, a.failed_logins, a.created_at, \
+                         a.last_login_at, a.managed_by, a.external_id, a.updated_at \
+                         FROM passkeys p JOIN accounts a ON a.id = p.account_id \
+                         WHERE p.credential_id = $1",
+                    )
+                    .bind(credential_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .map(<(Passkey, Account)>::try_from)
                     .transpose()
                 }
 
@@ -152,33 +221,13 @@ macro_rules! sql_passkeys {
                     backed_up: bool,
                     audit: &AuditEvent,
                 ) -> StoreResult<bool> {
-                    let mut tx = self.begin().await?;
-                    let done = sqlx::query(
-                        "UPDATE passkeys SET sign_count = $1, backed_up = $2, last_used_at = $3 \
-                         WHERE credential_id = $4 AND (sign_count < $1 OR (sign_count = 0 AND $1 = 0))",
-                    )
-                    .bind(i64::from(sign_count))
-                    .bind(i64::from(backed_up))
-                    .bind(audit.at)
-                    .bind(credential_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-                    if done.rows_affected() == 0 {
-                        return Ok(false);
-                    }
-                    sqlx::query(
-                        "UPDATE accounts SET failed_logins = 0, last_login_at = $1 WHERE id = \
-                         (SELECT account_id FROM passkeys WHERE credential_id = $2)",
-                    )
-                    .bind(audit.at)
-                    .bind(credential_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-                    insert_audit(&mut *tx, audit).await?;
-                    tx.commit().await.map_err(map_err)?;
-                    Ok(true)
+                    // The one write of every passkey login: one round trip
+                    // on each engine (sqlite.rs, postgres.rs). An audit
+                    // action that is also published needs the outbox in
+                    // the same transaction: never one of a login.
+                    debug_assert!(crate::store::events::event_type(&audit.action).is_none());
+                    self.passkey_use(credential_id, sign_count, backed_up, audit)
+                        .await
                 }
             }
         }

@@ -6,13 +6,27 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
 use super::engine::{map_err, sql_directory};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{AuditEvent, StoreError, StoreResult};
 
 pub struct PgDirectory {
     pool: PgPool,
     /// None: PostgreSQL's writers do not wait on one lock.
-    writer: Option<tokio::sync::Mutex<()>>,
+    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
 }
+
+/// A passkey use (see [`PasskeyStore::record_passkey_use`](crate::store::PasskeyStore::record_passkey_use))
+/// as one statement: the account is touched only if the counter moved,
+/// the audit event written only if the account was, and its id is the one
+/// row the statement returns.
+const PASSKEY_USE: &str = "WITH used AS ( \
+       UPDATE passkeys SET sign_count = $1, backed_up = $2, last_used_at = $3 \
+       WHERE credential_id = $4 AND (sign_count < $1 OR (sign_count = 0 AND $1 = 0)) \
+       RETURNING account_id), \
+     touched AS ( \
+       UPDATE accounts SET failed_logins = 0, last_login_at = $3 \
+       WHERE id IN (SELECT account_id FROM used) RETURNING id) \
+     INSERT INTO audit_events (at, actor, action, subject, org_id, source_ip, reason, detail) \
+     SELECT $3, $5, $6, $7, $8, $9, $10, $11 FROM touched RETURNING id";
 
 /// How long a statement and the wait for a connection may take.
 #[derive(Debug, Clone, Copy)]
@@ -76,6 +90,33 @@ impl PgDirectory {
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
         Ok(Self { pool, writer: None })
+    }
+
+    /// The write of a passkey login as one statement (see [`PASSKEY_USE`]):
+    /// one round trip, atomic without a transaction of its own.
+    pub(super) async fn passkey_use(
+        &self,
+        credential_id: &str,
+        sign_count: u32,
+        backed_up: bool,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let written = sqlx::query(PASSKEY_USE)
+            .bind(i64::from(sign_count))
+            .bind(i64::from(backed_up))
+            .bind(audit.at)
+            .bind(credential_id)
+            .bind(&audit.actor)
+            .bind(&audit.action)
+            .bind(&audit.subject)
+            .bind(&audit.org_id)
+            .bind(&audit.source_ip)
+            .bind(&audit.reason)
+            .bind(&audit.detail)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(written.is_some())
     }
 }
 
