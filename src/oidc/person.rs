@@ -19,8 +19,11 @@ pub async fn load_person(app: &Provider, account_id: &str) -> StoreResult<Option
 /// their organisations, and the professional profile.
 pub async fn person_of(app: &Provider, account: crate::store::Account) -> StoreResult<Person> {
     let account_id = account.id.as_str();
-    let (memberships, organisations) = app.dir.memberships_with_organisations(account_id).await?;
-    let profile = match app.dir.profile(account_id).await? {
+    let (memberships, organisations, profile) = app
+        .dir
+        .memberships_organisations_and_profile(account_id)
+        .await?;
+    let profile = match profile {
         Some(p) => {
             let mut orgs = Vec::new();
             for id in p

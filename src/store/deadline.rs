@@ -130,10 +130,10 @@ within_deadline! {
     }
     MembershipStore {
         fn memberships(&self, account_id: &str) -> StoreResult<Vec<Membership>>;
-        fn memberships_with_organisations(
+        fn memberships_organisations_and_profile(
             &self,
             account_id: &str
-        ) -> StoreResult<(Vec<Membership>, Vec<Organisation>)>;
+        ) -> StoreResult<(Vec<Membership>, Vec<Organisation>, Option<Profile>)>;
         fn add_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()>;
         fn remove_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()>;
         fn move_network(

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 
 use super::events::EventStore;
-use super::identities::{IdentityLinkStore, ProfileStore};
+use super::identities::{IdentityLinkStore, Profile, ProfileStore};
 use super::passkeys::PasskeyStore;
 use super::provisioning::ProvisioningStore;
 use super::{
@@ -144,11 +144,13 @@ pub trait CredentialStore: Send + Sync {
 #[async_trait]
 pub trait MembershipStore: Send + Sync {
     async fn memberships(&self, account_id: &str) -> StoreResult<Vec<Membership>>;
-    /// The memberships and their organisations, in one round trip.
-    async fn memberships_with_organisations(
+    /// The memberships, their organisations and the professional profile:
+    /// one round trip for an account with memberships and no profile (the
+    /// usual one), a second read for the profile only when there is one.
+    async fn memberships_organisations_and_profile(
         &self,
         account_id: &str,
-    ) -> StoreResult<(Vec<Membership>, Vec<Organisation>)>;
+    ) -> StoreResult<(Vec<Membership>, Vec<Organisation>, Option<Profile>)>;
     async fn add_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()>;
     /// Removes a membership (and, for a liaison role, its published contact).
     async fn remove_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()>;

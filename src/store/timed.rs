@@ -107,8 +107,8 @@ timed!(TimedDirectory, "directory", CredentialStore {
 
 timed!(TimedDirectory, "directory", MembershipStore {
     fn memberships(&self, account_id: &str) -> StoreResult<Vec<Membership>>;
-    fn memberships_with_organisations(&self, account_id: &str)
-        -> StoreResult<(Vec<Membership>, Vec<Organisation>)>;
+    fn memberships_organisations_and_profile(&self, account_id: &str)
+        -> StoreResult<(Vec<Membership>, Vec<Organisation>, Option<Profile>)>;
     fn add_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()>;
     fn remove_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()>;
     fn move_network(&self, account_id: &str, org_id: &str, from: Network, to: Network,

@@ -28,15 +28,18 @@ pub(super) async fn account_with_memberships_is_all_or_nothing(d: &dyn Directory
     assert_eq!(a.failed_logins, 0);
     assert_eq!(d.memberships("a1").await.unwrap().len(), 2);
     // The same in one round trip, with each organisation once.
-    let (ms2, orgs) = d.memberships_with_organisations("a1").await.unwrap();
+    let (ms2, orgs, profile) = d.memberships_organisations_and_profile("a1").await.unwrap();
+    assert_eq!(profile, None);
     assert_eq!(ms2, d.memberships("a1").await.unwrap());
     let mut ids: Vec<&str> = ms2.iter().map(|m| m.org_id.as_str()).collect();
     ids.dedup();
     assert_eq!(orgs.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ids);
     assert_eq!(orgs[0], d.organisation(&orgs[0].id).await.unwrap().unwrap());
     assert_eq!(
-        d.memberships_with_organisations("nobody").await.unwrap(),
-        (vec![], vec![])
+        d.memberships_organisations_and_profile("nobody")
+            .await
+            .unwrap(),
+        (vec![], vec![], None)
     );
     // A membership in an organisation that does not exist: nothing is written.
     let bad = vec![member("a2", "nope", Network::Sonette, Role::Member)];

@@ -2,7 +2,8 @@
 //! professional profiles, on every engine.
 
 use super::{audit, new_account, org};
-use crate::store::{Directory, IdentityLink, Profile, Registration, StoreError};
+use crate::domain::{Network, Role};
+use crate::store::{Directory, IdentityLink, Membership, Profile, Registration, StoreError};
 
 fn registration(id: &str, source: &str, subject: &str, orgs: &[&str]) -> Registration {
     let mut account = new_account(id, &format!("ext-{id}"));
@@ -155,6 +156,28 @@ pub(super) async fn identities(d: &dyn Directory) {
     .await
     .unwrap();
     assert_eq!(d.profile("r1").await.unwrap().unwrap(), p);
+    // With the memberships: a profile and no membership, then both.
+    assert_eq!(
+        d.memberships_organisations_and_profile("r1").await.unwrap(),
+        (vec![], vec![], Some(p.clone()))
+    );
+    let m = Membership {
+        account_id: "r1".into(),
+        org_id: "oys".into(),
+        network: Network::Intermetso,
+        role: Role::Member,
+    };
+    d.add_membership(&m, &audit("membership", "r1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        d.memberships_organisations_and_profile("r1").await.unwrap(),
+        (
+            vec![m],
+            vec![d.organisation("oys").await.unwrap().unwrap()],
+            Some(p.clone())
+        )
+    );
     let a = d.account("r1").await.unwrap().unwrap();
     assert_eq!(a.email.as_deref(), Some("new@example.fi"));
     assert_eq!(a.phone.as_deref(), Some("+358401234567"));

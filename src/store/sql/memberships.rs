@@ -18,7 +18,7 @@ macro_rules! sql_memberships {
             };
             use crate::store::{
                 AuditEvent, LiaisonContact, Membership, MembershipStore, OperatorStore,
-                Organisation, StoreError, StoreResult,
+                Organisation, Profile, ProfileStore, StoreError, StoreResult,
             };
 
             #[async_trait]
@@ -36,12 +36,14 @@ macro_rules! sql_memberships {
                     )
                 }
 
-                async fn memberships_with_organisations(
+                async fn memberships_organisations_and_profile(
                     &self,
                     account_id: &str,
-                ) -> StoreResult<(Vec<Membership>, Vec<Organisation>)> {
+                ) -> StoreResult<(Vec<Membership>, Vec<Organisation>, Option<Profile>)> {
                     let rows = sqlx::query_as::<_, MembershipOrganisationRow>(
-                        "SELECT m.account_id, m.org_id, m.network, m.role, o.* FROM memberships m \
+                        "SELECT m.account_id, m.org_id, m.network, m.role, o.*, \
+                         EXISTS (SELECT 1 FROM profiles p WHERE p.account_id = m.account_id) \
+                         AS has_profile FROM memberships m \
                          JOIN organisations o ON o.id = m.org_id \
                          WHERE m.account_id = $1 ORDER BY m.org_id, m.network, m.role",
                     )
@@ -49,6 +51,11 @@ macro_rules! sql_memberships {
                     .fetch_all(&self.pool)
                     .await
                     .map_err(map_err)?;
+                    // No rows tell nothing of the profile: then it is read.
+                    let profile = match rows.first() {
+                        Some(r) if !r.has_profile => None,
+                        _ => self.profile(account_id).await?,
+                    };
                     let mut memberships = Vec::with_capacity(rows.len());
                     let mut organisations: Vec<Organisation> = Vec::new();
                     for r in rows {
@@ -58,7 +65,7 @@ macro_rules! sql_memberships {
                         }
                         memberships.push(m);
                     }
-                    Ok((memberships, organisations))
+                    Ok((memberships, organisations, profile))
                 }
 
                 async fn add_membership(&self, m: &Membership, audit: &AuditEvent) -> StoreResult<()> {

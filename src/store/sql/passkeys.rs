@@ -15,12 +15,12 @@ macro_rules! sql_passkeys {
             };
 
             macro_rules! columns {
-                        () => {
-                            "credential_id, account_id, name, public_key, alg, sign_count, \
+                                () => {
+                                    "credential_id, account_id, name, public_key, alg, sign_count, \
                      backup_eligible, backed_up, user_verified, registered_loa, aaguid, \
                      created_at, last_used_at"
-                        };
-                    }
+                                };
+                            }
 
             #[derive(sqlx::FromRow)]
             struct Row {

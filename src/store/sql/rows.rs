@@ -139,6 +139,8 @@ pub(super) struct MembershipOrganisationRow {
     pub(super) membership: MembershipRow,
     #[sqlx(flatten)]
     pub(super) organisation: OrganisationRow,
+    /// Whether the account has a professional profile.
+    pub(super) has_profile: bool,
 }
 
 #[derive(sqlx::FromRow)]
