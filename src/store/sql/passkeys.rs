@@ -14,13 +14,24 @@ macro_rules! sql_passkeys {
                 Account, AuditEvent, Passkey, PasskeyStore, StoreError, StoreResult,
             };
 
+            /// The columns a passkey is written with.
             macro_rules! columns {
-                                () => {
-                                    "credential_id, account_id, name, public_key, alg, sign_count, \
+                        () => {
+                            "credential_id, account_id, name, public_key, alg, sign_count, \
                      backup_eligible, backed_up, user_verified, registered_loa, aaguid, \
                      created_at, last_used_at"
-                                };
-                            }
+                        };
+                    }
+
+            /// The columns a [`Row`] is read from (its `created_at` by a
+            /// name of its own, which a join with the account keeps apart).
+            macro_rules! selected {
+                        () => {
+                            "credential_id, account_id, name, public_key, alg, sign_count, \
+                     backup_eligible, backed_up, user_verified, registered_loa, aaguid, \
+                     passkeys.created_at AS passkey_created_at, last_used_at"
+                        };
+                    }
 
             #[derive(sqlx::FromRow)]
             struct Row {
@@ -35,51 +46,18 @@ macro_rules! sql_passkeys {
                 user_verified: i64,
                 registered_loa: String,
                 aaguid: String,
+                #[sqlx(rename = "passkey_created_at")]
                 created_at: i64,
                 last_used_at: Option<i64>,
             }
 
-            /// A passkey and its account: the passkey's columns as in
-            /// [`Row`] but `created_at`, which is `passkey_created_at`.
+            /// A passkey and its account.
             #[derive(sqlx::FromRow)]
             struct WithAccountRow {
                 #[sqlx(flatten)]
+                passkey: Row,
+                #[sqlx(flatten)]
                 account: AccountRow,
-                credential_id: String,
-                account_id: String,
-                name: String,
-                public_key: Vec<u8>,
-                alg: i64,
-                sign_count: i64,
-                backup_eligible: i64,
-                backed_up: i64,
-                user_verified: i64,
-                registered_loa: String,
-                aaguid: String,
-                passkey_created_at: i64,
-                last_used_at: Option<i64>,
-            }
-
-            impl TryFrom<WithAccountRow> for (Passkey, Account) {
-                type Error = StoreError;
-                fn try_from(r: WithAccountRow) -> StoreResult<(Passkey, Account)> {
-                    let passkey = Passkey::try_from(Row {
-                        credential_id: r.credential_id,
-                        account_id: r.account_id,
-                        name: r.name,
-                        public_key: r.public_key,
-                        alg: r.alg,
-                        sign_count: r.sign_count,
-                        backup_eligible: r.backup_eligible,
-                        backed_up: r.backed_up,
-                        user_verified: r.user_verified,
-                        registered_loa: r.registered_loa,
-                        aaguid: r.aaguid,
-                        created_at: r.passkey_created_at,
-                        last_used_at: r.last_used_at,
-                    })?;
-                    Ok((passkey, Account::try_from(r.account)?))
-                }
             }
 
             impl TryFrom<Row> for Passkey {
@@ -109,7 +87,7 @@ macro_rules! sql_passkeys {
                 async fn passkeys(&self, account_id: &str) -> StoreResult<Vec<Passkey>> {
                     sqlx::query_as::<_, Row>(concat!(
                         "SELECT ",
-                        columns!(),
+                        selected!(),
                         " FROM passkeys WHERE account_id = $1 ORDER BY created_at, credential_id"
                     ))
                     .bind(account_id)
@@ -124,7 +102,7 @@ macro_rules! sql_passkeys {
                 async fn passkey(&self, credential_id: &str) -> StoreResult<Option<Passkey>> {
                     sqlx::query_as::<_, Row>(concat!(
                         "SELECT ",
-                        columns!(),
+                        selected!(),
                         " FROM passkeys WHERE credential_id = $1"
                     ))
                     .bind(credential_id)
@@ -139,23 +117,24 @@ macro_rules! sql_passkeys {
                     &self,
                     credential_id: &str,
                 ) -> StoreResult<Option<(Passkey, Account)>> {
-                    sqlx::query_as::<_, WithAccountRow>(
-                        "SELECT p.credential_id, p.account_id, p.name, p.public_key, p.alg, \
-                         p.sign_count, p.backup_eligible, p.backed_up, p.user_verified, \
-                         p.registered_loa, p.aaguid, p.created_at AS passkey_created_at, \
-                         p.last_used_at, a.id, a.username, a.given_name, a.family_name, \
-                         a.email, a.phone, a.title, a.status, a.status_reason, \
-                         a.must_change_password, a.failed_logins, a.created_at, \
-                         a.last_login_at, a.managed_by, a.external_id, a.updated_at \
-                         FROM passkeys p JOIN accounts a ON a.id = p.account_id \
-                         WHERE p.credential_id = $1",
-                    )
+                    let Some(r) = sqlx::query_as::<_, WithAccountRow>(concat!(
+                        "SELECT ",
+                        selected!(),
+                        ", a.id, a.username, a.given_name, a.family_name, a.email, a.phone, \
+                         a.title, a.status, a.status_reason, a.must_change_password, \
+                         a.failed_logins, a.created_at, a.last_login_at, a.managed_by, \
+                         a.external_id, a.updated_at \
+                         FROM passkeys JOIN accounts a ON a.id = passkeys.account_id \
+                         WHERE credential_id = $1"
+                    ))
                     .bind(credential_id)
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(map_err)?
-                    .map(<(Passkey, Account)>::try_from)
-                    .transpose()
+                    else {
+                        return Ok(None);
+                    };
+                    Ok(Some((r.passkey.try_into()?, r.account.try_into()?)))
                 }
 
                 async fn add_passkey(&self, p: &Passkey, audit: &AuditEvent) -> StoreResult<()> {
