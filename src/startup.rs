@@ -20,7 +20,7 @@ use crate::store::sql::{PgDirectory, SqliteDirectory};
 use crate::store::timed::{TimedDirectory, TimedEphemeral};
 use crate::store::{
     AuditEvent, Directory, Ephemeral, EphemeralState, LiaisonContact, Membership, NewAccount,
-    Organisation, StoreError,
+    Organisation, StoreError, StoreResult,
 };
 use crate::telemetry::Metrics;
 use crate::tokens::{Keyring, b64_std_decode, random_token};
@@ -458,10 +458,12 @@ fn spawn_event_worker(state: &SharedState) {
     });
 }
 
-/// Deletes audit events past their retention, once a day (and at start).
+/// Deletes audit events and delivered signed events past their
+/// retention, once a day (and at start).
 fn spawn_audit_retention(state: &SharedState) {
     let days = state.settings.admin.audit_retention_days;
-    if days == 0 {
+    let event_days = state.settings.events.retention_days;
+    if days == 0 && event_days == 0 {
         return;
     }
     let weak = Arc::downgrade(state);
@@ -470,16 +472,49 @@ fn spawn_audit_retention(state: &SharedState) {
         loop {
             tick.tick().await;
             let Some(state) = weak.upgrade() else { break };
-            let before = state.now() - i64::from(days) * 86_400;
-            match state.dir.purge_audit(before).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, days, "audit events past retention deleted"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "audit retention: could not delete old events")
+            if days > 0 {
+                let before = state.now() - i64::from(days) * 86_400;
+                match state.dir.purge_audit(before).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(deleted = n, days, "audit events past retention deleted")
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "audit retention: could not delete old events")
+                    }
+                }
+            }
+            if event_days > 0 {
+                match purge_events(&state, event_days).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(
+                        deleted = n,
+                        days = event_days,
+                        "delivered signed events past retention deleted"
+                    ),
+                    Err(e) => tracing::warn!(
+                        error = %e,
+                        "event retention: could not delete old events; trying again tomorrow"
+                    ),
                 }
             }
         }
     });
+}
+
+/// Deletes the signed events older than `days` that every configured
+/// subscriber has reached and no delivery still needs.
+pub async fn purge_events(state: &AppState, days: u32) -> StoreResult<u64> {
+    let mut reached: Option<i64> = None;
+    for s in &state.settings.events.subscribers {
+        // A subscriber not seen yet starts at the newest event: it needs
+        // none of the old ones.
+        if let Some(c) = state.dir.event_cursor(&s.id).await? {
+            reached = Some(reached.map_or(c, |r| r.min(c)));
+        }
+    }
+    let before = state.now() - i64::from(days) * 86_400;
+    state.dir.purge_events(before, reached).await
 }
 
 /// Writes the configured seed organisations and accounts that are missing.

@@ -19,6 +19,11 @@ pub struct EventSettings {
     pub retry_max_secs: u64,
     /// How long one delivery may take.
     pub timeout_ms: u64,
+    /// Days after which delivered events are deleted (with their
+    /// deliveries), once a day: an event goes when every configured
+    /// subscriber has reached it and no delivery of it is pending or
+    /// failed. 0 keeps them all.
+    pub retention_days: u32,
     pub subscribers: Vec<SubscriberSettings>,
 }
 
@@ -30,6 +35,7 @@ impl Default for EventSettings {
             retry_base_secs: 10,
             retry_max_secs: 3600,
             timeout_ms: 5000,
+            retention_days: 30,
             subscribers: Vec::new(),
         }
     }

@@ -292,5 +292,6 @@ within_deadline! {
             event_id: i64,
             audit: &AuditEvent
         ) -> StoreResult<()>;
+        fn purge_events(&self, before: i64, reached: Option<i64>) -> StoreResult<u64>;
     }
 }

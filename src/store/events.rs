@@ -169,4 +169,11 @@ pub trait EventStore: Send + Sync {
         event_id: i64,
         audit: &AuditEvent,
     ) -> StoreResult<()>;
+    /// Retention, in one transaction: deletes the deliveries made before
+    /// `before`, then the events published before `before` that no
+    /// delivery (pending or failed) still needs and that no subscriber
+    /// still has to reach — at or behind `reached` (the lowest cursor of
+    /// the configured subscribers; `None`: none has one). The number of
+    /// events deleted.
+    async fn purge_events(&self, before: i64, reached: Option<i64>) -> StoreResult<u64>;
 }

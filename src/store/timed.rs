@@ -195,6 +195,7 @@ timed!(TimedDirectory, "directory", EventStore {
         event_id: i64,
         audit: &AuditEvent
     ) -> StoreResult<()>;
+    fn purge_events(&self, before: i64, reached: Option<i64>) -> StoreResult<u64>;
 });
 
 timed!(TimedDirectory, "directory", ProvisioningStore {

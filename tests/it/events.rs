@@ -137,6 +137,39 @@ types = ["account.created"]
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+
+    // Retention, 31 days on: the events the subscriber has reached and no
+    // delivery needs (the administrative ones it does not take) are
+    // deleted; the one whose delivery is not made stays.
+    let end = app.state.dir.outbox_end().await.unwrap();
+    for _ in 0..200 {
+        if app.state.dir.event_cursor("hopo").await.unwrap() == Some(end) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.state.dir.event_cursor("hopo").await.unwrap(), Some(end));
+    let published = app.state.dir.outbox_after(0, 100).await.unwrap();
+    assert!(published.len() >= 2, "{published:?}");
+    assert_eq!(
+        porttivahti::startup::purge_events(&app.state, 30)
+            .await
+            .unwrap(),
+        0,
+        "nothing is 30 days old yet"
+    );
+    app.clock.advance(31 * 86_400);
+    let deleted = porttivahti::startup::purge_events(&app.state, 30)
+        .await
+        .unwrap();
+    assert_eq!(deleted as usize, published.len() - 1);
+    let left = app.state.dir.outbox_after(0, 100).await.unwrap();
+    assert_eq!(
+        left.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [event],
+        "the event still to be delivered stays"
+    );
+    assert_eq!(app.state.dir.deliveries(None, 100).await.unwrap().len(), 1);
 }
 
 /// Waits until the event worker has seen the subscriber (it hears of what

@@ -136,4 +136,49 @@ pub(super) async fn events(d: &dyn Directory) {
         d.retry_delivery("s1", all[1].id, &retried).await,
         Err(StoreError::NotFound(_))
     ));
+
+    // Retention: the delivered delivery goes; its event and the one no
+    // delivery needs go with it; the event still pending stays, and so
+    // does the newer one the subscriber has not reached.
+    let published = d.outbox_after(0, 100).await.unwrap();
+    assert_eq!(published.len(), 4, "the retry is published too");
+    let reached = d.event_cursor("s1").await.unwrap();
+    assert_eq!(reached, Some(all[2].id));
+    // Nothing old enough yet: nothing goes.
+    assert_eq!(d.purge_events(41, reached).await.unwrap(), 0);
+    assert_eq!(d.deliveries(None, 10).await.unwrap().len(), 2);
+    let later = 2_000_000_000;
+    assert_eq!(d.purge_events(later, reached).await.unwrap(), 2);
+    assert_eq!(
+        d.outbox_after(0, 100).await.unwrap(),
+        vec![all[2].clone(), published[3].clone()]
+    );
+    let left = d.deliveries(None, 10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        (left[0].event.id, left[0].state),
+        (all[2].id, DeliveryState::Pending)
+    );
+    // Delivered at last, and reached: then it goes too, and with no
+    // subscriber configured the newest one.
+    assert!(d.claim_delivery("s1", all[2].id, 100, 170).await.unwrap());
+    d.record_attempt(
+        "s1",
+        all[2].id,
+        &Attempt::Delivered {
+            at: 101,
+            status: 200,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(d.purge_events(later, reached).await.unwrap(), 1);
+    assert_eq!(d.purge_events(later, None).await.unwrap(), 1);
+    assert!(d.outbox_after(0, 100).await.unwrap().is_empty());
+    assert!(d.deliveries(None, 10).await.unwrap().is_empty());
+    // New events go on from where they were (ids are not reused).
+    d.append_audit(&AuditEvent::new(200, "desk", "admin.account.edited").subject("a1"))
+        .await
+        .unwrap();
+    assert!(d.outbox_end().await.unwrap() > published[3].id);
 }

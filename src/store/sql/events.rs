@@ -293,6 +293,31 @@ macro_rules! sql_events {
                     insert_audit(&mut *tx, audit).await?;
                     tx.commit().await.map_err(map_err)
                 }
+
+                async fn purge_events(&self, before: i64, reached: Option<i64>) -> StoreResult<u64> {
+                    let mut tx = self.begin().await?;
+                    sqlx::query(
+                        "DELETE FROM event_deliveries WHERE state = 'delivered' \
+                         AND delivered_at < $1",
+                    )
+                    .bind(before)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                    let events = sqlx::query(
+                        "DELETE FROM event_outbox WHERE at < $1 AND ($2 IS NULL OR id <= $2) \
+                         AND NOT EXISTS (SELECT 1 FROM event_deliveries d \
+                         WHERE d.event_id = event_outbox.id)",
+                    )
+                    .bind(before)
+                    .bind(reached)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?
+                    .rows_affected();
+                    tx.commit().await.map_err(map_err)?;
+                    Ok(events)
+                }
             }
         }
     };

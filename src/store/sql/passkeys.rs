@@ -16,22 +16,22 @@ macro_rules! sql_passkeys {
 
             /// The columns a passkey is written with.
             macro_rules! columns {
-                        () => {
-                            "credential_id, account_id, name, public_key, alg, sign_count, \
+                                () => {
+                                    "credential_id, account_id, name, public_key, alg, sign_count, \
                      backup_eligible, backed_up, user_verified, registered_loa, aaguid, \
                      created_at, last_used_at"
-                        };
-                    }
+                                };
+                            }
 
             /// The columns a [`Row`] is read from (its `created_at` by a
             /// name of its own, which a join with the account keeps apart).
             macro_rules! selected {
-                        () => {
-                            "credential_id, account_id, name, public_key, alg, sign_count, \
+                                () => {
+                                    "credential_id, account_id, name, public_key, alg, sign_count, \
                      backup_eligible, backed_up, user_verified, registered_loa, aaguid, \
                      passkeys.created_at AS passkey_created_at, last_used_at"
-                        };
-                    }
+                                };
+                            }
 
             #[derive(sqlx::FromRow)]
             struct Row {
