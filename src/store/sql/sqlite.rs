@@ -81,9 +81,9 @@ impl SqliteDirectory {
     /// The script runs to its end even when the caller stops waiting (a
     /// deadline, a closed client connection): a task of its own holds the
     /// connection, since a script cut short would leave its transaction
-    /// open on a pooled connection. On any error the connection is closed
-    /// instead of going back to the pool, which rolls back what the
-    /// script began.
+    /// open on a pooled connection. On any error what the script began is
+    /// rolled back; a connection that cannot be rolled back is closed
+    /// (which rolls back) instead of going back to the pool.
     async fn write_script(
         &self,
         script: sqlx::query::Query<'static, Sqlite, SqliteArguments>,
@@ -98,7 +98,15 @@ impl SqliteDirectory {
             match script.fetch_all(&mut *conn).await {
                 Ok(rows) => Ok(rows),
                 Err(e) => {
-                    conn.close_on_drop();
+                    // Back out of what the script began. A connection
+                    // that cannot is closed, not pooled (closing rolls
+                    // back); one whose script never began is clean.
+                    if let Err(r) = sqlx::query("ROLLBACK").execute(&mut *conn).await
+                        && !r.to_string().contains("no transaction is active")
+                    {
+                        tracing::warn!(error = %r, "a failed directory write could not be rolled back; its connection is closed");
+                        conn.close_on_drop();
+                    }
                     Err(map_err(e))
                 }
             }
@@ -147,7 +155,10 @@ mod tests {
 
     async fn anna_with_a_passkey(dir: &tempfile::TempDir) -> SqliteDirectory {
         let url = format!("sqlite://{}/pv.db", dir.path().display());
-        let d = SqliteDirectory::connect(&url, 4).await.unwrap();
+        with_anna(SqliteDirectory::connect(&url, 4).await.unwrap()).await
+    }
+
+    async fn with_anna(d: SqliteDirectory) -> SqliteDirectory {
         let account = NewAccount {
             id: "a1".into(),
             username: "anna".into(),
@@ -240,6 +251,36 @@ mod tests {
             );
         }
         assert_eq!(state(&d).await, (65, Some(65), Some(65), 6));
+    }
+
+    #[tokio::test]
+    async fn a_failed_script_keeps_an_in_memory_database() {
+        // One connection, and the database is the connection: a failed
+        // write rolls back on it rather than closing it.
+        let d = with_anna(SqliteDirectory::in_memory().await.unwrap()).await;
+        sqlx::query(
+            "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events \
+             BEGIN SELECT RAISE(ABORT, 'the audit trail is full'); END",
+        )
+        .execute(&d.pool)
+        .await
+        .unwrap();
+        assert!(
+            d.record_passkey_use("cred", 2, false, &used(50))
+                .await
+                .is_err()
+        );
+        sqlx::query("DROP TRIGGER no_audit")
+            .execute(&d.pool)
+            .await
+            .unwrap();
+        assert_eq!(state(&d).await, (1, None, None, 0));
+        assert!(
+            d.record_passkey_use("cred", 2, false, &used(51))
+                .await
+                .unwrap()
+        );
+        assert_eq!(state(&d).await, (2, Some(51), Some(51), 1));
     }
 
     #[tokio::test]
