@@ -264,9 +264,10 @@ pub async fn login(
     let account_id = account.id.clone();
     let mut started = start(p, attempt, &account_id, identity, ctx, one_time, None).await?;
     if going_on {
-        // The login goes on to a portal: the account read with the passkey
-        // goes with it, so the portal decision does not read it again. (Only for the
-        // decision: the session was started as any login without a person.)
+        // The login goes on to a portal: the account read with the
+        // passkey goes with it, so the portal decision does not read it
+        // again. (Only for the decision: the session was started as any
+        // login without a person.)
         let mut person = crate::oidc::person_of(p, account).await?;
         // As `record_passkey_use` recorded it.
         person.account.failed_logins = 0;
