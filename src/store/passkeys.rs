@@ -67,6 +67,8 @@ pub trait PasskeyStore: Send + Sync {
     /// account's login time is set (its failure count reset) and `audit`
     /// written. `false`, and nothing written, when the counter did not go
     /// up: a cloned authenticator, or the same assertion twice at once.
+    /// `audit` is a login's, which is not published as a signed event (no
+    /// outbox row is written with it).
     async fn record_passkey_use(
         &self,
         credential_id: &str,
