@@ -208,6 +208,7 @@ impl Application {
             mandates,
             verified_tokens: Default::default(),
             people: Default::default(),
+            unsettled: Default::default(),
             policy: Policy::new(settings.portals.clone()),
             clients: Clients::new(&settings.clients),
             eph: EphemeralState::new(eph),

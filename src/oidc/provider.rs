@@ -108,6 +108,9 @@ pub struct Provider {
     pub verified_tokens: super::introspection::VerifiedTokens,
     /// People read for token grants in the last seconds.
     pub people: super::People,
+    /// Refresh-token rotations of this node whose answer from the store
+    /// was lost (see [`super::token::Unsettled`]).
+    pub unsettled: super::token::Unsettled,
 }
 
 impl Provider {

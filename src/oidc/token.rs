@@ -233,6 +233,73 @@ async fn discard_family(app: &Provider, family: Option<&str>) {
 /// and the tokens are signed: a request that fails for a store reason on
 /// the way leaves the presented token current, so the client's retry
 /// succeeds (docs/security.md, "Store faults and one-time tokens").
+/// Refresh-token rotations this node sent to the store without learning
+/// whether they landed: the request answered 503 and the client will
+/// retry with the same token. If the family then stands rotated to exactly
+/// the secret this node chose, the retry gets that token instead of being
+/// taken for a replay (which would end the family). Kept for
+/// [`UNSETTLED_SECS`], on this node only: a retry that reaches another
+/// node is a replay there.
+#[derive(Default)]
+pub struct Unsettled(std::sync::Mutex<std::collections::HashMap<String, UnsettledRotation>>);
+
+struct UnsettledRotation {
+    presented_hash: String,
+    next_hash: String,
+    refresh_token: String,
+    at: i64,
+}
+
+/// How long an unsettled rotation is remembered.
+pub const UNSETTLED_SECS: i64 = 120;
+
+impl Unsettled {
+    fn put(
+        &self,
+        family_id: &str,
+        presented_hash: String,
+        next_hash: String,
+        refresh_token: String,
+        now: i64,
+    ) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.retain(|_, u| now - u.at < UNSETTLED_SECS);
+        m.insert(
+            family_id.to_string(),
+            UnsettledRotation {
+                presented_hash,
+                next_hash,
+                refresh_token,
+                at: now,
+            },
+        );
+    }
+
+    /// The refresh token of the unsettled rotation of `family_id` from the
+    /// token hashed `presented_hash`, if the family's current secret is
+    /// the one that rotation chose (it landed); taken, so only once.
+    fn take(
+        &self,
+        family_id: &str,
+        presented_hash: &str,
+        current: &str,
+        now: i64,
+    ) -> Option<String> {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let u = m.get(family_id)?;
+        if now - u.at >= UNSETTLED_SECS
+            || !crate::tokens::constant_time_eq(
+                u.presented_hash.as_bytes(),
+                presented_hash.as_bytes(),
+            )
+            || u.next_hash != current
+        {
+            return None;
+        }
+        m.remove(family_id).map(|u| u.refresh_token)
+    }
+}
+
 pub async fn refresh(
     app: &Provider,
     client: &Client,
@@ -249,6 +316,32 @@ pub async fn refresh(
         .await?;
     let (fam, raw) = match presented {
         Presented::Current { family, raw } => (family, raw),
+        Presented::NotCurrent { family }
+            if let Some(next) =
+                app.unsettled
+                    .take(family_id, &hash_secret(secret), &family.current, now) =>
+        {
+            // This node rotated the family for this very token, and the
+            // request that did it answered 503 (the store's answer was
+            // lost): the retry gets the token that rotation stored.
+            tracing::info!(
+                client = %family.client_id,
+                account = %family.grant.account_id,
+                generation = family.generation,
+                "refresh token retried after a rotation whose answer was lost: the stored rotation is answered"
+            );
+            let (resp, _) = issue(
+                app,
+                client,
+                &family.grant,
+                None,
+                Some((family_id, next)),
+                now,
+            )
+            .await?;
+            Metrics::inc(&app.metrics.counters.tokens_refresh_total);
+            return Ok(resp);
+        }
         Presented::NotCurrent { family } if app.families.issued_for(family_id, secret) => {
             app.eph.revoke_family(family_id, revoke_ttl).await?;
             Metrics::inc(&app.metrics.counters.refresh_reuse_detected_total);
@@ -296,11 +389,29 @@ pub async fn refresh(
         now,
     )
     .await?;
-    match app
+    let next_hash = hash_secret(&next_secret);
+    let committed = app
         .eph
-        .commit_rotation(fam, &raw, hash_secret(&next_secret), now, revoke_ttl)
-        .await?
-    {
+        .commit_rotation(fam, &raw, next_hash.clone(), now, revoke_ttl)
+        .await;
+    let rotation = match committed {
+        Ok(r) => r,
+        Err(e) => {
+            // The store may have rotated the family without the answer
+            // reaching us (a dropped connection, a partition that heals
+            // late). Should the client's retry find it so, this node
+            // answers it with the token it stored.
+            app.unsettled.put(
+                family_id,
+                hash_secret(secret),
+                next_hash,
+                format!("{family_id}.{next_secret}"),
+                now,
+            );
+            return Err(e.into());
+        }
+    };
+    match rotation {
         Rotation::Rotated(_) => {}
         Rotation::Reused { family } => {
             Metrics::inc(&app.metrics.counters.refresh_reuse_detected_total);
@@ -485,5 +596,28 @@ mod tests {
             "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj"
         ));
         assert!(!pkce_ok(challenge, "short"));
+    }
+}
+
+#[cfg(test)]
+mod unsettled_tests {
+    use super::{UNSETTLED_SECS, Unsettled};
+
+    #[test]
+    fn an_unsettled_rotation_answers_its_own_retry_once_and_only_if_it_landed() {
+        let u = Unsettled::default();
+        u.put("f", "h0".into(), "h1".into(), "f.s1".into(), 1000);
+        // Another token of the family, or the family not rotated to this
+        // rotation's secret (it did not land, or moved on): nothing.
+        assert_eq!(u.take("f", "hX", "h1", 1001), None);
+        assert_eq!(u.take("f", "h0", "h0", 1001), None);
+        assert_eq!(u.take("f", "h0", "h2", 1001), None);
+        assert_eq!(u.take("g", "h0", "h1", 1001), None);
+        // Its retry, the rotation landed: the token it stored, once.
+        assert_eq!(u.take("f", "h0", "h1", 1001), Some("f.s1".to_string()));
+        assert_eq!(u.take("f", "h0", "h1", 1002), None);
+        // Not after its time.
+        u.put("f", "h0".into(), "h1".into(), "f.s1".into(), 2000);
+        assert_eq!(u.take("f", "h0", "h1", 2000 + UNSETTLED_SECS), None);
     }
 }
