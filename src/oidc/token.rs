@@ -324,11 +324,11 @@ pub async fn refresh(
             // This node rotated the family for this very token, and the
             // request that did it answered 503 (the store's answer was
             // lost): the retry gets the token that rotation stored.
-            tracing::info!(
+            tracing::warn!(
                 client = %family.client_id,
                 account = %family.grant.account_id,
                 generation = family.generation,
-                "refresh token retried after a rotation whose answer was lost: the stored rotation is answered"
+                "refresh token retried after a rotation whose answer from the store was lost: the stored rotation is answered, the family kept"
             );
             let (resp, _) = issue(
                 app,
