@@ -249,7 +249,7 @@ impl Application {
             );
         }
         spawn_key_reloader(&state);
-        spawn_audit_retention(&state);
+        spawn_retention(&state);
         spawn_event_worker(&state);
         spawn_crl_refresh(&state);
         state.sources.spawn_refresher(
@@ -461,7 +461,7 @@ fn spawn_event_worker(state: &SharedState) {
 
 /// Deletes audit events and delivered signed events past their
 /// retention, once a day (and at start).
-fn spawn_audit_retention(state: &SharedState) {
+fn spawn_retention(state: &SharedState) {
     let days = state.settings.admin.audit_retention_days;
     let event_days = state.settings.events.retention_days;
     if days == 0 && event_days == 0 {

@@ -310,16 +310,17 @@ pub async fn refresh(
         return Err(TokenError::InvalidGrant("unknown refresh token"));
     };
     let revoke_ttl = app.settings.tokens.access_token_ttl_secs as i64;
+    let presented_hash = hash_secret(secret);
     let presented = app
         .eph
-        .present(family_id, client.id(), &hash_secret(secret), now)
+        .present(family_id, client.id(), &presented_hash, now)
         .await?;
     let (fam, raw) = match presented {
         Presented::Current { family, raw } => (family, raw),
         Presented::NotCurrent { family }
             if let Some(next) =
                 app.unsettled
-                    .take(family_id, &hash_secret(secret), &family.current, now) =>
+                    .take(family_id, &presented_hash, &family.current, now) =>
         {
             // This node rotated the family for this very token, and the
             // request that did it answered 503 (the store's answer was
@@ -403,7 +404,7 @@ pub async fn refresh(
             // answers it with the token it stored.
             app.unsettled.put(
                 family_id,
-                hash_secret(secret),
+                presented_hash,
                 next_hash,
                 format!("{family_id}.{next_secret}"),
                 now,
